@@ -1,0 +1,96 @@
+package io.cairn.node.store;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The versions of one path inside the history window, oldest first. A version with a null value
+ * is a deletion. Revisions strictly increase along the chain.
+ */
+final class VersionChain {
+    record Version(long rev, byte[] value) {
+        boolean deleted() {
+            return value == null;
+        }
+    }
+
+    private final ArrayList<Version> versions;
+
+    VersionChain() {
+        this.versions = new ArrayList<>(2);
+    }
+
+    private VersionChain(List<Version> copy) {
+        this.versions = new ArrayList<>(copy);
+    }
+
+    VersionChain copy() {
+        return new VersionChain(versions);
+    }
+
+    /**
+     * Records the state of the path at {@code rev}. A second change within the same revision (a
+     * transaction touching a path twice) replaces the first, since only the end state of a
+     * revision is readable.
+     */
+    void put(long rev, byte[] valueOrNull) {
+        Version v = new Version(rev, valueOrNull);
+        if (!versions.isEmpty() && versions.get(versions.size() - 1).rev() == rev) {
+            versions.set(versions.size() - 1, v);
+        } else {
+            versions.add(v);
+        }
+    }
+
+    /** The version in effect at {@code rev}, or null when the path did not exist then. */
+    Version at(long rev) {
+        int lo = 0;
+        int hi = versions.size() - 1;
+        int found = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (versions.get(mid).rev() <= rev) {
+                found = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        if (found < 0) {
+            return null;
+        }
+        Version v = versions.get(found);
+        return v.deleted() ? null : v;
+    }
+
+    Version latest() {
+        return versions.isEmpty() ? null : versions.get(versions.size() - 1);
+    }
+
+    /**
+     * Forgets what no read at or after {@code oldest} can see: versions superseded at or before
+     * it, and a deletion in effect at it. Returns true when nothing is left.
+     */
+    boolean compact(long oldest) {
+        int keep = -1;
+        for (int i = 0; i < versions.size(); i++) {
+            if (versions.get(i).rev() <= oldest) {
+                keep = i;
+            } else {
+                break;
+            }
+        }
+        if (keep > 0) {
+            versions.subList(0, keep).clear();
+            keep = 0;
+        }
+        if (keep == 0 && versions.get(0).deleted()) {
+            versions.remove(0);
+        }
+        return versions.isEmpty();
+    }
+
+    int size() {
+        return versions.size();
+    }
+}

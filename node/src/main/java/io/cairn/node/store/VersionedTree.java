@@ -1,0 +1,509 @@
+package io.cairn.node.store;
+
+import io.cairn.proto.Msg.Compare;
+import io.cairn.proto.Msg.Entry;
+import io.cairn.proto.Msg.Op;
+import io.cairn.proto.Msg.Response.Err;
+import io.cairn.proto.Msg.Txn;
+import io.cairn.proto.State.Command;
+import io.cairn.proto.State.Snapshot;
+import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+/**
+ * The versioned tree: Cairn's state machine.
+ *
+ * <p>It is pure: no threads, clocks, sockets or files. It changes only through {@link
+ * #apply(Command)}, one command at a time, so replicas fed the same committed sequence hold the
+ * same tree. Not thread-safe: its owner serialises access.
+ *
+ * <p>Every committed change bumps the global revision by one. Reads may name any revision from
+ * {@link #oldestRev()} to {@link #rev()}; the events of revisions after {@code oldestRev()} are kept
+ * so a watcher can replay them. Older revisions are compacted away and answer TOO_LATE.
+ */
+public final class VersionedTree {
+    private final StoreConfig config;
+    private long rev;
+    private long oldest;
+    /** Every path with a version inside the history window. */
+    private final TreeMap<String, VersionChain> chains = new TreeMap<>();
+    /** The files as of {@link #rev}: the fast path for reads and every check of a write. */
+    private final TreeMap<String, FileEntry> live = new TreeMap<>();
+    /** The events of each revision in (oldest, rev]. */
+    private final TreeMap<Long, List<Event>> history = new TreeMap<>();
+
+    public VersionedTree(StoreConfig config) {
+        this.config = config;
+    }
+
+    public StoreConfig config() {
+        return config;
+    }
+
+    /** The revision of the last committed change (0 for an empty new tree). */
+    public long rev() {
+        return rev;
+    }
+
+    /** The oldest revision still readable; events are replayable from the one after it. */
+    public long oldestRev() {
+        return oldest;
+    }
+
+    public int fileCount() {
+        return live.size();
+    }
+
+    // ---- reads ----------------------------------------------------------------------------
+
+    /**
+     * The revision a read asking for {@code requested} sees: 0 means the latest; a revision
+     * compacted away is TOO_LATE; one not yet reached is RANGE.
+     */
+    public long readRev(long requested) {
+        if (requested == 0) {
+            return rev;
+        }
+        if (requested < 0) {
+            throw new StoreException(Err.RANGE, "revision " + requested + " is negative");
+        }
+        if (requested < oldest) {
+            throw new StoreException(Err.TOO_LATE, "revision " + requested
+                    + " was compacted; the oldest readable revision is " + oldest);
+        }
+        if (requested > rev) {
+            throw new StoreException(Err.RANGE, "revision " + requested
+                    + " is in the future; the current revision is " + rev);
+        }
+        return requested;
+    }
+
+    /**
+     * A file's value and rev at {@code atRev} (0: latest). A missing path has rev {@link
+     * Revs#MISSING} and a directory {@link Revs#DIR}, both with a null value.
+     */
+    public FileEntry get(String path, long atRev) {
+        Paths.check(path);
+        long r = readRev(atRev);
+        FileEntry file = fileAt(path, r);
+        if (file != null) {
+            return file;
+        }
+        return new FileEntry(path, null, isDirAt(path, r) ? Revs.DIR : Revs.MISSING);
+    }
+
+    public Stat stat(String path, long atRev) {
+        Paths.check(path);
+        long r = readRev(atRev);
+        FileEntry file = fileAt(path, r);
+        if (file != null) {
+            return new Stat(file.rev(), file.value().length);
+        }
+        if (!isDirAt(path, r)) {
+            return new Stat(Revs.MISSING, 0);
+        }
+        return new Stat(Revs.DIR, childrenAt(path, r).size());
+    }
+
+    /** The names of a directory's children in byte order, {@code limit} of them from {@code offset}. */
+    public Page<String> getdir(String path, long atRev, int offset, int limit) {
+        Paths.check(path);
+        checkPaging(offset, limit);
+        long r = readRev(atRev);
+        if (fileAt(path, r) != null) {
+            throw new StoreException(Err.NOTDIR, path + " is a file, not a directory");
+        }
+        if (!isDirAt(path, r)) {
+            throw new StoreException(Err.NOENT, "no such directory: " + path);
+        }
+        List<String> all = new ArrayList<>(childrenAt(path, r));
+        int from = Math.min(offset, all.size());
+        int to = (int) Math.min((long) from + limit, all.size());
+        return new Page<>(List.copyOf(all.subList(from, to)), to < all.size());
+    }
+
+    /** The files matching {@code glob} in byte order, {@code limit} of them from {@code offset}. */
+    public Page<FileEntry> walk(Glob glob, long atRev, int offset, int limit) {
+        checkPaging(offset, limit);
+        long r = readRev(atRev);
+        List<FileEntry> out = new ArrayList<>();
+        boolean[] more = {false};
+        int[] skipped = {0};
+        forEachFileAt(glob.literalPrefix(), r, file -> {
+            if (more[0] || !glob.matches(file.path())) {
+                return;
+            }
+            if (skipped[0] < offset) {
+                skipped[0]++;
+            } else if (out.size() < limit) {
+                out.add(file);
+            } else {
+                more[0] = true;
+            }
+        });
+        return new Page<>(List.copyOf(out), more[0]);
+    }
+
+    private static void checkPaging(int offset, int limit) {
+        if (offset < 0) {
+            throw new StoreException(Err.RANGE, "offset " + offset + " is negative");
+        }
+        if (limit < 1) {
+            throw new StoreException(Err.RANGE, "limit " + limit + " must be at least 1");
+        }
+    }
+
+    private FileEntry fileAt(String path, long r) {
+        if (r == rev) {
+            return live.get(path);
+        }
+        VersionChain chain = chains.get(path);
+        VersionChain.Version v = chain == null ? null : chain.at(r);
+        return v == null ? null : new FileEntry(path, v.value(), v.rev());
+    }
+
+    private boolean isDirAt(String path, long r) {
+        if (path.equals(Paths.ROOT)) {
+            return true;
+        }
+        String prefix = Paths.childPrefix(path);
+        if (r == rev) {
+            String next = live.ceilingKey(prefix);
+            return next != null && next.startsWith(prefix);
+        }
+        for (Map.Entry<String, VersionChain> e : chains.tailMap(prefix, true).entrySet()) {
+            if (!e.getKey().startsWith(prefix)) {
+                break;
+            }
+            if (e.getValue().at(r) != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private TreeSet<String> childrenAt(String dir, long r) {
+        String prefix = Paths.childPrefix(dir);
+        TreeSet<String> names = new TreeSet<>();
+        forEachFileAt(prefix, r, file -> {
+            String rest = file.path().substring(prefix.length());
+            int slash = rest.indexOf('/');
+            names.add(slash < 0 ? rest : rest.substring(0, slash));
+        });
+        return names;
+    }
+
+    /** Visits, in path order, every file existing at {@code r} whose path starts with {@code prefix}. */
+    private void forEachFileAt(String prefix, long r, Consumer<FileEntry> visit) {
+        if (r == rev) {
+            for (Map.Entry<String, FileEntry> e : live.tailMap(prefix, true).entrySet()) {
+                if (!e.getKey().startsWith(prefix)) {
+                    break;
+                }
+                visit.accept(e.getValue());
+            }
+            return;
+        }
+        for (Map.Entry<String, VersionChain> e : chains.tailMap(prefix, true).entrySet()) {
+            if (!e.getKey().startsWith(prefix)) {
+                break;
+            }
+            VersionChain.Version v = e.getValue().at(r);
+            if (v != null) {
+                visit.accept(new FileEntry(e.getKey(), v.value(), v.rev()));
+            }
+        }
+    }
+
+    // ---- history ---------------------------------------------------------------------------
+
+    /**
+     * The retained events with rev at least {@code fromRev} that match {@code glob}, in order, at
+     * most {@code max} of them. TOO_LATE when some of those events were compacted away.
+     */
+    public List<Event> eventsFrom(long fromRev, Glob glob, int max) {
+        long from = Math.max(fromRev, 1);
+        if (from <= oldest) {
+            throw new StoreException(Err.TOO_LATE, "revision " + fromRev
+                    + " was compacted; watch from " + (oldest + 1) + " or later, after reading the tree at " + oldest);
+        }
+        List<Event> out = new ArrayList<>();
+        for (List<Event> events : history.tailMap(from, true).values()) {
+            for (Event e : events) {
+                if (glob.matches(e.path())) {
+                    out.add(e);
+                    if (out.size() >= max) {
+                        return out;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The events of exactly one retained revision (empty when none are retained for it). */
+    public List<Event> eventsOf(long r) {
+        return history.getOrDefault(r, List.of());
+    }
+
+    // ---- writes ----------------------------------------------------------------------------
+
+    /**
+     * Applies one committed command. Never throws for a bad command: refusals come back in
+     * {@link ApplyResult#error()} with nothing changed, so every replica agrees on them too.
+     */
+    public ApplyResult apply(Command command) {
+        Txn txn = command.getTxn();
+        boolean succeeded;
+        try {
+            succeeded = evaluate(txn.getCompareList());
+        } catch (StoreException e) {
+            return ApplyResult.failed(rev, e);
+        }
+        List<Op> ops = succeeded ? txn.getSuccessList() : txn.getFailureList();
+        return applyOps(ops, command.getSystem(), succeeded);
+    }
+
+    private boolean evaluate(List<Compare> compares) {
+        boolean all = true;
+        for (int i = 0; i < compares.size(); i++) {
+            Compare c = compares.get(i);
+            if (!c.hasPath()) {
+                throw new StoreException(Err.INVALID, "compare " + i + ": no path");
+            }
+            Paths.check(c.getPath());
+            FileEntry file = live.get(c.getPath());
+            Compare.Op op = c.hasOp() ? c.getOp() : Compare.Op.EQUAL;
+            int cmp;
+            switch (c.hasTarget() ? c.getTarget() : Compare.Target.REV) {
+                case REV -> {
+                    long current = file == null ? Revs.MISSING : file.rev();
+                    cmp = Long.compare(current, c.getRev());
+                }
+                case VALUE -> {
+                    if (file == null) {
+                        // A missing file is unequal to every value and orders before all of them.
+                        cmp = -1;
+                    } else {
+                        cmp = Arrays.compareUnsigned(file.value(), c.getValue().toByteArray());
+                    }
+                }
+                case EXISTS -> cmp = Boolean.compare(file != null, c.getExists());
+                default -> throw new StoreException(Err.INVALID, "compare " + i + ": unknown target");
+            }
+            boolean holds = switch (op) {
+                case EQUAL -> cmp == 0;
+                case NOT_EQUAL -> cmp != 0;
+                case LESS -> cmp < 0;
+                case GREATER -> cmp > 0;
+            };
+            all &= holds;
+        }
+        return all;
+    }
+
+    private record Undo(VersionChain chain, FileEntry file) {}
+
+    private ApplyResult applyOps(List<Op> ops, boolean system, boolean succeeded) {
+        long next = rev + 1;
+        Map<String, Undo> undo = new HashMap<>();
+        List<Event> events = new ArrayList<>();
+        List<OpResult> results = new ArrayList<>(ops.size());
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            try {
+                results.add(applyOp(op, system, next, undo, events));
+            } catch (StoreException e) {
+                rollback(undo);
+                StoreException shown = ops.size() == 1 ? e
+                        : new StoreException(e.code(), "op " + i + ": " + e.getMessage(),
+                                e.hasCurrentRev() ? e.currentRev() : Long.MIN_VALUE);
+                return ApplyResult.failed(rev, shown);
+            }
+        }
+        if (!events.isEmpty()) {
+            rev = next;
+            history.put(next, List.copyOf(events));
+            compact();
+        }
+        return new ApplyResult(rev, succeeded, List.copyOf(results), List.copyOf(events), null);
+    }
+
+    private OpResult applyOp(Op op, boolean system, long next, Map<String, Undo> undo, List<Event> events) {
+        if (!op.hasKind()) {
+            throw new StoreException(Err.INVALID, "op has no kind (GET, SET or DEL)");
+        }
+        if (!op.hasPath()) {
+            throw new StoreException(Err.MISSING_ARG, "op " + op.getKind() + " has no path");
+        }
+        String path = Paths.check(op.getPath());
+        switch (op.getKind()) {
+            case GET -> {
+                FileEntry file = live.get(path);
+                if (file != null) {
+                    return new OpResult(path, file.value(), file.rev());
+                }
+                return new OpResult(path, null, isDirAt(path, rev) ? Revs.DIR : Revs.MISSING);
+            }
+            case SET -> {
+                byte[] value = op.getValue().toByteArray();
+                checkWritable(path, system);
+                if (value.length > config.maxValueBytes()) {
+                    throw new StoreException(Err.TOO_LARGE, "value of " + value.length
+                            + " bytes exceeds the limit of " + config.maxValueBytes() + " bytes");
+                }
+                if (isDirLive(path)) {
+                    throw new StoreException(Err.ISDIR, path + " is a directory");
+                }
+                for (String dir = Paths.parent(path); !dir.equals(Paths.ROOT); dir = Paths.parent(dir)) {
+                    if (live.containsKey(dir)) {
+                        throw new StoreException(Err.NOTDIR, dir + " is a file, so " + path + " cannot be created under it");
+                    }
+                }
+                FileEntry file = live.get(path);
+                checkExpectedRev(path, op.getRev(), file);
+                remember(path, undo);
+                chains.computeIfAbsent(path, p -> new VersionChain()).put(next, value);
+                live.put(path, new FileEntry(path, value, next));
+                events.add(Event.set(next, path, value));
+                return new OpResult(path, null, next);
+            }
+            case DEL -> {
+                checkWritable(path, system);
+                if (isDirLive(path)) {
+                    throw new StoreException(Err.ISDIR, path + " is a directory; delete its files");
+                }
+                FileEntry file = live.get(path);
+                if (file == null) {
+                    throw new StoreException(Err.NOENT, "no such file: " + path);
+                }
+                checkExpectedRev(path, op.getRev(), file);
+                remember(path, undo);
+                chains.computeIfAbsent(path, p -> new VersionChain()).put(next, null);
+                live.remove(path);
+                events.add(Event.del(next, path));
+                return new OpResult(path, null, next);
+            }
+            default -> throw new StoreException(Err.INVALID, "unknown op kind " + op.getKind());
+        }
+    }
+
+    private void checkWritable(String path, boolean system) {
+        if (path.equals(Paths.ROOT)) {
+            throw new StoreException(Err.ISDIR, "/ is the root directory");
+        }
+        if (!system && Paths.isUnder(path, Paths.CTL)) {
+            throw new StoreException(Err.READONLY, path + " is under /ctl, which changes only through membership operations");
+        }
+    }
+
+    private static void checkExpectedRev(String path, long expected, FileEntry file) {
+        long current = file == null ? Revs.MISSING : file.rev();
+        if (expected < Revs.CLOBBER) {
+            throw new StoreException(Err.INVALID, "expected rev " + expected
+                    + " is not a revision (use -1 to clobber, 0 to create only)");
+        }
+        if (expected != Revs.CLOBBER && expected != current) {
+            String now = file == null ? "does not exist" : "is at rev " + current;
+            throw new StoreException(Err.REV_MISMATCH, path + " " + now + ", expected rev " + expected, current);
+        }
+    }
+
+    private boolean isDirLive(String path) {
+        return isDirAt(path, rev);
+    }
+
+    private void remember(String path, Map<String, Undo> undo) {
+        if (!undo.containsKey(path)) {
+            VersionChain chain = chains.get(path);
+            undo.put(path, new Undo(chain == null ? null : chain.copy(), live.get(path)));
+        }
+    }
+
+    private void rollback(Map<String, Undo> undo) {
+        for (Map.Entry<String, Undo> e : undo.entrySet()) {
+            Undo u = e.getValue();
+            if (u.chain() == null) {
+                chains.remove(e.getKey());
+            } else {
+                chains.put(e.getKey(), u.chain());
+            }
+            if (u.file() == null) {
+                live.remove(e.getKey());
+            } else {
+                live.put(e.getKey(), u.file());
+            }
+        }
+    }
+
+    private void compact() {
+        while (rev - oldest > config.history()) {
+            oldest++;
+            List<Event> events = history.remove(oldest);
+            if (events == null) {
+                continue;
+            }
+            for (Event e : events) {
+                VersionChain chain = chains.get(e.path());
+                if (chain != null && chain.compact(oldest)) {
+                    chains.remove(e.path());
+                }
+            }
+        }
+    }
+
+    // ---- snapshots -------------------------------------------------------------------------
+
+    /** Every file as of {@code atRev} (0: latest), with the revision it was taken at. */
+    public Snapshot snapshot(long atRev) {
+        long r = readRev(atRev);
+        Snapshot.Builder b = Snapshot.newBuilder().setRev(r);
+        forEachFileAt(Paths.ROOT, r, f -> b.addFiles(Entry.newBuilder()
+                .setPath(f.path()).setValue(ByteString.copyFrom(f.value())).setRev(f.rev())));
+        return b.build();
+    }
+
+    /**
+     * A tree holding exactly a snapshot's files at its revision. No history comes with it: the
+     * snapshot's revision is the oldest readable one, and watches start after it.
+     */
+    public static VersionedTree restore(Snapshot snapshot, StoreConfig config) {
+        VersionedTree tree = new VersionedTree(config);
+        tree.rev = snapshot.getRev();
+        tree.oldest = snapshot.getRev();
+        for (Entry e : snapshot.getFilesList()) {
+            String path = e.getPath();
+            if (!Paths.isValid(path) || path.equals(Paths.ROOT)) {
+                throw new IllegalArgumentException("snapshot holds a bad path " + Paths.quote(path));
+            }
+            if (e.getRev() < 1 || e.getRev() > snapshot.getRev()) {
+                throw new IllegalArgumentException("snapshot file " + path + " has rev " + e.getRev()
+                        + " outside 1.." + snapshot.getRev());
+            }
+            byte[] value = e.getValue().toByteArray();
+            VersionChain chain = new VersionChain();
+            chain.put(e.getRev(), value);
+            if (tree.chains.put(path, chain) != null) {
+                throw new IllegalArgumentException("snapshot holds " + path + " twice");
+            }
+            tree.live.put(path, new FileEntry(path, value, e.getRev()));
+        }
+        NavigableMap<String, FileEntry> files = tree.live;
+        for (String path : files.keySet()) {
+            for (String dir = Paths.parent(path); !dir.equals(Paths.ROOT); dir = Paths.parent(dir)) {
+                if (files.containsKey(dir)) {
+                    throw new IllegalArgumentException("snapshot holds file " + path + " under file " + dir);
+                }
+            }
+        }
+        return tree;
+    }
+}
