@@ -1,0 +1,110 @@
+package io.cairn.cli;
+
+import io.cairn.client.CairnClient;
+import io.cairn.client.CairnException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code cairn}: the command line for a Cairn cluster. Text output by default, {@code --json}
+ * for scripts; one line on stderr and a non-zero exit on error.
+ */
+@Command(name = "cairn", mixinStandardHelpOptions = true, version = "cairn 0.1.0",
+        description = "Reads, writes and watches a Cairn store.",
+        subcommands = {GetCommand.class, SetCommand.class, DelCommand.class, LsCommand.class, WalkCommand.class,
+                StatCommand.class, RevCommand.class, WatchCommand.class, WaitCommand.class, TxnCommand.class})
+public final class CairnCli {
+    /** Exit code of an error answer from the store or an unreachable store. */
+    static final int EXIT_ERROR = 1;
+    /** Exit code of bad usage. */
+    static final int EXIT_USAGE = 2;
+
+    @Option(names = "--endpoints", paramLabel = "HOST:PORT,...",
+            description = "Members to talk to (default: $CAIRN_ENDPOINTS, else 127.0.0.1:8046).")
+    String endpoints;
+
+    @Option(names = "--json", description = "Print JSON instead of text.")
+    boolean json;
+
+    @Option(names = "--timeout", defaultValue = "10s", paramLabel = "DURATION",
+            description = "Request timeout, like 500ms, 10s or 1m (default ${DEFAULT-VALUE}).")
+    String timeout;
+
+    final PrintStream out;
+    final PrintStream err;
+    final Map<String, String> env;
+    private CairnClient client;
+
+    CairnCli(PrintStream out, PrintStream err, Map<String, String> env) {
+        this.out = out;
+        this.err = err;
+        this.env = env;
+    }
+
+    public static void main(String[] args) {
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        int code = run(args, out, System.err, System.getenv());
+        out.flush();
+        System.exit(code);
+    }
+
+    /** Runs one command line; returns the exit code. */
+    static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+        CairnCli root = new CairnCli(out, err, env);
+        CommandLine cl = new CommandLine(root);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof CairnException ce) {
+                err.println("cairn: " + ce.code() + ": " + ce.getMessage());
+                return EXIT_ERROR;
+            }
+            if (ex instanceof UsageException || ex instanceof IllegalArgumentException) {
+                err.println("cairn: " + ex.getMessage());
+                return EXIT_USAGE;
+            }
+            err.println("cairn: " + ex);
+            return EXIT_ERROR;
+        });
+        try {
+            return cl.execute(args);
+        } finally {
+            root.closeClient();
+        }
+    }
+
+    CairnClient client() {
+        if (client == null) {
+            String list = endpoints != null ? endpoints : env.getOrDefault("CAIRN_ENDPOINTS", "127.0.0.1:8046");
+            try {
+                client = CairnClient.builder().endpoints(list).requestTimeout(Durations.parse(timeout)).build();
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("bad endpoints \"" + list + "\": " + e.getMessage());
+            }
+        }
+        return client;
+    }
+
+    Duration timeout() {
+        return Durations.parse(timeout);
+    }
+
+    private void closeClient() {
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    /** Bad usage found after parsing: one line, exit 2. */
+    static final class UsageException extends RuntimeException {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.cairn.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cairn.client.CairnClient;
+import io.cairn.client.Event;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** What every subcommand shares: the client, the output streams and the JSON shapes. */
+abstract class ClientCommand implements Callable<Integer> {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @ParentCommand
+    CairnCli root;
+
+    // The global options are accepted after the subcommand too: "cairn get /a --json".
+    @Option(names = "--json", description = "Print JSON instead of text.")
+    boolean jsonHere;
+
+    @Option(names = "--endpoints", paramLabel = "HOST:PORT,...",
+            description = "Members to talk to (default: $CAIRN_ENDPOINTS, else 127.0.0.1:8046).")
+    String endpointsHere;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", description = "Request timeout, like 500ms or 10s.")
+    String timeoutHere;
+
+    CairnClient client() {
+        if (endpointsHere != null) {
+            root.endpoints = endpointsHere;
+        }
+        if (timeoutHere != null) {
+            root.timeout = timeoutHere;
+        }
+        return root.client();
+    }
+
+    boolean json() {
+        return root.json || jsonHere;
+    }
+
+    void println(String s) {
+        root.out.println(s);
+    }
+
+    void printJson(Object node) {
+        root.out.println(node.toString());
+    }
+
+    static ObjectNode fileJson(String path, byte[] value, long rev) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("path", path);
+        if (value != null) {
+            String text = utf8OrNull(value);
+            if (text != null) {
+                o.put("value", text);
+            } else {
+                o.put("value_base64", Base64.getEncoder().encodeToString(value));
+            }
+        }
+        o.put("rev", rev);
+        return o;
+    }
+
+    static ObjectNode eventJson(Event e) {
+        ObjectNode o = fileJson(e.path(), e.value(), e.rev());
+        o.put("type", e.deleted() ? "DEL" : "SET");
+        return o;
+    }
+
+    /** {@code REV SET|DEL PATH VALUE}: the watch and wait line. */
+    static String eventLine(Event e) {
+        return e.rev() + " " + (e.deleted() ? "DEL " + e.path() : "SET " + e.path() + " " + text(e.value()));
+    }
+
+    static String text(byte[] value) {
+        return value == null ? "" : new String(value, StandardCharsets.UTF_8);
+    }
+
+    static String utf8OrNull(byte[] value) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(value)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+}

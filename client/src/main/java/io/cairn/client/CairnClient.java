@@ -1,0 +1,522 @@
+package io.cairn.client;
+
+import com.google.protobuf.ByteString;
+import io.cairn.proto.Msg.Entry;
+import io.cairn.proto.Msg.Request;
+import io.cairn.proto.Msg.Request.Verb;
+import io.cairn.proto.Msg.Response;
+import io.cairn.proto.Msg.Txn;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.protobuf.ProtobufDecoder;
+import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The Cairn client: one multiplexed connection at a time to one of several endpoints, failing
+ * over to the next when it is lost. Every operation has an async form returning a
+ * CompletableFuture and a blocking form that throws the {@link CairnException} subclass of the
+ * error code.
+ *
+ * <p>Reads are retried on another endpoint when the connection drops; writes are not (their
+ * outcome is unknown, and they fail with {@link ConnectionLostException}).
+ */
+public final class CairnClient implements AutoCloseable {
+    private static final int MAX_FRAME = 64 << 20;
+
+    private final List<InetSocketAddress> endpoints;
+    private final Duration requestTimeout;
+    private final Duration connectTimeout;
+    private final EventLoopGroup group;
+    private final ExecutorService listeners;
+    private final Bootstrap bootstrap;
+    private CompletableFuture<Connection> current;
+    private int nextEndpoint;
+    private volatile boolean closed;
+
+    private CairnClient(Builder b) {
+        this.endpoints = List.copyOf(b.endpoints);
+        this.requestTimeout = b.requestTimeout;
+        this.connectTimeout = b.connectTimeout;
+        this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        this.listeners = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "cairn-client-events");
+            t.setDaemon(true);
+            return t;
+        });
+        this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis());
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A client for a comma-separated endpoint list with default timeouts. */
+    public static CairnClient connect(String endpoints) {
+        return builder().endpoints(endpoints).build();
+    }
+
+    public static final class Builder {
+        private List<InetSocketAddress> endpoints = List.of();
+        private Duration requestTimeout = Duration.ofSeconds(10);
+        private Duration connectTimeout = Duration.ofSeconds(3);
+
+        public Builder endpoints(String list) {
+            this.endpoints = Endpoints.parse(list);
+            return this;
+        }
+
+        public Builder endpoints(List<InetSocketAddress> list) {
+            if (list.isEmpty()) {
+                throw new IllegalArgumentException("no endpoints given");
+            }
+            this.endpoints = List.copyOf(list);
+            return this;
+        }
+
+        public Builder requestTimeout(Duration d) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("request timeout must be positive");
+            }
+            this.requestTimeout = d;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration d) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("connect timeout must be positive");
+            }
+            this.connectTimeout = d;
+            return this;
+        }
+
+        public CairnClient build() {
+            if (endpoints.isEmpty()) {
+                throw new IllegalArgumentException("no endpoints given");
+            }
+            return new CairnClient(this);
+        }
+    }
+
+    // ---- connections ------------------------------------------------------------------------
+
+    /** The live connection, or a new one to the next endpoint that answers. */
+    synchronized CompletableFuture<Connection> connection() {
+        if (closed) {
+            return CompletableFuture.failedFuture(new UnavailableException("client is closed"));
+        }
+        if (current != null) {
+            if (!current.isDone()) {
+                return current;
+            }
+            if (!current.isCompletedExceptionally() && current.join().isActive()) {
+                return current;
+            }
+        }
+        CompletableFuture<Connection> f = new CompletableFuture<>();
+        current = f;
+        tryConnect(f, 0, null);
+        return f;
+    }
+
+    private void tryConnect(CompletableFuture<Connection> f, int tried, Throwable lastError) {
+        if (tried >= endpoints.size()) {
+            StringBuilder all = new StringBuilder();
+            for (InetSocketAddress a : endpoints) {
+                all.append(all.length() == 0 ? "" : ", ").append(Endpoints.show(a));
+            }
+            f.completeExceptionally(new UnavailableException("no endpoint answered (" + all + ")"
+                    + (lastError == null ? "" : ": " + lastError.getMessage())));
+            return;
+        }
+        InetSocketAddress endpoint;
+        synchronized (this) {
+            endpoint = endpoints.get(nextEndpoint % endpoints.size());
+        }
+        Connection.Handler handler = new Connection.Handler();
+        ChannelFuture cf = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                ch.pipeline()
+                        .addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4))
+                        .addLast(new ProtobufDecoder(Response.getDefaultInstance()))
+                        .addLast(new LengthFieldPrepender(4))
+                        .addLast(new ProtobufEncoder())
+                        .addLast(handler);
+            }
+        }).connect(new InetSocketAddress(endpoint.getHostString(), endpoint.getPort()));
+        cf.addListener(done -> {
+            if (done.isSuccess()) {
+                Connection c = new Connection(endpoint, cf.channel());
+                handler.bind(c);
+                if (!cf.channel().isActive()) {
+                    // Closed before we bound: count it as a failed attempt.
+                    advance();
+                    tryConnect(f, tried + 1, new java.io.IOException("connection closed at once"));
+                    return;
+                }
+                f.complete(c);
+            } else {
+                advance();
+                tryConnect(f, tried + 1, done.cause());
+            }
+        });
+    }
+
+    private synchronized void advance() {
+        nextEndpoint = (nextEndpoint + 1) % endpoints.size();
+    }
+
+    /** Marks the current connection bad so the next call fails over. */
+    private synchronized void dropped(Connection c) {
+        if (current != null && current.isDone() && !current.isCompletedExceptionally() && current.join() == c) {
+            advance();
+        }
+    }
+
+    // ---- calls -------------------------------------------------------------------------------
+
+    /** Sends one request expecting one answer; reads are retried on another endpoint if the connection drops. */
+    CompletableFuture<Response> call(Request.Builder req, boolean idempotent) {
+        CompletableFuture<Response> result = new CompletableFuture<>();
+        attempt(req, idempotent, result, idempotent ? endpoints.size() : 1);
+        group.next().schedule(() -> {
+            if (result.completeExceptionally(new RequestTimeoutException(req.getVerb() + " got no answer within "
+                    + requestTimeout.toMillis() + " ms" + (idempotent ? "" : "; its outcome is unknown")))) {
+                // Nothing else to do: a late answer finds no waiting call.
+            }
+        }, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        return result;
+    }
+
+    private void attempt(Request.Builder req, boolean idempotent, CompletableFuture<Response> result, int attemptsLeft) {
+        connection().whenComplete((conn, err) -> {
+            if (err != null) {
+                result.completeExceptionally(unwrap(err));
+                return;
+            }
+            if (result.isDone()) {
+                return;
+            }
+            int tag = conn.send(req.clone(), new Connection.Call() {
+                @Override
+                public boolean onResponse(Response r) {
+                    if (r.hasErrCode()) {
+                        result.completeExceptionally(CairnException.of(r.getErrCode(), r.getErrDetail(),
+                                r.hasCurrentRev() ? r.getCurrentRev() : -1));
+                    } else {
+                        result.complete(r);
+                    }
+                    return true;
+                }
+
+                @Override
+                public void onLost() {
+                    dropped(conn);
+                    if (idempotent && attemptsLeft > 1) {
+                        attempt(req, true, result, attemptsLeft - 1);
+                    } else {
+                        result.completeExceptionally(new ConnectionLostException("connection to "
+                                + Endpoints.show(conn.endpoint()) + " closed before " + req.getVerb() + " was answered"
+                                + (idempotent ? "" : "; its outcome is unknown")));
+                    }
+                }
+            });
+            result.whenComplete((r, e) -> {
+                if (e instanceof RequestTimeoutException) {
+                    conn.forget(tag);
+                }
+            });
+        });
+    }
+
+    static CairnException unwrap(Throwable t) {
+        Throwable c = t;
+        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+            c = c.getCause();
+        }
+        if (c instanceof CairnException ce) {
+            return ce;
+        }
+        return new UnavailableException(c.toString(), c);
+    }
+
+    static <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            throw unwrap(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UnavailableException("interrupted");
+        }
+    }
+
+    private static Request.Builder req(Verb verb) {
+        return Request.newBuilder().setVerb(verb);
+    }
+
+    // ---- async API ---------------------------------------------------------------------------
+
+    /** A file's value and rev at {@code rev} (0: latest). */
+    public CompletableFuture<Versioned> getAsync(String path, long rev) {
+        Request.Builder r = req(Verb.GET).setPath(path);
+        if (rev != 0) {
+            r.setRev(rev);
+        }
+        return call(r, true).thenApply(resp -> new Versioned(path,
+                resp.hasValue() ? resp.getValue().toByteArray() : null, resp.getRev()));
+    }
+
+    /** Writes if the file's rev is {@code expectedRev} (0: create only; -1: clobber); gives the new rev. */
+    public CompletableFuture<Long> setAsync(String path, byte[] value, long expectedRev) {
+        return call(req(Verb.SET).setPath(path).setValue(ByteString.copyFrom(value)).setRev(expectedRev), false)
+                .thenApply(Response::getRev);
+    }
+
+    /** Deletes if the file's rev is {@code expectedRev} (-1: whatever it is); gives the new revision. */
+    public CompletableFuture<Long> delAsync(String path, long expectedRev) {
+        return call(req(Verb.DEL).setPath(path).setRev(expectedRev), false).thenApply(Response::getRev);
+    }
+
+    public CompletableFuture<RevInfo> revAsync() {
+        return call(req(Verb.REV), true).thenApply(r -> new RevInfo(r.getRev(), r.getOldestRev()));
+    }
+
+    public CompletableFuture<StatInfo> statAsync(String path, long rev) {
+        Request.Builder r = req(Verb.STAT).setPath(path);
+        if (rev != 0) {
+            r.setRev(rev);
+        }
+        return call(r, true).thenApply(resp -> new StatInfo(resp.getRev(), resp.getLen()));
+    }
+
+    /** One page of a directory's child names. */
+    public CompletableFuture<Page<String>> getdirAsync(String path, long rev, int offset, int limit) {
+        Request.Builder r = req(Verb.GETDIR).setPath(path).setOffset(offset).setLimit(limit);
+        if (rev != 0) {
+            r.setRev(rev);
+        }
+        return call(r, true).thenApply(resp -> new Page<>(List.copyOf(resp.getNamesList()), resp.getMore(), resp.getRev()));
+    }
+
+    /** One page of the files matching a glob. */
+    public CompletableFuture<Page<Versioned>> walkAsync(String glob, long rev, int offset, int limit) {
+        Request.Builder r = req(Verb.WALK).setPath(glob).setOffset(offset).setLimit(limit);
+        if (rev != 0) {
+            r.setRev(rev);
+        }
+        return call(r, true).thenApply(resp -> {
+            List<Versioned> files = new ArrayList<>(resp.getEntriesCount());
+            for (Entry e : resp.getEntriesList()) {
+                files.add(new Versioned(e.getPath(), e.getValue().toByteArray(), e.getRev()));
+            }
+            return new Page<>(files, resp.getMore(), resp.getRev());
+        });
+    }
+
+    /** Runs a transaction: compares, then the success or failure ops, as one revision. */
+    public CompletableFuture<TxnResponse> txnAsync(Txn txn) {
+        return call(req(Verb.TXN).setTxn(txn), false).thenApply(resp -> {
+            List<Versioned> results = new ArrayList<>();
+            for (Response r : resp.getTxn().getResultsList()) {
+                results.add(new Versioned(r.getPath(), r.hasValue() ? r.getValue().toByteArray() : null, r.getRev()));
+            }
+            return new TxnResponse(resp.getTxn().getSucceeded(), resp.getRev(), List.copyOf(results));
+        });
+    }
+
+    /**
+     * The first change matching {@code glob} with rev at least {@code fromRev} (0: the next
+     * change). No request timeout applies; cancel the future to stop waiting.
+     */
+    public CompletableFuture<Event> waitAsync(String glob, long fromRev) {
+        CompletableFuture<Event> result = new CompletableFuture<>();
+        connection().whenComplete((conn, err) -> {
+            if (err != null) {
+                result.completeExceptionally(unwrap(err));
+                return;
+            }
+            Request.Builder r = req(Verb.WAIT).setPath(glob);
+            if (fromRev != 0) {
+                r.setRev(fromRev);
+            }
+            int tag = conn.send(r, new Connection.Call() {
+                @Override
+                public boolean onResponse(Response resp) {
+                    if (resp.hasErrCode()) {
+                        result.completeExceptionally(CairnException.of(resp.getErrCode(), resp.getErrDetail(), -1));
+                    } else if ((resp.getFlags() & 1) != 0) {
+                        result.complete(toEvent(resp));
+                    } else {
+                        result.cancel(false);
+                    }
+                    return true;
+                }
+
+                @Override
+                public void onLost() {
+                    result.completeExceptionally(new ConnectionLostException("connection lost while waiting on " + glob));
+                }
+            });
+            result.whenComplete((ev, e) -> {
+                if (result.isCancelled() && conn.isActive()) {
+                    conn.send(req(Verb.CANCEL).setOtherTag(tag), new IgnoreAnswer());
+                }
+            });
+        });
+        return result;
+    }
+
+    /**
+     * Streams every change matching {@code glob} from {@code fromRev} (0: from the next change),
+     * in order, exactly once, resuming after reconnects. Close the watch to stop it.
+     */
+    public Watch watch(String glob, long fromRev, WatchListener listener) {
+        Watch w = new Watch(this, glob, fromRev, listener);
+        w.start();
+        return w;
+    }
+
+    static Event toEvent(Response r) {
+        boolean deleted = (r.getFlags() & 8) != 0;
+        return new Event(r.getRev(), r.getPath(), deleted ? null : r.getValue().toByteArray(), deleted);
+    }
+
+    static final class IgnoreAnswer implements Connection.Call {
+        @Override
+        public boolean onResponse(Response r) {
+            return true;
+        }
+
+        @Override
+        public void onLost() {}
+    }
+
+    EventLoopGroup group() {
+        return group;
+    }
+
+    ExecutorService listeners() {
+        return listeners;
+    }
+
+    // ---- blocking API ------------------------------------------------------------------------
+
+    public Versioned get(String path) {
+        return await(getAsync(path, 0));
+    }
+
+    public Versioned get(String path, long rev) {
+        return await(getAsync(path, rev));
+    }
+
+    public long set(String path, byte[] value, long expectedRev) {
+        return await(setAsync(path, value, expectedRev));
+    }
+
+    public long set(String path, String value, long expectedRev) {
+        return set(path, value.getBytes(StandardCharsets.UTF_8), expectedRev);
+    }
+
+    public long del(String path, long expectedRev) {
+        return await(delAsync(path, expectedRev));
+    }
+
+    public RevInfo rev() {
+        return await(revAsync());
+    }
+
+    public StatInfo stat(String path, long rev) {
+        return await(statAsync(path, rev));
+    }
+
+    /** Every child name of a directory at one revision, fetched page by page. */
+    public List<String> getdir(String path, long rev) {
+        List<String> all = new ArrayList<>();
+        long at = rev;
+        boolean more = true;
+        while (more) {
+            Page<String> p = await(getdirAsync(path, at, all.size(), 1000));
+            at = p.rev();
+            all.addAll(p.items());
+            more = p.more();
+        }
+        return all;
+    }
+
+    /** Every file matching a glob at one revision, fetched page by page. */
+    public Page<Versioned> walk(String glob, long rev) {
+        List<Versioned> all = new ArrayList<>();
+        long at = rev;
+        boolean more = true;
+        while (more) {
+            Page<Versioned> p = await(walkAsync(glob, at, all.size(), 1000));
+            at = p.rev();
+            all.addAll(p.items());
+            more = p.more();
+        }
+        return new Page<>(List.copyOf(all), false, at);
+    }
+
+    public TxnResponse txn(Txn txn) {
+        return await(txnAsync(txn));
+    }
+
+    /** Waits up to {@code timeout} for the first matching change from {@code fromRev}; null when none came. */
+    public Event waitFor(String glob, long fromRev, Duration timeout) {
+        CompletableFuture<Event> f = waitAsync(glob, fromRev);
+        try {
+            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            return null;
+        } catch (ExecutionException e) {
+            throw unwrap(e);
+        } catch (InterruptedException e) {
+            f.cancel(false);
+            Thread.currentThread().interrupt();
+            throw new UnavailableException("interrupted");
+        }
+    }
+
+    @Override
+    public void close() {
+        CompletableFuture<Connection> c;
+        synchronized (this) {
+            closed = true;
+            c = current;
+        }
+        if (c != null && c.isDone() && !c.isCompletedExceptionally()) {
+            c.join().close();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        listeners.shutdown();
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+}

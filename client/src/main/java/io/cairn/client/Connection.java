@@ -1,0 +1,122 @@
+package io.cairn.client;
+
+import io.cairn.proto.Msg.Request;
+import io.cairn.proto.Msg.Response;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection to one member, multiplexing tagged requests: each outstanding request holds a
+ * tag until its last response, so many run at once.
+ */
+final class Connection {
+    private static final Logger log = LoggerFactory.getLogger(Connection.class);
+
+    /** What waits on a tag. */
+    interface Call {
+        /** Handles one response; returns true when it was the last for this tag. */
+        boolean onResponse(Response r);
+
+        /** The connection closed with this call outstanding. */
+        void onLost();
+    }
+
+    private final InetSocketAddress endpoint;
+    private final Channel channel;
+    private final Map<Integer, Call> calls = new ConcurrentHashMap<>();
+    private final AtomicInteger nextTag = new AtomicInteger();
+
+    Connection(InetSocketAddress endpoint, Channel channel) {
+        this.endpoint = endpoint;
+        this.channel = channel;
+    }
+
+    InetSocketAddress endpoint() {
+        return endpoint;
+    }
+
+    boolean isActive() {
+        return channel.isActive();
+    }
+
+    /** Sends a request under a fresh tag and returns the tag. */
+    int send(Request.Builder req, Call call) {
+        int tag;
+        do {
+            tag = nextTag.updateAndGet(t -> t == Integer.MAX_VALUE ? 1 : t + 1);
+        } while (calls.putIfAbsent(tag, call) != null);
+        int sent = tag;
+        channel.writeAndFlush(req.setTag(tag).build()).addListener(f -> {
+            if (!f.isSuccess() && calls.remove(sent) != null) {
+                call.onLost();
+            }
+        });
+        return tag;
+    }
+
+    /** Stops waiting on a tag (a timed-out request); a late answer is dropped. */
+    void forget(int tag) {
+        calls.remove(tag);
+    }
+
+    void close() {
+        channel.close();
+    }
+
+    private void received(Response r) {
+        if (!r.hasTag()) {
+            log.warn("{} sent an untagged error: {} {}", endpoint, r.getErrCode(), r.getErrDetail());
+            return;
+        }
+        Call c = calls.get(r.getTag());
+        if (c != null && c.onResponse(r)) {
+            calls.remove(r.getTag(), c);
+        }
+    }
+
+    private void lost() {
+        List<Integer> tags = List.copyOf(calls.keySet());
+        for (Integer t : tags) {
+            Call c = calls.remove(t);
+            if (c != null) {
+                c.onLost();
+            }
+        }
+    }
+
+    /** The last handler of the pipeline: responses in, loss of the channel. */
+    static final class Handler extends SimpleChannelInboundHandler<Response> {
+        private Connection connection;
+
+        void bind(Connection c) {
+            this.connection = c;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, Response r) {
+            connection.received(r);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (connection != null) {
+                connection.lost();
+            }
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("connection to {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
+        }
+    }
+}

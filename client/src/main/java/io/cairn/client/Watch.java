@@ -1,0 +1,193 @@
+package io.cairn.client;
+
+import io.cairn.proto.Msg.Request;
+import io.cairn.proto.Msg.Request.Verb;
+import io.cairn.proto.Msg.Response;
+import io.cairn.proto.Msg.Response.Err;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running watch. It survives lost connections: it reconnects (to the next endpoint if need be)
+ * and asks again from the revision of the last event it delivered, dropping the events of that
+ * revision it had already delivered, so the listener sees each change exactly once, in order.
+ */
+public final class Watch implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Watch.class);
+    private static final long MIN_BACKOFF_MS = 50;
+    private static final long MAX_BACKOFF_MS = 2000;
+
+    private final CairnClient client;
+    private final String glob;
+    private final WatchListener listener;
+    // The fields below are touched only on the client's listener thread.
+    private long startRev;
+    private long lastRev;
+    private int seenAtLastRev;
+    private int skipAtLastRev;
+    private long backoffMs = MIN_BACKOFF_MS;
+    private volatile boolean closed;
+    private volatile Connection conn;
+    private volatile int tag;
+    private volatile int reconnects;
+
+    Watch(CairnClient client, String glob, long fromRev, WatchListener listener) {
+        this.client = client;
+        this.glob = glob;
+        this.startRev = fromRev;
+        this.listener = listener;
+    }
+
+    void start() {
+        if (startRev > 0) {
+            onListenerThread(this::subscribe);
+            return;
+        }
+        // "From the next change" is pinned to a revision now, so a resume has a definite start.
+        client.revAsync().whenComplete((r, e) -> onListenerThread(() -> {
+            if (e != null) {
+                retryLater();
+                return;
+            }
+            if (startRev <= 0) {
+                startRev = r.rev() + 1;
+            }
+            subscribe();
+        }));
+    }
+
+    /** The revision of the last event delivered (0 before the first). */
+    public long lastRev() {
+        return lastRev;
+    }
+
+    /** How many times the watch has had to reconnect. */
+    public int reconnects() {
+        return reconnects;
+    }
+
+    private void onListenerThread(Runnable r) {
+        if (closed) {
+            return;
+        }
+        try {
+            client.listeners().execute(r);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            closed = true;
+        }
+    }
+
+    private void subscribe() {
+        if (closed) {
+            return;
+        }
+        long from = lastRev > 0 ? lastRev : startRev;
+        skipAtLastRev = lastRev > 0 ? seenAtLastRev : 0;
+        if (lastRev > 0) {
+            // Restart the count: the skipped replays are not new deliveries.
+            seenAtLastRev = 0;
+        }
+        client.connection().whenComplete((c, err) -> {
+            if (err != null) {
+                onListenerThread(this::retryLater);
+                return;
+            }
+            conn = c;
+            tag = c.send(Request.newBuilder().setVerb(Verb.WATCH).setPath(glob).setRev(from), new Connection.Call() {
+                @Override
+                public boolean onResponse(Response r) {
+                    if (r.hasErrCode()) {
+                        CairnException e = CairnException.of(r.getErrCode(), r.getErrDetail(), -1);
+                        if (r.getErrCode() == Err.RANGE && r.getErrDetail().startsWith("watcher fell too far behind")) {
+                            onListenerThread(Watch.this::resubscribe);
+                        } else {
+                            onListenerThread(() -> fail(e));
+                        }
+                        return true;
+                    }
+                    if ((r.getFlags() & 1) != 0) {
+                        Event ev = CairnClient.toEvent(r);
+                        onListenerThread(() -> deliver(ev));
+                        return false;
+                    }
+                    return true; // DONE without VALID: our own cancel
+                }
+
+                @Override
+                public void onLost() {
+                    onListenerThread(Watch.this::resubscribe);
+                }
+            });
+        });
+    }
+
+    private void deliver(Event e) {
+        if (closed) {
+            return;
+        }
+        if (e.rev() < lastRev) {
+            return;
+        }
+        if (e.rev() == lastRev && skipAtLastRev > 0) {
+            skipAtLastRev--;
+            seenAtLastRev++;
+            return;
+        }
+        if (e.rev() != lastRev) {
+            lastRev = e.rev();
+            seenAtLastRev = 0;
+            skipAtLastRev = 0;
+        }
+        seenAtLastRev++;
+        backoffMs = MIN_BACKOFF_MS;
+        try {
+            listener.onEvent(e);
+        } catch (RuntimeException ex) {
+            log.warn("watch listener on {} threw at rev {}: {}", glob, e.rev(), ex.toString());
+        }
+    }
+
+    private void resubscribe() {
+        if (closed) {
+            return;
+        }
+        reconnects++;
+        retryLater();
+    }
+
+    private void retryLater() {
+        if (closed || client.isClosed()) {
+            return;
+        }
+        long delay = backoffMs;
+        backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+        client.group().next().schedule(() -> onListenerThread(() -> {
+            if (startRev <= 0) {
+                start();
+            } else {
+                subscribe();
+            }
+        }), delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void fail(CairnException e) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        listener.onError(e);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Connection c = conn;
+        if (c != null && c.isActive()) {
+            c.send(Request.newBuilder().setVerb(Verb.CANCEL).setOtherTag(tag), new CairnClient.IgnoreAnswer());
+        }
+    }
+}

@@ -1,0 +1,412 @@
+package io.cairn.node.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
+import io.cairn.node.server.KvService;
+import io.cairn.node.server.WatchHandle;
+import io.cairn.node.server.WatchSink;
+import io.cairn.node.store.ApplyResult;
+import io.cairn.node.store.Event;
+import io.cairn.node.store.FileEntry;
+import io.cairn.node.store.Glob;
+import io.cairn.node.store.Page;
+import io.cairn.node.store.Revs;
+import io.cairn.node.store.StoreException;
+import io.cairn.proto.Msg.Op;
+import io.cairn.proto.Msg.Response.Err;
+import io.cairn.proto.Msg.Txn;
+import io.cairn.proto.State.Command;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes of the gateway:
+ * <pre>
+ * GET    /v1/kv/PATH[?rev=N]        {"path","rev","value"} (value_base64 when not UTF-8)
+ * PUT    /v1/kv/PATH[?rev=N]        body is the value; rev is the expected rev (default -1)
+ * DELETE /v1/kv/PATH[?rev=N]
+ * GET    /v1/rev                    {"rev","oldest"}
+ * GET    /v1/ls/PATH[?rev&offset&limit]
+ * GET    /v1/walk?glob=G[&rev&offset&limit]
+ * GET    /v1/watch?glob=G[&from=N]  Server-Sent Events, one per change
+ * GET    /healthz, /readyz
+ * </pre>
+ */
+final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(HttpGatewayHandler.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int DEFAULT_PAGE = 1000;
+    private static final int MAX_PAGE = 10_000;
+
+    private final KvService kv;
+    private final BooleanSupplier ready;
+    private WatchHandle watch;
+    private ScheduledFuture<?> keepAlive;
+
+    HttpGatewayHandler(KvService kv, BooleanSupplier ready) {
+        this.kv = kv;
+        this.ready = ready;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        boolean keepOpen = HttpUtil.isKeepAlive(req);
+        if (!req.decoderResult().isSuccess()) {
+            send(ctx, false, errorResponse(HttpResponseStatus.BAD_REQUEST, Err.INVALID, "malformed HTTP request"));
+            return;
+        }
+        QueryStringDecoder q = new QueryStringDecoder(req.uri());
+        String route = q.path();
+        try {
+            if (route.equals("/healthz")) {
+                send(ctx, keepOpen, text(HttpResponseStatus.OK, "ok\n"));
+            } else if (route.equals("/readyz")) {
+                boolean r = ready.getAsBoolean();
+                send(ctx, keepOpen, text(r ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        r ? "ready\n" : "not ready\n"));
+            } else if (route.equals("/v1/rev")) {
+                requireMethod(req, HttpMethod.GET);
+                answer(ctx, keepOpen, kv.read(t -> {
+                    ObjectNode o = JSON.createObjectNode();
+                    o.put("rev", t.rev());
+                    o.put("oldest", t.oldestRev());
+                    return o;
+                }));
+            } else if (route.equals("/v1/kv") || route.startsWith("/v1/kv/")) {
+                kvRoute(ctx, keepOpen, req, q, route.substring("/v1/kv".length()));
+            } else if (route.equals("/v1/ls") || route.startsWith("/v1/ls/")) {
+                requireMethod(req, HttpMethod.GET);
+                String path = route.length() <= "/v1/ls/".length() ? "/" : route.substring("/v1/ls".length());
+                long rev = longParam(q, "rev", 0);
+                int offset = (int) longParam(q, "offset", 0);
+                int limit = pageParam(q);
+                answer(ctx, keepOpen, kv.read(t -> {
+                    long at = t.readRev(rev);
+                    Page<String> page = t.getdir(path, at, offset, limit);
+                    ObjectNode o = JSON.createObjectNode();
+                    o.put("path", path);
+                    o.put("rev", at);
+                    ArrayNode names = o.putArray("names");
+                    page.items().forEach(names::add);
+                    o.put("more", page.more());
+                    return o;
+                }));
+            } else if (route.equals("/v1/walk")) {
+                requireMethod(req, HttpMethod.GET);
+                Glob glob = Glob.compile(stringParam(q, "glob"));
+                long rev = longParam(q, "rev", 0);
+                int offset = (int) longParam(q, "offset", 0);
+                int limit = pageParam(q);
+                answer(ctx, keepOpen, kv.read(t -> {
+                    long at = t.readRev(rev);
+                    Page<FileEntry> page = t.walk(glob, at, offset, limit);
+                    ObjectNode o = JSON.createObjectNode();
+                    o.put("rev", at);
+                    ArrayNode files = o.putArray("files");
+                    page.items().forEach(f -> files.add(fileJson(f.path(), f.value(), f.rev())));
+                    o.put("more", page.more());
+                    return o;
+                }));
+            } else if (route.equals("/v1/watch")) {
+                requireMethod(req, HttpMethod.GET);
+                Glob glob = Glob.compile(stringParam(q, "glob"));
+                long from = longParam(q, "from", 0);
+                String lastId = req.headers().get("Last-Event-ID");
+                if (lastId != null) {
+                    from = parseLong("Last-Event-ID", lastId) + 1;
+                }
+                startWatch(ctx, glob, from);
+            } else {
+                send(ctx, keepOpen, errorResponse(HttpResponseStatus.NOT_FOUND, Err.NOENT, "no route " + route
+                        + " (try /v1/kv/PATH, /v1/ls/PATH, /v1/walk, /v1/watch, /v1/rev, /healthz, /readyz)"));
+            }
+        } catch (StoreException e) {
+            send(ctx, keepOpen, errorResponse(e));
+        } catch (MethodNotAllowed e) {
+            send(ctx, keepOpen, errorResponse(HttpResponseStatus.METHOD_NOT_ALLOWED, Err.INVALID, e.getMessage()));
+        }
+    }
+
+    private void kvRoute(ChannelHandlerContext ctx, boolean keepOpen, FullHttpRequest req, QueryStringDecoder q, String path) {
+        if (path.isEmpty()) {
+            path = "/";
+        }
+        String p = path;
+        HttpMethod m = req.method();
+        if (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD)) {
+            long rev = longParam(q, "rev", 0);
+            answer(ctx, keepOpen, kv.read(t -> {
+                FileEntry f = t.get(p, rev);
+                if (f.rev() == Revs.MISSING) {
+                    throw new StoreException(Err.NOENT, "no such file: " + p);
+                }
+                if (f.rev() == Revs.DIR) {
+                    ObjectNode o = JSON.createObjectNode();
+                    o.put("path", p);
+                    o.put("rev", Revs.DIR);
+                    o.put("dir", true);
+                    return o;
+                }
+                return fileJson(p, f.value(), f.rev());
+            }));
+        } else if (m.equals(HttpMethod.PUT) || m.equals(HttpMethod.POST)) {
+            long rev = longParam(q, "rev", Revs.CLOBBER);
+            byte[] value = ByteBufUtil.getBytes(req.content());
+            write(ctx, keepOpen, Op.newBuilder().setKind(Op.Kind.SET).setPath(p).setValue(ByteString.copyFrom(value)).setRev(rev).build());
+        } else if (m.equals(HttpMethod.DELETE)) {
+            long rev = longParam(q, "rev", Revs.CLOBBER);
+            write(ctx, keepOpen, Op.newBuilder().setKind(Op.Kind.DEL).setPath(p).setRev(rev).build());
+        } else {
+            throw new MethodNotAllowed(m + " is not allowed on /v1/kv (use GET, PUT or DELETE)");
+        }
+    }
+
+    private void write(ChannelHandlerContext ctx, boolean keepOpen, Op op) {
+        CompletableFuture<ApplyResult> f = kv.write(Command.newBuilder().setTxn(Txn.newBuilder().addSuccess(op)).build());
+        answer(ctx, keepOpen, f.thenApply(r -> {
+            if (!r.ok()) {
+                throw r.error();
+            }
+            ObjectNode o = JSON.createObjectNode();
+            o.put("path", op.getPath());
+            o.put("rev", r.rev());
+            return o;
+        }));
+    }
+
+    private void startWatch(ChannelHandlerContext ctx, Glob glob, long from) {
+        // Check the window first, so a compacted start is a plain 410 rather than a broken stream.
+        CompletableFuture<Object> check = kv.read(t -> {
+            if (from > 0 && from <= t.rev()) {
+                t.eventsFrom(from, glob, 1);
+            }
+            return null;
+        });
+        check.whenComplete((ok, failure) -> ctx.executor().execute(() -> {
+            if (failure != null) {
+                send(ctx, false, errorResponse(unwrap(failure)));
+                return;
+            }
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+            head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+            head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            ctx.writeAndFlush(head);
+            keepAlive = ctx.executor().scheduleAtFixedRate(
+                    () -> ctx.writeAndFlush(chunk(": keep-alive\n\n")), 15, 15, TimeUnit.SECONDS);
+            watch = kv.watch(glob, from, false, new WatchSink() {
+                @Override
+                public boolean deliver(List<Event> events) {
+                    if (!ctx.channel().isActive()) {
+                        return false;
+                    }
+                    StringBuilder sb = new StringBuilder();
+                    for (int i = 0; i < events.size(); i++) {
+                        Event e = events.get(i);
+                        ObjectNode o = e.deleted() ? JSON.createObjectNode() : fileJson(e.path(), e.value(), e.rev());
+                        if (e.deleted()) {
+                            o.put("path", e.path());
+                            o.put("rev", e.rev());
+                        }
+                        // The id goes on the last event of a revision, so Last-Event-ID resumes after whole revisions.
+                        if (i == events.size() - 1) {
+                            sb.append("id: ").append(e.rev()).append('\n');
+                        }
+                        sb.append("event: ").append(e.deleted() ? "del" : "set").append('\n');
+                        sb.append("data: ").append(o).append("\n\n");
+                    }
+                    ctx.writeAndFlush(chunk(sb.toString()));
+                    return true;
+                }
+
+                @Override
+                public void end(StoreException error) {
+                    if (error != null) {
+                        ObjectNode o = JSON.createObjectNode();
+                        o.put("error", error.code().name());
+                        o.put("detail", error.getMessage());
+                        ctx.writeAndFlush(chunk("event: error\ndata: " + o + "\n\n")).addListener(ChannelFutureListener.CLOSE);
+                    }
+                }
+            });
+        }));
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (watch != null) {
+            watch.cancel();
+        }
+        if (keepAlive != null) {
+            keepAlive.cancel(false);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("http client {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+
+    private static DefaultHttpContent chunk(String s) {
+        return new DefaultHttpContent(Unpooled.copiedBuffer(s, StandardCharsets.UTF_8));
+    }
+
+    static ObjectNode fileJson(String path, byte[] value, long rev) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("path", path);
+        o.put("rev", rev);
+        String text = utf8OrNull(value);
+        if (text != null) {
+            o.put("value", text);
+        } else {
+            o.put("value_base64", Base64.getEncoder().encodeToString(value));
+        }
+        return o;
+    }
+
+    private static String utf8OrNull(byte[] value) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(value)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    private void answer(ChannelHandlerContext ctx, boolean keepOpen, CompletableFuture<? extends Object> result) {
+        result.whenComplete((body, failure) -> ctx.executor().execute(() -> {
+            if (failure != null) {
+                StoreException se = unwrap(failure);
+                send(ctx, keepOpen, errorResponse(se));
+            } else {
+                send(ctx, keepOpen, json(HttpResponseStatus.OK, body.toString()));
+            }
+        }));
+    }
+
+    private static StoreException unwrap(Throwable failure) {
+        Throwable c = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (c instanceof StoreException se) {
+            return se;
+        }
+        log.warn("http request failed: {}", c.toString());
+        return new StoreException(Err.OTHER, "internal error: " + c);
+    }
+
+    private static FullHttpResponse errorResponse(StoreException e) {
+        FullHttpResponse r = errorResponse(HttpErrors.status(e.code()), e.code(), e.getMessage());
+        return r;
+    }
+
+    private static FullHttpResponse errorResponse(HttpResponseStatus status, Err code, String detail) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("error", code.name());
+        o.put("detail", detail);
+        return json(status, o.toString());
+    }
+
+    private static FullHttpResponse json(HttpResponseStatus status, String body) {
+        ByteBuf buf = Unpooled.copiedBuffer(body + "\n", StandardCharsets.UTF_8);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, buf);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, buf.readableBytes());
+        return r;
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body) {
+        ByteBuf buf = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, buf);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, buf.readableBytes());
+        return r;
+    }
+
+    private static void send(ChannelHandlerContext ctx, boolean keepOpen, FullHttpResponse r) {
+        if (keepOpen) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            ctx.writeAndFlush(r);
+        } else {
+            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private static final class MethodNotAllowed extends RuntimeException {
+        MethodNotAllowed(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private static void requireMethod(FullHttpRequest req, HttpMethod m) {
+        if (!req.method().equals(m) && !(m.equals(HttpMethod.GET) && req.method().equals(HttpMethod.HEAD))) {
+            throw new MethodNotAllowed(req.method() + " is not allowed here (use " + m + ")");
+        }
+    }
+
+    private static String stringParam(QueryStringDecoder q, String name) {
+        List<String> v = q.parameters().get(name);
+        if (v == null || v.isEmpty() || v.get(0).isEmpty()) {
+            throw new StoreException(Err.MISSING_ARG, "query parameter " + name + " is required");
+        }
+        return v.get(0);
+    }
+
+    private static long longParam(QueryStringDecoder q, String name, long dflt) {
+        List<String> v = q.parameters().get(name);
+        if (v == null || v.isEmpty()) {
+            return dflt;
+        }
+        return parseLong(name, v.get(0));
+    }
+
+    private static long parseLong(String name, String s) {
+        try {
+            return Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            throw new StoreException(Err.INVALID, name + " must be an integer, got \"" + s + "\"");
+        }
+    }
+
+    private static int pageParam(QueryStringDecoder q) {
+        long limit = longParam(q, "limit", DEFAULT_PAGE);
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw new StoreException(Err.RANGE, "limit " + limit + " is outside 1.." + MAX_PAGE);
+        }
+        return (int) limit;
+    }
+}

@@ -1,0 +1,31 @@
+package io.cairn.node.server;
+
+import io.cairn.node.store.ApplyResult;
+import io.cairn.node.store.Glob;
+import io.cairn.node.store.VersionedTree;
+import io.cairn.proto.State.Command;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * What the request handlers need from the node: reads of the tree, writes that go through the
+ * log, and watches. A single node applies writes at once; the replicated node commits them
+ * through consensus first. Handlers never touch the tree outside these calls.
+ */
+public interface KvService {
+    /** Runs {@code read} against the tree on its owning thread. */
+    <T> CompletableFuture<T> read(Function<VersionedTree, T> read);
+
+    /** Commits and applies {@code command}; completes with what applying it did. */
+    CompletableFuture<ApplyResult> write(Command command);
+
+    /**
+     * Delivers every change matching {@code glob} with rev at least {@code fromRev} (0: from the
+     * next revision), in order, with no gap and no duplicate. With {@code once}, ends after the
+     * first revision that matched (WAIT).
+     */
+    WatchHandle watch(Glob glob, long fromRev, boolean once, WatchSink sink);
+
+    /** This node's id. */
+    long nodeId();
+}

@@ -1,0 +1,329 @@
+package io.cairn.node.server;
+
+import com.google.protobuf.ByteString;
+import io.cairn.node.store.ApplyResult;
+import io.cairn.node.store.Event;
+import io.cairn.node.store.FileEntry;
+import io.cairn.node.store.Glob;
+import io.cairn.node.store.OpResult;
+import io.cairn.node.store.Page;
+import io.cairn.node.store.Stat;
+import io.cairn.node.store.StoreException;
+import io.cairn.proto.Msg.Entry;
+import io.cairn.proto.Msg.Op;
+import io.cairn.proto.Msg.Request;
+import io.cairn.proto.Msg.Request.Verb;
+import io.cairn.proto.Msg.Response;
+import io.cairn.proto.Msg.Response.Err;
+import io.cairn.proto.Msg.Txn;
+import io.cairn.proto.Msg.TxnResult;
+import io.cairn.proto.State.Command;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers the requests of one client connection. Requests are tagged and run concurrently; a
+ * tag is busy from its request until its last response (DONE). Nothing a client sends makes this
+ * throw: every refusal is an error response naming the problem.
+ */
+public final class RequestHandler {
+    private static final Logger log = LoggerFactory.getLogger(RequestHandler.class);
+
+    private final KvService kv;
+    private final ServerLimits limits;
+    private final Responder out;
+    /** Busy tags; the value is the running watch for WAIT and WATCH, a marker otherwise. */
+    private final Map<Integer, Object> busy = new ConcurrentHashMap<>();
+    private final AtomicInteger watches = new AtomicInteger();
+    private static final Object UNARY = new Object();
+    private volatile boolean closed;
+
+    public RequestHandler(KvService kv, ServerLimits limits, Responder out) {
+        this.kv = kv;
+        this.limits = limits;
+        this.out = out;
+    }
+
+    /** A frame that did not parse as a Request: answered without a tag, the connection stays. */
+    public void malformed(String detail) {
+        out.send(Responses.error(null, Err.INVALID, "malformed request: " + detail));
+    }
+
+    public void handle(Request req) {
+        if (!req.hasTag()) {
+            out.send(Responses.error(null, Err.MISSING_ARG, "request has no tag"));
+            return;
+        }
+        int tag = req.getTag();
+        if (!req.hasVerb()) {
+            String which = req.getUnknownFields().hasField(2)
+                    ? "unknown verb " + req.getUnknownFields().getField(2).getVarintList()
+                    : "request has no verb";
+            out.send(Responses.error(tag, Err.UNKNOWN_VERB, which.replace("[", "").replace("]", "")));
+            return;
+        }
+        if (busy.size() >= limits.maxInFlight()) {
+            out.send(Responses.error(tag, Err.RANGE, "too many requests in flight on this connection (limit "
+                    + limits.maxInFlight() + ")"));
+            return;
+        }
+        if (req.getVerb() == Verb.CANCEL) {
+            cancel(tag, req);
+            return;
+        }
+        if (busy.putIfAbsent(tag, UNARY) != null) {
+            out.send(Responses.error(tag, Err.TAG_IN_USE, "tag " + tag + " is in use by a running request"));
+            return;
+        }
+        try {
+            dispatch(tag, req);
+        } catch (StoreException e) {
+            finish(tag, Responses.error(tag, e));
+        }
+    }
+
+    /** The connection is gone: stop its watches. */
+    public void closed() {
+        closed = true;
+        for (Object running : busy.values()) {
+            if (running instanceof WatchHandle w) {
+                w.cancel();
+            }
+        }
+    }
+
+    private void dispatch(int tag, Request req) {
+        switch (req.getVerb()) {
+            case NOP, ACCESS -> finish(tag, Responses.ok(tag).build());
+            case SELF -> finish(tag, Responses.ok(tag)
+                    .setValue(ByteString.copyFromUtf8(Long.toString(kv.nodeId()))).build());
+            case REV -> reply(tag, kv.read(t -> Responses.ok(tag).setRev(t.rev()).setOldestRev(t.oldestRev()).build()));
+            case GET -> {
+                String path = path(req);
+                long rev = req.getRev();
+                reply(tag, kv.read(t -> {
+                    FileEntry f = t.get(path, rev);
+                    Response.Builder b = Responses.ok(tag).setRev(f.rev());
+                    if (f.value() != null) {
+                        b.setValue(ByteString.copyFrom(f.value()));
+                    }
+                    return b.build();
+                }));
+            }
+            case STAT -> {
+                String path = path(req);
+                long rev = req.getRev();
+                reply(tag, kv.read(t -> {
+                    Stat s = t.stat(path, rev);
+                    return Responses.ok(tag).setRev(s.rev()).setLen(s.len()).build();
+                }));
+            }
+            case GETDIR -> {
+                String path = path(req);
+                long rev = req.getRev();
+                int offset = req.getOffset();
+                boolean paged = req.hasLimit();
+                int limit = paged ? pageLimit(req) : 1;
+                reply(tag, kv.read(t -> {
+                    long at = t.readRev(rev);
+                    Page<String> page = t.getdir(path, at, offset, limit);
+                    if (!paged) {
+                        if (page.items().isEmpty()) {
+                            throw new StoreException(Err.RANGE, "offset " + offset + " is past the last entry of " + path);
+                        }
+                        return Responses.ok(tag).setPath(page.items().get(0)).setRev(at).build();
+                    }
+                    return Responses.ok(tag).addAllNames(page.items()).setMore(page.more()).setRev(at).build();
+                }));
+            }
+            case WALK -> {
+                Glob glob = Glob.compile(path(req));
+                long rev = req.getRev();
+                int offset = req.getOffset();
+                boolean paged = req.hasLimit();
+                int limit = paged ? pageLimit(req) : 1;
+                reply(tag, kv.read(t -> {
+                    long at = t.readRev(rev);
+                    Page<FileEntry> page = t.walk(glob, at, offset, limit);
+                    if (!paged) {
+                        if (page.items().isEmpty()) {
+                            throw new StoreException(Err.RANGE, "offset " + offset + " is past the last match of " + glob);
+                        }
+                        FileEntry f = page.items().get(0);
+                        return Responses.ok(tag).setPath(f.path()).setValue(ByteString.copyFrom(f.value())).setRev(f.rev()).build();
+                    }
+                    Response.Builder b = Responses.ok(tag).setMore(page.more()).setRev(at);
+                    for (FileEntry f : page.items()) {
+                        b.addEntries(Entry.newBuilder().setPath(f.path()).setValue(ByteString.copyFrom(f.value())).setRev(f.rev()));
+                    }
+                    return b.build();
+                }));
+            }
+            case SET -> {
+                String path = path(req);
+                requireRev(req, "SET");
+                write(tag, Txn.newBuilder().addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath(path)
+                        .setValue(req.getValue()).setRev(req.getRev())).build(), false);
+            }
+            case DEL -> {
+                String path = path(req);
+                requireRev(req, "DEL");
+                write(tag, Txn.newBuilder().addSuccess(Op.newBuilder().setKind(Op.Kind.DEL).setPath(path)
+                        .setRev(req.getRev())).build(), false);
+            }
+            case TXN -> {
+                if (!req.hasTxn()) {
+                    throw new StoreException(Err.MISSING_ARG, "TXN needs a txn");
+                }
+                write(tag, req.getTxn(), true);
+            }
+            case WAIT, WATCH -> watch(tag, req, req.getVerb() == Verb.WAIT);
+            default -> throw new StoreException(Err.UNKNOWN_VERB, "verb " + req.getVerb() + " is not served");
+        }
+    }
+
+    private int pageLimit(Request req) {
+        int limit = req.getLimit();
+        if (limit < 1 || limit > limits.maxPage()) {
+            throw new StoreException(Err.RANGE, "limit " + limit + " is outside 1.." + limits.maxPage());
+        }
+        return limit;
+    }
+
+    private static String path(Request req) {
+        if (!req.hasPath()) {
+            throw new StoreException(Err.MISSING_ARG, req.getVerb() + " needs a path");
+        }
+        return req.getPath();
+    }
+
+    private static void requireRev(Request req, String verb) {
+        if (!req.hasRev()) {
+            throw new StoreException(Err.MISSING_ARG, verb + " needs rev: the file's expected rev (0 creates, -1 clobbers)");
+        }
+    }
+
+    private void write(int tag, Txn txn, boolean asTxn) {
+        CompletableFuture<Response> answer = kv.write(Command.newBuilder().setTxn(txn).build()).thenApply(r -> {
+            if (!r.ok()) {
+                return Responses.error(tag, r.error());
+            }
+            if (!asTxn) {
+                OpResult only = r.results().get(0);
+                return Responses.ok(tag).setRev(only.rev()).setPath(only.path()).build();
+            }
+            TxnResult.Builder tr = TxnResult.newBuilder().setSucceeded(r.succeeded());
+            for (OpResult o : r.results()) {
+                Response.Builder b = Response.newBuilder().setPath(o.path()).setRev(o.rev());
+                if (o.value() != null) {
+                    b.setValue(ByteString.copyFrom(o.value()));
+                }
+                tr.addResults(b);
+            }
+            return Responses.ok(tag).setRev(r.rev()).setTxn(tr).build();
+        });
+        reply(tag, answer);
+    }
+
+    private void watch(int tag, Request req, boolean once) {
+        Glob glob = Glob.compile(path(req));
+        if (watches.incrementAndGet() > limits.maxWatches()) {
+            watches.decrementAndGet();
+            throw new StoreException(Err.RANGE, "too many watches on this connection (limit " + limits.maxWatches() + ")");
+        }
+        long from = req.getRev();
+        if (from < 0) {
+            watches.decrementAndGet();
+            throw new StoreException(Err.RANGE, "from revision " + from + " is negative");
+        }
+        WatchHandle handle = kv.watch(glob, from, once, new WatchSink() {
+            private long lastRev;
+
+            @Override
+            public boolean deliver(List<Event> events) {
+                if (closed) {
+                    release();
+                    return false;
+                }
+                if (out.pendingBytes() > limits.maxPendingBytes()) {
+                    release();
+                    out.send(Responses.error(tag, Err.RANGE, "watcher fell too far behind; resume from revision " + lastRev));
+                    log.info("ended a slow watch on {} at rev {}", glob, lastRev);
+                    return false;
+                }
+                for (Event e : events) {
+                    Response.Builder b = Responses.event(tag, e);
+                    if (once) {
+                        // WAIT answers with the first change and is then done.
+                        b.setFlags(b.getFlags() | Responses.DONE);
+                        release();
+                        out.send(b.build());
+                        return true;
+                    }
+                    out.send(b.build());
+                }
+                lastRev = events.get(events.size() - 1).rev();
+                return true;
+            }
+
+            @Override
+            public void end(StoreException error) {
+                if (release()) {
+                    out.send(error == null ? Response.newBuilder().setTag(tag).setFlags(Responses.DONE).build()
+                            : Responses.error(tag, error));
+                }
+            }
+
+            private boolean release() {
+                if (busy.remove(tag) != null) {
+                    watches.decrementAndGet();
+                    return true;
+                }
+                return false;
+            }
+        });
+        // The tag was reserved as UNARY; from now on it names the watch, for CANCEL.
+        busy.replace(tag, UNARY, handle);
+    }
+
+    private void cancel(int tag, Request req) {
+        if (!req.hasOtherTag()) {
+            out.send(Responses.error(tag, Err.MISSING_ARG, "CANCEL needs other_tag"));
+            return;
+        }
+        Object running = busy.get(req.getOtherTag());
+        if (!(running instanceof WatchHandle w)) {
+            out.send(Responses.error(tag, Err.INVALID, "tag " + req.getOtherTag() + " is not a running WAIT or WATCH"));
+            return;
+        }
+        w.cancel();
+        out.send(Responses.ok(tag).build());
+    }
+
+    private void reply(int tag, CompletableFuture<Response> answer) {
+        answer.whenComplete((resp, failure) -> {
+            if (failure == null) {
+                finish(tag, resp);
+                return;
+            }
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            if (cause instanceof StoreException se) {
+                finish(tag, Responses.error(tag, se));
+            } else {
+                log.warn("request tag {} failed: {}", tag, cause.toString());
+                finish(tag, Responses.error(tag, Err.OTHER, "internal error: " + cause));
+            }
+        });
+    }
+
+    private void finish(int tag, Response resp) {
+        busy.remove(tag);
+        out.send(resp);
+    }
+}

@@ -1,0 +1,49 @@
+package io.cairn.node.server;
+
+import com.google.protobuf.ByteString;
+import io.cairn.node.store.Event;
+import io.cairn.node.store.StoreException;
+import io.cairn.proto.Msg.Flag;
+import io.cairn.proto.Msg.Response;
+import io.cairn.proto.Msg.Response.Err;
+
+/** Builders for the responses every verb shares. */
+public final class Responses {
+    public static final int VALID = Flag.VALID_VALUE;
+    public static final int DONE = Flag.DONE_VALUE;
+    public static final int SET = Flag.SET_VALUE;
+    public static final int DEL = Flag.DEL_VALUE;
+
+    private Responses() {}
+
+    public static Response.Builder ok(int tag) {
+        return Response.newBuilder().setTag(tag).setFlags(VALID | DONE);
+    }
+
+    public static Response error(Integer tag, Err code, String detail) {
+        Response.Builder b = Response.newBuilder().setFlags(DONE).setErrCode(code).setErrDetail(detail);
+        if (tag != null) {
+            b.setTag(tag);
+        }
+        return b.build();
+    }
+
+    public static Response error(int tag, StoreException e) {
+        Response.Builder b = Response.newBuilder().setTag(tag).setFlags(DONE)
+                .setErrCode(e.code()).setErrDetail(e.getMessage());
+        if (e.hasCurrentRev()) {
+            b.setCurrentRev(e.currentRev());
+        }
+        return b.build();
+    }
+
+    /** One change, as WAIT and WATCH report it (Doozer's flags: valid, and set or del). */
+    public static Response.Builder event(int tag, Event e) {
+        Response.Builder b = Response.newBuilder().setTag(tag).setRev(e.rev()).setPath(e.path())
+                .setFlags(VALID | (e.deleted() ? DEL : SET));
+        if (!e.deleted()) {
+            b.setValue(ByteString.copyFrom(e.value()));
+        }
+        return b;
+    }
+}

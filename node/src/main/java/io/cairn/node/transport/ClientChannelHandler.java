@@ -1,0 +1,100 @@
+package io.cairn.node.transport;
+
+import io.cairn.node.server.KvService;
+import io.cairn.node.server.RequestHandler;
+import io.cairn.node.server.Responder;
+import io.cairn.node.server.Responses;
+import io.cairn.node.server.ServerLimits;
+import io.cairn.proto.Msg.Request;
+import io.cairn.proto.Msg.Response;
+import io.cairn.proto.Msg.Response.Err;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Connects one client channel to its {@link RequestHandler}. */
+final class ClientChannelHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ClientChannelHandler.class);
+
+    private final KvService kv;
+    private final ServerLimits limits;
+    private RequestHandler handler;
+
+    ClientChannelHandler(KvService kv, ServerLimits limits) {
+        this.kv = kv;
+        this.limits = limits;
+    }
+
+    private static final class ChannelResponder implements Responder {
+        private final Channel channel;
+        private final AtomicLong pending = new AtomicLong();
+
+        ChannelResponder(Channel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public void send(Response response) {
+            int size = response.getSerializedSize();
+            pending.addAndGet(size);
+            channel.writeAndFlush(response).addListener(f -> pending.addAndGet(-size));
+        }
+
+        @Override
+        public long pendingBytes() {
+            return pending.get();
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        handler = new RequestHandler(kv, limits, new ChannelResponder(ctx.channel()));
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Request req) {
+            handler.handle(req);
+        } else if (msg instanceof RequestDecoder.Malformed m) {
+            handler.malformed(m.detail());
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (handler != null) {
+            handler.closed();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (c instanceof TooLongFrameException || c instanceof CorruptedFrameException) {
+            // The length prefix cannot be trusted or honoured: say why, then close this one connection.
+            String detail = c instanceof TooLongFrameException
+                    ? "frame exceeds the limit of " + limits.maxFrameBytes() + " bytes; closing the connection"
+                    : "bad frame length; closing the connection";
+            log.info("client {}: {}", ctx.channel().remoteAddress(), detail);
+            ctx.writeAndFlush(Responses.error(null, c instanceof TooLongFrameException ? Err.TOO_LARGE : Err.INVALID, detail))
+                    .addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        if (c instanceof IOException) {
+            log.debug("client {}: {}", ctx.channel().remoteAddress(), c.toString());
+        } else {
+            log.warn("client {}: closing after unexpected error: {}", ctx.channel().remoteAddress(), c.toString());
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,59 @@
+package io.cairn.node.transport;
+
+import io.cairn.node.server.KvService;
+import io.cairn.node.server.ServerLimits;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import java.net.InetSocketAddress;
+
+/**
+ * The client protocol listener: frames of a 4-byte big-endian length then a protobuf message.
+ * Pipeline: frame decoder → request decoder → connection handler; responses go out through the
+ * protobuf encoder and the length prepender.
+ */
+public final class ClientServer implements AutoCloseable {
+    private final Channel channel;
+
+    private ClientServer(Channel channel) {
+        this.channel = channel;
+    }
+
+    public static ClientServer bind(InetSocketAddress addr, KvService kv, ServerLimits limits,
+            EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast("frames", new LengthFieldBasedFrameDecoder(limits.maxFrameBytes(), 0, 4, 0, 4, true))
+                                .addLast("requests", new RequestDecoder())
+                                .addLast("prepender", new LengthFieldPrepender(4))
+                                .addLast("encoder", new ProtobufEncoder())
+                                .addLast("handler", new ClientChannelHandler(kv, limits));
+                    }
+                });
+        Channel ch = b.bind(addr).sync().channel();
+        return new ClientServer(ch);
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+    }
+}
