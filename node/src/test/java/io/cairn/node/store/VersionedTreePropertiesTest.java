@@ -1,0 +1,231 @@
+package io.cairn.node.store;
+
+import static io.cairn.node.store.Ops.cmd;
+import static io.cairn.node.store.Ops.del;
+import static io.cairn.node.store.Ops.set;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cairn.proto.Msg.Op;
+import io.cairn.proto.Msg.Response.Err;
+import io.cairn.proto.State.Command;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+
+/**
+ * The tree against a model that keeps a full copy of the files at every revision: random op
+ * sequences (with nested paths, so directory and CAS conflicts happen often), then reads of every
+ * kind at every revision, compacted or not.
+ */
+class VersionedTreePropertiesTest {
+    private static final List<String> PATHS = List.of("/a", "/b", "/a/x", "/a/y", "/a/x/deep", "/c/d", "/c/e", "/c");
+
+    /** One generated write: kind, path index, which expected rev to use, value. */
+    record Gen(boolean delete, int path, int revChoice, String value, boolean pair) {}
+
+    @Provide
+    Arbitrary<List<Gen>> histories() {
+        Arbitrary<Gen> one = Combinators.combine(
+                Arbitraries.integers().between(0, 3).map(i -> i == 0),
+                Arbitraries.integers().between(0, PATHS.size() - 1),
+                Arbitraries.integers().between(0, 3),
+                Arbitraries.strings().alpha().ofMaxLength(3),
+                Arbitraries.integers().between(0, 5).map(i -> i == 0))
+                .as(Gen::new);
+        return one.list().ofMinSize(1).ofMaxSize(60);
+    }
+
+    /** The model: files per revision, and the rules of the data model written the plain way. */
+    static final class Model {
+        final List<TreeMap<String, long[]>> revs = new ArrayList<>(); // path -> {rev}; values kept apart
+        final List<TreeMap<String, String>> values = new ArrayList<>();
+
+        Model() {
+            revs.add(new TreeMap<>());
+            values.add(new TreeMap<>());
+        }
+
+        int current() {
+            return revs.size() - 1;
+        }
+
+        long expected(Gen g, String path) {
+            long cur = revOf(current(), path);
+            return switch (g.revChoice()) {
+                case 0 -> -1;
+                case 1 -> 0;
+                case 2 -> cur;
+                default -> cur + 1;
+            };
+        }
+
+        long revOf(int at, String path) {
+            long[] r = revs.get(at).get(path);
+            return r == null ? 0 : r[0];
+        }
+
+        boolean isDir(int at, String path) {
+            String prefix = path.equals("/") ? "/" : path + "/";
+            String k = revs.get(at).ceilingKey(prefix);
+            return path.equals("/") || (k != null && k.startsWith(prefix));
+        }
+
+        /** Applies ops as one revision if all are allowed; returns the error code otherwise. */
+        Err apply(List<Op> ops) {
+            TreeMap<String, long[]> r = new TreeMap<>(revs.get(current()));
+            TreeMap<String, String> v = new TreeMap<>(values.get(current()));
+            long next = current() + 1;
+            for (Op op : ops) {
+                String p = op.getPath();
+                String prefix = p + "/";
+                String k = r.ceilingKey(prefix);
+                boolean dir = k != null && k.startsWith(prefix);
+                long cur = r.containsKey(p) ? r.get(p)[0] : 0;
+                if (op.getKind() == Op.Kind.SET) {
+                    if (dir) {
+                        return Err.ISDIR;
+                    }
+                    for (String d = Paths.parent(p); !d.equals("/"); d = Paths.parent(d)) {
+                        if (r.containsKey(d)) {
+                            return Err.NOTDIR;
+                        }
+                    }
+                    if (op.getRev() != -1 && op.getRev() != cur) {
+                        return Err.REV_MISMATCH;
+                    }
+                    r.put(p, new long[] {next});
+                    v.put(p, op.getValue().toStringUtf8());
+                } else {
+                    if (dir) {
+                        return Err.ISDIR;
+                    }
+                    if (!r.containsKey(p)) {
+                        return Err.NOENT;
+                    }
+                    if (op.getRev() != -1 && op.getRev() != cur) {
+                        return Err.REV_MISMATCH;
+                    }
+                    r.remove(p);
+                    v.remove(p);
+                }
+            }
+            revs.add(r);
+            values.add(v);
+            return null;
+        }
+    }
+
+    @Property(tries = 300)
+    void treeMatchesModelAtEveryRevision(@ForAll("histories") List<Gen> history,
+            @ForAll @IntRange(min = 1, max = 30) int historyLimit) {
+        VersionedTree tree = new VersionedTree(new StoreConfig(historyLimit, 1024));
+        Model model = new Model();
+        for (int i = 0; i < history.size(); i++) {
+            Gen g = history.get(i);
+            List<Op> ops = new ArrayList<>();
+            ops.add(op(g, model));
+            if (g.pair()) {
+                Gen second = history.get((i + 1) % history.size());
+                ops.add(op(second, model));
+            }
+            Command c = cmd(ops.toArray(Op[]::new));
+            Err expected = model.apply(ops);
+            ApplyResult r = tree.apply(c);
+            if (expected == null) {
+                assertThat(r.error()).as("op %d %s", i, ops).isNull();
+                assertThat(r.rev()).isEqualTo(model.current());
+            } else {
+                assertThat(r.error()).as("op %d %s", i, ops).isNotNull();
+                assertThat(r.error().code()).as("op %d %s", i, ops).isEqualTo(expected);
+            }
+        }
+        assertThat(tree.rev()).isEqualTo(model.current());
+        long oldest = Math.max(0, model.current() - historyLimit);
+        assertThat(tree.oldestRev()).isEqualTo(oldest);
+
+        for (int at = 0; at <= model.current(); at++) {
+            long readAt = at;
+            if (at == 0) {
+                continue; // 0 asks for the latest revision
+            }
+            if (at < oldest) {
+                StoreException e = catchStore(() -> tree.get("/a", readAt));
+                assertThat(e).isNotNull();
+                assertThat(e.code()).isEqualTo(Err.TOO_LATE);
+                continue;
+            }
+            for (String p : PATHS) {
+                FileEntry f = tree.get(p, at);
+                long want = model.isDir(at, p) ? Revs.DIR : model.revOf(at, p);
+                assertThat(f.rev()).as("rev of %s at %d", p, at).isEqualTo(want);
+                if (want > 0) {
+                    assertThat(Ops.text(f.value())).isEqualTo(model.values.get(at).get(p));
+                }
+            }
+            TreeSet<String> top = new TreeSet<>();
+            for (String k : model.revs.get(at).keySet()) {
+                top.add(k.substring(1).split("/")[0]);
+            }
+            assertThat(tree.getdir("/", at, 0, 100).items()).as("ls / at %d", at).containsExactlyElementsOf(top);
+            List<String> walked = tree.walk(Glob.compile("/**"), at, 0, 100).items().stream().map(FileEntry::path).toList();
+            assertThat(walked).as("walk at %d", at).containsExactlyElementsOf(model.revs.get(at).keySet());
+        }
+
+        // Replaying the retained events over the oldest readable tree gives the current tree.
+        if (model.current() > oldest) {
+            TreeMap<String, String> replay = new TreeMap<>(model.values.get((int) oldest));
+            for (Event e : tree.eventsFrom(oldest + 1, Glob.compile("/**"), Integer.MAX_VALUE)) {
+                if (e.deleted()) {
+                    replay.remove(e.path());
+                } else {
+                    replay.put(e.path(), Ops.text(e.value()));
+                }
+            }
+            assertThat(replay).isEqualTo(model.values.get(model.current()));
+        }
+    }
+
+    private static Op op(Gen g, Model model) {
+        String p = PATHS.get(g.path());
+        long rev = model.expected(g, p);
+        return g.delete() ? del(p, rev) : set(p, g.value(), rev);
+    }
+
+    private static StoreException catchStore(Runnable r) {
+        try {
+            r.run();
+            return null;
+        } catch (StoreException e) {
+            return e;
+        }
+    }
+
+    @Property(tries = 100)
+    void snapshotRestoreKeepsEveryFile(@ForAll("histories") List<Gen> history) {
+        VersionedTree tree = new VersionedTree(StoreConfig.defaults());
+        Model model = new Model();
+        for (Gen g : history) {
+            Op o = op(g, model);
+            if (model.apply(List.of(o)) == null) {
+                tree.apply(cmd(o));
+            }
+        }
+        VersionedTree copy = VersionedTree.restore(tree.snapshot(0), StoreConfig.defaults());
+        assertThat(copy.rev()).isEqualTo(tree.rev());
+        Map<String, String> files = new TreeMap<>();
+        for (FileEntry f : copy.walk(Glob.compile("/**"), 0, 0, 1000).items()) {
+            files.put(f.path(), Ops.text(f.value()));
+            assertThat(f.rev()).isEqualTo(tree.get(f.path(), 0).rev());
+        }
+        assertThat(files).isEqualTo(model.values.get(model.current()));
+    }
+}
