@@ -1,0 +1,137 @@
+package io.cairn.node.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cairn.node.store.StoreConfig;
+import io.cairn.node.testing.TestNode;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class HttpGatewayTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static TestNode node;
+    static HttpClient http;
+
+    @BeforeAll
+    static void start() {
+        node = TestNode.start(new StoreConfig(20, 1024));
+        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+    }
+
+    static HttpResponse<String> send(String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node.httpBase() + path)).timeout(Duration.ofSeconds(10));
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode json(HttpResponse<String> r) throws Exception {
+        return JSON.readTree(r.body());
+    }
+
+    @Test
+    void putGetDeleteAndList() throws Exception {
+        HttpResponse<String> put = send("PUT", "/v1/kv/http/app/name", "cairn");
+        assertThat(put.statusCode()).isEqualTo(200);
+        long rev = json(put).get("rev").asLong();
+
+        JsonNode got = json(send("GET", "/v1/kv/http/app/name", null));
+        assertThat(got.get("value").asText()).isEqualTo("cairn");
+        assertThat(got.get("rev").asLong()).isEqualTo(rev);
+        assertThat(json(send("GET", "/v1/kv/http/app", null)).get("rev").asLong()).isEqualTo(-2);
+
+        HttpResponse<String> stale = send("PUT", "/v1/kv/http/app/name?rev=" + (rev + 10), "x");
+        assertThat(stale.statusCode()).isEqualTo(409);
+        assertThat(json(stale).get("error").asText()).isEqualTo("REV_MISMATCH");
+
+        JsonNode ls = json(send("GET", "/v1/ls/http/app", null));
+        assertThat(ls.get("names").get(0).asText()).isEqualTo("name");
+        JsonNode root = json(send("GET", "/v1/ls/", null));
+        assertThat(root.get("names").toString()).contains("http").contains("ctl");
+
+        assertThat(json(send("GET", "/v1/kv/http/app/name?rev=" + rev, null)).get("value").asText()).isEqualTo("cairn");
+        assertThat(send("DELETE", "/v1/kv/http/app/name?rev=" + rev, null).statusCode()).isEqualTo(200);
+        HttpResponse<String> gone = send("GET", "/v1/kv/http/app/name", null);
+        assertThat(gone.statusCode()).isEqualTo(404);
+        assertThat(json(gone).get("error").asText()).isEqualTo("NOENT");
+        JsonNode revs = json(send("GET", "/v1/rev", null));
+        assertThat(revs.get("rev").asLong()).isGreaterThan(rev);
+    }
+
+    @Test
+    void errorsMapToStatusCodes() throws Exception {
+        assertThat(send("PUT", "/v1/kv/ctl/x", "v").statusCode()).isEqualTo(403);
+        assertThat(send("PUT", "/v1/kv/bad%20path", "v").statusCode()).isEqualTo(400);
+        assertThat(send("PUT", "/v1/kv/big", "x".repeat(2000)).statusCode()).isEqualTo(413);
+        assertThat(send("GET", "/v1/kv/a?rev=abc", null).statusCode()).isEqualTo(400);
+        assertThat(send("GET", "/v1/ls/nothing/here", null).statusCode()).isEqualTo(404);
+        assertThat(send("PATCH", "/v1/kv/a", "v").statusCode()).isEqualTo(405);
+        assertThat(send("GET", "/v2/what", null).statusCode()).isEqualTo(404);
+        assertThat(send("GET", "/v1/watch", null).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void healthAndReadiness() throws Exception {
+        assertThat(send("GET", "/healthz", null).statusCode()).isEqualTo(200);
+        HttpResponse<String> ready = send("GET", "/readyz", null);
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.body()).contains("ready");
+    }
+
+    @Test
+    void watchStreamsServerSentEventsFromARevision() throws Exception {
+        long start = json(send("GET", "/v1/rev", null)).get("rev").asLong() + 1;
+        send("PUT", "/v1/kv/sse/a", "1");
+        send("PUT", "/v1/kv/sse/b", "2");
+        send("DELETE", "/v1/kv/sse/a", null);
+        HttpRequest req = HttpRequest.newBuilder(URI.create(node.httpBase() + "/v1/watch?glob=/sse/**&from=" + start)).build();
+        HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(resp.statusCode()).isEqualTo(200);
+        assertThat(resp.headers().firstValue("content-type").orElse("")).startsWith("text/event-stream");
+        List<String> events = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8))) {
+            String type = null;
+            String line;
+            while (events.size() < 4 && (line = r.readLine()) != null) {
+                if (line.startsWith("event: ")) {
+                    type = line.substring(7);
+                } else if (line.startsWith("data: ")) {
+                    JsonNode d = JSON.readTree(line.substring(6));
+                    events.add(type + " " + d.get("path").asText());
+                    if (events.size() == 3) {
+                        send("PUT", "/v1/kv/sse/c", "3");
+                    }
+                }
+            }
+        }
+        assertThat(events).containsExactly("set /sse/a", "set /sse/b", "del /sse/a", "set /sse/c");
+    }
+
+    @Test
+    void watchFromACompactedRevisionIsGone() throws Exception {
+        for (int i = 0; i < 30; i++) {
+            send("PUT", "/v1/kv/churn", "v" + i);
+        }
+        HttpResponse<String> r = send("GET", "/v1/watch?glob=/**&from=1", null);
+        assertThat(r.statusCode()).isEqualTo(410);
+        assertThat(json(r).get("error").asText()).isEqualTo("TOO_LATE");
+    }
+}
