@@ -1,0 +1,188 @@
+package io.cairn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cairn.node.store.StoreConfig;
+import io.cairn.node.testing.TestNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class CliTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final int MAX_VALUE = 1024;
+    static TestNode node;
+
+    @BeforeAll
+    static void start() {
+        node = TestNode.start(new StoreConfig(40, MAX_VALUE));
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+    }
+
+    record Run(int code, String out, String err) {
+        String line() {
+            return out.strip();
+        }
+    }
+
+    static Run cairn(String... args) {
+        return cairnWithEnv(Map.of("CAIRN_ENDPOINTS", node.endpoint()), args);
+    }
+
+    static Run cairnWithEnv(Map<String, String> env, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = CairnCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), env);
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    static void assertError(Run r, String code) {
+        assertThat(r.code()).as("exit code of %s", r).isEqualTo(1);
+        assertThat(r.err()).as("one line on stderr").startsWith("cairn: " + code + ": ");
+        assertThat(r.err().strip().lines().count()).isEqualTo(1);
+    }
+
+    @Test
+    void setGetDelWithText() {
+        Run set = cairn("set", "/cli/greeting", "hello world");
+        assertThat(set.code()).isZero();
+        long rev = Long.parseLong(set.line());
+        assertThat(cairn("get", "/cli/greeting").line()).isEqualTo("hello world");
+        Run stale = cairn("set", "/cli/greeting", "x", "--rev", Long.toString(rev - 1));
+        assertError(stale, "REV_MISMATCH");
+        assertThat(stale.err()).contains("is at rev " + rev);
+        long rev2 = Long.parseLong(cairn("set", "/cli/greeting", "again", "--rev", Long.toString(rev)).line());
+        assertThat(cairn("get", "/cli/greeting", "--rev", Long.toString(rev)).line()).isEqualTo("hello world");
+        assertThat(cairn("del", "/cli/greeting", "--rev", Long.toString(rev2)).code()).isZero();
+        assertError(cairn("get", "/cli/greeting"), "NOENT");
+    }
+
+    @Test
+    void jsonOutput() throws Exception {
+        cairn("set", "/cli/j/a", "1");
+        JsonNode get = JSON.readTree(cairn("--json", "get", "/cli/j/a").out());
+        assertThat(get.get("path").asText()).isEqualTo("/cli/j/a");
+        assertThat(get.get("value").asText()).isEqualTo("1");
+        assertThat(get.get("rev").asLong()).isPositive();
+        // The flag works after the subcommand too.
+        assertThat(JSON.readTree(cairn("get", "/cli/j/a", "--json").out()).get("value").asText()).isEqualTo("1");
+        JsonNode ls = JSON.readTree(cairn("ls", "/cli/j", "--json").out());
+        assertThat(ls.get("names").get(0).asText()).isEqualTo("a");
+        JsonNode rev = JSON.readTree(cairn("rev", "--json").out());
+        assertThat(rev.has("rev") && rev.has("oldest")).isTrue();
+        JsonNode stat = JSON.readTree(cairn("stat", "/cli/j", "--json").out());
+        assertThat(stat.get("dir").asBoolean()).isTrue();
+        assertThat(stat.get("children").asInt()).isEqualTo(1);
+        JsonNode walk = JSON.readTree(cairn("walk", "/cli/j/*", "--json").out());
+        assertThat(walk.get("files").size()).isEqualTo(1);
+    }
+
+    @Test
+    void lsWalkStatRev() {
+        cairn("set", "/cli/tree/b", "2");
+        cairn("set", "/cli/tree/a", "1");
+        cairn("set", "/cli/tree/sub/c", "3");
+        assertThat(cairn("ls", "/cli/tree").out().lines()).containsExactly("a", "b", "sub");
+        assertThat(cairn("walk", "/cli/tree/**").out().lines()).hasSize(3)
+                .allMatch(l -> l.matches("/cli/tree/\\S+ \\d+ \\d"));
+        assertThat(cairn("stat", "/cli/tree/a").line()).matches("/cli/tree/a file rev=\\d+ len=1");
+        assertThat(cairn("stat", "/cli/tree").line()).isEqualTo("/cli/tree dir children=3");
+        assertThat(Long.parseLong(cairn("rev").line())).isPositive();
+    }
+
+    @Test
+    void watchPrintsOneLinePerEventAndStopsAtCount() {
+        long from = Long.parseLong(cairn("rev").line()) + 1;
+        cairn("set", "/cli/w/x", "1");
+        cairn("set", "/cli/w/y", "two words");
+        cairn("del", "/cli/w/x");
+        Run w = cairn("watch", "/cli/w/**", "--from", Long.toString(from), "--count", "3");
+        assertThat(w.code()).isZero();
+        assertThat(w.out().lines()).containsExactly(
+                from + " SET /cli/w/x 1",
+                (from + 1) + " SET /cli/w/y two words",
+                (from + 2) + " DEL /cli/w/x");
+    }
+
+    @Test
+    void waitBlocksUntilAChange() throws Exception {
+        CompletableFuture<Run> waiting = CompletableFuture.supplyAsync(() -> cairn("wait", "/cli/wait/*", "--for", "20s"));
+        Thread.sleep(300);
+        long rev = Long.parseLong(cairn("set", "/cli/wait/x", "go").line());
+        Run r = waiting.get(20, TimeUnit.SECONDS);
+        assertThat(r.line()).isEqualTo(rev + " SET /cli/wait/x go");
+        assertError(cairn("wait", "/cli/wait/never", "--for", "200ms"), "UNAVAILABLE");
+    }
+
+    @Test
+    void txn() {
+        long rev = Long.parseLong(cairn("set", "/cli/tx/a", "1").line());
+        Run ok = cairn("txn", "--if", "/cli/tx/a rev = " + rev, "--then", "set /cli/tx/a 2", "--then", "set /cli/tx/b new value",
+                "--else", "get /cli/tx/a");
+        assertThat(ok.code()).isZero();
+        assertThat(ok.out().lines().findFirst().orElseThrow()).isEqualTo("SUCCEEDED rev " + (rev + 1));
+        assertThat(cairn("get", "/cli/tx/b").line()).isEqualTo("new value");
+        Run no = cairn("txn", "--if", "/cli/tx/a rev = " + rev, "--then", "set /cli/tx/a 3", "--else", "get /cli/tx/a");
+        assertThat(no.out().lines()).containsExactly("FAILED rev " + (rev + 1), "GET /cli/tx/a " + (rev + 1) + " 2");
+        assertThat(cairn("txn", "--if", "/cli/tx/a bogus = 1").code()).isEqualTo(2);
+        assertThat(cairn("txn").code()).isEqualTo(2);
+    }
+
+    @Test
+    void everyReachableErrorCodeThroughTheCli() throws IOException {
+        cairn("set", "/cli/err/file", "v");
+        assertError(cairn("get", "no-slash"), "BAD_PATH");
+        assertError(cairn("get", "/cli/err/none"), "NOENT");
+        assertError(cairn("get", "/cli/err"), "ISDIR");
+        assertError(cairn("set", "/cli/err/file/x", "v"), "NOTDIR");
+        assertError(cairn("ls", "/cli/err/file"), "NOTDIR");
+        assertError(cairn("set", "/cli/err/big", "x".repeat(MAX_VALUE + 1)), "TOO_LARGE");
+        assertError(cairn("set", "/ctl/nope", "v"), "READONLY");
+        assertError(cairn("get", "/cli/err/file", "--rev", "99999999"), "RANGE");
+        assertError(cairn("set", "/cli/err/file", "v", "--rev", "-5"), "INVALID");
+        long old = Long.parseLong(cairn("rev").line());
+        for (int i = 0; i < 45; i++) {
+            cairn("set", "/cli/err/churn", "v" + i);
+        }
+        assertError(cairn("get", "/cli/err/file", "--rev", Long.toString(old)), "TOO_LATE");
+        assertError(cairn("watch", "/cli/**", "--from", Long.toString(old)), "TOO_LATE");
+        int dead;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            dead = s.getLocalPort();
+        }
+        assertError(cairn("--endpoints", "127.0.0.1:" + dead, "rev"), "UNAVAILABLE");
+    }
+
+    @Test
+    void usageErrorsExitTwo() {
+        assertThat(cairn("frobnicate").code()).isEqualTo(2);
+        assertThat(cairn("get").code()).isEqualTo(2);
+        Run badEndpoints = cairnWithEnv(Map.of("CAIRN_ENDPOINTS", "host:nope"), "rev");
+        assertThat(badEndpoints.code()).isEqualTo(2);
+        assertThat(badEndpoints.err()).contains("bad endpoints").contains("bad port");
+        assertThat(cairn("--timeout", "soon", "rev").code()).isEqualTo(2);
+        assertThat(cairn("watch", "/x", "--count", "-1").code()).isEqualTo(2);
+    }
+
+    @Test
+    void endpointsFlagBeatsTheEnvironment() {
+        Run r = cairnWithEnv(Map.of("CAIRN_ENDPOINTS", "127.0.0.1:1"), "--endpoints", node.endpoint(), "rev");
+        assertThat(r.code()).isZero();
+    }
+}

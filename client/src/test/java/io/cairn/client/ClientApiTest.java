@@ -1,0 +1,175 @@
+package io.cairn.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.cairn.node.store.StoreConfig;
+import io.cairn.node.testing.TestNode;
+import io.cairn.proto.Msg.Compare;
+import io.cairn.proto.Msg.Op;
+import io.cairn.proto.Msg.Txn;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class ClientApiTest {
+    static TestNode node;
+    static CairnClient client;
+
+    @BeforeAll
+    static void start() {
+        node = TestNode.start(new StoreConfig(100, 2048));
+        client = CairnClient.connect(node.endpoint());
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        node.close();
+    }
+
+    @Test
+    void blockingBasics() {
+        long r1 = client.set("/api/a", "one", Versioned.MISSING);
+        Versioned v = client.get("/api/a");
+        assertThat(v.text()).isEqualTo("one");
+        assertThat(v.rev()).isEqualTo(r1);
+        assertThat(client.get("/api/none").exists()).isFalse();
+        assertThat(client.get("/api").isDir()).isTrue();
+        long r2 = client.set("/api/a", "two", r1);
+        assertThat(client.get("/api/a", r1).text()).isEqualTo("one");
+        assertThat(client.stat("/api/a", 0)).isEqualTo(new StatInfo(r2, 3));
+        assertThat(client.rev().rev()).isGreaterThanOrEqualTo(r2);
+        client.del("/api/a", r2);
+        assertThat(client.get("/api/a").exists()).isFalse();
+    }
+
+    @Test
+    void eachErrorCodeHasItsException() {
+        long r = client.set("/exc/file", "v", Versioned.CLOBBER);
+        assertThatThrownBy(() -> client.set("/exc/file", "w", r + 5))
+                .isInstanceOfSatisfying(RevMismatchException.class, e -> assertThat(e.currentRev()).isEqualTo(r));
+        assertThatThrownBy(() -> client.get("bad")).isInstanceOf(BadPathException.class);
+        assertThatThrownBy(() -> client.del("/exc/nothing", -1)).isInstanceOf(NoEntException.class);
+        assertThatThrownBy(() -> client.set("/exc", "v", -1)).isInstanceOf(IsDirException.class);
+        assertThatThrownBy(() -> client.set("/exc/file/x", "v", -1)).isInstanceOf(NotDirException.class);
+        assertThatThrownBy(() -> client.set("/exc/big", new byte[4096], -1)).isInstanceOf(TooLargeException.class);
+        assertThatThrownBy(() -> client.set("/ctl/x", "v", -1)).isInstanceOf(ReadOnlyException.class);
+        assertThatThrownBy(() -> client.get("/exc/file", 1 << 30)).isInstanceOf(RangeException.class);
+        assertThatThrownBy(() -> client.set("/exc/file", "v", -7)).isInstanceOf(InvalidException.class);
+        assertThatThrownBy(() -> client.getdir("/exc/file", 0)).isInstanceOf(NotDirException.class);
+        for (int i = 0; i < 120; i++) {
+            client.set("/exc/churn", "v" + i, -1);
+        }
+        assertThatThrownBy(() -> client.get("/exc/file", r)).isInstanceOf(TooLateException.class)
+                .hasMessageContaining("compacted");
+    }
+
+    @Test
+    void pagedListingsAcrossPages() {
+        List<CompletableFuture<Long>> writes = new ArrayList<>();
+        for (int i = 0; i < 2500; i++) {
+            writes.add(client.setAsync(String.format("/many/f%04d", i), new byte[] {1}, -1));
+        }
+        writes.forEach(CompletableFuture::join);
+        List<String> names = client.getdir("/many", 0);
+        assertThat(names).hasSize(2500).isSorted();
+        assertThat(client.walk("/many/*", 0).items()).hasSize(2500);
+        Page<Versioned> first = client.walkAsync("/many/*", 0, 0, 10).join();
+        assertThat(first.more()).isTrue();
+        assertThat(first.items()).hasSize(10);
+    }
+
+    @Test
+    void asyncRequestsAreMultiplexedOnOneConnection() {
+        List<CompletableFuture<Long>> all = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            all.add(client.setAsync("/mux/k" + (i % 50), ("v" + i).getBytes(), -1));
+        }
+        List<Long> revs = all.stream().map(CompletableFuture::join).toList();
+        assertThat(revs).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void transactions() {
+        long r = client.set("/tx/balance", "10", -1);
+        Txn t = Txn.newBuilder()
+                .addCompare(Compare.newBuilder().setPath("/tx/balance").setTarget(Compare.Target.REV).setOp(Compare.Op.EQUAL).setRev(r))
+                .addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath("/tx/balance").setValue(ByteString.copyFromUtf8("5")))
+                .addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath("/tx/log").setValue(ByteString.copyFromUtf8("-5")))
+                .addFailure(Op.newBuilder().setKind(Op.Kind.GET).setPath("/tx/balance"))
+                .build();
+        TxnResponse ok = client.txn(t);
+        assertThat(ok.succeeded()).isTrue();
+        assertThat(ok.results()).extracting(Versioned::rev).containsOnly(ok.rev());
+        TxnResponse no = client.txn(t);
+        assertThat(no.succeeded()).isFalse();
+        assertThat(no.results().get(0).text()).isEqualTo("5");
+    }
+
+    @Test
+    void waitReturnsTheFirstMatchingChange() {
+        long from = client.rev().rev() + 1;
+        CompletableFuture<Event> w = client.waitAsync("/wait/**", from);
+        client.set("/other/x", "ignored", -1);
+        long r = client.set("/wait/x", "hit", -1);
+        Event e = w.join();
+        assertThat(e.path()).isEqualTo("/wait/x");
+        assertThat(e.rev()).isEqualTo(r);
+        // From an old revision the answer comes from history at once.
+        assertThat(client.waitFor("/wait/**", from, Duration.ofSeconds(5)).rev()).isEqualTo(r);
+        assertThat(client.waitFor("/wait/nothing", 0, Duration.ofMillis(200))).isNull();
+    }
+
+    @Test
+    void failsOverToTheNextEndpoint() throws IOException {
+        int dead;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            dead = s.getLocalPort();
+        }
+        try (CairnClient c = CairnClient.connect("127.0.0.1:" + dead + "," + node.endpoint())) {
+            assertThat(c.rev().rev()).isPositive();
+        }
+        try (CairnClient c = CairnClient.builder().endpoints("127.0.0.1:" + dead).connectTimeout(Duration.ofSeconds(1)).build()) {
+            assertThatThrownBy(c::rev).isInstanceOf(UnavailableException.class).hasMessageContaining("no endpoint answered");
+        }
+    }
+
+    @Test
+    void requestsTimeOutAgainstASilentServer() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    Socket s = silent.accept();
+                    s.getInputStream().readAllBytes();
+                } catch (IOException ignored) {
+                    // test over
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            try (CairnClient c = CairnClient.builder().endpoints("127.0.0.1:" + silent.getLocalPort())
+                    .requestTimeout(Duration.ofMillis(300)).build()) {
+                assertThatThrownBy(() -> c.set("/x", "v", -1)).isInstanceOf(RequestTimeoutException.class)
+                        .hasMessageContaining("outcome is unknown");
+            }
+        }
+    }
+
+    @Test
+    void badEndpointListsAreRefused() {
+        assertThatThrownBy(() -> CairnClient.connect("")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> CairnClient.connect("host:notaport")).hasMessageContaining("bad port");
+        assertThatThrownBy(() -> CairnClient.connect("host:70000")).hasMessageContaining("out of range");
+        assertThatThrownBy(() -> CairnClient.connect("a:1,,b:2")).hasMessageContaining("empty endpoint");
+    }
+}
