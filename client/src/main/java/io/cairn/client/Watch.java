@@ -24,7 +24,9 @@ public final class Watch implements AutoCloseable {
     // The fields below are touched only on the client's listener thread.
     private long startRev;
     private long lastRev;
-    private int seenAtLastRev;
+    /** Events of {@code lastRev} handed to the listener; never reset until the revision moves on. */
+    private int deliveredAtLastRev;
+    /** Replayed events of {@code lastRev} still to drop after a resubscribe. */
     private int skipAtLastRev;
     private long backoffMs = MIN_BACKOFF_MS;
     private volatile boolean closed;
@@ -83,11 +85,10 @@ public final class Watch implements AutoCloseable {
             return;
         }
         long from = lastRev > 0 ? lastRev : startRev;
-        skipAtLastRev = lastRev > 0 ? seenAtLastRev : 0;
-        if (lastRev > 0) {
-            // Restart the count: the skipped replays are not new deliveries.
-            seenAtLastRev = 0;
-        }
+        // The server replays lastRev's events in the same order: drop the ones already delivered.
+        // Counted from deliveredAtLastRev, not from what the last attempt skipped, so a
+        // connection lost again mid-replay still skips exactly the right number.
+        skipAtLastRev = lastRev > 0 ? deliveredAtLastRev : 0;
         client.connection().whenComplete((c, err) -> {
             if (err != null) {
                 onListenerThread(this::retryLater);
@@ -129,17 +130,17 @@ public final class Watch implements AutoCloseable {
         if (e.rev() < lastRev) {
             return;
         }
-        if (e.rev() == lastRev && skipAtLastRev > 0) {
-            skipAtLastRev--;
-            seenAtLastRev++;
-            return;
-        }
-        if (e.rev() != lastRev) {
+        if (e.rev() == lastRev) {
+            if (skipAtLastRev > 0) {
+                skipAtLastRev--;
+                return;
+            }
+            deliveredAtLastRev++;
+        } else {
             lastRev = e.rev();
-            seenAtLastRev = 0;
+            deliveredAtLastRev = 1;
             skipAtLastRev = 0;
         }
-        seenAtLastRev++;
         backoffMs = MIN_BACKOFF_MS;
         try {
             listener.onEvent(e);
