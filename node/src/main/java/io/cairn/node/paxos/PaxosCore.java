@@ -1,0 +1,903 @@
+package io.cairn.node.paxos;
+
+import com.google.protobuf.ByteString;
+import io.cairn.proto.Peer.Accept;
+import io.cairn.proto.Peer.Accepted;
+import io.cairn.proto.Peer.CatchUp;
+import io.cairn.proto.Peer.Chosen;
+import io.cairn.proto.Peer.ConfigChange;
+import io.cairn.proto.Peer.Forward;
+import io.cairn.proto.Peer.ForwardReject;
+import io.cairn.proto.Peer.Heartbeat;
+import io.cairn.proto.Peer.HeartbeatAck;
+import io.cairn.proto.Peer.InstallSnapshot;
+import io.cairn.proto.Peer.Nack;
+import io.cairn.proto.Peer.PeerMessage;
+import io.cairn.proto.Peer.Prepare;
+import io.cairn.proto.Peer.Promise;
+import io.cairn.proto.Peer.Proposal;
+import io.cairn.proto.Peer.ReadIndexRequest;
+import io.cairn.proto.Peer.ReadIndexResponse;
+import io.cairn.proto.Peer.SlotEntry;
+import io.cairn.proto.Peer.Value;
+import io.cairn.proto.Peer.WalRecord;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Multi-Paxos with a stable leader, as a pure state machine (after etcd-io/raft): the driver
+ * calls {@link #step}, {@link #tick}, {@link #propose} and {@link #readIndex}, and carries out the
+ * {@link Ready} each returns. No threads, clocks, sockets or files; time is ticks and randomness
+ * is the {@link Random} passed in.
+ *
+ * <p>A candidate runs phase 1 once for every slot past what it knows chosen, adopts the value of
+ * the highest ballot reported for each (a no-op where none), then runs phase 2 per slot,
+ * pipelined ({@code window} slots in flight) and batched ({@code maxBatch} proposals per slot).
+ * Followers learn commits from the leader; a follower that lacks a chosen slot's value asks the
+ * leader for it (or for a snapshot).
+ */
+public final class PaxosCore {
+    public enum Role { FOLLOWER, CANDIDATE, LEADER }
+
+    /** One slot of the log as this acceptor holds it. */
+    static final class Slot {
+        BallotNum ballot;
+        Value value;
+        boolean chosen;
+
+        Slot(BallotNum ballot, Value value, boolean chosen) {
+            this.ballot = ballot;
+            this.value = value;
+            this.chosen = chosen;
+        }
+    }
+
+    private record PendingRead(long readId, long from, long index, long seq) {}
+
+    private final PaxosConfig config;
+    private final long id;
+    private final Random random;
+    private final TreeSet<Long> voters;
+    private final TreeSet<Long> learners;
+
+    // Durable acceptor state (mirrored in the WAL through Ready.records).
+    private BallotNum promised = BallotNum.ZERO;
+    private final TreeMap<Long, Slot> log = new TreeMap<>();
+    private long snapshotSlot;
+
+    // Volatile state.
+    private long chosenUpTo;
+    private long knownCommit;
+    private Role role = Role.FOLLOWER;
+    private long leader;
+    private int ticksSinceHeard;
+    private int electionDeadline;
+    private long maxRoundSeen;
+    private int catchUpCooldown;
+
+    // Candidate.
+    private boolean preVoting;
+    private final Set<Long> preVotes = new HashSet<>();
+    private BallotNum myBallot = BallotNum.ZERO;
+    private final Map<Long, Promise> promises = new HashMap<>();
+    private long prepareFrom;
+
+    // Leader.
+    private long nextSlot;
+    private long firstSlotOfBallot;
+    private final Map<Long, Set<Long>> acks = new HashMap<>();
+    private final ArrayDeque<Proposal> queue = new ArrayDeque<>();
+    private int heartbeatElapsed;
+    private final Map<Long, Integer> lastHeard = new HashMap<>();
+    private int leaderTicks;
+    private long readSeq;
+    private final List<PendingRead> pendingReads = new ArrayList<>();
+    private final List<PendingRead> readsAwaitingCommit = new ArrayList<>();
+    private final Map<Long, Long> readSeqAcked = new HashMap<>();
+    private long configPendingSlot;
+
+    private Ready out = new Ready();
+
+    public PaxosCore(PaxosConfig config, Random random) {
+        this.config = config;
+        this.id = config.id();
+        this.random = random;
+        this.voters = new TreeSet<>(config.voters());
+        this.learners = new TreeSet<>(config.learners());
+        resetElectionTimer();
+    }
+
+    /**
+     * Rebuilds a core from what its WAL and snapshot held: the promise, the accepted entries after
+     * the snapshot, and how far it knew the log chosen.
+     */
+    public static PaxosCore restore(PaxosConfig config, Random random, BallotNum promised, List<SlotEntry> accepted,
+            long snapshotSlot, long commit) {
+        PaxosCore c = new PaxosCore(config, random);
+        c.promised = promised;
+        c.maxRoundSeen = promised.round();
+        c.snapshotSlot = snapshotSlot;
+        c.chosenUpTo = snapshotSlot;
+        for (SlotEntry e : accepted) {
+            if (e.getSlot() > snapshotSlot) {
+                c.log.put(e.getSlot(), new Slot(BallotNum.of(e.getBallot()), e.getValue(), e.getSlot() <= commit));
+            }
+        }
+        c.knownCommit = commit;
+        // Entries up to the recorded commit are chosen; the driver re-applies them from here.
+        while (c.chosenUpTo < commit && c.log.containsKey(c.chosenUpTo + 1)) {
+            c.chosenUpTo++;
+        }
+        return c;
+    }
+
+    // ---- accessors -------------------------------------------------------------------------
+
+    public long id() {
+        return id;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public boolean isLeader() {
+        return role == Role.LEADER;
+    }
+
+    /** The leader this node follows (itself when leading), or 0 when it knows none. */
+    public long leader() {
+        return role == Role.LEADER ? id : leader;
+    }
+
+    public BallotNum promised() {
+        return promised;
+    }
+
+    public long chosenUpTo() {
+        return chosenUpTo;
+    }
+
+    public long snapshotSlot() {
+        return snapshotSlot;
+    }
+
+    public Set<Long> voters() {
+        return Set.copyOf(voters);
+    }
+
+    public Set<Long> learners() {
+        return Set.copyOf(learners);
+    }
+
+    /** The chosen entries after {@code after}, for re-applying them on start. */
+    public List<SlotEntry> chosenEntriesAfter(long after) {
+        List<SlotEntry> list = new ArrayList<>();
+        for (long s = Math.max(after, snapshotSlot) + 1; s <= chosenUpTo; s++) {
+            list.add(entry(s, log.get(s)));
+        }
+        return list;
+    }
+
+    /** Accepted slot values, for tests and invariants. */
+    public Value acceptedValue(long slot) {
+        Slot s = log.get(slot);
+        return s == null ? null : s.value;
+    }
+
+    // ---- driver calls ----------------------------------------------------------------------
+
+    public Ready tick() {
+        if (role == Role.LEADER) {
+            leaderTicks++;
+            heartbeatElapsed++;
+            if (heartbeatElapsed >= config.heartbeatTicks()) {
+                heartbeatElapsed = 0;
+                broadcastHeartbeat();
+                retransmit();
+            }
+            checkQuorumContact();
+        } else {
+            ticksSinceHeard++;
+            if (catchUpCooldown > 0) {
+                catchUpCooldown--;
+            }
+            if (voters.contains(id) && ticksSinceHeard >= electionDeadline) {
+                startElection();
+            }
+        }
+        return flush();
+    }
+
+    public Ready step(PeerMessage m) {
+        if (m.getTo() != id || m.getFrom() == id) {
+            return flush();
+        }
+        BallotNum b = m.hasBallot() ? BallotNum.of(m.getBallot()) : BallotNum.ZERO;
+        maxRoundSeen = Math.max(maxRoundSeen, b.round());
+        switch (m.getBodyCase()) {
+            case PREPARE -> onPrepare(m.getFrom(), b, m.getPrepare());
+            case PROMISE -> onPromise(m.getFrom(), b, m.getPromise());
+            case ACCEPT -> onAccept(m.getFrom(), b, m.getAccept());
+            case ACCEPTED -> onAccepted(m.getFrom(), b, m.getAccepted());
+            case NACK -> onNack(BallotNum.of(m.getNack().getPromised()));
+            case HEARTBEAT -> onHeartbeat(m.getFrom(), b, m.getHeartbeat());
+            case HEARTBEAT_ACK -> onHeartbeatAck(m.getFrom(), b, m.getHeartbeatAck());
+            case CATCH_UP -> onCatchUp(m.getFrom(), m.getCatchUp());
+            case CHOSEN -> onChosen(m.getFrom(), b, m.getChosen());
+            case SNAPSHOT -> onSnapshot(m.getFrom(), b, m.getSnapshot());
+            case FORWARD -> onForward(m.getFrom(), m.getForward());
+            case FORWARD_REJECT -> out.rejected.addAll(m.getForwardReject().getIdsList());
+            case READ_REQUEST -> onReadRequest(m.getFrom(), m.getReadRequest());
+            case READ_RESPONSE -> out.reads.add(new Ready.ReadReady(m.getReadResponse().getReadId(), m.getReadResponse().getIndex()));
+            default -> { }
+        }
+        return flush();
+    }
+
+    /** Proposes commands: queued into slots when leading, forwarded to the leader otherwise. */
+    public Ready propose(List<Proposal> proposals) {
+        if (role == Role.LEADER) {
+            queue.addAll(proposals);
+            fillWindow();
+        } else if (leader != 0 && leader != id) {
+            send(leader, PeerMessage.newBuilder().setForward(Forward.newBuilder().addAllProposals(proposals)));
+        } else {
+            for (Proposal p : proposals) {
+                out.rejected.add(p.getId());
+            }
+        }
+        return flush();
+    }
+
+    /**
+     * Asks for a linearizable read point: answered in {@link Ready#reads} with the index to wait
+     * for once a quorum has confirmed this node's leader still leads.
+     */
+    public Ready readIndex(long readId) {
+        if (role == Role.LEADER) {
+            startRead(readId, id);
+        } else if (leader != 0 && leader != id) {
+            send(leader, PeerMessage.newBuilder().setReadRequest(ReadIndexRequest.newBuilder().setReadId(readId)));
+        } else {
+            out.readsFailed.add(readId);
+        }
+        return flush();
+    }
+
+    /** The driver saved a snapshot of the state machine through {@code slot}: forget the log up to it. */
+    public Ready snapshotTaken(long slot) {
+        if (slot > chosenUpTo || slot <= snapshotSlot) {
+            return flush();
+        }
+        log.headMap(slot, true).clear();
+        snapshotSlot = slot;
+        return flush();
+    }
+
+    // ---- elections -------------------------------------------------------------------------
+
+    private void resetElectionTimer() {
+        ticksSinceHeard = 0;
+        electionDeadline = config.electionTicks() + random.nextInt(config.electionTicks());
+    }
+
+    /**
+     * First a pre-vote: only when a majority would promise (none has heard from a leader lately)
+     * does this node raise its ballot for real.
+     */
+    private void startElection() {
+        resetElectionTimer();
+        role = Role.CANDIDATE;
+        leader = 0;
+        promises.clear();
+        preVotes.clear();
+        preVotes.add(id);
+        preVoting = true;
+        myBallot = new BallotNum(Math.max(maxRoundSeen, promised.round()) + 1, id);
+        for (long v : voters) {
+            if (v != id) {
+                send(v, PeerMessage.newBuilder().setBallot(myBallot.toProto())
+                        .setPrepare(Prepare.newBuilder().setFromSlot(chosenUpTo + 1).setPre(true)));
+            }
+        }
+        maybePreWin();
+    }
+
+    private void maybePreWin() {
+        if (role == Role.CANDIDATE && preVoting && countVoters(preVotes) >= quorum()) {
+            preVoting = false;
+            startRealElection();
+        }
+    }
+
+    private void startRealElection() {
+        long round = Math.max(maxRoundSeen, promised.round()) + 1;
+        maxRoundSeen = round;
+        myBallot = new BallotNum(round, id);
+        promised = myBallot;
+        persistPromise();
+        role = Role.CANDIDATE;
+        leader = 0;
+        promises.clear();
+        prepareFrom = chosenUpTo + 1;
+        promises.put(id, ownPromise(prepareFrom));
+        for (long v : voters) {
+            if (v != id) {
+                send(v, PeerMessage.newBuilder().setBallot(myBallot.toProto())
+                        .setPrepare(Prepare.newBuilder().setFromSlot(prepareFrom)));
+            }
+        }
+        maybeWin();
+    }
+
+    private Promise ownPromise(long from) {
+        Promise.Builder p = Promise.newBuilder().setChosenUpTo(chosenUpTo).setSnapshotSlot(snapshotSlot);
+        for (Map.Entry<Long, Slot> e : log.tailMap(from, true).entrySet()) {
+            p.addAccepted(entry(e.getKey(), e.getValue()));
+        }
+        return p.build();
+    }
+
+    private void onPrepare(long from, BallotNum b, Prepare p) {
+        if (!voters.contains(from)) {
+            return;
+        }
+        boolean leaderAlive = leader != 0 && leader != from && ticksSinceHeard < config.electionTicks();
+        if (p.getPre()) {
+            if (role != Role.LEADER && !leaderAlive && b.greaterThan(promised)) {
+                send(from, PeerMessage.newBuilder().setBallot(b.toProto()).setPromise(Promise.newBuilder().setPre(true)));
+            } else if (!b.greaterThan(promised)) {
+                // Tell it the round to beat; a refusal because a leader is alive needs no answer.
+                send(from, PeerMessage.newBuilder().setBallot(promised.toProto()).setNack(Nack.newBuilder().setPromised(promised.toProto())));
+            }
+            return;
+        }
+        if (role == Role.LEADER || leaderAlive || !b.greaterThan(promised)) {
+            // A healthy leader is not unseated by a node that merely lost touch for a while.
+            send(from, PeerMessage.newBuilder().setBallot(promised.toProto()).setNack(Nack.newBuilder().setPromised(promised.toProto())));
+            return;
+        }
+        promised = b;
+        persistPromise();
+        if (role != Role.FOLLOWER) {
+            stepDown();
+        }
+        leader = 0;
+        ticksSinceHeard = 0;
+        send(from, PeerMessage.newBuilder().setBallot(b.toProto()).setPromise(ownPromise(p.getFromSlot())));
+    }
+
+    private void onPromise(long from, BallotNum b, Promise p) {
+        if (role != Role.CANDIDATE || !b.equals(myBallot)) {
+            return;
+        }
+        if (p.getPre()) {
+            if (preVoting) {
+                preVotes.add(from);
+                maybePreWin();
+            }
+            return;
+        }
+        if (preVoting) {
+            return;
+        }
+        if (p.getSnapshotSlot() >= prepareFrom) {
+            // It compacted slots this node has not seen chosen: this node cannot lead until it catches up.
+            stepDown();
+            send(from, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(chosenUpTo + 1)));
+            return;
+        }
+        promises.put(from, p);
+        maybeWin();
+    }
+
+    private void maybeWin() {
+        if (role != Role.CANDIDATE || preVoting || countVoters(promises.keySet()) < quorum()) {
+            return;
+        }
+        role = Role.LEADER;
+        leader = id;
+        leaderTicks = 0;
+        heartbeatElapsed = 0;
+        lastHeard.clear();
+        acks.clear();
+        readSeqAcked.clear();
+        // For every slot past what this node knows chosen, adopt the value of the highest ballot
+        // any promiser accepted, or a no-op; then re-propose it under this ballot.
+        long maxSlot = chosenUpTo;
+        Map<Long, SlotEntry> best = new HashMap<>();
+        for (Promise p : promises.values()) {
+            for (SlotEntry e : p.getAcceptedList()) {
+                if (e.getSlot() <= chosenUpTo) {
+                    continue;
+                }
+                maxSlot = Math.max(maxSlot, e.getSlot());
+                SlotEntry cur = best.get(e.getSlot());
+                if (cur == null || BallotNum.of(e.getBallot()).greaterThan(BallotNum.of(cur.getBallot()))) {
+                    best.put(e.getSlot(), e);
+                }
+            }
+        }
+        promises.clear();
+        firstSlotOfBallot = maxSlot + 1;
+        nextSlot = chosenUpTo + 1;
+        configPendingSlot = 0;
+        for (long s = chosenUpTo + 1; s <= maxSlot; s++) {
+            SlotEntry e = best.get(s);
+            Value v = e == null ? Value.getDefaultInstance() : e.getValue();
+            assign(v);
+        }
+        // A no-op in this ballot: commits everything before it, and read index needs a commit of our own.
+        assign(Value.getDefaultInstance());
+        broadcastHeartbeat();
+        fillWindow();
+    }
+
+    private void stepDown() {
+        if (role == Role.LEADER) {
+            for (Proposal p : queue) {
+                out.rejected.add(p.getId());
+            }
+            queue.clear();
+            for (PendingRead r : pendingReads) {
+                failRead(r);
+            }
+            for (PendingRead r : readsAwaitingCommit) {
+                failRead(r);
+            }
+            pendingReads.clear();
+            readsAwaitingCommit.clear();
+        }
+        role = Role.FOLLOWER;
+        preVoting = false;
+        promises.clear();
+        acks.clear();
+        resetElectionTimer();
+    }
+
+    private void failRead(PendingRead r) {
+        if (r.from() == id) {
+            out.readsFailed.add(r.readId());
+        }
+        // A follower's read just times out on its side.
+    }
+
+    private void onNack(BallotNum higher) {
+        maxRoundSeen = Math.max(maxRoundSeen, higher.round());
+        if (role != Role.FOLLOWER && higher.greaterThan(myBallot)) {
+            stepDown();
+            leader = 0;
+        }
+    }
+
+    private void checkQuorumContact() {
+        if (leaderTicks < 2 * config.electionTicks()) {
+            return;
+        }
+        Set<Long> recent = new HashSet<>();
+        recent.add(id);
+        for (Map.Entry<Long, Integer> e : lastHeard.entrySet()) {
+            if (leaderTicks - e.getValue() < 2 * config.electionTicks()) {
+                recent.add(e.getKey());
+            }
+        }
+        if (countVoters(recent) < quorum()) {
+            // Cut off from a majority: stop claiming to lead, so clients go elsewhere.
+            stepDown();
+            leader = 0;
+        }
+    }
+
+    // ---- phase 2 ---------------------------------------------------------------------------
+
+    private void fillWindow() {
+        while (role == Role.LEADER && !queue.isEmpty() && configPendingSlot == 0
+                && nextSlot - 1 - chosenUpTo < config.window()) {
+            Value.Builder v = Value.newBuilder();
+            while (!queue.isEmpty() && v.getProposalsCount() < config.maxBatch()) {
+                Proposal p = queue.peek();
+                if (p.hasConfig()) {
+                    if (v.getProposalsCount() > 0) {
+                        break;
+                    }
+                    v.addProposals(queue.poll());
+                    break;
+                }
+                v.addProposals(queue.poll());
+            }
+            long slot = assign(v.build());
+            if (v.getProposalsCount() == 1 && v.getProposals(0).hasConfig()) {
+                // One membership change at a time: nothing more until it is chosen.
+                configPendingSlot = slot;
+            }
+        }
+    }
+
+    /** Accepts a value in the next slot under this leader's ballot and asks everyone else to. */
+    private long assign(Value v) {
+        long slot = nextSlot++;
+        log.put(slot, new Slot(myBallot, v, false));
+        persistAccepted(slot);
+        Set<Long> a = new HashSet<>();
+        a.add(id);
+        acks.put(slot, a);
+        SlotEntry e = entry(slot, log.get(slot));
+        for (long peer : others()) {
+            send(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
+                    .setAccept(Accept.newBuilder().addEntries(e).setCommit(chosenUpTo)));
+        }
+        checkChosen(slot);
+        return slot;
+    }
+
+    private void onAccept(long from, BallotNum b, Accept a) {
+        if (b.compareTo(promised) < 0) {
+            send(from, PeerMessage.newBuilder().setBallot(promised.toProto()).setNack(Nack.newBuilder().setPromised(promised.toProto())));
+            return;
+        }
+        followLeader(from, b);
+        Accepted.Builder ok = Accepted.newBuilder();
+        for (SlotEntry e : a.getEntriesList()) {
+            long s = e.getSlot();
+            Slot cur = log.get(s);
+            if (s > snapshotSlot && (cur == null || !cur.chosen)) {
+                log.put(s, new Slot(b, e.getValue(), false));
+                persistAccepted(s);
+            }
+            ok.addSlots(s);
+        }
+        send(from, PeerMessage.newBuilder().setBallot(b.toProto()).setAccepted(ok));
+        learnCommit(b, a.getCommit());
+    }
+
+    /** Takes {@code b} as the live leader's ballot: promise it (durably) and stop any election. */
+    private void followLeader(long from, BallotNum b) {
+        if (b.greaterThan(promised)) {
+            promised = b;
+            persistPromise();
+        }
+        if (role != Role.FOLLOWER && !(role == Role.LEADER && b.equals(myBallot))) {
+            stepDown();
+        }
+        leader = from;
+        ticksSinceHeard = 0;
+    }
+
+    private void onAccepted(long from, BallotNum b, Accepted a) {
+        if (role != Role.LEADER || !b.equals(myBallot)) {
+            return;
+        }
+        lastHeard.put(from, leaderTicks);
+        for (long s : a.getSlotsList()) {
+            Set<Long> set = acks.get(s);
+            if (set != null) {
+                set.add(from);
+                checkChosen(s);
+            }
+        }
+    }
+
+    private void checkChosen(long s) {
+        Set<Long> set = acks.get(s);
+        Slot slot = log.get(s);
+        if (set == null || slot == null || countVoters(set) < quorum()) {
+            return;
+        }
+        slot.chosen = true;
+        acks.remove(s);
+        advanceChosen();
+    }
+
+    /** Emits, in order, every slot now chosen right after the chosen prefix. */
+    private void advanceChosen() {
+        long before = chosenUpTo;
+        while (true) {
+            Slot next = log.get(chosenUpTo + 1);
+            if (next == null || !next.chosen) {
+                break;
+            }
+            chosenUpTo++;
+            out.committed.add(entry(chosenUpTo, next));
+            applyConfig(next.value);
+        }
+        if (chosenUpTo > before) {
+            out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
+            if (role == Role.LEADER) {
+                if (configPendingSlot != 0 && chosenUpTo >= configPendingSlot) {
+                    configPendingSlot = 0;
+                }
+                releaseReadsAwaitingCommit();
+                fillWindow();
+            }
+        }
+        knownCommit = Math.max(knownCommit, chosenUpTo);
+    }
+
+    private void applyConfig(Value v) {
+        for (Proposal p : v.getProposalsList()) {
+            if (!p.hasConfig()) {
+                continue;
+            }
+            ConfigChange c = p.getConfig();
+            long node = c.getMember().getId();
+            switch (c.getKind()) {
+                case ADD_LEARNER -> {
+                    if (!voters.contains(node)) {
+                        learners.add(node);
+                    }
+                }
+                case PROMOTE -> {
+                    learners.remove(node);
+                    voters.add(node);
+                }
+                case REMOVE -> {
+                    learners.remove(node);
+                    voters.remove(node);
+                }
+            }
+        }
+    }
+
+    /** A follower learns that everything through {@code commit} is chosen under leader ballot {@code b}. */
+    private void learnCommit(BallotNum b, long commit) {
+        knownCommit = Math.max(knownCommit, commit);
+        for (long s = chosenUpTo + 1; s <= knownCommit; s++) {
+            Slot slot = log.get(s);
+            if (slot == null || !(slot.chosen || slot.ballot.equals(b))) {
+                break;
+            }
+            // Accepted under the ballot whose leader says it is chosen: this is the chosen value.
+            slot.chosen = true;
+        }
+        advanceChosen();
+        if (chosenUpTo < knownCommit && catchUpCooldown == 0 && leader != 0) {
+            catchUpCooldown = config.heartbeatTicks();
+            send(leader, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(chosenUpTo + 1)));
+        }
+    }
+
+    private void retransmit() {
+        int sent = 0;
+        for (Map.Entry<Long, Set<Long>> e : new TreeMap<>(acks).entrySet()) {
+            Slot slot = log.get(e.getKey());
+            if (slot == null || sent++ >= config.window()) {
+                break;
+            }
+            SlotEntry entry = entry(e.getKey(), slot);
+            for (long peer : others()) {
+                if (!e.getValue().contains(peer)) {
+                    send(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
+                            .setAccept(Accept.newBuilder().addEntries(entry).setCommit(chosenUpTo)));
+                }
+            }
+        }
+    }
+
+    // ---- heartbeats, catch-up, snapshots ---------------------------------------------------
+
+    private void broadcastHeartbeat() {
+        for (long peer : others()) {
+            send(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
+                    .setHeartbeat(Heartbeat.newBuilder().setCommit(chosenUpTo).setReadSeq(readSeq)));
+        }
+    }
+
+    private void onHeartbeat(long from, BallotNum b, Heartbeat h) {
+        if (b.compareTo(promised) < 0) {
+            send(from, PeerMessage.newBuilder().setBallot(promised.toProto()).setNack(Nack.newBuilder().setPromised(promised.toProto())));
+            return;
+        }
+        followLeader(from, b);
+        send(from, PeerMessage.newBuilder().setBallot(b.toProto())
+                .setHeartbeatAck(HeartbeatAck.newBuilder().setReadSeq(h.getReadSeq()).setChosenUpTo(chosenUpTo)));
+        learnCommit(b, h.getCommit());
+    }
+
+    private void onHeartbeatAck(long from, BallotNum b, HeartbeatAck a) {
+        if (role != Role.LEADER || !b.equals(myBallot)) {
+            return;
+        }
+        lastHeard.put(from, leaderTicks);
+        readSeqAcked.merge(from, a.getReadSeq(), Math::max);
+        confirmReads();
+    }
+
+    private void onCatchUp(long from, CatchUp c) {
+        long fromSlot = c.getFromSlot();
+        if (fromSlot <= snapshotSlot) {
+            out.snapshotsNeeded.add(new Ready.SnapshotNeeded(from));
+            return;
+        }
+        Chosen.Builder ch = Chosen.newBuilder().setCommit(chosenUpTo);
+        for (long s = fromSlot; s <= chosenUpTo && ch.getEntriesCount() < config.catchUpBatch(); s++) {
+            Slot slot = log.get(s);
+            if (slot == null) {
+                break;
+            }
+            ch.addEntries(entry(s, slot));
+        }
+        if (ch.getEntriesCount() > 0) {
+            send(from, PeerMessage.newBuilder().setBallot(promised.toProto()).setChosen(ch));
+        }
+    }
+
+    private void onChosen(long from, BallotNum b, Chosen c) {
+        for (SlotEntry e : c.getEntriesList()) {
+            long s = e.getSlot();
+            if (s <= chosenUpTo) {
+                continue;
+            }
+            Slot cur = log.get(s);
+            if (cur == null || !cur.chosen) {
+                log.put(s, new Slot(BallotNum.of(e.getBallot()), e.getValue(), true));
+                persistAccepted(s);
+            }
+        }
+        knownCommit = Math.max(knownCommit, c.getCommit());
+        advanceChosen();
+        if (chosenUpTo < knownCommit && c.getEntriesCount() > 0) {
+            // More to fetch: ask again at once rather than waiting for the next heartbeat.
+            send(from, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(chosenUpTo + 1)));
+        }
+    }
+
+    private void onSnapshot(long from, BallotNum b, InstallSnapshot s) {
+        if (s.getSlot() <= chosenUpTo) {
+            return;
+        }
+        log.headMap(s.getSlot(), true).clear();
+        snapshotSlot = s.getSlot();
+        chosenUpTo = s.getSlot();
+        knownCommit = Math.max(knownCommit, chosenUpTo);
+        out.install = new Ready.InstallSnapshot(s.getSlot(), s.getData().toByteArray());
+        out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
+        advanceChosen();
+        if (leader != 0) {
+            send(leader, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(chosenUpTo + 1)));
+        }
+    }
+
+    /** Builds the snapshot message a driver sends for {@link Ready.SnapshotNeeded}. */
+    public PeerMessage snapshotMessage(long to, long slot, byte[] data) {
+        return PeerMessage.newBuilder().setFrom(id).setTo(to).setBallot(promised.toProto())
+                .setSnapshot(InstallSnapshot.newBuilder().setSlot(slot).setData(ByteString.copyFrom(data))).build();
+    }
+
+    private void onForward(long from, Forward f) {
+        if (role == Role.LEADER) {
+            queue.addAll(f.getProposalsList());
+            fillWindow();
+        } else {
+            ForwardReject.Builder r = ForwardReject.newBuilder();
+            f.getProposalsList().forEach(p -> r.addIds(p.getId()));
+            send(from, PeerMessage.newBuilder().setForwardReject(r));
+        }
+    }
+
+    // ---- read index ------------------------------------------------------------------------
+
+    private void onReadRequest(long from, ReadIndexRequest r) {
+        if (role == Role.LEADER) {
+            startRead(r.getReadId(), from);
+        }
+    }
+
+    private void startRead(long readId, long from) {
+        PendingRead r = new PendingRead(readId, from, chosenUpTo, 0);
+        if (chosenUpTo < firstSlotOfBallot) {
+            // Until a slot of this ballot is chosen, this leader's commit index may be behind.
+            readsAwaitingCommit.add(r);
+            return;
+        }
+        queueRead(r);
+    }
+
+    private void releaseReadsAwaitingCommit() {
+        if (chosenUpTo < firstSlotOfBallot || readsAwaitingCommit.isEmpty()) {
+            return;
+        }
+        List<PendingRead> ready = new ArrayList<>(readsAwaitingCommit);
+        readsAwaitingCommit.clear();
+        for (PendingRead r : ready) {
+            queueRead(new PendingRead(r.readId(), r.from(), chosenUpTo, 0));
+        }
+    }
+
+    private void queueRead(PendingRead r) {
+        long seq = ++readSeq;
+        pendingReads.add(new PendingRead(r.readId(), r.from(), r.index(), seq));
+        if (quorum() <= 1) {
+            confirmReads();
+            return;
+        }
+        broadcastHeartbeat();
+    }
+
+    private void confirmReads() {
+        Iterator<PendingRead> it = pendingReads.iterator();
+        while (it.hasNext()) {
+            PendingRead r = it.next();
+            Set<Long> confirmed = new HashSet<>();
+            confirmed.add(id);
+            for (Map.Entry<Long, Long> e : readSeqAcked.entrySet()) {
+                if (e.getValue() >= r.seq()) {
+                    confirmed.add(e.getKey());
+                }
+            }
+            if (countVoters(confirmed) < quorum()) {
+                continue;
+            }
+            it.remove();
+            if (r.from() == id) {
+                out.reads.add(new Ready.ReadReady(r.readId(), r.index()));
+            } else {
+                send(r.from(), PeerMessage.newBuilder().setBallot(myBallot.toProto())
+                        .setReadResponse(ReadIndexResponse.newBuilder().setReadId(r.readId()).setIndex(r.index())));
+            }
+        }
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------
+
+    private int quorum() {
+        return voters.size() / 2 + 1;
+    }
+
+    private int countVoters(Set<Long> nodes) {
+        int n = 0;
+        for (long v : nodes) {
+            if (voters.contains(v)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private List<Long> others() {
+        List<Long> all = new ArrayList<>();
+        for (long v : voters) {
+            if (v != id) {
+                all.add(v);
+            }
+        }
+        for (long l : learners) {
+            if (l != id) {
+                all.add(l);
+            }
+        }
+        return all;
+    }
+
+    private static SlotEntry entry(long slot, Slot s) {
+        return SlotEntry.newBuilder().setSlot(slot).setBallot(s.ballot.toProto()).setValue(s.value).build();
+    }
+
+    private void persistPromise() {
+        out.records.add(WalRecord.newBuilder().setPromised(promised.toProto()).build());
+    }
+
+    private void persistAccepted(long slot) {
+        out.records.add(WalRecord.newBuilder().setAccepted(entry(slot, log.get(slot))).build());
+    }
+
+    private void send(long to, PeerMessage.Builder m) {
+        m.setFrom(id).setTo(to);
+        out.messages.add(m.build());
+    }
+
+    private Ready flush() {
+        Ready r = out;
+        out = new Ready();
+        return r;
+    }
+}

@@ -1,0 +1,37 @@
+package io.cairn.node.paxos;
+
+import io.cairn.proto.Peer.PeerMessage;
+import io.cairn.proto.Peer.SlotEntry;
+import io.cairn.proto.Peer.WalRecord;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one call into the core asks the driver to do, in this order: make {@link #records}
+ * durable; then send {@link #messages} (they may promise what the records say) and apply {@link
+ * #committed}. Messages never leave before the records of the same or an earlier Ready are on disk.
+ */
+public final class Ready {
+    /** A read confirmed by a quorum: serve it once the state machine has applied {@code index}. */
+    public record ReadReady(long readId, long index) {}
+
+    /** A follower asked for slots the log no longer has: send it a snapshot. */
+    public record SnapshotNeeded(long to) {}
+
+    /** A leader sent a snapshot newer than this node's log: restore the state machine from it. */
+    public record InstallSnapshot(long slot, byte[] data) {}
+
+    public final List<WalRecord> records = new ArrayList<>();
+    public final List<PeerMessage> messages = new ArrayList<>();
+    public final List<SlotEntry> committed = new ArrayList<>();
+    public final List<Long> rejected = new ArrayList<>();
+    public final List<ReadReady> reads = new ArrayList<>();
+    public final List<Long> readsFailed = new ArrayList<>();
+    public final List<SnapshotNeeded> snapshotsNeeded = new ArrayList<>();
+    public InstallSnapshot install;
+
+    public boolean isEmpty() {
+        return records.isEmpty() && messages.isEmpty() && committed.isEmpty() && rejected.isEmpty()
+                && reads.isEmpty() && readsFailed.isEmpty() && snapshotsNeeded.isEmpty() && install == null;
+    }
+}

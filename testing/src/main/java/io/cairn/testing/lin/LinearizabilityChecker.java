@@ -1,0 +1,157 @@
+package io.cairn.testing.lin;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Decides whether a history of the store is linearizable: Wing and Gong's search for an order
+ * that respects real time and the sequential model, with Lowe's and Porcupine's improvements —
+ * operations are taken out of a linked list of call/return events as they are linearized, and
+ * each (set of linearized operations, model state) seen is remembered so no configuration is
+ * explored twice.
+ */
+public final class LinearizabilityChecker {
+    /** The verdict, with a few words on where the search got stuck when it failed. */
+    public record Result(boolean linearizable, String detail) {}
+
+    private static final class Node {
+        final int op;        // index into the history
+        final boolean call;
+        Node match;          // the call's return, or the return's call
+        Node prev;
+        Node next;
+
+        Node(int op, boolean call) {
+            this.op = op;
+            this.call = call;
+        }
+    }
+
+    private record Config(BitSet done, KvModel.State state) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Config c && c.done.equals(done) && c.state.equals(state);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(done, state);
+        }
+    }
+
+    private record Frame(Node call, KvModel.State state) {}
+
+    private LinearizabilityChecker() {}
+
+    public static Result check(List<Operation> history) {
+        return check(history, KvModel.State.empty());
+    }
+
+    public static Result check(List<Operation> history, KvModel.State initial) {
+        int n = history.size();
+        if (n == 0) {
+            return new Result(true, "empty history");
+        }
+        // Events in time order; at equal times calls come first, so operations that merely touch
+        // count as concurrent (the cautious reading: it can only accept more histories).
+        record Ev(long time, boolean call, int op) {}
+        List<Ev> events = new ArrayList<>(2 * n);
+        for (int i = 0; i < n; i++) {
+            Operation o = history.get(i);
+            if (o.ret() < o.call()) {
+                throw new IllegalArgumentException("operation " + i + " returns before it is called");
+            }
+            events.add(new Ev(o.call(), true, i));
+            events.add(new Ev(o.ret(), false, i));
+        }
+        events.sort(Comparator.comparingLong(Ev::time).thenComparing(e -> e.call() ? 0 : 1).thenComparingInt(Ev::op));
+        Node head = new Node(-1, false);
+        Node tail = head;
+        Node[] calls = new Node[n];
+        for (Ev e : events) {
+            Node node = new Node(e.op(), e.call());
+            if (e.call()) {
+                calls[e.op()] = node;
+            } else {
+                node.match = calls[e.op()];
+                calls[e.op()].match = node;
+            }
+            tail.next = node;
+            node.prev = tail;
+            tail = node;
+        }
+
+        KvModel.State state = initial;
+        BitSet done = new BitSet(n);
+        Set<Config> seen = new HashSet<>();
+        ArrayList<Frame> stack = new ArrayList<>();
+        int deepest = 0;
+        Node entry = head.next;
+        while (head.next != null) {
+            if (entry.call) {
+                Operation o = history.get(entry.op);
+                KvModel.State next = KvModel.step(state, o.input(), o.output());
+                boolean advanced = false;
+                if (next != null) {
+                    BitSet d = (BitSet) done.clone();
+                    d.set(entry.op);
+                    if (seen.add(new Config(d, next))) {
+                        stack.add(new Frame(entry, state));
+                        state = next;
+                        done.set(entry.op);
+                        lift(entry);
+                        deepest = Math.max(deepest, stack.size());
+                        entry = head.next;
+                        advanced = true;
+                    }
+                }
+                if (!advanced) {
+                    entry = entry.next;
+                }
+            } else {
+                // A return whose call could not be placed: undo the last choice.
+                if (stack.isEmpty()) {
+                    Operation stuck = history.get(entry.op);
+                    return new Result(false, "no linearization: stuck at " + KvModel.describe(stuck.input())
+                            + " -> " + stuck.output() + " by client " + stuck.client() + " (deepest prefix "
+                            + deepest + " of " + n + " operations)");
+                }
+                Frame f = stack.remove(stack.size() - 1);
+                state = f.state();
+                done.clear(f.call().op);
+                unlift(f.call());
+                entry = f.call().next;
+            }
+        }
+        return new Result(true, n + " operations linearized");
+    }
+
+    private static void lift(Node call) {
+        call.prev.next = call.next;
+        if (call.next != null) {
+            call.next.prev = call.prev;
+        }
+        Node ret = call.match;
+        ret.prev.next = ret.next;
+        if (ret.next != null) {
+            ret.next.prev = ret.prev;
+        }
+    }
+
+    private static void unlift(Node call) {
+        Node ret = call.match;
+        ret.prev.next = ret;
+        if (ret.next != null) {
+            ret.next.prev = ret;
+        }
+        call.prev.next = call;
+        if (call.next != null) {
+            call.next.prev = call;
+        }
+    }
+}
