@@ -104,6 +104,9 @@ public final class PaxosCore {
     private final List<PendingRead> readsAwaitingCommit = new ArrayList<>();
     private final Map<Long, Long> readSeqAcked = new HashMap<>();
     private long configPendingSlot;
+    /** Proposal ids this node has queued as leader, so a duplicated forward is not applied twice. */
+    private final java.util.LinkedHashSet<Long> seenProposals = new java.util.LinkedHashSet<>();
+    private static final int SEEN_PROPOSALS = 1 << 16;
 
     private Ready out = new Ready();
 
@@ -247,7 +250,7 @@ public final class PaxosCore {
     /** Proposes commands: queued into slots when leading, forwarded to the leader otherwise. */
     public Ready propose(List<Proposal> proposals) {
         if (role == Role.LEADER) {
-            queue.addAll(proposals);
+            enqueue(proposals);
             fillWindow();
         } else if (leader != 0 && leader != id) {
             send(leader, PeerMessage.newBuilder().setForward(Forward.newBuilder().addAllProposals(proposals)));
@@ -775,12 +778,26 @@ public final class PaxosCore {
 
     private void onForward(long from, Forward f) {
         if (role == Role.LEADER) {
-            queue.addAll(f.getProposalsList());
+            enqueue(f.getProposalsList());
             fillWindow();
         } else {
             ForwardReject.Builder r = ForwardReject.newBuilder();
             f.getProposalsList().forEach(p -> r.addIds(p.getId()));
             send(from, PeerMessage.newBuilder().setForwardReject(r));
+        }
+    }
+
+    private void enqueue(List<Proposal> proposals) {
+        for (Proposal p : proposals) {
+            if (!seenProposals.add(p.getId())) {
+                continue; // a duplicate delivery of a forward already queued
+            }
+            if (seenProposals.size() > SEEN_PROPOSALS) {
+                Iterator<Long> oldest = seenProposals.iterator();
+                oldest.next();
+                oldest.remove();
+            }
+            queue.add(p);
         }
     }
 

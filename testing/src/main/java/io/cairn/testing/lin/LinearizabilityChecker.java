@@ -48,11 +48,18 @@ public final class LinearizabilityChecker {
 
     private LinearizabilityChecker() {}
 
+    /** Search steps before giving up; a history that needs more is reported, never passed. */
+    public static final long DEFAULT_BUDGET = 20_000_000;
+
     public static Result check(List<Operation> history) {
-        return check(history, KvModel.State.empty());
+        return check(history, KvModel.State.empty(), DEFAULT_BUDGET);
     }
 
     public static Result check(List<Operation> history, KvModel.State initial) {
+        return check(history, initial, DEFAULT_BUDGET);
+    }
+
+    public static Result check(List<Operation> history, KvModel.State initial, long budget) {
         int n = history.size();
         if (n == 0) {
             return new Result(true, "empty history");
@@ -92,7 +99,12 @@ public final class LinearizabilityChecker {
         ArrayList<Frame> stack = new ArrayList<>();
         int deepest = 0;
         Node entry = head.next;
+        long steps = 0;
         while (head.next != null) {
+            if (++steps > budget) {
+                return new Result(false, "undecided: the search took more than " + budget
+                        + " steps (deepest prefix " + deepest + " of " + n + " operations)");
+            }
             if (entry.call) {
                 Operation o = history.get(entry.op);
                 KvModel.State next = KvModel.step(state, o.input(), o.output());

@@ -1,0 +1,62 @@
+package io.cairn.testing.sim;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code cairn-sim}: runs seeds of the deterministic simulation and reports violations. */
+@Command(name = "cairn-sim", mixinStandardHelpOptions = true,
+        description = "Runs the deterministic simulation for many seeds; prints a replay command for each failing seed.")
+public final class SimMain implements Callable<Integer> {
+    @Option(names = "--seeds", defaultValue = "100", description = "How many seeds to run (default ${DEFAULT-VALUE}).")
+    long seeds;
+
+    @Option(names = "--start", defaultValue = "1", description = "First seed (default ${DEFAULT-VALUE}).")
+    long start;
+
+    @Option(names = "--nodes", defaultValue = "3", description = "Replicas: 3 or 5 (default ${DEFAULT-VALUE}).")
+    int nodes;
+
+    @Option(names = "--duration-ms", defaultValue = "6000", description = "Simulated time per seed (default ${DEFAULT-VALUE}).")
+    long durationMs;
+
+    @Option(names = "--verbose", description = "Print every seed's counts.")
+    boolean verbose;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new SimMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        if (nodes != 3 && nodes != 5) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--nodes must be 3 or 5, got " + nodes);
+        }
+        if (seeds < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--seeds must be at least 1");
+        }
+        long began = System.nanoTime();
+        long violations = 0;
+        long ops = 0;
+        for (long s = start; s < start + seeds; s++) {
+            Simulation.Outcome o = Simulation.run(new Simulation.Options(s, nodes, durationMs, true));
+            ops += o.operations();
+            if (verbose) {
+                System.out.printf("seed %d: %d ops, %d slots, %d messages%n", s, o.operations(), o.slots(), o.messages());
+            }
+            if (!o.ok()) {
+                violations++;
+                System.out.println("seed " + s + " FAILED:");
+                o.violations().forEach(v -> System.out.println("  " + v));
+                System.out.println("  replay: bin/cairn-sim --seeds 1 --start " + s + " --nodes " + nodes
+                        + (durationMs != 6000 ? " --duration-ms " + durationMs : ""));
+            }
+        }
+        double secs = (System.nanoTime() - began) / 1e9;
+        System.out.printf("ran %d seeds (%d operations checked) in %.1f s, %.0f seeds/minute%n",
+                seeds, ops, secs, seeds / secs * 60);
+        System.out.println("seeds: " + seeds + ", violations: " + violations);
+        return violations > 0 ? 1 : 0;
+    }
+}

@@ -1,0 +1,279 @@
+package io.cairn.testing.sim;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.cairn.node.paxos.BallotNum;
+import io.cairn.node.paxos.PaxosConfig;
+import io.cairn.node.paxos.PaxosCore;
+import io.cairn.node.paxos.Ready;
+import io.cairn.node.store.ApplyResult;
+import io.cairn.node.store.StoreConfig;
+import io.cairn.node.store.VersionedTree;
+import io.cairn.proto.Peer.PeerMessage;
+import io.cairn.proto.Peer.Proposal;
+import io.cairn.proto.Peer.SlotEntry;
+import io.cairn.proto.Peer.SnapshotFile;
+import io.cairn.proto.Peer.WalRecord;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * One replica under simulation: the real {@link PaxosCore} and {@link VersionedTree}, driven the
+ * way the real node drives them, over a simulated disk and network.
+ */
+final class SimNode {
+    static final int TICK_MS = 10;
+    static final int SNAPSHOT_EVERY = 40;
+
+    private record Pending(Ready ready, long walSeq) {}
+
+    private record WaitingRead(long index, Runnable serve) {}
+
+    final long id;
+    private final Simulation sim;
+    private final PaxosConfig config;
+    final SimDisk disk = new SimDisk();
+    private final Random random;
+    PaxosCore core;
+    VersionedTree tree;
+    long applied;
+    private long lastSnapshot;
+    boolean alive;
+    int incarnation;
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private boolean syncing;
+    private final Map<Long, Consumer<ApplyResult>> waitingWrites = new HashMap<>();
+    private final Map<Long, Runnable> writeFailures = new HashMap<>();
+    private final Map<Long, Consumer<Long>> waitingReadIndex = new HashMap<>();
+    private final Map<Long, Runnable> readFailures = new HashMap<>();
+    private final List<WaitingRead> waitingReads = new ArrayList<>();
+    private long nextId;
+
+    SimNode(long id, Simulation sim, PaxosConfig config, Random random) {
+        this.id = id;
+        this.sim = sim;
+        this.config = config;
+        this.random = random;
+    }
+
+    void start() {
+        alive = true;
+        incarnation++;
+        restoreFromDisk();
+        int inc = incarnation;
+        sim.queue.after(1 + random.nextInt(TICK_MS), () -> tickLoop(inc));
+    }
+
+    private void tickLoop(int inc) {
+        if (!alive || inc != incarnation) {
+            return;
+        }
+        handle(core.tick());
+        sim.queue.after(TICK_MS, () -> tickLoop(inc));
+    }
+
+    void crash() {
+        alive = false;
+        incarnation++;
+        disk.crash(random);
+        pending.clear();
+        syncing = false;
+        waitingWrites.clear();
+        waitingReadIndex.clear();
+        waitingReads.clear();
+        // The clients of this node lose their connections: their requests end with unknown outcome.
+        List<Runnable> failures = new ArrayList<>(writeFailures.values());
+        failures.addAll(readFailures.values());
+        writeFailures.clear();
+        readFailures.clear();
+        failures.forEach(Runnable::run);
+    }
+
+    private void restoreFromDisk() {
+        StoreConfig storeConfig = sim.storeConfig;
+        SnapshotFile snap = disk.snapshot;
+        tree = snap == null ? new VersionedTree(storeConfig) : VersionedTree.restore(snap.getTree(), storeConfig);
+        long snapshotSlot = snap == null ? 0 : snap.getSlot();
+        BallotNum promised = BallotNum.ZERO;
+        TreeMap<Long, SlotEntry> accepted = new TreeMap<>();
+        long commit = snapshotSlot;
+        for (WalRecord r : disk.read()) {
+            switch (r.getKindCase()) {
+                case PROMISED -> promised = BallotNum.of(r.getPromised());
+                case ACCEPTED -> accepted.put(r.getAccepted().getSlot(), r.getAccepted());
+                case COMMIT -> commit = Math.max(commit, r.getCommit());
+                default -> { }
+            }
+        }
+        core = PaxosCore.restore(config, random, promised, new ArrayList<>(accepted.values()), snapshotSlot, commit);
+        applied = snapshotSlot;
+        lastSnapshot = snapshotSlot;
+        for (SlotEntry e : core.chosenEntriesAfter(snapshotSlot)) {
+            apply(e);
+        }
+    }
+
+    // ---- the driver contract ----------------------------------------------------------------
+
+    void handle(Ready r) {
+        if (r.isEmpty()) {
+            return;
+        }
+        disk.append(r.records);
+        pending.add(new Pending(r, disk.appendedTotal));
+        maybeSync();
+        release();
+    }
+
+    private void maybeSync() {
+        if (syncing || disk.syncedTotal >= disk.appendedTotal) {
+            return;
+        }
+        syncing = true;
+        long target = disk.appendedTotal;
+        int inc = incarnation;
+        sim.queue.after(1 + (random.nextInt(10) == 0 ? random.nextInt(30) : random.nextInt(4)), () -> {
+            if (inc != incarnation) {
+                return;
+            }
+            disk.sync(target);
+            syncing = false;
+            release();
+            maybeSync();
+        });
+    }
+
+    /** Carries out, in order, every Ready whose records are durable. */
+    private void release() {
+        while (!pending.isEmpty() && pending.peek().walSeq <= disk.syncedTotal) {
+            Ready r = pending.poll().ready;
+            if (r.install != null) {
+                installSnapshot(r.install);
+            }
+            for (PeerMessage m : r.messages) {
+                sim.network.send(id, m.getTo(), m, sim::deliver);
+            }
+            for (SlotEntry e : r.committed) {
+                apply(e);
+            }
+            for (Ready.ReadReady rr : r.reads) {
+                Consumer<Long> k = waitingReadIndex.remove(rr.readId());
+                if (k != null) {
+                    k.accept(rr.index());
+                }
+            }
+            for (long readId : r.readsFailed) {
+                waitingReadIndex.remove(readId);
+                Runnable f = readFailures.remove(readId);
+                if (f != null) {
+                    f.run();
+                }
+            }
+            for (long rejected : r.rejected) {
+                waitingWrites.remove(rejected);
+                Runnable f = writeFailures.remove(rejected);
+                if (f != null) {
+                    sim.rejectedWrite(f);
+                }
+            }
+            for (Ready.SnapshotNeeded s : r.snapshotsNeeded) {
+                SnapshotFile snap = SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).build();
+                sim.network.send(id, s.to(), core.snapshotMessage(s.to(), applied, snap.toByteArray()), sim::deliver);
+            }
+        }
+        serveReads();
+    }
+
+    private void installSnapshot(Ready.InstallSnapshot s) {
+        SnapshotFile snap;
+        try {
+            snap = SnapshotFile.parseFrom(s.data());
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException(e);
+        }
+        tree = VersionedTree.restore(snap.getTree(), sim.storeConfig);
+        applied = s.slot();
+        lastSnapshot = s.slot();
+        disk.compact(snap);
+        sim.checkRevAtSlot(id, applied, tree.rev());
+    }
+
+    private void apply(SlotEntry e) {
+        if (e.getSlot() != applied + 1) {
+            sim.violation("node " + id + " applied slot " + e.getSlot() + " after " + applied);
+            return;
+        }
+        applied = e.getSlot();
+        sim.checkSlotValue(id, e);
+        for (Proposal p : e.getValue().getProposalsList()) {
+            if (!p.hasCommand()) {
+                continue;
+            }
+            ApplyResult result = tree.apply(p.getCommand());
+            sim.checkEvents(id, result);
+            sim.recordApplied(p.getId(), result);
+            Consumer<ApplyResult> k = waitingWrites.remove(p.getId());
+            writeFailures.remove(p.getId());
+            if (k != null) {
+                k.accept(result);
+            }
+        }
+        sim.checkRevAtSlot(id, applied, tree.rev());
+        sim.watchers.forEach(w -> w.onApplied(this));
+        if (applied - lastSnapshot >= SNAPSHOT_EVERY) {
+            SnapshotFile snap = SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).build();
+            disk.compact(snap);
+            lastSnapshot = applied;
+            handle(core.snapshotTaken(applied));
+        }
+    }
+
+    private void serveReads() {
+        Iterator<WaitingRead> it = waitingReads.iterator();
+        while (it.hasNext()) {
+            WaitingRead w = it.next();
+            if (applied >= w.index) {
+                it.remove();
+                w.serve.run();
+            }
+        }
+    }
+
+    // ---- client requests --------------------------------------------------------------------
+
+    /** Proposes a write; {@code done} gets the result once this node applies it, {@code lost} if it never will here. */
+    long write(io.cairn.proto.State.Command cmd, Consumer<ApplyResult> done, Runnable lost) {
+        long pid = (id << 40) | ++nextId;
+        waitingWrites.put(pid, done);
+        writeFailures.put(pid, lost);
+        handle(core.propose(List.of(Proposal.newBuilder().setId(pid).setCommand(cmd).build())));
+        return pid;
+    }
+
+    /** A linearizable read: confirmed by the read index, served once applied reaches it. */
+    void read(Runnable serve, Runnable failed) {
+        long rid = (id << 40) | ++nextId;
+        readFailures.put(rid, failed);
+        waitingReadIndex.put(rid, index -> {
+            waitingReads.add(new WaitingRead(index, () -> {
+                if (readFailures.remove(rid) != null) {
+                    serve.run();
+                }
+            }));
+            serveReads();
+        });
+        handle(core.readIndex(rid));
+    }
+
+    void receive(PeerMessage m) {
+        if (alive) {
+            handle(core.step(m));
+        }
+    }
+}

@@ -1,0 +1,530 @@
+package io.cairn.testing.sim;
+
+import com.google.protobuf.ByteString;
+import io.cairn.node.paxos.PaxosConfig;
+import io.cairn.node.store.ApplyResult;
+import io.cairn.node.store.Event;
+import io.cairn.node.store.FileEntry;
+import io.cairn.node.store.Glob;
+import io.cairn.node.store.StoreConfig;
+import io.cairn.node.store.StoreException;
+import io.cairn.proto.Msg.Compare;
+import io.cairn.proto.Msg.Op;
+import io.cairn.proto.Msg.Response.Err;
+import io.cairn.proto.Msg.Txn;
+import io.cairn.proto.Peer.PeerMessage;
+import io.cairn.proto.Peer.SlotEntry;
+import io.cairn.proto.State.Command;
+import io.cairn.testing.lin.KvModel;
+import io.cairn.testing.lin.KvModel.Input;
+import io.cairn.testing.lin.KvModel.Output;
+import io.cairn.testing.lin.LinearizabilityChecker;
+import io.cairn.testing.lin.Operation;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * One seed of the deterministic simulation (DESIGN §8.2): replicas running the real consensus
+ * core and store, a network that delays, reorders, drops, duplicates and partitions, disks that
+ * lose unsynced writes on a crash, crashes and restarts, clients and watchers — all drawn from
+ * one {@link Random}, so a seed replays exactly. Invariants are checked as it runs and at the end.
+ */
+public final class Simulation {
+    /** What to run. */
+    public record Options(long seed, int nodes, long durationMs, boolean faults) {
+        public static Options of(long seed, int nodes) {
+            return new Options(seed, nodes, 6_000, true);
+        }
+    }
+
+    /** What happened: violations (empty when all invariants held) and a few counts. */
+    public record Outcome(long seed, List<String> violations, int operations, long slots, long messages, long simulatedMs) {
+        public boolean ok() {
+            return violations.isEmpty();
+        }
+    }
+
+    static final String[] KEYS = {"/k/a", "/k/b", "/k/c", "/k/d"};
+    static final long CLIENT_TIMEOUT_MS = 1_500;
+    static final long LIVENESS_BOUND_MS = 4_000;
+
+    final Options options;
+    final Random random;
+    final EventQueue queue = new EventQueue();
+    final SimNetwork network;
+    final StoreConfig storeConfig = new StoreConfig(100_000, 1024);
+    final List<SimNode> nodes = new ArrayList<>();
+    final List<SimWatcher> watchers = new ArrayList<>();
+    private final List<String> violations = new ArrayList<>();
+    private final Map<Long, SlotEntry> chosen = new HashMap<>();
+    private final Map<Long, Long> revAtSlot = new HashMap<>();
+    final Map<Long, List<Event>> eventsByRev = new HashMap<>();
+    private final List<Operation> history = new ArrayList<>();
+    /** For each write whose client gave up: its proposal id, to learn from the replicas what became of it. */
+    private final Map<Integer, Long> unknownProposal = new HashMap<>();
+    private final Map<Long, ApplyResult> appliedByProposal = new HashMap<>();
+    private final Map<Long, String> acknowledgedWrites = new HashMap<>();
+    private boolean clientsRunning = true;
+    private long healedAt = -1;
+    private long firstWriteAfterHeal = -1;
+    private int rejectedWrites;
+
+    private Simulation(Options options) {
+        this.options = options;
+        this.random = new Random(options.seed());
+        this.network = new SimNetwork(queue, random);
+    }
+
+    public static Outcome run(Options options) {
+        return new Simulation(options).execute();
+    }
+
+    private Outcome execute() {
+        Set<Long> voters = new LinkedHashSet<>();
+        for (long i = 1; i <= options.nodes(); i++) {
+            voters.add(i);
+        }
+        for (long i = 1; i <= options.nodes(); i++) {
+            PaxosConfig cfg = new PaxosConfig(i, voters, Set.of(), 10, 2, 16, 32, 64);
+            SimNode n = new SimNode(i, this, cfg, new Random(random.nextLong()));
+            nodes.add(n);
+            n.start();
+        }
+        for (int w = 0; w < 2; w++) {
+            SimWatcher watcher = new SimWatcher(this, w, w == 0 ? "/k/**" : "/k/a");
+            watchers.add(watcher);
+            queue.after(50 + random.nextInt(500), watcher::attach);
+        }
+        pollWatchers();
+        int clients = 3 + random.nextInt(3);
+        for (int c = 0; c < clients; c++) {
+            int client = c;
+            queue.after(random.nextInt(50), () -> clientLoop(client));
+        }
+        long faultEnd = options.durationMs() * 6 / 10;
+        if (options.faults()) {
+            scheduleFaults(faultEnd);
+        }
+        queue.at(faultEnd, this::healEverything);
+        queue.runUntil(options.durationMs());
+        clientsRunning = false;
+        // Let what is in flight land; clients issue nothing new.
+        queue.runUntil(options.durationMs() + 3_000);
+        finalChecks();
+        long slots = nodes.stream().mapToLong(n -> n.applied).max().orElse(0);
+        return new Outcome(options.seed(), List.copyOf(violations), history.size(), slots, network.sent, queue.now());
+    }
+
+    private void pollWatchers() {
+        watchers.forEach(SimWatcher::poll);
+        if (clientsRunning) {
+            queue.after(50, this::pollWatchers);
+        }
+    }
+
+    // ---- faults -----------------------------------------------------------------------------
+
+    private void scheduleFaults(long until) {
+        long t = 200 + random.nextInt(300);
+        while (t < until) {
+            long at = t;
+            int kind = random.nextInt(8);
+            long duration = 100 + random.nextInt(1_200);
+            queue.at(at, () -> fault(kind, Math.min(duration, until - at)));
+            t += 150 + random.nextInt(600);
+        }
+    }
+
+    private void fault(int kind, long duration) {
+        SimNode victim = nodes.get(random.nextInt(nodes.size()));
+        switch (kind) {
+            case 0, 1 -> {
+                if (victim.alive) {
+                    victim.crash();
+                    queue.after(duration, () -> {
+                        if (!victim.alive) {
+                            victim.start();
+                        }
+                    });
+                }
+            }
+            case 2 -> {
+                // A symmetric partition of a random minority or majority.
+                Set<Long> side = new HashSet<>();
+                for (SimNode n : nodes) {
+                    if (random.nextBoolean()) {
+                        side.add(n.id);
+                    }
+                }
+                for (SimNode a : nodes) {
+                    for (SimNode b : nodes) {
+                        if (side.contains(a.id) != side.contains(b.id)) {
+                            network.cut(a.id, b.id);
+                        }
+                    }
+                }
+                queue.after(duration, this::healLinks);
+            }
+            case 3 -> {
+                // One-way: the victim hears nothing from one other node.
+                SimNode other = nodes.get(random.nextInt(nodes.size()));
+                if (other != victim) {
+                    network.cut(other.id, victim.id);
+                    queue.after(duration, this::healLinks);
+                }
+            }
+            case 4 -> {
+                network.loss = random.nextDouble() * 0.3;
+                network.duplication = random.nextDouble() * 0.1;
+                queue.after(duration, () -> {
+                    network.loss = 0;
+                    network.duplication = 0;
+                });
+            }
+            case 5 -> {
+                network.maxDelay = 8 + random.nextInt(60);
+                queue.after(duration, () -> network.maxDelay = 8);
+            }
+            case 6 -> {
+                // The leader dies: the failure that matters most.
+                for (SimNode n : nodes) {
+                    if (n.alive && n.core.isLeader()) {
+                        n.crash();
+                        queue.after(duration, () -> {
+                            if (!n.alive) {
+                                n.start();
+                            }
+                        });
+                        break;
+                    }
+                }
+            }
+            default -> {
+                // A power cut: every replica at once, each losing part of what it had not synced.
+                for (SimNode n : nodes) {
+                    if (n.alive) {
+                        n.crash();
+                    }
+                }
+                for (SimNode n : nodes) {
+                    queue.after(10 + random.nextInt((int) duration), () -> {
+                        if (!n.alive) {
+                            n.start();
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    private void healLinks() {
+        double loss = network.loss;
+        double dup = network.duplication;
+        network.healAll();
+        network.loss = loss;
+        network.duplication = dup;
+    }
+
+    private void healEverything() {
+        network.healAll();
+        network.maxDelay = 8;
+        for (SimNode n : nodes) {
+            if (!n.alive) {
+                n.start();
+            }
+        }
+        healedAt = queue.now();
+    }
+
+    void deliver(long to, PeerMessage m) {
+        nodes.get((int) to - 1).receive(m);
+    }
+
+    // ---- clients ----------------------------------------------------------------------------
+
+    private SimNode pickAlive() {
+        List<SimNode> alive = nodes.stream().filter(n -> n.alive).toList();
+        return alive.isEmpty() ? null : alive.get(random.nextInt(alive.size()));
+    }
+
+    private void clientLoop(int client) {
+        if (!clientsRunning) {
+            return;
+        }
+        SimNode node = pickAlive();
+        if (node == null) {
+            queue.after(20, () -> clientLoop(client));
+            return;
+        }
+        int kind = random.nextInt(10);
+        String path = KEYS[random.nextInt(KEYS.length)];
+        if (kind < 4) {
+            read(client, node, path);
+        } else if (kind < 8) {
+            long expected = random.nextInt(3) == 0 ? -1 : currentGuess(node, path) + (random.nextInt(4) == 0 ? 1 : 0);
+            String value = "c" + client + "-" + queue.seq();
+            boolean delete = random.nextInt(5) == 0;
+            Input in = delete ? Input.del(path, expected) : Input.set(path, value, expected);
+            Op op = delete
+                    ? Op.newBuilder().setKind(Op.Kind.DEL).setPath(path).setRev(expected).build()
+                    : Op.newBuilder().setKind(Op.Kind.SET).setPath(path).setValue(ByteString.copyFromUtf8(value)).setRev(expected).build();
+            write(client, node, in, Command.newBuilder().setTxn(Txn.newBuilder().addSuccess(op)).build());
+        } else {
+            String other = KEYS[random.nextInt(KEYS.length)];
+            long expected = currentGuess(node, path);
+            String value = "t" + client + "-" + queue.seq();
+            Input in = Input.txn(List.of(new KvModel.RevCompare(path, expected)),
+                    List.of(new KvModel.TxnWrite(path, value), new KvModel.TxnWrite(other, value)));
+            Txn txn = Txn.newBuilder()
+                    .addCompare(Compare.newBuilder().setPath(path).setTarget(Compare.Target.REV).setOp(Compare.Op.EQUAL).setRev(expected))
+                    .addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath(path).setValue(ByteString.copyFromUtf8(value)))
+                    .addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath(other).setValue(ByteString.copyFromUtf8(value)))
+                    .build();
+            write(client, node, in, Command.newBuilder().setTxn(txn).build());
+        }
+    }
+
+    /** A client's guess of a file's rev, from a possibly stale local read (CAS may then fail, as in life). */
+    private long currentGuess(SimNode node, String path) {
+        FileEntry f = node.tree.get(path, 0);
+        return Math.max(0, f.rev());
+    }
+
+    private void next(int client) {
+        queue.after(random.nextInt(15), () -> clientLoop(client));
+    }
+
+    private void read(int client, SimNode node, String path) {
+        long call = queue.seq();
+        boolean[] done = {false};
+        node.read(() -> {
+            if (done[0]) {
+                return;
+            }
+            done[0] = true;
+            FileEntry f = node.tree.get(path, 0);
+            String v = f.value() == null ? null : new String(f.value(), java.nio.charset.StandardCharsets.UTF_8);
+            history.add(new Operation(client, call, queue.seq(), Input.get(path), Output.read(v, Math.max(0, f.rev()))));
+            next(client);
+        }, () -> {
+            if (!done[0]) {
+                done[0] = true; // a read without an answer had no effect: leave it out
+                next(client);
+            }
+        });
+        queue.after(CLIENT_TIMEOUT_MS, () -> {
+            if (!done[0]) {
+                done[0] = true;
+                next(client);
+            }
+        });
+    }
+
+    private void write(int client, SimNode node, Input in, Command cmd) {
+        long call = queue.seq();
+        boolean[] done = {false};
+        long[] pid = {0};
+        pid[0] = node.write(cmd, result -> {
+            if (done[0]) {
+                return; // the client gave up; its operation stays "unknown"
+            }
+            done[0] = true;
+            Output out = output(in, result);
+            history.add(new Operation(client, call, queue.seq(), in, out));
+            if (result.ok() && !result.events().isEmpty()) {
+                acknowledgedWrites.put(result.rev(), result.events().get(0).path());
+                if (healedAt >= 0 && call > 0 && firstWriteAfterHeal < 0) {
+                    firstWriteAfterHeal = queue.now();
+                }
+            }
+            next(client);
+        }, () -> {
+            if (!done[0]) {
+                done[0] = true;
+                unknownProposal.put(history.size(), pid[0]);
+                history.add(new Operation(client, call, Operation.UNKNOWN, in, null));
+                next(client);
+            }
+        });
+        queue.after(CLIENT_TIMEOUT_MS, () -> {
+            if (!done[0]) {
+                done[0] = true;
+                unknownProposal.put(history.size(), pid[0]);
+                history.add(new Operation(client, call, Operation.UNKNOWN, in, null));
+                next(client);
+            }
+        });
+    }
+
+    /** A proposal refused before it reached any slot: it can never apply, so it is left out of the history. */
+    void rejectedWrite(Runnable failure) {
+        rejectedWrites++;
+        // Run the client's failure path, then drop the unknown-outcome record it adds.
+        int before = history.size();
+        failure.run();
+        if (history.size() == before + 1 && history.get(before).output() == null) {
+            history.remove(before);
+            unknownProposal.remove(before);
+        }
+    }
+
+    void recordApplied(long proposalId, ApplyResult r) {
+        appliedByProposal.putIfAbsent(proposalId, r);
+    }
+
+    /**
+     * The history as the checker sees it. A write whose client gave up still has a definite fate
+     * here: the replicas either applied it (its result is then known, only its return time is not)
+     * or never did (then it had no effect and is left out). Pinning those fates keeps the search
+     * small without weakening it.
+     */
+    private List<Operation> resolvedHistory() {
+        List<Operation> out = new ArrayList<>(history.size());
+        for (int i = 0; i < history.size(); i++) {
+            Operation o = history.get(i);
+            Long pid = unknownProposal.get(i);
+            if (o.outcomeKnown() || pid == null) {
+                out.add(o);
+                continue;
+            }
+            ApplyResult r = appliedByProposal.get(pid);
+            if (r != null) {
+                out.add(new Operation(o.client(), o.call(), Operation.UNKNOWN, o.input(), output(o.input(), r)));
+            }
+        }
+        return out;
+    }
+
+    private static Output output(Input in, ApplyResult r) {
+        if (!r.ok()) {
+            StoreException e = r.error();
+            if (e.code() == Err.REV_MISMATCH) {
+                return Output.refused(KvModel.Error.REV_MISMATCH);
+            }
+            if (e.code() == Err.NOENT) {
+                return Output.refused(KvModel.Error.NOENT);
+            }
+            throw new IllegalStateException("unexpected refusal " + e.code() + ": " + e.getMessage());
+        }
+        if (in.kind() == KvModel.Kind.TXN) {
+            return Output.txn(r.succeeded(), r.rev());
+        }
+        return Output.wrote(r.rev());
+    }
+
+    // ---- invariants -------------------------------------------------------------------------
+
+    void violation(String what) {
+        if (violations.size() < 20) {
+            violations.add("t=" + queue.now() + "ms: " + what);
+        }
+    }
+
+    /** One value per slot: every replica applies the same value at each slot. */
+    void checkSlotValue(long node, SlotEntry e) {
+        SlotEntry first = chosen.putIfAbsent(e.getSlot(), e);
+        if (first != null && !first.getValue().equals(e.getValue())) {
+            violation("slot " + e.getSlot() + ": node " + node + " applied a different value than another replica");
+        }
+    }
+
+    /** Replicas that applied the same slots are at the same store revision. */
+    void checkRevAtSlot(long node, long slot, long rev) {
+        Long first = revAtSlot.putIfAbsent(slot, rev);
+        if (first != null && first != rev) {
+            violation("slot " + slot + ": node " + node + " is at rev " + rev + ", another replica at " + first);
+        }
+    }
+
+    /** Every replica produced the same events for each revision. */
+    void checkEvents(long node, ApplyResult r) {
+        if (r.events().isEmpty()) {
+            return;
+        }
+        List<Event> first = eventsByRev.putIfAbsent(r.rev(), r.events());
+        if (first != null && !sameEvents(first, r.events())) {
+            violation("rev " + r.rev() + ": node " + node + " produced different events");
+        }
+    }
+
+    static boolean sameEvents(List<Event> a, List<Event> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            Event x = a.get(i);
+            Event y = b.get(i);
+            if (x.rev() != y.rev() || !x.path().equals(y.path()) || x.deleted() != y.deleted()
+                    || !Arrays.equals(x.value(), y.value())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void finalChecks() {
+        // Liveness: after the faults healed, a write committed within the bound.
+        if (healedAt >= 0 && (firstWriteAfterHeal < 0 || firstWriteAfterHeal - healedAt > LIVENESS_BOUND_MS)) {
+            violation("no write committed within " + LIVENESS_BOUND_MS + " ms after faults healed (healed at "
+                    + healedAt + ", first write " + firstWriteAfterHeal + ")");
+        }
+        // Replicas converge: all applied the same slots once healed and quiet.
+        long maxApplied = nodes.stream().mapToLong(n -> n.applied).max().orElse(0);
+        for (SimNode n : nodes) {
+            if (n.applied < maxApplied) {
+                violation("node " + n.id + " applied " + n.applied + " of " + maxApplied + " slots after healing");
+            }
+        }
+        // No acknowledged write is lost: its revision is in the replicas' common history.
+        for (Map.Entry<Long, String> w : acknowledgedWrites.entrySet()) {
+            List<Event> evs = eventsByRev.get(w.getKey());
+            if (evs == null || evs.stream().noneMatch(e -> e.path().equals(w.getValue()))) {
+                violation("acknowledged write at rev " + w.getKey() + " to " + w.getValue() + " is missing");
+            }
+        }
+        SimNode any = nodes.get(0);
+        for (SimNode n : nodes) {
+            if (n.tree.rev() != any.tree.rev()) {
+                violation("node " + n.id + " ends at rev " + n.tree.rev() + ", node " + any.id + " at " + any.tree.rev());
+            }
+        }
+        // Watches saw every matching change exactly once, in order.
+        for (SimWatcher w : watchers) {
+            String problem = w.verify();
+            if (problem != null) {
+                violation(problem);
+            }
+        }
+        // The client history is linearizable.
+        List<Operation> checked = resolvedHistory();
+        LinearizabilityChecker.Result lin = LinearizabilityChecker.check(checked);
+        if (!lin.linearizable()) {
+            violation("history of " + checked.size() + " operations is not linearizable: " + lin.detail());
+        }
+    }
+
+    /** The events of every revision in (from, to], in order, that match {@code glob}. */
+    List<Event> globalEvents(long fromExclusive, long toInclusive, Glob glob) {
+        List<Event> out = new ArrayList<>();
+        for (long r = fromExclusive + 1; r <= toInclusive; r++) {
+            List<Event> evs = eventsByRev.get(r);
+            if (evs == null) {
+                continue;
+            }
+            out.addAll(evs.stream().filter(e -> glob.matches(e.path())).collect(Collectors.toList()));
+        }
+        return out;
+    }
+
+    int rejectedWrites() {
+        return rejectedWrites;
+    }
+}
