@@ -2,7 +2,10 @@ package io.cairn.node;
 
 import io.cairn.node.store.StoreConfig;
 import java.net.InetSocketAddress;
+import io.cairn.node.server.ReplicatedKvService;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -13,7 +16,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code cairn-node}: starts one node and serves until interrupted. */
 @Command(name = "cairn-node", mixinStandardHelpOptions = true, version = "cairn-node 0.1.0",
-        description = "Runs a Cairn store node.")
+        description = "Runs a Cairn store member.")
 public final class NodeMain implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -31,6 +34,19 @@ public final class NodeMain implements Callable<Integer> {
     @Option(names = "--http-addr", defaultValue = "127.0.0.1:8048",
             description = "HTTP gateway address, HOST:PORT (default ${DEFAULT-VALUE}).")
     String httpAddr;
+
+    @Option(names = "--peer-addr", defaultValue = "127.0.0.1:8047",
+            description = "Peer protocol address when --peers is not given (default ${DEFAULT-VALUE}).")
+    String peerAddr;
+
+    @Option(names = "--peers", paramLabel = "ID=HOST:PORT,...",
+            description = "Every voting member's peer address, this one's included, e.g."
+                    + " 1=127.0.0.1:8047,2=127.0.0.1:9047,3=127.0.0.1:10047. Without it the node is a cluster of one.")
+    String peers;
+
+    @Option(names = "--snapshot-every", defaultValue = "10000",
+            description = "Applied slots between snapshots (default ${DEFAULT-VALUE}).")
+    long snapshotEvery;
 
     @Option(names = "--history", defaultValue = "100000",
             description = "Revisions kept readable and replayable to watchers (default ${DEFAULT-VALUE}).")
@@ -55,9 +71,20 @@ public final class NodeMain implements Callable<Integer> {
         if (maxValueBytes < 1 || maxValueBytes > 64 << 20) {
             throw new ParameterException(spec.commandLine(), "--max-value-bytes must be 1..67108864, got " + maxValueBytes);
         }
+        if (snapshotEvery < 1) {
+            throw new ParameterException(spec.commandLine(), "--snapshot-every must be at least 1, got " + snapshotEvery);
+        }
+        Map<Long, InetSocketAddress> members = parsePeers();
+        InetSocketAddress myPeer = members.isEmpty() ? parseAddr("--peer-addr", peerAddr) : members.get(id);
+        if (!members.isEmpty() && myPeer == null) {
+            throw new ParameterException(spec.commandLine(), "--id " + id + " is not one of the members in --peers (" + peers + ")");
+        }
+        ReplicatedKvService.Options d = ReplicatedKvService.Options.defaults();
         NodeConfig config = new NodeConfig(id, dataDir,
-                parseAddr("--client-addr", clientAddr), parseAddr("--http-addr", httpAddr),
-                new StoreConfig(history, maxValueBytes));
+                parseAddr("--client-addr", clientAddr), parseAddr("--http-addr", httpAddr), myPeer, members,
+                new StoreConfig(history, maxValueBytes),
+                new ReplicatedKvService.Options(d.tickMs(), d.electionTicks(), d.heartbeatTicks(), d.window(), d.maxBatch(),
+                        snapshotEvery, d.requestTimeoutMs()));
         CairnNode node;
         try {
             node = CairnNode.start(config);
@@ -75,6 +102,33 @@ public final class NodeMain implements Callable<Integer> {
         }, "cairn-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    private Map<Long, InetSocketAddress> parsePeers() {
+        Map<Long, InetSocketAddress> out = new TreeMap<>();
+        if (peers == null || peers.isBlank()) {
+            return out;
+        }
+        for (String part : peers.split(",")) {
+            String p = part.trim();
+            int eq = p.indexOf('=');
+            if (eq <= 0) {
+                throw new ParameterException(spec.commandLine(), "--peers entries are ID=HOST:PORT, got \"" + p + "\"");
+            }
+            long peerId;
+            try {
+                peerId = Long.parseLong(p.substring(0, eq));
+            } catch (NumberFormatException e) {
+                throw new ParameterException(spec.commandLine(), "--peers has a bad member id in \"" + p + "\"");
+            }
+            if (peerId < 1) {
+                throw new ParameterException(spec.commandLine(), "--peers member ids must be positive, got " + peerId);
+            }
+            if (out.put(peerId, parseAddr("--peers", p.substring(eq + 1))) != null) {
+                throw new ParameterException(spec.commandLine(), "--peers names member " + peerId + " twice");
+            }
+        }
+        return out;
     }
 
     private InetSocketAddress parseAddr(String flag, String value) {

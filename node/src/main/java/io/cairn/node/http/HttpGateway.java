@@ -11,7 +11,10 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /** The HTTP/JSON gateway: the store for curl, watches as Server-Sent Events, health probes. */
 public final class HttpGateway implements AutoCloseable {
@@ -22,7 +25,8 @@ public final class HttpGateway implements AutoCloseable {
     }
 
     public static HttpGateway bind(InetSocketAddress addr, KvService kv, int maxBodyBytes, BooleanSupplier ready,
-            EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
+            Supplier<CompletableFuture<Map<String, Object>>> status, EventLoopGroup boss, EventLoopGroup workers)
+            throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
@@ -33,7 +37,7 @@ public final class HttpGateway implements AutoCloseable {
                         ch.pipeline()
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpObjectAggregator(maxBodyBytes))
-                                .addLast(new HttpGatewayHandler(kv, ready));
+                                .addLast(new HttpGatewayHandler(kv, ready, status));
                     }
                 });
         return new HttpGateway(b.bind(addr).sync().channel());

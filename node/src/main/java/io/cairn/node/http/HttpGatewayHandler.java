@@ -47,7 +47,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,12 +74,14 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
 
     private final KvService kv;
     private final BooleanSupplier ready;
+    private final Supplier<CompletableFuture<Map<String, Object>>> status;
     private WatchHandle watch;
     private ScheduledFuture<?> keepAlive;
 
-    HttpGatewayHandler(KvService kv, BooleanSupplier ready) {
+    HttpGatewayHandler(KvService kv, BooleanSupplier ready, Supplier<CompletableFuture<Map<String, Object>>> status) {
         this.kv = kv;
         this.ready = ready;
+        this.status = status;
     }
 
     @Override
@@ -96,6 +100,9 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 boolean r = ready.getAsBoolean();
                 send(ctx, keepOpen, text(r ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
                         r ? "ready\n" : "not ready\n"));
+            } else if (route.equals("/v1/status")) {
+                requireMethod(req, HttpMethod.GET);
+                answer(ctx, keepOpen, status.get().thenApply(JSON::valueToTree));
             } else if (route.equals("/v1/rev")) {
                 requireMethod(req, HttpMethod.GET);
                 answer(ctx, keepOpen, kv.read(t -> {
@@ -112,6 +119,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 long rev = longParam(q, "rev", 0);
                 int offset = (int) longParam(q, "offset", 0);
                 int limit = pageParam(q);
+                boolean serializable = serializable(q);
                 answer(ctx, keepOpen, kv.read(t -> {
                     long at = t.readRev(rev);
                     Page<String> page = t.getdir(path, at, offset, limit);
@@ -122,7 +130,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                     page.items().forEach(names::add);
                     o.put("more", page.more());
                     return o;
-                }));
+                }, serializable));
             } else if (route.equals("/v1/walk")) {
                 requireMethod(req, HttpMethod.GET);
                 Glob glob = Glob.compile(stringParam(q, "glob"));
@@ -138,7 +146,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                     page.items().forEach(f -> files.add(fileJson(f.path(), f.value(), f.rev())));
                     o.put("more", page.more());
                     return o;
-                }));
+                }, serializable(q)));
             } else if (route.equals("/v1/watch")) {
                 requireMethod(req, HttpMethod.GET);
                 Glob glob = Glob.compile(stringParam(q, "glob"));
@@ -180,7 +188,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                     return o;
                 }
                 return fileJson(p, f.value(), f.rev());
-            }));
+            }, serializable(q)));
         } else if (m.equals(HttpMethod.PUT) || m.equals(HttpMethod.POST)) {
             long rev = longParam(q, "rev", Revs.CLOBBER);
             byte[] value = ByteBufUtil.getBytes(req.content());
@@ -400,6 +408,15 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
         } catch (NumberFormatException e) {
             throw new StoreException(Err.INVALID, name + " must be an integer, got \"" + s + "\"");
         }
+    }
+
+    private static boolean serializable(QueryStringDecoder q) {
+        List<String> v = q.parameters().get("serializable");
+        if (v == null || v.isEmpty()) {
+            List<String> c = q.parameters().get("consistency");
+            return c != null && !c.isEmpty() && c.get(0).equals("serializable");
+        }
+        return v.get(0).isEmpty() || v.get(0).equals("true") || v.get(0).equals("1");
     }
 
     private static int pageParam(QueryStringDecoder q) {

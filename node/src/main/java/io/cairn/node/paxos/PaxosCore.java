@@ -191,6 +191,21 @@ public final class PaxosCore {
         return list;
     }
 
+    /**
+     * Everything the acceptor must still remember after a snapshot through {@link #snapshotSlot()}:
+     * its promise, the entries after the snapshot, and how far it knows the log chosen. The
+     * driver rewrites its log to exactly this.
+     */
+    public List<WalRecord> durableState() {
+        List<WalRecord> out = new ArrayList<>();
+        out.add(WalRecord.newBuilder().setPromised(promised.toProto()).build());
+        for (Map.Entry<Long, Slot> e : log.tailMap(snapshotSlot, false).entrySet()) {
+            out.add(WalRecord.newBuilder().setAccepted(entry(e.getKey(), e.getValue())).build());
+        }
+        out.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
+        return out;
+    }
+
     /** Accepted slot values, for tests and invariants. */
     public Value acceptedValue(long slot) {
         Slot s = log.get(slot);

@@ -13,8 +13,16 @@ import java.util.function.Function;
  * through consensus first. Handlers never touch the tree outside these calls.
  */
 public interface KvService {
-    /** Runs {@code read} against the tree on its owning thread. */
+    /** Runs {@code read} against the tree on its owning thread, linearizably. */
     <T> CompletableFuture<T> read(Function<VersionedTree, T> read);
+
+    /**
+     * Runs {@code read} linearizably (confirmed by a quorum), or with {@code serializable} from
+     * this member's own state: possibly stale, never older than what this member served before.
+     */
+    default <T> CompletableFuture<T> read(Function<VersionedTree, T> read, boolean serializable) {
+        return read(read);
+    }
 
     /** Commits and applies {@code command}; completes with what applying it did. */
     CompletableFuture<ApplyResult> write(Command command);

@@ -103,7 +103,8 @@ public final class RequestHandler {
             case NOP, ACCESS -> finish(tag, Responses.ok(tag).build());
             case SELF -> finish(tag, Responses.ok(tag)
                     .setValue(ByteString.copyFromUtf8(Long.toString(kv.nodeId()))).build());
-            case REV -> reply(tag, kv.read(t -> Responses.ok(tag).setRev(t.rev()).setOldestRev(t.oldestRev()).build()));
+            case REV -> reply(tag, kv.read(t -> Responses.ok(tag).setRev(t.rev()).setOldestRev(t.oldestRev()).build(),
+                    req.getSerializable()));
             case GET -> {
                 String path = path(req);
                 long rev = req.getRev();
@@ -114,7 +115,7 @@ public final class RequestHandler {
                         b.setValue(ByteString.copyFrom(f.value()));
                     }
                     return b.build();
-                }));
+                }, req.getSerializable()));
             }
             case STAT -> {
                 String path = path(req);
@@ -122,7 +123,7 @@ public final class RequestHandler {
                 reply(tag, kv.read(t -> {
                     Stat s = t.stat(path, rev);
                     return Responses.ok(tag).setRev(s.rev()).setLen(s.len()).build();
-                }));
+                }, req.getSerializable()));
             }
             case GETDIR -> {
                 String path = path(req);
@@ -140,7 +141,7 @@ public final class RequestHandler {
                         return Responses.ok(tag).setPath(page.items().get(0)).setRev(at).build();
                     }
                     return Responses.ok(tag).addAllNames(page.items()).setMore(page.more()).setRev(at).build();
-                }));
+                }, req.getSerializable()));
             }
             case WALK -> {
                 Glob glob = Glob.compile(path(req));
@@ -163,7 +164,7 @@ public final class RequestHandler {
                         b.addEntries(Entry.newBuilder().setPath(f.path()).setValue(ByteString.copyFrom(f.value())).setRev(f.rev()));
                     }
                     return b.build();
-                }));
+                }, req.getSerializable()));
             }
             case SET -> {
                 String path = path(req);

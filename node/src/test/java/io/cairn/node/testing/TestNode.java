@@ -26,8 +26,9 @@ public final class TestNode implements AutoCloseable {
     public static TestNode start(StoreConfig store) {
         try {
             Path dir = Files.createTempDirectory("cairn-test-node");
-            CairnNode node = CairnNode.start(new NodeConfig(1, dir,
+            CairnNode node = CairnNode.start(NodeConfig.single(1, dir,
                     new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), store));
+            node.awaitReady(java.time.Duration.ofSeconds(10));
             return new TestNode(node, dir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

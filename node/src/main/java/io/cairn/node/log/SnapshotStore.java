@@ -1,0 +1,80 @@
+package io.cairn.node.log;
+
+import io.cairn.proto.Peer.SnapshotFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Snapshot files {@code snap-SLOT.bin}: a CRC32C then a {@link SnapshotFile}. Written to a
+ * temporary file, synced, then renamed into place, so a snapshot is either whole or absent.
+ */
+public final class SnapshotStore {
+    private static final Logger log = LoggerFactory.getLogger(SnapshotStore.class);
+    private final Path dir;
+
+    public SnapshotStore(Path dir) throws IOException {
+        this.dir = dir;
+        Files.createDirectories(dir);
+    }
+
+    public void save(SnapshotFile snap) throws IOException {
+        byte[] payload = snap.toByteArray();
+        CRC32C crc = new CRC32C();
+        crc.update(payload);
+        Path tmp = dir.resolve("snap.tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(4 + payload.length).putInt((int) crc.getValue()).put(payload);
+            b.flip();
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            ch.force(true);
+        }
+        Path target = dir.resolve(String.format("snap-%020d.bin", snap.getSlot()));
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Wal.syncDir(dir);
+        for (Path p : list()) {
+            if (!p.equals(target)) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    /** The newest intact snapshot, or null. A damaged newer one is skipped with a warning. */
+    public SnapshotFile loadLatest() throws IOException {
+        List<Path> all = list();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            byte[] data = Files.readAllBytes(all.get(i));
+            if (data.length >= 4) {
+                CRC32C crc = new CRC32C();
+                crc.update(data, 4, data.length - 4);
+                if ((int) crc.getValue() == ByteBuffer.wrap(data).getInt()) {
+                    return SnapshotFile.parseFrom(ByteBuffer.wrap(data, 4, data.length - 4));
+                }
+            }
+            log.warn("snapshot {} is damaged; trying an older one", all.get(i).getFileName());
+        }
+        return null;
+    }
+
+    private List<Path> list() throws IOException {
+        List<Path> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "snap-*.bin")) {
+            ds.forEach(out::add);
+        }
+        out.sort(null);
+        return out;
+    }
+}

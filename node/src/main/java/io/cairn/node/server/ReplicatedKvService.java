@@ -1,0 +1,531 @@
+package io.cairn.node.server;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.cairn.node.log.SnapshotStore;
+import io.cairn.node.log.Wal;
+import io.cairn.node.paxos.BallotNum;
+import io.cairn.node.paxos.PaxosConfig;
+import io.cairn.node.paxos.PaxosCore;
+import io.cairn.node.paxos.Ready;
+import io.cairn.node.store.ApplyResult;
+import io.cairn.node.store.FileEntry;
+import io.cairn.node.store.Glob;
+import io.cairn.node.store.StoreConfig;
+import io.cairn.node.store.StoreException;
+import io.cairn.node.store.VersionedTree;
+import io.cairn.proto.Msg.Op;
+import io.cairn.proto.Msg.Response.Err;
+import io.cairn.proto.Msg.Txn;
+import io.cairn.proto.Peer.PeerMessage;
+import io.cairn.proto.Peer.Proposal;
+import io.cairn.proto.Peer.SlotEntry;
+import io.cairn.proto.Peer.SnapshotFile;
+import io.cairn.proto.Peer.WalRecord;
+import io.cairn.proto.State.Command;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A replica: drives the pure {@link PaxosCore} with real time, the write-ahead log and the peer
+ * network, and applies what it commits to the {@link VersionedTree}. Everything but the disk runs
+ * on one thread, the node loop; the WAL has its own thread that group-commits (one fsync for
+ * every batch of records waiting). The driver contract of {@link Ready} is kept here: a Ready's
+ * messages leave and its commits apply only after its records, and all before them, are durable.
+ */
+public final class ReplicatedKvService implements KvService, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ReplicatedKvService.class);
+
+    /** How the replica runs. */
+    public record Options(int tickMs, int electionTicks, int heartbeatTicks, int window, int maxBatch,
+            long snapshotEvery, long requestTimeoutMs) {
+        public static Options defaults() {
+            return new Options(10, 15, 3, 64, 512, 10_000, 15_000);
+        }
+    }
+
+    private record PendingReady(Ready ready, long seq) {}
+
+    private record WaitingRead(long index, Runnable serve) {}
+
+    private record WalBatch(long seq, List<WalRecord> records, boolean rewrite) {}
+
+    private final long id;
+    private final Options options;
+    private final StoreConfig storeConfig;
+    private final ScheduledExecutorService loop;
+    private final Thread walThread;
+    private final LinkedBlockingQueue<WalBatch> walQueue = new LinkedBlockingQueue<>();
+    private final Wal wal;
+    private final SnapshotStore snapshots;
+    private final WatchHub hub = new WatchHub();
+    private final Random ids = new Random(new SecureRandom().nextLong());
+    private Consumer<PeerMessage> network = m -> { };
+    private PaxosCore core;
+    private VersionedTree tree;
+    private long applied;
+    private long lastSnapshot;
+    private long appendedSeq;
+    private volatile long durableSeq;
+    private final ArrayDeque<PendingReady> pending = new ArrayDeque<>();
+    private final Map<Long, CompletableFuture<ApplyResult>> writes = new HashMap<>();
+    private final Map<Long, Runnable> readFailures = new HashMap<>();
+    private final Map<Long, Consumer<Long>> readIndexWaiters = new HashMap<>();
+    private final List<WaitingRead> waitingApply = new ArrayList<>();
+    private volatile long leader;
+    private volatile boolean caughtUp;
+    private volatile boolean closed;
+    private volatile IOException walFailure;
+    private ScheduledFuture<?> ticker;
+    private long lastLoggedLeader = -1;
+    private final Runnable onLeaderChange;
+
+    /** Opens the replica's data in {@code dir} and rebuilds its state from the snapshot and the log. */
+    public ReplicatedKvService(long id, PaxosConfig paxos, Path dir, StoreConfig storeConfig, Options options,
+            Runnable onLeaderChange) throws IOException {
+        this.id = id;
+        this.options = options;
+        this.storeConfig = storeConfig;
+        this.onLeaderChange = onLeaderChange;
+        this.snapshots = new SnapshotStore(dir.resolve("snap"));
+        this.wal = Wal.open(dir.resolve("wal"));
+        recover(paxos);
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cairn-node-" + id);
+            t.setDaemon(true);
+            return t;
+        });
+        this.walThread = new Thread(this::walLoop, "cairn-wal-" + id);
+        this.walThread.setDaemon(true);
+        this.walThread.start();
+    }
+
+    private void recover(PaxosConfig paxos) throws IOException {
+        SnapshotFile snap = snapshots.loadLatest();
+        long snapshotSlot = snap == null ? 0 : snap.getSlot();
+        tree = snap == null ? new VersionedTree(storeConfig) : VersionedTree.restore(snap.getTree(), storeConfig);
+        BallotNum promised = BallotNum.ZERO;
+        TreeMap<Long, SlotEntry> accepted = new TreeMap<>();
+        long commit = snapshotSlot;
+        for (WalRecord r : wal.recovered()) {
+            switch (r.getKindCase()) {
+                case PROMISED -> promised = BallotNum.of(r.getPromised());
+                case ACCEPTED -> accepted.put(r.getAccepted().getSlot(), r.getAccepted());
+                case COMMIT -> commit = Math.max(commit, r.getCommit());
+                default -> { }
+            }
+        }
+        core = PaxosCore.restore(paxos, new Random(new SecureRandom().nextLong()), promised,
+                new ArrayList<>(accepted.values()), snapshotSlot, commit);
+        applied = snapshotSlot;
+        lastSnapshot = snapshotSlot;
+        for (SlotEntry e : core.chosenEntriesAfter(snapshotSlot)) {
+            apply(e);
+        }
+        log.info("member {}: recovered slot {} (snapshot {}, {} log records{}), rev {}, ballot {}", id, applied,
+                snapshotSlot, wal.recovered().size(), wal.tornTailCut() ? ", torn tail cut" : "", tree.rev(), promised);
+    }
+
+    /** Connects the replica to the peer network and starts its clock. */
+    public void start(Consumer<PeerMessage> network) {
+        this.network = network;
+        ticker = loop.scheduleAtFixedRate(() -> handle(core.tick()), options.tickMs(), options.tickMs(), TimeUnit.MILLISECONDS);
+    }
+
+    /** A message from another member. Any thread. */
+    public void receive(PeerMessage m) {
+        execute(() -> handle(core.step(m)));
+    }
+
+    @Override
+    public long nodeId() {
+        return id;
+    }
+
+    /** The member this replica follows (itself when leading), or 0. */
+    public long leader() {
+        return leader;
+    }
+
+    /** Ready for clients: a leader is known and this replica has applied what it knows chosen. */
+    public boolean isReady() {
+        return leader != 0 && caughtUp && walFailure == null;
+    }
+
+    /** A snapshot of the replica's position, for status pages. Runs on the loop. */
+    public CompletableFuture<Map<String, Object>> status() {
+        return submit(() -> {
+            Map<String, Object> s = new java.util.LinkedHashMap<>();
+            s.put("id", id);
+            s.put("role", core.role().name().toLowerCase());
+            s.put("leader", core.leader());
+            s.put("ballot", core.promised().toString());
+            s.put("applied_slot", applied);
+            s.put("chosen_slot", core.chosenUpTo());
+            s.put("rev", tree.rev());
+            s.put("oldest_rev", tree.oldestRev());
+            s.put("voters", core.voters());
+            return s;
+        });
+    }
+
+    // ---- KvService --------------------------------------------------------------------------
+
+    @Override
+    public <T> CompletableFuture<T> read(Function<VersionedTree, T> read) {
+        return read(read, false);
+    }
+
+    @Override
+    public <T> CompletableFuture<T> read(Function<VersionedTree, T> read, boolean serializable) {
+        if (serializable) {
+            return submit(() -> read.apply(tree));
+        }
+        CompletableFuture<T> f = new CompletableFuture<>();
+        boolean queued = execute(() -> {
+            long rid = ids.nextLong();
+            readFailures.put(rid, () -> f.completeExceptionally(new StoreException(Err.UNAVAILABLE,
+                    "no leader to confirm a linearizable read; retry, or read with serializable consistency")));
+            readIndexWaiters.put(rid, index -> {
+                waitingApply.add(new WaitingRead(index, () -> {
+                    if (readFailures.remove(rid) == null) {
+                        return;
+                    }
+                    try {
+                        f.complete(read.apply(tree));
+                    } catch (RuntimeException e) {
+                        f.completeExceptionally(e);
+                    }
+                }));
+                serveReads();
+            });
+            loop.schedule(() -> expireRead(rid), options.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+            handle(core.readIndex(rid));
+        });
+        if (!queued) {
+            f.completeExceptionally(closedError());
+        }
+        return f;
+    }
+
+    private void expireRead(long rid) {
+        readIndexWaiters.remove(rid);
+        Runnable fail = readFailures.remove(rid);
+        if (fail != null) {
+            fail.run();
+        }
+    }
+
+    @Override
+    public CompletableFuture<ApplyResult> write(Command command) {
+        CompletableFuture<ApplyResult> f = new CompletableFuture<>();
+        boolean queued = execute(() -> {
+            if (walFailure != null) {
+                f.completeExceptionally(new StoreException(Err.UNAVAILABLE, "member " + id + " cannot write its log: " + walFailure.getMessage()));
+                return;
+            }
+            long pid = ids.nextLong();
+            writes.put(pid, f);
+            loop.schedule(() -> {
+                CompletableFuture<ApplyResult> w = writes.remove(pid);
+                if (w != null) {
+                    w.completeExceptionally(new StoreException(Err.UNAVAILABLE, "the write was not committed within "
+                            + options.requestTimeoutMs() + " ms; its outcome is unknown"));
+                }
+            }, options.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+            handle(core.propose(List.of(Proposal.newBuilder().setId(pid).setCommand(command).build())));
+        });
+        if (!queued) {
+            f.completeExceptionally(closedError());
+        }
+        return f;
+    }
+
+    @Override
+    public WatchHandle watch(Glob glob, long fromRev, boolean once, WatchSink sink) {
+        WatchHub.Watcher[] self = new WatchHub.Watcher[1];
+        WatchHub.Watcher w = hub.new Watcher(glob, once, sink, () -> execute(() -> self[0].cancelOnThread()));
+        self[0] = w;
+        if (!execute(() -> hub.register(w, tree, fromRev))) {
+            sink.end(closedError());
+        }
+        return w;
+    }
+
+    /** Proposes a command from the node itself (membership records under /ctl). */
+    public CompletableFuture<ApplyResult> writeSystem(Command command) {
+        return write(command.toBuilder().setSystem(true).build());
+    }
+
+    // ---- the driver contract ----------------------------------------------------------------
+
+    private void handle(Ready r) {
+        if (r.isEmpty()) {
+            return;
+        }
+        if (!r.records.isEmpty()) {
+            appendedSeq++;
+            walQueue.add(new WalBatch(appendedSeq, r.records, false));
+        }
+        pending.add(new PendingReady(r, appendedSeq));
+        release();
+    }
+
+    /** Carries out, in order, every Ready whose records are durable. */
+    private void release() {
+        while (!pending.isEmpty() && pending.peek().seq() <= durableSeq) {
+            Ready r = pending.poll().ready();
+            if (r.install != null) {
+                installSnapshot(r.install);
+            }
+            for (PeerMessage m : r.messages) {
+                network.accept(m);
+            }
+            for (SlotEntry e : r.committed) {
+                apply(e);
+            }
+            for (Ready.ReadReady rr : r.reads) {
+                Consumer<Long> k = readIndexWaiters.remove(rr.readId());
+                if (k != null) {
+                    k.accept(rr.index());
+                }
+            }
+            for (long rid : r.readsFailed) {
+                expireRead(rid);
+            }
+            for (long pid : r.rejected) {
+                CompletableFuture<ApplyResult> w = writes.remove(pid);
+                if (w != null) {
+                    w.completeExceptionally(new StoreException(Err.UNAVAILABLE,
+                            "no leader accepted the write (an election may be under way); it was not applied, retry"));
+                }
+            }
+            for (Ready.SnapshotNeeded s : r.snapshotsNeeded) {
+                SnapshotFile snap = SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).build();
+                log.info("member {}: sending a snapshot at slot {} (rev {}) to member {}", id, applied, tree.rev(), s.to());
+                network.accept(core.snapshotMessage(s.to(), applied, snap.toByteArray()));
+            }
+        }
+        serveReads();
+        noticeLeader();
+    }
+
+    private void noticeLeader() {
+        long l = core.leader();
+        leader = l;
+        caughtUp = applied >= core.chosenUpTo();
+        if (l != lastLoggedLeader) {
+            lastLoggedLeader = l;
+            if (l == 0) {
+                log.info("member {}: no leader (ballot {}, slot {})", id, core.promised(), applied);
+            } else {
+                log.info("member {}: leader is member {} (ballot {}, slot {}, rev {})", id, l, core.promised(), applied, tree.rev());
+            }
+            if (onLeaderChange != null) {
+                onLeaderChange.run();
+            }
+        }
+    }
+
+    private void apply(SlotEntry e) {
+        if (e.getSlot() != applied + 1) {
+            throw new IllegalStateException("member " + id + ": asked to apply slot " + e.getSlot() + " after " + applied);
+        }
+        applied = e.getSlot();
+        for (Proposal p : e.getValue().getProposalsList()) {
+            if (!p.hasCommand()) {
+                continue;
+            }
+            ApplyResult result = tree.apply(p.getCommand());
+            hub.publish(result.events());
+            CompletableFuture<ApplyResult> w = writes.remove(p.getId());
+            if (w != null) {
+                w.complete(result);
+            }
+        }
+        if (loop != null && applied - lastSnapshot >= options.snapshotEvery()) {
+            takeSnapshot();
+        }
+    }
+
+    private void takeSnapshot() {
+        SnapshotFile snap = SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).build();
+        try {
+            snapshots.save(snap);
+        } catch (IOException e) {
+            log.warn("member {}: could not save a snapshot at slot {}: {}", id, applied, e.getMessage());
+            return;
+        }
+        lastSnapshot = applied;
+        handle(core.snapshotTaken(applied));
+        walQueue.add(new WalBatch(++appendedSeq, core.durableState(), true));
+        log.info("member {}: snapshot at slot {} (rev {}, {} files); log truncated", id, applied, tree.rev(), tree.fileCount());
+    }
+
+    private void installSnapshot(Ready.InstallSnapshot s) {
+        SnapshotFile snap;
+        try {
+            snap = SnapshotFile.parseFrom(s.data());
+            snapshots.save(snap);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("member " + id + ": leader sent an unreadable snapshot", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        tree = VersionedTree.restore(snap.getTree(), storeConfig);
+        applied = s.slot();
+        lastSnapshot = applied;
+        walQueue.add(new WalBatch(++appendedSeq, core.durableState(), true));
+        log.info("member {}: installed a snapshot at slot {} (rev {}) from the leader", id, applied, tree.rev());
+    }
+
+    private void serveReads() {
+        Iterator<WaitingRead> it = waitingApply.iterator();
+        while (it.hasNext()) {
+            WaitingRead w = it.next();
+            if (applied >= w.index()) {
+                it.remove();
+                w.serve().run();
+            }
+        }
+    }
+
+    // ---- the log's thread -------------------------------------------------------------------
+
+    private void walLoop() {
+        List<WalBatch> batch = new ArrayList<>();
+        while (!closed) {
+            try {
+                WalBatch first = walQueue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.clear();
+                batch.add(first);
+                walQueue.drainTo(batch);
+                long last = 0;
+                for (WalBatch b : batch) {
+                    if (b.rewrite()) {
+                        wal.rewrite(b.records());
+                    } else {
+                        wal.append(b.records());
+                    }
+                    last = b.seq();
+                }
+                wal.sync();
+                long done = last;
+                execute(() -> {
+                    durableSeq = done;
+                    release();
+                });
+            } catch (InterruptedException e) {
+                return;
+            } catch (IOException e) {
+                walFailure = e;
+                log.error("member {}: the write-ahead log failed ({}); this member stops acknowledging anything", id, e.getMessage());
+                return;
+            }
+        }
+    }
+
+    // ---- plumbing ---------------------------------------------------------------------------
+
+    private StoreException closedError() {
+        return new StoreException(Err.UNAVAILABLE, "member " + id + " is shutting down");
+    }
+
+    private <T> CompletableFuture<T> submit(Supplier<T> task) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        boolean queued = execute(() -> {
+            try {
+                f.complete(task.get());
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        if (!queued) {
+            f.completeExceptionally(closedError());
+        }
+        return f;
+    }
+
+    private boolean execute(Runnable task) {
+        if (closed) {
+            return false;
+        }
+        try {
+            loop.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    log.error("member {}: unexpected failure on the node loop", id, e);
+                }
+            });
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    /** Builds the command that records a member under /ctl/members. */
+    public static Command memberRecord(long id, String json) {
+        return Command.newBuilder().setSystem(true).setTxn(Txn.newBuilder()
+                .addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath("/ctl/members/" + id)
+                        .setValue(ByteString.copyFromUtf8(json)))).build();
+    }
+
+    /** Reads a file on the loop, serializably (for the node's own bookkeeping). */
+    public CompletableFuture<FileEntry> localGet(String path) {
+        return submit(() -> tree.get(path, 0));
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (ticker != null) {
+            ticker.cancel(false);
+        }
+        CompletableFuture<Void> drained = new CompletableFuture<>();
+        try {
+            loop.execute(() -> drained.complete(null));
+            drained.get(2, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // closing anyway
+        }
+        closed = true;
+        loop.shutdownNow();
+        walThread.interrupt();
+        try {
+            walThread.join(2000);
+            wal.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            log.warn("member {}: closing the log: {}", id, e.getMessage());
+        }
+    }
+}

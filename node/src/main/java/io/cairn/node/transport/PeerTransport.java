@@ -1,0 +1,183 @@
+package io.cairn.node.transport;
+
+import io.cairn.proto.Peer.PeerMessage;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.protobuf.ProtobufDecoder;
+import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The peer network: a listener for messages from other members, and one outbound connection per
+ * member, redialled in the background. Consensus tolerates lost messages, so a message for a
+ * member that is not connected is dropped rather than queued.
+ */
+public final class PeerTransport implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
+    private static final int MAX_FRAME = 512 << 20;
+
+    private final long self;
+    private final EventLoopGroup group;
+    private final Consumer<PeerMessage> inbound;
+    private final Channel server;
+    private final Map<Long, InetSocketAddress> addresses = new ConcurrentHashMap<>();
+    private final Map<Long, Link> links = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    private final class Link {
+        final long peer;
+        volatile Channel channel;
+        volatile boolean connecting;
+        volatile long nextAttempt;
+        volatile boolean everConnected;
+
+        Link(long peer) {
+            this.peer = peer;
+        }
+
+        void send(PeerMessage m) {
+            Channel ch = channel;
+            if (ch != null && ch.isActive()) {
+                ch.writeAndFlush(m, ch.voidPromise());
+                return;
+            }
+            dial();
+        }
+
+        void dial() {
+            long now = System.nanoTime();
+            if (closed || connecting || now < nextAttempt) {
+                return;
+            }
+            InetSocketAddress addr = addresses.get(peer);
+            if (addr == null) {
+                return;
+            }
+            connecting = true;
+            nextAttempt = now + TimeUnit.MILLISECONDS.toNanos(200);
+            ChannelFuture f = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 1000)
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new LengthFieldPrepender(4)).addLast(new ProtobufEncoder())
+                                    // Outbound only: anything the peer sends back here is ignored.
+                                    .addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                                        @Override
+                                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                            io.netty.util.ReferenceCountUtil.release(msg);
+                                        }
+
+                                        @Override
+                                        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                            ctx.close();
+                                        }
+                                    });
+                        }
+                    })
+                    .connect(addr);
+            f.addListener(done -> {
+                connecting = false;
+                if (done.isSuccess()) {
+                    channel = f.channel();
+                    if (!everConnected) {
+                        log.info("member {}: connected to member {} at {}", self, peer, addr);
+                        everConnected = true;
+                    }
+                }
+            });
+        }
+    }
+
+    private PeerTransport(long self, EventLoopGroup group, Consumer<PeerMessage> inbound, Channel server) {
+        this.self = self;
+        this.group = group;
+        this.inbound = inbound;
+        this.server = server;
+    }
+
+    public static PeerTransport start(long self, InetSocketAddress listen, EventLoopGroup boss, EventLoopGroup workers,
+            Consumer<PeerMessage> inbound) throws InterruptedException {
+        PeerTransport[] holder = new PeerTransport[1];
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4))
+                                .addLast(new ProtobufDecoder(PeerMessage.getDefaultInstance()))
+                                .addLast(new SimpleChannelInboundHandler<PeerMessage>() {
+                                    @Override
+                                    protected void channelRead0(ChannelHandlerContext ctx, PeerMessage m) {
+                                        holder[0].inbound.accept(m);
+                                    }
+
+                                    @Override
+                                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                        log.debug("member {}: peer connection from {} failed: {}", self,
+                                                ctx.channel().remoteAddress(), cause.toString());
+                                        ctx.close();
+                                    }
+                                });
+                    }
+                });
+        Channel server = b.bind(listen).sync().channel();
+        PeerTransport t = new PeerTransport(self, workers, inbound, server);
+        holder[0] = t;
+        return t;
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) server.localAddress();
+    }
+
+    public void setAddress(long peer, InetSocketAddress addr) {
+        InetSocketAddress old = addresses.put(peer, addr);
+        if (old != null && !old.equals(addr)) {
+            Link l = links.remove(peer);
+            if (l != null && l.channel != null) {
+                l.channel.close();
+            }
+        }
+    }
+
+    public void send(PeerMessage m) {
+        if (closed || m.getTo() == self) {
+            return;
+        }
+        links.computeIfAbsent(m.getTo(), Link::new).send(m);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        server.close().syncUninterruptibly();
+        for (Link l : links.values()) {
+            Channel ch = l.channel;
+            if (ch != null) {
+                ch.close();
+            }
+        }
+    }
+}
