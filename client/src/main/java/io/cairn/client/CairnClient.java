@@ -43,6 +43,8 @@ import java.util.concurrent.TimeoutException;
  */
 public final class CairnClient implements AutoCloseable {
     private static final int MAX_FRAME = 64 << 20;
+    /** Extra tries a read gets when the cluster answers UNAVAILABLE (an election under way). */
+    private static final int READ_RETRIES = 20;
 
     private final List<InetSocketAddress> endpoints;
     private final Duration requestTimeout;
@@ -201,7 +203,7 @@ public final class CairnClient implements AutoCloseable {
     /** Sends one request expecting one answer; reads are retried on another endpoint if the connection drops. */
     CompletableFuture<Response> call(Request.Builder req, boolean idempotent) {
         CompletableFuture<Response> result = new CompletableFuture<>();
-        attempt(req, idempotent, result, idempotent ? endpoints.size() : 1);
+        attempt(req, idempotent, result, idempotent ? Math.max(endpoints.size(), 1) + READ_RETRIES : 1);
         group.next().schedule(() -> {
             if (result.completeExceptionally(new RequestTimeoutException(req.getVerb() + " got no answer within "
                     + requestTimeout.toMillis() + " ms" + (idempotent ? "" : "; its outcome is unknown")))) {
@@ -223,6 +225,12 @@ public final class CairnClient implements AutoCloseable {
             int tag = conn.send(req.clone(), new Connection.Call() {
                 @Override
                 public boolean onResponse(Response r) {
+                    if (r.hasErrCode() && r.getErrCode() == io.cairn.proto.Msg.Response.Err.UNAVAILABLE
+                            && idempotent && attemptsLeft > 1) {
+                        // Reads are safe to repeat: try again shortly, while the cluster elects a leader.
+                        group.next().schedule(() -> attempt(req, true, result, attemptsLeft - 1), 100, TimeUnit.MILLISECONDS);
+                        return true;
+                    }
                     if (r.hasErrCode()) {
                         result.completeExceptionally(CairnException.of(r.getErrCode(), r.getErrDetail(),
                                 r.hasCurrentRev() ? r.getCurrentRev() : -1));

@@ -91,6 +91,8 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     private volatile long durableSeq;
     private final ArrayDeque<PendingReady> pending = new ArrayDeque<>();
     private final Map<Long, CompletableFuture<ApplyResult>> writes = new HashMap<>();
+    /** The leader each pending write or read was sent through; when it changes they cannot finish. */
+    private final Map<Long, Long> sentVia = new HashMap<>();
     private final Map<Long, Runnable> readFailures = new HashMap<>();
     private final Map<Long, Consumer<Long>> readIndexWaiters = new HashMap<>();
     private final List<WaitingRead> waitingApply = new ArrayList<>();
@@ -206,6 +208,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         CompletableFuture<T> f = new CompletableFuture<>();
         boolean queued = execute(() -> {
             long rid = ids.nextLong();
+            sentVia.put(rid, core.leader());
             readFailures.put(rid, () -> f.completeExceptionally(new StoreException(Err.UNAVAILABLE,
                     "no leader to confirm a linearizable read; retry, or read with serializable consistency")));
             readIndexWaiters.put(rid, index -> {
@@ -231,6 +234,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     }
 
     private void expireRead(long rid) {
+        sentVia.remove(rid);
         readIndexWaiters.remove(rid);
         Runnable fail = readFailures.remove(rid);
         if (fail != null) {
@@ -248,8 +252,10 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             }
             long pid = ids.nextLong();
             writes.put(pid, f);
+            sentVia.put(pid, core.leader());
             loop.schedule(() -> {
                 CompletableFuture<ApplyResult> w = writes.remove(pid);
+                sentVia.remove(pid);
                 if (w != null) {
                     w.completeExceptionally(new StoreException(Err.UNAVAILABLE, "the write was not committed within "
                             + options.requestTimeoutMs() + " ms; its outcome is unknown"));
@@ -316,6 +322,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
                 expireRead(rid);
             }
             for (long pid : r.rejected) {
+                sentVia.remove(pid);
                 CompletableFuture<ApplyResult> w = writes.remove(pid);
                 if (w != null) {
                     w.completeExceptionally(new StoreException(Err.UNAVAILABLE,
@@ -343,8 +350,37 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             } else {
                 log.info("member {}: leader is member {} (ballot {}, slot {}, rev {})", id, l, core.promised(), applied, tree.rev());
             }
+            failRequestsSentThroughOldLeaders(l);
             if (onLeaderChange != null) {
                 onLeaderChange.run();
+            }
+        }
+    }
+
+    /**
+     * Requests handed to a leader that is no longer leader will never be answered by it. Reads
+     * fail at once (they can be retried); writes fail as "outcome unknown", since the old leader
+     * may have put them in a slot its successor then finishes.
+     */
+    private void failRequestsSentThroughOldLeaders(long newLeader) {
+        Iterator<Map.Entry<Long, Long>> it = sentVia.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Long, Long> e = it.next();
+            if (e.getValue() == newLeader || (e.getValue() == id && newLeader == id)) {
+                continue;
+            }
+            it.remove();
+            long key = e.getKey();
+            CompletableFuture<ApplyResult> w = writes.get(key);
+            if (w != null && e.getValue() != id) {
+                writes.remove(key);
+                w.completeExceptionally(new StoreException(Err.UNAVAILABLE,
+                        "leader " + e.getValue() + " was lost before the write was committed; its outcome is unknown"));
+                continue;
+            }
+            Runnable readFail = readFailures.get(key);
+            if (readFail != null) {
+                expireRead(key);
             }
         }
     }
@@ -362,6 +398,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             hub.publish(result.events());
             CompletableFuture<ApplyResult> w = writes.remove(p.getId());
             if (w != null) {
+                sentVia.remove(p.getId());
                 w.complete(result);
             }
         }

@@ -5,7 +5,9 @@ import io.cairn.proto.Msg.Entry;
 import io.cairn.proto.Msg.Op;
 import io.cairn.proto.Msg.Response.Err;
 import io.cairn.proto.Msg.Txn;
+import io.cairn.proto.State.Change;
 import io.cairn.proto.State.Command;
+import io.cairn.proto.State.Revision;
 import io.cairn.proto.State.Snapshot;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
@@ -462,13 +464,35 @@ public final class VersionedTree {
 
     // ---- snapshots -------------------------------------------------------------------------
 
-    /** Every file as of {@code atRev} (0: latest), with the revision it was taken at. */
+    /**
+     * Every file as of {@code atRev} (0: latest), with the revision it was taken at. A snapshot of
+     * the latest revision also carries the retained history, so the tree restored from it serves
+     * the same past revisions and watch replays as this one.
+     */
     public Snapshot snapshot(long atRev) {
         long r = readRev(atRev);
         Snapshot.Builder b = Snapshot.newBuilder().setRev(r);
-        forEachFileAt(Paths.ROOT, r, f -> b.addFiles(Entry.newBuilder()
-                .setPath(f.path()).setValue(ByteString.copyFrom(f.value())).setRev(f.rev())));
+        forEachFileAt(Paths.ROOT, r, f -> b.addFiles(toEntry(f)));
+        if (r == rev && oldest < rev) {
+            b.setOldest(oldest);
+            forEachFileAt(Paths.ROOT, oldest, f -> b.addBaseFiles(toEntry(f)));
+            for (Map.Entry<Long, List<Event>> e : history.entrySet()) {
+                Revision.Builder rb = Revision.newBuilder().setRev(e.getKey());
+                for (Event ev : e.getValue()) {
+                    Change.Builder c = Change.newBuilder().setPath(ev.path()).setDeleted(ev.deleted());
+                    if (!ev.deleted()) {
+                        c.setValue(ByteString.copyFrom(ev.value()));
+                    }
+                    rb.addChanges(c);
+                }
+                b.addHistory(rb);
+            }
+        }
         return b.build();
+    }
+
+    private static Entry toEntry(FileEntry f) {
+        return Entry.newBuilder().setPath(f.path()).setValue(ByteString.copyFrom(f.value())).setRev(f.rev()).build();
     }
 
     /**
@@ -476,17 +500,60 @@ public final class VersionedTree {
      * snapshot's revision is the oldest readable one, and watches start after it.
      */
     public static VersionedTree restore(Snapshot snapshot, StoreConfig config) {
+        if (snapshot.hasOldest() && snapshot.getOldest() < snapshot.getRev()) {
+            return restoreWithHistory(snapshot, config);
+        }
+        return restoreFiles(snapshot.getRev(), snapshot.getFilesList(), config);
+    }
+
+    /** Rebuilds the tree at the oldest retained revision, then replays every retained revision. */
+    private static VersionedTree restoreWithHistory(Snapshot snapshot, StoreConfig config) {
+        VersionedTree tree = restoreFiles(snapshot.getOldest(), snapshot.getBaseFilesList(), config);
+        for (Revision r : snapshot.getHistoryList()) {
+            if (r.getRev() != tree.rev + 1) {
+                throw new IllegalArgumentException("snapshot history jumps from rev " + tree.rev + " to " + r.getRev());
+            }
+            long next = r.getRev();
+            List<Event> events = new ArrayList<>(r.getChangesCount());
+            for (Change c : r.getChangesList()) {
+                String path = c.getPath();
+                if (!Paths.isValid(path) || path.equals(Paths.ROOT)) {
+                    throw new IllegalArgumentException("snapshot history holds a bad path " + Paths.quote(path));
+                }
+                if (c.getDeleted()) {
+                    tree.chains.computeIfAbsent(path, p -> new VersionChain()).put(next, null);
+                    tree.live.remove(path);
+                    events.add(Event.del(next, path));
+                } else {
+                    byte[] value = c.getValue().toByteArray();
+                    tree.chains.computeIfAbsent(path, p -> new VersionChain()).put(next, value);
+                    tree.live.put(path, new FileEntry(path, value, next));
+                    events.add(Event.set(next, path, value));
+                }
+            }
+            tree.rev = next;
+            tree.history.put(next, List.copyOf(events));
+        }
+        if (tree.rev != snapshot.getRev()) {
+            throw new IllegalArgumentException("snapshot history ends at rev " + tree.rev + ", not " + snapshot.getRev());
+        }
+        // The history may be longer than this node keeps.
+        tree.compact();
+        return tree;
+    }
+
+    private static VersionedTree restoreFiles(long rev, List<Entry> files, StoreConfig config) {
         VersionedTree tree = new VersionedTree(config);
-        tree.rev = snapshot.getRev();
-        tree.oldest = snapshot.getRev();
-        for (Entry e : snapshot.getFilesList()) {
+        tree.rev = rev;
+        tree.oldest = rev;
+        for (Entry e : files) {
             String path = e.getPath();
             if (!Paths.isValid(path) || path.equals(Paths.ROOT)) {
                 throw new IllegalArgumentException("snapshot holds a bad path " + Paths.quote(path));
             }
-            if (e.getRev() < 1 || e.getRev() > snapshot.getRev()) {
+            if (e.getRev() < 1 || e.getRev() > rev) {
                 throw new IllegalArgumentException("snapshot file " + path + " has rev " + e.getRev()
-                        + " outside 1.." + snapshot.getRev());
+                        + " outside 1.." + rev);
             }
             byte[] value = e.getValue().toByteArray();
             VersionChain chain = new VersionChain();
@@ -496,10 +563,10 @@ public final class VersionedTree {
             }
             tree.live.put(path, new FileEntry(path, value, e.getRev()));
         }
-        NavigableMap<String, FileEntry> files = tree.live;
-        for (String path : files.keySet()) {
+        NavigableMap<String, FileEntry> restored = tree.live;
+        for (String path : restored.keySet()) {
             for (String dir = Paths.parent(path); !dir.equals(Paths.ROOT); dir = Paths.parent(dir)) {
-                if (files.containsKey(dir)) {
+                if (restored.containsKey(dir)) {
                     throw new IllegalArgumentException("snapshot holds file " + path + " under file " + dir);
                 }
             }

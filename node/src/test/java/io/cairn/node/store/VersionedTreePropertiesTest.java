@@ -228,4 +228,45 @@ class VersionedTreePropertiesTest {
         }
         assertThat(files).isEqualTo(model.values.get(model.current()));
     }
+
+    @Property(tries = 200)
+    void snapshotCarriesTheRetainedHistory(@ForAll("histories") List<Gen> history,
+            @ForAll @IntRange(min = 1, max = 30) int historyLimit) {
+        StoreConfig cfg = new StoreConfig(historyLimit, 1024);
+        VersionedTree tree = new VersionedTree(cfg);
+        Model model = new Model();
+        for (Gen g : history) {
+            Op o = op(g, model);
+            if (model.apply(List.of(o)) == null) {
+                tree.apply(cmd(o));
+            }
+        }
+        VersionedTree copy = VersionedTree.restore(tree.snapshot(0), cfg);
+        assertThat(copy.rev()).isEqualTo(tree.rev());
+        assertThat(copy.oldestRev()).isEqualTo(tree.oldestRev());
+        for (long at = Math.max(1, tree.oldestRev()); at <= tree.rev(); at++) {
+            for (String p : PATHS) {
+                FileEntry a = tree.get(p, at);
+                FileEntry b = copy.get(p, at);
+                assertThat(b.rev()).as("%s at %d", p, at).isEqualTo(a.rev());
+                assertThat(b.value()).isEqualTo(a.value());
+            }
+        }
+        if (tree.rev() > tree.oldestRev()) {
+            List<Event> ea = tree.eventsFrom(tree.oldestRev() + 1, Glob.compile("/**"), Integer.MAX_VALUE);
+            List<Event> eb = copy.eventsFrom(tree.oldestRev() + 1, Glob.compile("/**"), Integer.MAX_VALUE);
+            assertThat(eb).hasSameSizeAs(ea);
+            for (int i = 0; i < ea.size(); i++) {
+                assertThat(eb.get(i).path()).isEqualTo(ea.get(i).path());
+                assertThat(eb.get(i).rev()).isEqualTo(ea.get(i).rev());
+                assertThat(eb.get(i).deleted()).isEqualTo(ea.get(i).deleted());
+            }
+        }
+        // The restored tree goes on exactly like the original.
+        Op next = set("/a", "after", -1);
+        ApplyResult ra = tree.apply(cmd(next));
+        ApplyResult rb = copy.apply(cmd(next));
+        assertThat(rb.rev()).isEqualTo(ra.rev());
+        assertThat(rb.ok()).isEqualTo(ra.ok());
+    }
 }

@@ -240,11 +240,17 @@ class VersionedTreeTest {
         assertThat(s.getRev()).isEqualTo(3);
         VersionedTree copy = VersionedTree.restore(s, StoreConfig.defaults());
         assertThat(copy.rev()).isEqualTo(3);
-        assertThat(copy.oldestRev()).isEqualTo(3);
+        // The history came along: the copy reads every revision the original could.
+        assertThat(copy.oldestRev()).isEqualTo(0);
         assertThat(text(copy.get("/a", 0).value())).isEqualTo("3");
         assertThat(copy.get("/a", 0).rev()).isEqualTo(3);
         assertThat(copy.get("/b/c", 0).rev()).isEqualTo(2);
-        assertThatThrownBy(() -> copy.get("/a", 2)).extracting(t -> ((StoreException) t).code()).isEqualTo(Err.TOO_LATE);
+        assertThat(text(copy.get("/a", 2).value())).isEqualTo("1");
+        assertThat(copy.eventsFrom(1, Glob.compile("/**"), 10)).hasSize(3);
+        // A snapshot of just the files (a past revision, or a backup from elsewhere) starts its history there.
+        VersionedTree filesOnly = VersionedTree.restore(tree.snapshot(2), StoreConfig.defaults());
+        assertThat(filesOnly.oldestRev()).isEqualTo(2);
+        assertThatThrownBy(() -> filesOnly.get("/a", 1)).extracting(t -> ((StoreException) t).code()).isEqualTo(Err.TOO_LATE);
         // The copy goes on from the same revision.
         assertThat(copy.apply(cmd(set("/d", "4", -1))).rev()).isEqualTo(4);
         // A snapshot at a past revision holds that revision's files.

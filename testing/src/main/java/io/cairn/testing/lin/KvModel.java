@@ -113,6 +113,15 @@ public final class KvModel {
 
     /** The state after {@code in} with result {@code out}, or null when that result is impossible here. */
     public static State step(State s, Input in, Output out) {
+        return step(s, in, out, false);
+    }
+
+    /**
+     * As {@link #step(State, Input, Output)}; with {@code gaps}, revisions may also be consumed by
+     * writes outside the history (to other trees, like /ctl): a write's revision must then only
+     * exceed the last one, not follow it by exactly one.
+     */
+    public static State step(State s, Input in, Output out, boolean gaps) {
         switch (in.kind()) {
             case GET -> {
                 if (out == null) {
@@ -127,10 +136,10 @@ public final class KvModel {
                 if (!allowed) {
                     return out == null || out.error() == Error.REV_MISMATCH ? s : null;
                 }
-                if (out != null && (out.error() != null || out.rev() != s.rev + 1)) {
+                if (out != null && (out.error() != null || !revOk(s, out.rev(), gaps))) {
                     return null;
                 }
-                return write(s, List.of(new TxnWrite(in.path(), in.value())));
+                return write(s, List.of(new TxnWrite(in.path(), in.value())), out == null ? s.rev + 1 : out.rev());
             }
             case DEL -> {
                 long cur = s.fileRev(in.path());
@@ -140,10 +149,10 @@ public final class KvModel {
                 if (in.expectedRev() != -1 && in.expectedRev() != cur) {
                     return out == null || out.error() == Error.REV_MISMATCH ? s : null;
                 }
-                if (out != null && (out.error() != null || out.rev() != s.rev + 1)) {
+                if (out != null && (out.error() != null || !revOk(s, out.rev(), gaps))) {
                     return null;
                 }
-                return write(s, List.of(new TxnWrite(in.path(), null)));
+                return write(s, List.of(new TxnWrite(in.path(), null)), out == null ? s.rev + 1 : out.rev());
             }
             case TXN -> {
                 boolean holds = true;
@@ -151,26 +160,28 @@ public final class KvModel {
                     holds &= s.fileRev(c.path()) == c.rev();
                 }
                 if (!holds) {
-                    return out == null || (!out.succeeded() && out.rev() == s.rev) ? s : null;
+                    return out == null || (!out.succeeded() && (gaps ? out.rev() >= s.rev : out.rev() == s.rev)) ? s : null;
                 }
                 // Deletes of missing files would fail the whole txn; the generator never makes them.
-                State next = write(s, in.writes());
-                if (out != null && (!out.succeeded() || out.rev() != next.rev)) {
+                if (out != null && (!out.succeeded() || (!in.writes().isEmpty() && !revOk(s, out.rev(), gaps)))) {
                     return null;
                 }
-                return next;
+                return write(s, in.writes(), out == null ? s.rev + 1 : out.rev());
             }
             default -> throw new IllegalArgumentException("unknown kind " + in.kind());
         }
     }
 
-    private static State write(State s, List<TxnWrite> writes) {
+    private static boolean revOk(State s, long rev, boolean gaps) {
+        return gaps ? rev > s.rev : rev == s.rev + 1;
+    }
+
+    private static State write(State s, List<TxnWrite> writes, long next) {
         if (writes.isEmpty()) {
             return s;
         }
         TreeMap<String, String> values = new TreeMap<>(s.values);
         TreeMap<String, Long> revs = new TreeMap<>(s.revs);
-        long next = s.rev + 1;
         for (TxnWrite w : writes) {
             if (w.value() == null) {
                 values.remove(w.path());

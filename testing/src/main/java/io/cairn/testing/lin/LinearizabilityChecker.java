@@ -60,6 +60,14 @@ public final class LinearizabilityChecker {
     }
 
     public static Result check(List<Operation> history, KvModel.State initial, long budget) {
+        return check(history, initial, budget, false);
+    }
+
+    /**
+     * With {@code revisionGaps}, revisions may be used by writes the history does not show (a
+     * real cluster writes /ctl too); writes then need only increasing revisions.
+     */
+    public static Result check(List<Operation> history, KvModel.State initial, long budget, boolean revisionGaps) {
         int n = history.size();
         if (n == 0) {
             return new Result(true, "empty history");
@@ -98,6 +106,9 @@ public final class LinearizabilityChecker {
         Set<Config> seen = new HashSet<>();
         ArrayList<Frame> stack = new ArrayList<>();
         int deepest = 0;
+        int blocked = -1;
+        int blockedDepth = -1;
+        KvModel.State blockedState = null;
         Node entry = head.next;
         long steps = 0;
         while (head.next != null) {
@@ -107,7 +118,7 @@ public final class LinearizabilityChecker {
             }
             if (entry.call) {
                 Operation o = history.get(entry.op);
-                KvModel.State next = KvModel.step(state, o.input(), o.output());
+                KvModel.State next = KvModel.step(state, o.input(), o.output(), revisionGaps);
                 boolean advanced = false;
                 if (next != null) {
                     BitSet d = (BitSet) done.clone();
@@ -127,11 +138,17 @@ public final class LinearizabilityChecker {
                 }
             } else {
                 // A return whose call could not be placed: undo the last choice.
+                if (stack.size() >= deepest && (blocked < 0 || stack.size() > blockedDepth)) {
+                    blocked = entry.op;
+                    blockedDepth = stack.size();
+                    blockedState = state;
+                }
                 if (stack.isEmpty()) {
-                    Operation stuck = history.get(entry.op);
-                    return new Result(false, "no linearization: stuck at " + KvModel.describe(stuck.input())
-                            + " -> " + stuck.output() + " by client " + stuck.client() + " (deepest prefix "
-                            + deepest + " of " + n + " operations)");
+                    Operation stuck = history.get(blocked >= 0 ? blocked : entry.op);
+                    return new Result(false, "no linearization: after the longest linearizable prefix ("
+                            + deepest + " of " + n + " operations, state " + blockedState + "), "
+                            + KvModel.describe(stuck.input()) + " -> " + stuck.output() + " by client " + stuck.client()
+                            + " called at " + stuck.call() + " cannot be placed");
                 }
                 Frame f = stack.remove(stack.size() - 1);
                 state = f.state();

@@ -1,0 +1,213 @@
+package io.cairn.testing.process;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.StringJoiner;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Real {@code cairn-node} JVMs on loopback, each with free ports and its own data directory, that
+ * a test can kill with SIGKILL, pause with SIGSTOP, resume and restart.
+ */
+public final class ProcessCluster implements AutoCloseable {
+    private static final Pattern LEADER = Pattern.compile("\"leader\":(\\d+)");
+    private static final Pattern APPLIED = Pattern.compile("\"applied_slot\":(\\d+)");
+
+    public final class Member {
+        public final long id;
+        final int clientPort;
+        final int httpPort;
+        final int peerPort;
+        final Path dataDir;
+        Process process;
+        boolean paused;
+
+        Member(long id, Path base) throws IOException {
+            this.id = id;
+            this.clientPort = freePort();
+            this.httpPort = freePort();
+            this.peerPort = freePort();
+            this.dataDir = base.resolve("member-" + id);
+        }
+
+        public String endpoint() {
+            return "127.0.0.1:" + clientPort;
+        }
+
+        public boolean alive() {
+            return process != null && process.isAlive();
+        }
+
+        public long pid() {
+            return process.pid();
+        }
+    }
+
+    private final Path base;
+    private final List<Member> members = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+
+    private ProcessCluster(Path base) {
+        this.base = base;
+    }
+
+    public static ProcessCluster start(int n) throws IOException, InterruptedException {
+        ProcessCluster c = new ProcessCluster(Files.createTempDirectory("cairn-cluster"));
+        for (long i = 1; i <= n; i++) {
+            c.members.add(c.new Member(i, c.base));
+        }
+        for (Member m : c.members) {
+            c.launch(m);
+        }
+        c.awaitLeader(Duration.ofSeconds(30));
+        return c;
+    }
+
+    public List<Member> members() {
+        return members;
+    }
+
+    public Member member(long id) {
+        return members.get((int) id - 1);
+    }
+
+    public String endpoints() {
+        StringJoiner j = new StringJoiner(",");
+        members.forEach(m -> j.add(m.endpoint()));
+        return j.toString();
+    }
+
+    private String peersFlag() {
+        StringJoiner j = new StringJoiner(",");
+        members.forEach(m -> j.add(m.id + "=127.0.0.1:" + m.peerPort));
+        return j.toString();
+    }
+
+    public void launch(Member m) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), "io.cairn.node.NodeMain",
+                "--id", Long.toString(m.id), "--peers", peersFlag(), "--data-dir", m.dataDir.toString(),
+                "--client-addr", "127.0.0.1:" + m.clientPort, "--http-addr", "127.0.0.1:" + m.httpPort,
+                "--snapshot-every", "500"));
+        Path logFile = base.resolve("member-" + m.id + ".log");
+        m.process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
+        m.paused = false;
+    }
+
+    /** SIGKILL: no shutdown hook, no flush, as a power cut would. */
+    public void kill(Member m) throws InterruptedException {
+        if (m.paused) {
+            signal(m, "CONT");
+        }
+        m.process.destroyForcibly();
+        m.process.waitFor();
+    }
+
+    public void pause(Member m) {
+        signal(m, "STOP");
+        m.paused = true;
+    }
+
+    public void resume(Member m) {
+        signal(m, "CONT");
+        m.paused = false;
+    }
+
+    private static void signal(Member m, String sig) {
+        try {
+            Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(m.pid())).start();
+            p.waitFor();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The leader as the first answering member sees it, or 0. */
+    public long leader() {
+        for (Member m : members) {
+            if (!m.alive() || m.paused) {
+                continue;
+            }
+            String s = status(m);
+            if (s != null) {
+                Matcher x = LEADER.matcher(s);
+                if (x.find() && Long.parseLong(x.group(1)) != 0) {
+                    return Long.parseLong(x.group(1));
+                }
+            }
+        }
+        return 0;
+    }
+
+    public long appliedSlot(Member m) {
+        String s = status(m);
+        if (s == null) {
+            return -1;
+        }
+        Matcher x = APPLIED.matcher(s);
+        return x.find() ? Long.parseLong(x.group(1)) : -1;
+    }
+
+    String status(Member m) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + m.httpPort + "/v1/status"))
+                    .timeout(Duration.ofMillis(800)).build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? r.body() : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    public long awaitLeader(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            long l = leader();
+            if (l != 0) {
+                return l;
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("no leader within " + timeout + "; logs in " + base);
+    }
+
+    public Path logs() {
+        return base;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Member m : members) {
+            if (m.process != null) {
+                if (m.paused) {
+                    signal(m, "CONT");
+                }
+                m.process.destroyForcibly();
+            }
+        }
+    }
+}
