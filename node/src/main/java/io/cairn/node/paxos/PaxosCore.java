@@ -109,6 +109,7 @@ public final class PaxosCore {
     private static final int SEEN_PROPOSALS = 1 << 16;
 
     private Ready out = new Ready();
+    private boolean commitAdvanced;
 
     public PaxosCore(PaxosConfig config, Random random) {
         this.config = config;
@@ -631,6 +632,7 @@ public final class PaxosCore {
         if (chosenUpTo > before) {
             out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
             if (role == Role.LEADER) {
+                commitAdvanced = true;
                 if (configPendingSlot != 0 && chosenUpTo >= configPendingSlot) {
                     configPendingSlot = 0;
                 }
@@ -928,6 +930,14 @@ public final class PaxosCore {
     }
 
     private Ready flush() {
+        if (commitAdvanced && role == Role.LEADER) {
+            // Tell followers at once, so those serving clients apply without waiting for a heartbeat.
+            for (long peer : others()) {
+                send(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
+                        .setHeartbeat(Heartbeat.newBuilder().setCommit(chosenUpTo).setReadSeq(readSeq)));
+            }
+        }
+        commitAdvanced = false;
         Ready r = out;
         out = new Ready();
         return r;
