@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
 @Command(name = "cairn", mixinStandardHelpOptions = true, version = "cairn 0.1.0",
         description = "Reads, writes and watches a Cairn store.",
         subcommands = {GetCommand.class, SetCommand.class, DelCommand.class, LsCommand.class, WalkCommand.class,
-                StatCommand.class, RevCommand.class, WatchCommand.class, WaitCommand.class, TxnCommand.class})
+                StatCommand.class, RevCommand.class, WatchCommand.class, WaitCommand.class, TxnCommand.class,
+                MembersCommand.class})
 public final class CairnCli {
     /** Exit code of an error answer from the store or an unreachable store. */
     static final int EXIT_ERROR = 1;

@@ -408,6 +408,20 @@ public final class CairnClient implements AutoCloseable {
         return w;
     }
 
+    /** The members, with addresses, role and which one leads. */
+    public CompletableFuture<List<io.cairn.proto.Msg.MemberInfo>> membersAsync() {
+        return call(req(Verb.MEMBERS), true).thenApply(r -> List.copyOf(r.getMembersList()));
+    }
+
+    public List<io.cairn.proto.Msg.MemberInfo> members() {
+        return await(membersAsync());
+    }
+
+    /** Adds a learner (MEMBER_ADD), promotes one (MEMBER_PROMOTE) or removes a member (MEMBER_REMOVE). */
+    public long changeMember(Verb verb, io.cairn.proto.Msg.MemberInfo member) {
+        return await(call(req(verb).setMember(member), false).thenApply(Response::getRev));
+    }
+
     static Event toEvent(Response r) {
         boolean deleted = (r.getFlags() & 8) != 0;
         return new Event(r.getRev(), r.getPath(), deleted ? null : r.getValue().toByteArray(), deleted);

@@ -1,16 +1,17 @@
 package io.cairn.node;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import io.cairn.node.http.HttpGateway;
-import io.cairn.node.paxos.PaxosConfig;
 import io.cairn.node.server.ReplicatedKvService;
 import io.cairn.node.server.ServerLimits;
 import io.cairn.node.store.FileEntry;
 import io.cairn.node.transport.ClientServer;
 import io.cairn.node.transport.PeerTransport;
+import io.cairn.proto.Msg.MemberInfo;
 import io.cairn.proto.Msg.Op;
+import io.cairn.proto.Msg.Request.Verb;
+import io.cairn.proto.Peer.ClusterConfig;
+import io.cairn.proto.Peer.Member;
 import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.State.Command;
 import io.netty.channel.EventLoopGroup;
@@ -21,8 +22,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -35,7 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CairnNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CairnNode.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final NodeConfig config;
     private final EventLoopGroup boss;
@@ -59,15 +59,10 @@ public final class CairnNode implements AutoCloseable {
 
     public static CairnNode start(NodeConfig config) throws IOException, InterruptedException {
         claimDataDir(config);
-        Set<Long> voters = new HashSet<>(config.peers().keySet());
-        if (voters.isEmpty()) {
-            voters.add(config.id());
-        }
+        List<Member> members = initialMembers(config);
         ReplicatedKvService.Options o = config.replication();
-        PaxosConfig paxos = new PaxosConfig(config.id(), voters, Set.of(), o.electionTicks(), o.heartbeatTicks(),
-                o.window(), o.maxBatch(), 256);
         CairnNode[] self = new CairnNode[1];
-        ReplicatedKvService kv = new ReplicatedKvService(config.id(), paxos, config.dataDir(), config.store(), o,
+        ReplicatedKvService kv = new ReplicatedKvService(config.id(), members, config.dataDir(), config.store(), o,
                 () -> {
                     if (self[0] != null) {
                         self[0].publishMembership();
@@ -80,9 +75,12 @@ public final class CairnNode implements AutoCloseable {
         HttpGateway gw = null;
         try {
             pt = PeerTransport.start(config.id(), config.peerAddr(), boss, workers, kv::receive);
-            for (var e : config.peers().entrySet()) {
-                pt.setAddress(e.getKey(), e.getValue());
-            }
+            PeerTransport transport = pt;
+            kv.onPeerAddress((member, addr) -> {
+                if (member != config.id() && !addr.isEmpty()) {
+                    transport.setAddress(member, parse(addr));
+                }
+            });
             ServerLimits limits = ServerLimits.forMaxValue(config.store().maxValueBytes());
             cs = ClientServer.bind(config.clientAddr(), kv, limits, boss, workers);
             gw = HttpGateway.bind(config.httpAddr(), kv, limits.maxFrameBytes(), kv::isReady, kv::status, boss, workers);
@@ -104,9 +102,110 @@ public final class CairnNode implements AutoCloseable {
         CairnNode node = new CairnNode(config, boss, workers, kv, pt, cs, gw);
         self[0] = node;
         kv.start(pt::send);
-        log.info("member {}: serving clients on {}, http on {}, peers on {} ({} voters)", config.id(),
-                hostPort(node.clientAddress()), hostPort(node.httpAddress()), hostPort(pt.address()), voters.size());
+        log.info("member {}: serving clients on {}, http on {}, peers on {} ({} members)", config.id(),
+                hostPort(node.clientAddress()), hostPort(node.httpAddress()), hostPort(pt.address()), members.size());
+        if (config.join() != null) {
+            node.finishJoin();
+        }
         return node;
+    }
+
+    /**
+     * The membership this member starts from: kept in {@code cluster.pb} once known; else from
+     * --join (the cluster's members, and this one as a learner), --peers, or just itself.
+     */
+    private static List<Member> initialMembers(NodeConfig config) throws IOException {
+        Path file = config.dataDir().resolve("cluster.pb");
+        if (Files.exists(file)) {
+            List<Member> saved = ClusterConfig.parseFrom(Files.readAllBytes(file)).getMembersList();
+            log.info("member {}: membership from {} ({} members); later changes come from the log", config.id(), file, saved.size());
+            return saved;
+        }
+        List<Member> members = new ArrayList<>();
+        String me = hostPort(config.peerAddr());
+        if (config.join() != null) {
+            List<MemberInfo> theirs = JoinClient.members(config.join());
+            for (MemberInfo m : theirs) {
+                if (m.getId() == config.id()) {
+                    throw new IllegalStateException("member id " + config.id() + " is already in the cluster at "
+                            + hostPort(config.join()) + "; pick another --id or remove it first");
+                }
+                members.add(Member.newBuilder().setId(m.getId()).setPeerAddr(m.getPeerAddr()).setClientAddr(m.getClientAddr())
+                        .setHttpAddr(m.getHttpAddr()).setLearner(m.getLearner()).build());
+            }
+            members.add(Member.newBuilder().setId(config.id()).setPeerAddr(me).setLearner(true).build());
+            log.info("member {}: joining the cluster of {} ({} members) as a learner", config.id(), hostPort(config.join()), theirs.size());
+        } else if (!config.peers().isEmpty()) {
+            config.peers().forEach((id, addr) -> members.add(Member.newBuilder().setId(id).setPeerAddr(hostPort(addr)).build()));
+        } else {
+            members.add(Member.newBuilder().setId(config.id()).setPeerAddr(me).build());
+        }
+        Files.write(file, ClusterConfig.newBuilder().addAllMembers(members).build().toByteArray());
+        return members;
+    }
+
+    /** Asks to be added as a learner, waits until caught up, then asks to be promoted. */
+    private void finishJoin() {
+        Thread t = new Thread(() -> {
+            try {
+                MemberInfo me = MemberInfo.newBuilder().setId(config.id()).setPeerAddr(hostPort(peers.address()))
+                        .setClientAddr(hostPort(clientAddress())).setHttpAddr(hostPort(httpAddress())).build();
+                if (!isListed()) {
+                    retry(() -> JoinClient.change(config.join(), Verb.MEMBER_ADD, me));
+                    log.info("member {}: added as a learner; catching up", config.id());
+                }
+                while (!closed) {
+                    long[] p = kv.progress().get();
+                    boolean listed = p[2] == 1;
+                    boolean learner = p[3] == 1;
+                    if (listed && !learner) {
+                        return;
+                    }
+                    if (listed && kv.leader() != 0 && p[1] > 0 && p[0] >= p[1]) {
+                        retry(() -> JoinClient.change(config.join(), Verb.MEMBER_PROMOTE, me));
+                        log.info("member {}: caught up at slot {}; promoted to voter", config.id(), p[0]);
+                        return;
+                    }
+                    Thread.sleep(100);
+                }
+            } catch (Exception e) {
+                if (!closed) {
+                    log.warn("member {}: joining did not finish: {}", config.id(), e.getMessage());
+                }
+            }
+        }, "cairn-join-" + config.id());
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private boolean isListed() throws Exception {
+        return kv.progress().get()[2] == 1 && kv.leader() != 0;
+    }
+
+    private interface Call {
+        void run() throws IOException;
+    }
+
+    private void retry(Call call) throws InterruptedException, IOException {
+        IOException last = null;
+        for (int i = 0; i < 50 && !closed; i++) {
+            try {
+                call.run();
+                return;
+            } catch (IOException e) {
+                last = e;
+                if (e.getMessage() != null && e.getMessage().contains("already")) {
+                    return;
+                }
+                Thread.sleep(200);
+            }
+        }
+        throw last == null ? new IOException("stopped") : last;
+    }
+
+    static InetSocketAddress parse(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
     }
 
     /** Keeps /ctl/members/ID (and /ctl/leader, when leading) true; retried until it sticks. */
@@ -114,16 +213,23 @@ public final class CairnNode implements AutoCloseable {
         if (closed || kv.leader() == 0) {
             return;
         }
-        ObjectNode me = JSON.createObjectNode();
-        me.put("id", config.id());
-        me.put("peer", hostPort(peers.address()));
-        me.put("client", hostPort(clientAddress()));
-        me.put("http", hostPort(httpAddress()));
-        me.put("role", "voter");
-        String json = me.toString();
         boolean leading = kv.leader() == config.id();
-        CompletableFuture<FileEntry> current = kv.localGet("/ctl/members/" + config.id());
-        current.thenCompose(f -> {
+        CompletableFuture<List<MemberInfo>> listed = kv.memberList();
+        listed.thenCompose(list -> {
+            MemberInfo mine = list.stream().filter(m -> m.getId() == config.id()).findFirst().orElse(null);
+            if (mine == null) {
+                return CompletableFuture.completedFuture(null); // not (or no longer) a member
+            }
+            String json = ReplicatedKvService.memberJson(Member.newBuilder().setId(config.id())
+                    .setPeerAddr(hostPort(peers.address())).setClientAddr(hostPort(clientAddress()))
+                    .setHttpAddr(hostPort(httpAddress())).setLearner(mine.getLearner()).build());
+            return kv.localGet("/ctl/members/" + config.id()).thenApply(f -> new Object[] {f, json});
+        }).thenCompose(pair -> {
+            if (pair == null) {
+                return CompletableFuture.completedFuture(null);
+            }
+            FileEntry f = (FileEntry) ((Object[]) pair)[0];
+            String json = (String) ((Object[]) pair)[1];
             Txn.Builder t = Txn.newBuilder();
             if (f.value() == null || !new String(f.value(), StandardCharsets.UTF_8).equals(json)) {
                 t.addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath("/ctl/members/" + config.id())

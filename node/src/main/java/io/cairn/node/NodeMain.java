@@ -44,6 +44,11 @@ public final class NodeMain implements Callable<Integer> {
                     + " 1=127.0.0.1:8047,2=127.0.0.1:9047,3=127.0.0.1:10047. Without it the node is a cluster of one.")
     String peers;
 
+    @Option(names = "--join", paramLabel = "HOST:PORT",
+            description = "Join the cluster of the member whose client address this is: added as a learner,"
+                    + " promoted to voter once caught up. Ignored once this member has joined.")
+    String join;
+
     @Option(names = "--snapshot-every", defaultValue = "10000",
             description = "Applied slots between snapshots (default ${DEFAULT-VALUE}).")
     long snapshotEvery;
@@ -84,7 +89,11 @@ public final class NodeMain implements Callable<Integer> {
                 parseAddr("--client-addr", clientAddr), parseAddr("--http-addr", httpAddr), myPeer, members,
                 new StoreConfig(history, maxValueBytes),
                 new ReplicatedKvService.Options(d.tickMs(), d.electionTicks(), d.heartbeatTicks(), d.window(), d.maxBatch(),
-                        snapshotEvery, d.requestTimeoutMs()));
+                        snapshotEvery, d.requestTimeoutMs()),
+                join == null ? null : parseAddr("--join", join));
+        if (join != null && peers != null) {
+            throw new ParameterException(spec.commandLine(), "--join and --peers do not go together: a joining member learns the members");
+        }
         CairnNode node;
         try {
             node = CairnNode.start(config);

@@ -19,6 +19,7 @@ import io.cairn.proto.Peer.Proposal;
 import io.cairn.proto.Peer.ReadIndexRequest;
 import io.cairn.proto.Peer.ReadIndexResponse;
 import io.cairn.proto.Peer.SlotEntry;
+import io.cairn.proto.Peer.TimeoutNow;
 import io.cairn.proto.Peer.Value;
 import io.cairn.proto.Peer.WalRecord;
 import java.util.ArrayDeque;
@@ -109,6 +110,10 @@ public final class PaxosCore {
     private static final int SEEN_PROPOSALS = 1 << 16;
 
     private Ready out = new Ready();
+    private long transferTarget;
+    /** The candidate this acceptor last promised, until it hears from a leader. */
+    private long promisedTo;
+    private final Map<Long, Long> followerChosen = new HashMap<>();
     private boolean commitAdvanced;
 
     public PaxosCore(PaxosConfig config, Random random) {
@@ -140,6 +145,7 @@ public final class PaxosCore {
         // Entries up to the recorded commit are chosen; the driver re-applies them from here.
         while (c.chosenUpTo < commit && c.log.containsKey(c.chosenUpTo + 1)) {
             c.chosenUpTo++;
+            c.applyConfig(c.log.get(c.chosenUpTo).value);
         }
         return c;
     }
@@ -169,6 +175,11 @@ public final class PaxosCore {
 
     public long chosenUpTo() {
         return chosenUpTo;
+    }
+
+    /** The highest slot a leader has said is chosen (this node may not hold all of them yet). */
+    public long knownCommit() {
+        return knownCommit;
     }
 
     public long snapshotSlot() {
@@ -256,6 +267,13 @@ public final class PaxosCore {
             case SNAPSHOT -> onSnapshot(m.getFrom(), b, m.getSnapshot());
             case FORWARD -> onForward(m.getFrom(), m.getForward());
             case FORWARD_REJECT -> out.rejected.addAll(m.getForwardReject().getIdsList());
+            case TIMEOUT_NOW -> {
+                if (voters.contains(id) && role != Role.LEADER && from(m) == leader) {
+                    resetElectionTimer();
+                    role = Role.CANDIDATE;
+                    startRealElection(true);
+                }
+            }
             case READ_REQUEST -> onReadRequest(m.getFrom(), m.getReadRequest());
             case READ_RESPONSE -> out.reads.add(new Ready.ReadReady(m.getReadResponse().getReadId(), m.getReadResponse().getIndex()));
             default -> { }
@@ -263,10 +281,70 @@ public final class PaxosCore {
         return flush();
     }
 
+    private static long from(PeerMessage m) {
+        return m.getFrom();
+    }
+
+    /**
+     * Hands leadership to the most caught-up other voter: it is told to stand at once, and its
+     * ballot will be promised even though this leader is alive. Returns the member asked, or 0.
+     */
+    public Ready transferLeadership() {
+        handOverLeadership();
+        return flush();
+    }
+
+    private boolean removesSelf(Proposal p) {
+        return p.hasConfig() && p.getConfig().getKind() == ConfigChange.Kind.REMOVE && p.getConfig().getMember().getId() == id
+                && voters.size() > 1;
+    }
+
+    private void handOverLeadership() {
+        long target = 0;
+        long best = -1;
+        if (role == Role.LEADER) {
+            for (long v : voters) {
+                if (v != id) {
+                    long c = followerChosen.getOrDefault(v, -1L);
+                    if (c > best) {
+                        best = c;
+                        target = v;
+                    }
+                }
+            }
+        }
+        transferTarget = target;
+        if (target != 0) {
+            send(target, PeerMessage.newBuilder().setBallot(myBallot.toProto()).setTimeoutNow(TimeoutNow.getDefaultInstance()));
+        }
+    }
+
+    /** Takes the membership a snapshot from the leader records (the log before it is gone). */
+    public void resetMembership(Set<Long> newVoters, Set<Long> newLearners) {
+        voters.clear();
+        voters.addAll(newVoters);
+        learners.clear();
+        learners.addAll(newLearners);
+    }
+
+    /** The member the last {@link #transferLeadership()} asked to take over (0: none). */
+    public long transferTarget() {
+        return transferTarget;
+    }
+
     /** Proposes commands: queued into slots when leading, forwarded to the leader otherwise. */
     public Ready propose(List<Proposal> proposals) {
         if (role == Role.LEADER) {
-            enqueue(proposals);
+            List<Proposal> rest = new ArrayList<>();
+            for (Proposal p : proposals) {
+                if (removesSelf(p)) {
+                    handOverLeadership();
+                    out.rejected.add(p.getId());
+                } else {
+                    rest.add(p);
+                }
+            }
+            enqueue(rest);
             fillWindow();
         } else if (leader != 0 && leader != id) {
             send(leader, PeerMessage.newBuilder().setForward(Forward.newBuilder().addAllProposals(proposals)));
@@ -340,6 +418,10 @@ public final class PaxosCore {
     }
 
     private void startRealElection() {
+        startRealElection(false);
+    }
+
+    private void startRealElection(boolean transfer) {
         long round = Math.max(maxRoundSeen, promised.round()) + 1;
         maxRoundSeen = round;
         myBallot = new BallotNum(round, id);
@@ -353,7 +435,7 @@ public final class PaxosCore {
         for (long v : voters) {
             if (v != id) {
                 send(v, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                        .setPrepare(Prepare.newBuilder().setFromSlot(prepareFrom)));
+                        .setPrepare(Prepare.newBuilder().setFromSlot(prepareFrom).setTransfer(transfer)));
             }
         }
         maybeWin();
@@ -371,7 +453,9 @@ public final class PaxosCore {
         if (!voters.contains(from)) {
             return;
         }
-        boolean leaderAlive = leader != 0 && leader != from && ticksSinceHeard < config.electionTicks();
+        // Busy: following a live leader, or just promised another candidate that may be winning now.
+        boolean leaderAlive = ((leader != 0 && leader != from) || (promisedTo != 0 && promisedTo != from))
+                && ticksSinceHeard < config.electionTicks();
         if (p.getPre()) {
             if (role != Role.LEADER && !leaderAlive && b.greaterThan(promised)) {
                 send(from, PeerMessage.newBuilder().setBallot(b.toProto()).setPromise(Promise.newBuilder().setPre(true)));
@@ -381,7 +465,8 @@ public final class PaxosCore {
             }
             return;
         }
-        if (role == Role.LEADER || leaderAlive || !b.greaterThan(promised)) {
+        boolean handOver = p.getTransfer() && from != id;
+        if ((!handOver && (role == Role.LEADER || leaderAlive)) || !b.greaterThan(promised)) {
             // A healthy leader is not unseated by a node that merely lost touch for a while.
             send(from, PeerMessage.newBuilder().setBallot(promised.toProto()).setNack(Nack.newBuilder().setPromised(promised.toProto())));
             return;
@@ -392,6 +477,7 @@ public final class PaxosCore {
             stepDown();
         }
         leader = 0;
+        promisedTo = from;
         ticksSinceHeard = 0;
         send(from, PeerMessage.newBuilder().setBallot(b.toProto()).setPromise(ownPromise(p.getFromSlot())));
     }
@@ -581,6 +667,7 @@ public final class PaxosCore {
 
     /** Takes {@code b} as the live leader's ballot: promise it (durably) and stop any election. */
     private void followLeader(long from, BallotNum b) {
+        promisedTo = 0;
         if (b.greaterThan(promised)) {
             promised = b;
             persistPromise();
@@ -663,6 +750,10 @@ public final class PaxosCore {
                 case REMOVE -> {
                     learners.remove(node);
                     voters.remove(node);
+                    if (node == id && role != Role.FOLLOWER) {
+                        stepDown();
+                        leader = 0;
+                    }
                 }
             }
         }
@@ -728,6 +819,7 @@ public final class PaxosCore {
             return;
         }
         lastHeard.put(from, leaderTicks);
+        followerChosen.put(from, a.getChosenUpTo());
         readSeqAcked.merge(from, a.getReadSeq(), Math::max);
         confirmReads();
     }
@@ -795,7 +887,21 @@ public final class PaxosCore {
 
     private void onForward(long from, Forward f) {
         if (role == Role.LEADER) {
-            enqueue(f.getProposalsList());
+            List<Proposal> rest = new ArrayList<>();
+            ForwardReject.Builder handOver = ForwardReject.newBuilder();
+            for (Proposal p : f.getProposalsList()) {
+                if (removesSelf(p)) {
+                    handOver.addIds(p.getId());
+                } else {
+                    rest.add(p);
+                }
+            }
+            if (handOver.getIdsCount() > 0) {
+                // Removing the leader: hand over first; the proposer retries with the new leader.
+                handOverLeadership();
+                send(from, PeerMessage.newBuilder().setForwardReject(handOver));
+            }
+            enqueue(rest);
             fillWindow();
         } else {
             ForwardReject.Builder r = ForwardReject.newBuilder();

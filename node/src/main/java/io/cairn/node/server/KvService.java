@@ -4,6 +4,9 @@ import io.cairn.node.store.ApplyResult;
 import io.cairn.node.store.Glob;
 import io.cairn.node.store.VersionedTree;
 import io.cairn.proto.State.Command;
+import io.cairn.proto.Msg.MemberInfo;
+import io.cairn.proto.Msg.Request.Verb;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
@@ -36,4 +39,10 @@ public interface KvService {
 
     /** This node's id. */
     long nodeId();
+
+    /** The members, each with its addresses and role, and which one leads. */
+    CompletableFuture<List<MemberInfo>> memberList();
+
+    /** Adds a learner; promotes a learner to voter; removes a member (the leader hands over first). */
+    CompletableFuture<ApplyResult> changeMembership(Verb verb, MemberInfo member);
 }

@@ -14,9 +14,12 @@ import io.cairn.node.store.Glob;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.node.store.StoreException;
 import io.cairn.node.store.VersionedTree;
+import io.cairn.proto.Msg.MemberInfo;
 import io.cairn.proto.Msg.Op;
 import io.cairn.proto.Msg.Response.Err;
 import io.cairn.proto.Msg.Txn;
+import io.cairn.proto.Peer.ConfigChange;
+import io.cairn.proto.Peer.Member;
 import io.cairn.proto.Peer.PeerMessage;
 import io.cairn.proto.Peer.Proposal;
 import io.cairn.proto.Peer.SlotEntry;
@@ -103,17 +106,23 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     private ScheduledFuture<?> ticker;
     private long lastLoggedLeader = -1;
     private final Runnable onLeaderChange;
+    /** The membership as of the applied slot: who votes, who learns, and where they listen. */
+    private final Map<Long, Member> members = new TreeMap<>();
+    private volatile java.util.function.BiConsumer<Long, String> peerAddresses = (m, a) -> { };
 
     /** Opens the replica's data in {@code dir} and rebuilds its state from the snapshot and the log. */
-    public ReplicatedKvService(long id, PaxosConfig paxos, Path dir, StoreConfig storeConfig, Options options,
+    public ReplicatedKvService(long id, List<Member> initialMembers, Path dir, StoreConfig storeConfig, Options options,
             Runnable onLeaderChange) throws IOException {
         this.id = id;
+        for (Member m : initialMembers) {
+            members.put(m.getId(), m);
+        }
         this.options = options;
         this.storeConfig = storeConfig;
         this.onLeaderChange = onLeaderChange;
         this.snapshots = new SnapshotStore(dir.resolve("snap"));
         this.wal = Wal.open(dir.resolve("wal"));
-        recover(paxos);
+        recover();
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cairn-node-" + id);
             t.setDaemon(true);
@@ -124,8 +133,13 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         this.walThread.start();
     }
 
-    private void recover(PaxosConfig paxos) throws IOException {
+    private void recover() throws IOException {
         SnapshotFile snap = snapshots.loadLatest();
+        if (snap != null && snap.getMembersCount() > 0) {
+            members.clear();
+            snap.getMembersList().forEach(m -> members.put(m.getId(), m));
+        }
+        PaxosConfig paxos = paxosConfig();
         long snapshotSlot = snap == null ? 0 : snap.getSlot();
         tree = snap == null ? new VersionedTree(storeConfig) : VersionedTree.restore(snap.getTree(), storeConfig);
         BallotNum promised = BallotNum.ZERO;
@@ -148,6 +162,22 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         }
         log.info("member {}: recovered slot {} (snapshot {}, {} log records{}), rev {}, ballot {}", id, applied,
                 snapshotSlot, wal.recovered().size(), wal.tornTailCut() ? ", torn tail cut" : "", tree.rev(), promised);
+    }
+
+    private PaxosConfig paxosConfig() {
+        java.util.Set<Long> voters = new java.util.HashSet<>();
+        java.util.Set<Long> learners = new java.util.HashSet<>();
+        for (Member m : members.values()) {
+            (m.getLearner() ? learners : voters).add(m.getId());
+        }
+        return new PaxosConfig(id, voters, learners, options.electionTicks(), options.heartbeatTicks(),
+                options.window(), options.maxBatch(), 256);
+    }
+
+    /** Where peer addresses go when the membership changes (the peer transport). */
+    public void onPeerAddress(java.util.function.BiConsumer<Long, String> listener) {
+        this.peerAddresses = listener;
+        members.values().forEach(m -> listener.accept(m.getId(), m.getPeerAddr()));
     }
 
     /** Connects the replica to the peer network and starts its clock. */
@@ -189,6 +219,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             s.put("rev", tree.rev());
             s.put("oldest_rev", tree.oldestRev());
             s.put("voters", core.voters());
+            s.put("learners", core.learners());
             return s;
         });
     }
@@ -280,6 +311,182 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         return w;
     }
 
+    // ---- membership -------------------------------------------------------------------------
+
+    /** The members as this replica knows them, with which one leads. */
+    public CompletableFuture<List<Member>> members() {
+        return submit(() -> List.copyOf(members.values()));
+    }
+
+    /** Adds a member as a learner: it receives the log but does not vote until promoted. */
+    public CompletableFuture<ApplyResult> addLearner(Member m) {
+        return submit(() -> {
+            if (members.containsKey(m.getId())) {
+                throw new StoreException(Err.INVALID, "member " + m.getId() + " is already in the cluster");
+            }
+            return m;
+        }).thenCompose(x -> propose(ConfigChange.newBuilder().setKind(ConfigChange.Kind.ADD_LEARNER)
+                .setMember(m.toBuilder().setLearner(true)).build()));
+    }
+
+    /** Makes a learner a voter. */
+    public CompletableFuture<ApplyResult> promote(long member) {
+        return submit(() -> {
+            Member m = members.get(member);
+            if (m == null) {
+                throw new StoreException(Err.NOENT, "no member " + member);
+            }
+            if (!m.getLearner()) {
+                throw new StoreException(Err.INVALID, "member " + member + " is already a voter");
+            }
+            return m;
+        }).thenCompose(m -> propose(ConfigChange.newBuilder().setKind(ConfigChange.Kind.PROMOTE).setMember(m).build()));
+    }
+
+    /** Removes a member; when it is the leader, it hands leadership to another voter first. */
+    public CompletableFuture<ApplyResult> remove(long member) {
+        return submit(() -> {
+            Member m = members.get(member);
+            if (m == null) {
+                throw new StoreException(Err.NOENT, "no member " + member);
+            }
+            long voters = members.values().stream().filter(x -> !x.getLearner()).count();
+            if (!m.getLearner() && voters <= 1) {
+                throw new StoreException(Err.INVALID, "member " + member + " is the last voter; it cannot be removed");
+            }
+            return m;
+        }).thenCompose(m -> {
+            if (member != id || !core.isLeader()) {
+                return propose(ConfigChange.newBuilder().setKind(ConfigChange.Kind.REMOVE).setMember(m).build());
+            }
+            CompletableFuture<ApplyResult> done = new CompletableFuture<>();
+            execute(() -> {
+                handle(core.transferLeadership());
+                log.info("member {}: handing leadership to member {} before removing itself", id, core.transferTarget());
+                awaitOtherLeader(System.nanoTime() + TimeUnit.SECONDS.toNanos(5), m, done);
+            });
+            return done;
+        });
+    }
+
+    private void awaitOtherLeader(long deadline, Member m, CompletableFuture<ApplyResult> done) {
+        long l = core.leader();
+        if (l != 0 && l != id) {
+            propose(ConfigChange.newBuilder().setKind(ConfigChange.Kind.REMOVE).setMember(m).build()).whenComplete((r, e) -> {
+                if (e != null) {
+                    done.completeExceptionally(e);
+                } else {
+                    done.complete(r);
+                }
+            });
+            return;
+        }
+        if (System.nanoTime() > deadline) {
+            done.completeExceptionally(new StoreException(Err.UNAVAILABLE,
+                    "no other member took over leadership within 5 s; member " + id + " was not removed"));
+            return;
+        }
+        loop.schedule(() -> awaitOtherLeader(deadline, m, done), 20, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Proposes a membership change, again while no leader takes it (an election, or the leader
+     * handing over before its own removal), until the request timeout.
+     */
+    private CompletableFuture<ApplyResult> propose(ConfigChange change) {
+        CompletableFuture<ApplyResult> done = new CompletableFuture<>();
+        proposeUntil(change, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.requestTimeoutMs()), done);
+        return done;
+    }
+
+    private void proposeUntil(ConfigChange change, long deadline, CompletableFuture<ApplyResult> done) {
+        proposeOnce(change).whenComplete((r, e) -> {
+            if (e == null) {
+                done.complete(r);
+                return;
+            }
+            Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            // Membership changes are idempotent (adding, promoting or removing twice changes
+            // nothing more), so even a change whose outcome is unknown is safe to propose again.
+            boolean retry = c instanceof StoreException se && se.code() == Err.UNAVAILABLE;
+            if (retry && System.nanoTime() < deadline && !closed) {
+                try {
+                    loop.schedule(() -> proposeUntil(change, deadline, done), 100, TimeUnit.MILLISECONDS);
+                } catch (RejectedExecutionException x) {
+                    done.completeExceptionally(closedError());
+                }
+            } else {
+                done.completeExceptionally(c);
+            }
+        });
+    }
+
+    private CompletableFuture<ApplyResult> proposeOnce(ConfigChange change) {
+        CompletableFuture<ApplyResult> f = new CompletableFuture<>();
+        boolean queued = execute(() -> {
+            long pid = ids.nextLong();
+            writes.put(pid, f);
+            sentVia.put(pid, core.leader());
+            loop.schedule(() -> {
+                CompletableFuture<ApplyResult> w = writes.remove(pid);
+                if (w != null) {
+                    w.completeExceptionally(new StoreException(Err.UNAVAILABLE, "the membership change was not committed within "
+                            + options.requestTimeoutMs() + " ms; its outcome is unknown"));
+                }
+            }, options.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+            handle(core.propose(List.of(Proposal.newBuilder().setId(pid).setConfig(change).build())));
+        });
+        if (!queued) {
+            f.completeExceptionally(closedError());
+        }
+        return f;
+    }
+
+    @Override
+    public CompletableFuture<List<MemberInfo>> memberList() {
+        return submit(() -> {
+            List<MemberInfo> out = new ArrayList<>();
+            for (Member m : members.values()) {
+                MemberInfo.Builder b = MemberInfo.newBuilder().setId(m.getId()).setPeerAddr(m.getPeerAddr())
+                        .setClientAddr(m.getClientAddr()).setHttpAddr(m.getHttpAddr()).setLearner(m.getLearner())
+                        .setLeader(core.leader() == m.getId());
+                if (m.getClientAddr().isEmpty()) {
+                    // Members named by --peers record their own addresses under /ctl/members.
+                    FileEntry f = tree.get("/ctl/members/" + m.getId(), 0);
+                    if (f.value() != null) {
+                        String json = new String(f.value(), java.nio.charset.StandardCharsets.UTF_8);
+                        b.setClientAddr(jsonField(json, "client")).setHttpAddr(jsonField(json, "http"));
+                    }
+                }
+                out.add(b.build());
+            }
+            return out;
+        });
+    }
+
+    private static String jsonField(String json, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":\"([^\"]*)\"").matcher(json);
+        return m.find() ? m.group(1) : "";
+    }
+
+    @Override
+    public CompletableFuture<ApplyResult> changeMembership(io.cairn.proto.Msg.Request.Verb verb, MemberInfo info) {
+        Member m = Member.newBuilder().setId(info.getId()).setPeerAddr(info.getPeerAddr())
+                .setClientAddr(info.getClientAddr()).setHttpAddr(info.getHttpAddr()).build();
+        return switch (verb) {
+            case MEMBER_ADD -> addLearner(m);
+            case MEMBER_PROMOTE -> promote(info.getId());
+            case MEMBER_REMOVE -> remove(info.getId());
+            default -> CompletableFuture.failedFuture(new StoreException(Err.INVALID, verb + " is not a membership change"));
+        };
+    }
+
+    /** How far this replica has applied, and how far it knows the log chosen. */
+    public CompletableFuture<long[]> progress() {
+        return submit(() -> new long[] {applied, core.knownCommit(), members.containsKey(id) ? 1 : 0,
+                members.containsKey(id) && members.get(id).getLearner() ? 1 : 0});
+    }
+
     /** Proposes a command from the node itself (membership records under /ctl). */
     public CompletableFuture<ApplyResult> writeSystem(Command command) {
         return write(command.toBuilder().setSystem(true).build());
@@ -330,7 +537,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
                 }
             }
             for (Ready.SnapshotNeeded s : r.snapshotsNeeded) {
-                SnapshotFile snap = SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).build();
+                SnapshotFile snap = snapshotFile();
                 log.info("member {}: sending a snapshot at slot {} (rev {}) to member {}", id, applied, tree.rev(), s.to());
                 network.accept(core.snapshotMessage(s.to(), applied, snap.toByteArray()));
             }
@@ -391,6 +598,10 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         }
         applied = e.getSlot();
         for (Proposal p : e.getValue().getProposalsList()) {
+            if (p.hasConfig()) {
+                applyMembership(p);
+                continue;
+            }
             if (!p.hasCommand()) {
                 continue;
             }
@@ -407,8 +618,53 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         }
     }
 
+    /**
+     * A committed membership change: the core has already changed its voters; here the member
+     * table, the peer addresses and /ctl/members follow, the same on every replica.
+     */
+    private void applyMembership(Proposal p) {
+        ConfigChange c = p.getConfig();
+        Member m = c.getMember();
+        Member now = switch (c.getKind()) {
+            case ADD_LEARNER -> m.toBuilder().setLearner(true).build();
+            case PROMOTE -> members.containsKey(m.getId()) ? members.get(m.getId()).toBuilder().setLearner(false).build() : null;
+            case REMOVE -> null;
+        };
+        Txn.Builder t = Txn.newBuilder();
+        if (now == null) {
+            members.remove(m.getId());
+            if (tree.get("/ctl/members/" + m.getId(), 0).rev() > 0) {
+                t.addSuccess(Op.newBuilder().setKind(Op.Kind.DEL).setPath("/ctl/members/" + m.getId()));
+            }
+        } else {
+            members.put(now.getId(), now);
+            t.addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath("/ctl/members/" + now.getId())
+                    .setValue(ByteString.copyFromUtf8(memberJson(now))));
+            peerAddresses.accept(now.getId(), now.getPeerAddr());
+        }
+        ApplyResult result = tree.apply(Command.newBuilder().setSystem(true).setTxn(t).build());
+        hub.publish(result.events());
+        log.info("member {}: membership change {} of member {} applied at slot {} (voters {}, learners {})", id, c.getKind(),
+                m.getId(), applied, core.voters(), core.learners());
+        CompletableFuture<ApplyResult> w = writes.remove(p.getId());
+        if (w != null) {
+            sentVia.remove(p.getId());
+            w.complete(result);
+        }
+    }
+
+    /** The JSON a member is recorded with under /ctl/members. */
+    public static String memberJson(Member m) {
+        return String.format("{\"id\":%d,\"peer\":\"%s\",\"client\":\"%s\",\"http\":\"%s\",\"role\":\"%s\"}",
+                m.getId(), m.getPeerAddr(), m.getClientAddr(), m.getHttpAddr(), m.getLearner() ? "learner" : "voter");
+    }
+
+    private SnapshotFile snapshotFile() {
+        return SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).addAllMembers(members.values()).build();
+    }
+
     private void takeSnapshot() {
-        SnapshotFile snap = SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).build();
+        SnapshotFile snap = snapshotFile();
         try {
             snapshots.save(snap);
         } catch (IOException e) {
@@ -434,6 +690,13 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         tree = VersionedTree.restore(snap.getTree(), storeConfig);
         applied = s.slot();
         lastSnapshot = applied;
+        if (snap.getMembersCount() > 0) {
+            members.clear();
+            snap.getMembersList().forEach(m -> members.put(m.getId(), m));
+            PaxosConfig pc = paxosConfig();
+            core.resetMembership(pc.voters(), pc.learners());
+            members.values().forEach(m -> peerAddresses.accept(m.getId(), m.getPeerAddr()));
+        }
         walQueue.add(new WalBatch(++appendedSeq, core.durableState(), true));
         log.info("member {}: installed a snapshot at slot {} (rev {}) from the leader", id, applied, tree.rev());
     }

@@ -185,6 +185,25 @@ public final class RequestHandler {
                 write(tag, req.getTxn(), true);
             }
             case WAIT, WATCH -> watch(tag, req, req.getVerb() == Verb.WAIT);
+            case MEMBERS -> reply(tag, kv.memberList().thenApply(list -> Responses.ok(tag).addAllMembers(list).build()));
+            case MEMBER_ADD, MEMBER_PROMOTE, MEMBER_REMOVE -> {
+                if (!req.hasMember() || req.getMember().getId() < 1) {
+                    throw new StoreException(Err.MISSING_ARG, req.getVerb() + " needs member.id (a positive integer)");
+                }
+                if (req.getVerb() == Verb.MEMBER_ADD) {
+                    for (String a : List.of(req.getMember().getPeerAddr(), req.getMember().getClientAddr(), req.getMember().getHttpAddr())) {
+                        if (!a.matches("[^:\\s]+:\\d{1,5}")) {
+                            throw new StoreException(Err.INVALID, "MEMBER_ADD needs peer, client and http addresses as HOST:PORT, got \"" + a + "\"");
+                        }
+                    }
+                }
+                reply(tag, kv.changeMembership(req.getVerb(), req.getMember()).thenApply(r -> {
+                    if (!r.ok()) {
+                        throw r.error();
+                    }
+                    return Responses.ok(tag).setRev(r.rev()).build();
+                }));
+            }
             default -> throw new StoreException(Err.UNKNOWN_VERB, "verb " + req.getVerb() + " is not served");
         }
     }

@@ -33,6 +33,7 @@ public final class ProcessCluster implements AutoCloseable {
         final Path dataDir;
         Process process;
         boolean paused;
+        String joinVia;
 
         Member(long id, Path base) throws IOException {
             this.id = id;
@@ -80,7 +81,7 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     public Member member(long id) {
-        return members.get((int) id - 1);
+        return members.stream().filter(m -> m.id == id).findFirst().orElseThrow();
     }
 
     public String endpoints() {
@@ -91,17 +92,31 @@ public final class ProcessCluster implements AutoCloseable {
 
     private String peersFlag() {
         StringJoiner j = new StringJoiner(",");
-        members.forEach(m -> j.add(m.id + "=127.0.0.1:" + m.peerPort));
+        members.stream().filter(m -> m.joinVia == null).forEach(m -> j.add(m.id + "=127.0.0.1:" + m.peerPort));
         return j.toString();
+    }
+
+    /** Starts a new member that joins through member {@code via} (added as learner, then promoted). */
+    public Member join(long id, Member via) throws IOException {
+        Member m = new Member(id, base);
+        m.joinVia = via.endpoint();
+        members.add(m);
+        launch(m);
+        return m;
     }
 
     public void launch(Member m) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), "io.cairn.node.NodeMain",
-                "--id", Long.toString(m.id), "--peers", peersFlag(), "--data-dir", m.dataDir.toString(),
+                "--id", Long.toString(m.id), "--data-dir", m.dataDir.toString(),
                 "--client-addr", "127.0.0.1:" + m.clientPort, "--http-addr", "127.0.0.1:" + m.httpPort,
                 "--snapshot-every", "500"));
+        if (m.joinVia != null) {
+            cmd.addAll(List.of("--join", m.joinVia, "--peer-addr", "127.0.0.1:" + m.peerPort));
+        } else {
+            cmd.addAll(List.of("--peers", peersFlag()));
+        }
         Path logFile = base.resolve("member-" + m.id + ".log");
         m.process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
