@@ -181,6 +181,26 @@ class CliTest {
     }
 
     @Test
+    void membersOfAClusterOfOne() throws Exception {
+        Run list = cairn("members");
+        assertThat(list.code()).isZero();
+        assertThat(list.out().lines()).hasSize(2);
+        assertThat(list.out().lines().skip(1).findFirst().orElseThrow()).matches("1\\s+voter\\s+\\*\\s+127\\.0\\.0\\.1:\\d+.*\\d+");
+        JsonNode json = JSON.readTree(cairn("members", "--json").out());
+        assertThat(json.get(0).get("id").asLong()).isEqualTo(1);
+        assertThat(json.get(0).get("role").asText()).isEqualTo("voter");
+        assertThat(json.get(0).get("leader").asBoolean()).isTrue();
+        assertThat(json.get(0).get("applied_rev").asLong()).isPositive();
+        Run last = cairn("members", "remove", "1");
+        assertError(last, "INVALID");
+        assertThat(last.err()).contains("last voter");
+        assertError(cairn("members", "promote", "9"), "NOENT");
+        assertThat(cairn("members", "add", "2").code()).isEqualTo(2);
+        assertThat(cairn("members", "frobnicate").code()).isEqualTo(2);
+        assertError(cairn("members", "add", "2", "--peer", "nope", "--client", "a:1", "--http", "b:2"), "INVALID");
+    }
+
+    @Test
     void endpointsFlagBeatsTheEnvironment() {
         Run r = cairnWithEnv(Map.of("CAIRN_ENDPOINTS", "127.0.0.1:1"), "--endpoints", node.endpoint(), "rev");
         assertThat(r.code()).isZero();
