@@ -1,0 +1,93 @@
+package io.cairn.node.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.cairn.node.CairnNode;
+import io.cairn.node.NodeConfig;
+import io.cairn.node.store.StoreConfig;
+import io.cairn.node.testing.WireClient;
+import io.cairn.proto.Msg.Request;
+import io.cairn.proto.Msg.Request.Verb;
+import io.cairn.proto.Msg.Response;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/** Three members in one JVM on loopback: forwarding, read consistency levels, and a leader leaving. */
+class ReplicatedClusterTest {
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static Response call(WireClient c, Request.Builder r) {
+        return c.call(r.setTag(1).build());
+    }
+
+    @Test
+    void followersForwardWritesAndServeBothReadLevels() throws Exception {
+        Map<Long, InetSocketAddress> peers = new TreeMap<>();
+        for (long i = 1; i <= 3; i++) {
+            peers.put(i, new InetSocketAddress("127.0.0.1", freePort()));
+        }
+        List<CairnNode> nodes = new ArrayList<>();
+        try {
+            for (long i = 1; i <= 3; i++) {
+                nodes.add(CairnNode.start(new NodeConfig(i, Files.createTempDirectory("cairn-rc"),
+                        new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), peers.get(i), peers,
+                        StoreConfig.defaults(), ReplicatedKvService.Options.defaults(), null)));
+            }
+            for (CairnNode n : nodes) {
+                assertThat(n.awaitReady(Duration.ofSeconds(10))).isTrue();
+            }
+            long leader = nodes.get(0).leader();
+            CairnNode follower = nodes.stream().filter(n -> n.id() != leader).findFirst().orElseThrow();
+            try (WireClient c = new WireClient(follower.clientAddress())) {
+                Response w = call(c, Request.newBuilder().setVerb(Verb.SET).setPath("/rc/a")
+                        .setValue(ByteString.copyFromUtf8("1")).setRev(-1));
+                assertThat(w.hasErrCode()).as(w.getErrDetail()).isFalse();
+                // Linearizable (the default): sees the write at once.
+                Response lin = call(c, Request.newBuilder().setVerb(Verb.GET).setPath("/rc/a"));
+                assertThat(lin.getValue().toStringUtf8()).isEqualTo("1");
+                // Serializable: this member's own state, which has applied its own client's write.
+                Response ser = call(c, Request.newBuilder().setVerb(Verb.GET).setPath("/rc/a").setSerializable(true));
+                assertThat(ser.getValue().toStringUtf8()).isEqualTo("1");
+                assertThat(ser.getRev()).isEqualTo(w.getRev());
+            }
+            // The leader leaves; the others elect a new one and take writes.
+            CairnNode old = nodes.stream().filter(n -> n.id() == leader).findFirst().orElseThrow();
+            old.close();
+            nodes.remove(old);
+            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (System.nanoTime() < end && (nodes.get(0).leader() == leader || nodes.get(0).leader() == 0)) {
+                Thread.sleep(20);
+            }
+            assertThat(nodes.get(0).leader()).isNotIn(0L, leader);
+            try (WireClient c = new WireClient(nodes.get(1).clientAddress())) {
+                Response w = null;
+                for (int i = 0; i < 50; i++) {
+                    w = call(c, Request.newBuilder().setVerb(Verb.SET).setPath("/rc/b")
+                            .setValue(ByteString.copyFromUtf8("2")).setRev(-1));
+                    if (!w.hasErrCode()) {
+                        break;
+                    }
+                    Thread.sleep(50);
+                }
+                assertThat(w.hasErrCode()).as(w.getErrDetail()).isFalse();
+                assertThat(call(c, Request.newBuilder().setVerb(Verb.GET).setPath("/rc/a")).getValue().toStringUtf8()).isEqualTo("1");
+            }
+        } finally {
+            nodes.forEach(CairnNode::close);
+        }
+    }
+}
