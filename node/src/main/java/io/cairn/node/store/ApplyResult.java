@@ -10,9 +10,14 @@ import java.util.List;
  * @param results one per op of the branch taken
  * @param events the changes made, in op order, all at {@code rev}; empty when nothing changed
  * @param error set when an op was refused; then nothing changed
+ * @param session for a session being opened, its id (0 otherwise)
  */
 public record ApplyResult(long rev, boolean succeeded, List<OpResult> results, List<Event> events,
-        StoreException error) {
+        StoreException error, long session) {
+
+    public ApplyResult(long rev, boolean succeeded, List<OpResult> results, List<Event> events, StoreException error) {
+        this(rev, succeeded, results, events, error, 0);
+    }
 
     static ApplyResult failed(long rev, StoreException error) {
         return new ApplyResult(rev, false, List.of(), List.of(), error);

@@ -8,6 +8,7 @@ import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.State.Change;
 import io.cairn.proto.State.Command;
 import io.cairn.proto.State.Revision;
+import io.cairn.proto.State.SessionEntry;
 import io.cairn.proto.State.Snapshot;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
@@ -41,6 +42,17 @@ public final class VersionedTree {
     private final TreeMap<String, FileEntry> live = new TreeMap<>();
     /** The events of each revision in (oldest, rev]. */
     private final TreeMap<Long, List<Event>> history = new TreeMap<>();
+    /** Open sessions: their TTL and the ephemeral files bound to them. */
+    private final TreeMap<Long, Session> sessions = new TreeMap<>();
+    /** The session each live ephemeral file belongs to. */
+    private final java.util.HashMap<String, Long> owners = new java.util.HashMap<>();
+    private long nextSession = 1;
+
+    /** Ephemeral files one session may hold at most. */
+    public static final int MAX_FILES_PER_SESSION = 1000;
+
+    /** A session as the state machine knows it (its timing lives with the leader, not here). */
+    public record Session(long id, long ttlMs, java.util.TreeSet<String> files) {}
 
     public VersionedTree(StoreConfig config) {
         this.config = config;
@@ -263,6 +275,9 @@ public final class VersionedTree {
      * {@link ApplyResult#error()} with nothing changed, so every replica agrees on them too.
      */
     public ApplyResult apply(Command command) {
+        if (command.hasSessionOp()) {
+            return applySession(command.getSessionOp());
+        }
         Txn txn = command.getTxn();
         boolean succeeded;
         try {
@@ -312,7 +327,7 @@ public final class VersionedTree {
         return all;
     }
 
-    private record Undo(VersionChain chain, FileEntry file) {}
+    private record Undo(VersionChain chain, FileEntry file, Long owner) {}
 
     private ApplyResult applyOps(List<Op> ops, boolean system, boolean succeeded) {
         long next = rev + 1;
@@ -372,9 +387,27 @@ public final class VersionedTree {
                 }
                 FileEntry file = live.get(path);
                 checkExpectedRev(path, op.getRev(), file);
+                long session = op.getSession();
+                checkOwner(path, session);
+                if (session != 0) {
+                    Session s = sessions.get(session);
+                    if (s == null) {
+                        throw new StoreException(Err.SESSION_EXPIRED, "session " + session + " has ended; its files are gone");
+                    }
+                    if (file != null && owners.get(path) == null) {
+                        throw new StoreException(Err.INVALID, path + " exists as a persistent file; an ephemeral file must be created");
+                    }
+                    if (!s.files().contains(path) && s.files().size() >= MAX_FILES_PER_SESSION) {
+                        throw new StoreException(Err.RANGE, "session " + session + " already holds "
+                                + MAX_FILES_PER_SESSION + " ephemeral files (the limit)");
+                    }
+                }
                 remember(path, undo);
                 chains.computeIfAbsent(path, p -> new VersionChain()).put(next, value);
                 live.put(path, new FileEntry(path, value, next));
+                if (session != 0) {
+                    bind(path, session);
+                }
                 events.add(Event.set(next, path, value));
                 return new OpResult(path, null, next);
             }
@@ -388,14 +421,104 @@ public final class VersionedTree {
                     throw new StoreException(Err.NOENT, "no such file: " + path);
                 }
                 checkExpectedRev(path, op.getRev(), file);
+                checkOwner(path, op.getSession());
                 remember(path, undo);
                 chains.computeIfAbsent(path, p -> new VersionChain()).put(next, null);
                 live.remove(path);
+                bind(path, null);
                 events.add(Event.del(next, path));
                 return new OpResult(path, null, next);
             }
             default -> throw new StoreException(Err.INVALID, "unknown op kind " + op.getKind());
         }
+    }
+
+    /** An ephemeral file belongs to its session: nobody else may write or delete it. */
+    private void checkOwner(String path, long session) {
+        Long owner = owners.get(path);
+        if (owner != null && owner != session) {
+            throw new StoreException(Err.PERMISSION_DENIED, path + " is an ephemeral file of session " + owner
+                    + (session == 0 ? "" : ", not of session " + session) + "; only that session may change it");
+        }
+    }
+
+    /** Records {@code path} as belonging to {@code session} (null: to none). */
+    private void bind(String path, Long session) {
+        Long before = owners.get(path);
+        if (java.util.Objects.equals(before, session)) {
+            return;
+        }
+        if (before != null) {
+            owners.remove(path);
+            Session s = sessions.get(before);
+            if (s != null) {
+                s.files().remove(path);
+            }
+        }
+        if (session != null) {
+            owners.put(path, session);
+            Session s = sessions.get(session);
+            if (s != null) {
+                s.files().add(path);
+            }
+        }
+    }
+
+    private ApplyResult applySession(io.cairn.proto.State.SessionOp op) {
+        switch (op.getKind()) {
+            case OPEN -> {
+                if (op.getTtlMs() <= 0) {
+                    return ApplyResult.failed(rev, new StoreException(Err.INVALID, "a session needs a positive TTL"));
+                }
+                long id = nextSession++;
+                sessions.put(id, new Session(id, op.getTtlMs(), new java.util.TreeSet<>()));
+                return new ApplyResult(rev, true, List.of(), List.of(), null, id);
+            }
+            case CLOSE, EXPIRE -> {
+                Session s = sessions.get(op.getId());
+                if (s == null) {
+                    return ApplyResult.failed(rev, new StoreException(Err.SESSION_EXPIRED, "session " + op.getId() + " has already ended"));
+                }
+                // Every ephemeral file of the session goes in one revision, which watchers see whole.
+                long next = rev + 1;
+                List<Event> events = new ArrayList<>();
+                for (String path : s.files()) {
+                    chains.computeIfAbsent(path, p -> new VersionChain()).put(next, null);
+                    live.remove(path);
+                    owners.remove(path);
+                    events.add(Event.del(next, path));
+                }
+                sessions.remove(s.id());
+                if (!events.isEmpty()) {
+                    rev = next;
+                    history.put(next, List.copyOf(events));
+                    compact();
+                }
+                return new ApplyResult(rev, true, List.of(), List.copyOf(events), null, s.id());
+            }
+            default -> {
+                return ApplyResult.failed(rev, new StoreException(Err.INVALID, "unknown session op"));
+            }
+        }
+    }
+
+    /** The open sessions, in id order. */
+    public List<Session> sessions() {
+        List<Session> out = new ArrayList<>();
+        for (Session s : sessions.values()) {
+            out.add(new Session(s.id(), s.ttlMs(), new java.util.TreeSet<>(s.files())));
+        }
+        return out;
+    }
+
+    public boolean hasSession(long id) {
+        return sessions.containsKey(id);
+    }
+
+    /** The session an ephemeral file belongs to, or 0 for a persistent or missing file. */
+    public long owner(String path) {
+        Long o = owners.get(path);
+        return o == null ? 0 : o;
     }
 
     private void checkWritable(String path, boolean system) {
@@ -426,7 +549,7 @@ public final class VersionedTree {
     private void remember(String path, Map<String, Undo> undo) {
         if (!undo.containsKey(path)) {
             VersionChain chain = chains.get(path);
-            undo.put(path, new Undo(chain == null ? null : chain.copy(), live.get(path)));
+            undo.put(path, new Undo(chain == null ? null : chain.copy(), live.get(path), owners.get(path)));
         }
     }
 
@@ -443,6 +566,7 @@ public final class VersionedTree {
             } else {
                 live.put(e.getKey(), u.file());
             }
+            bind(e.getKey(), u.owner());
         }
     }
 
@@ -473,6 +597,12 @@ public final class VersionedTree {
         long r = readRev(atRev);
         Snapshot.Builder b = Snapshot.newBuilder().setRev(r);
         forEachFileAt(Paths.ROOT, r, f -> b.addFiles(toEntry(f)));
+        if (r == rev) {
+            b.setNextSession(nextSession);
+            for (Session sess : sessions.values()) {
+                b.addSessions(SessionEntry.newBuilder().setId(sess.id()).setTtlMs(sess.ttlMs()).addAllFiles(sess.files()));
+            }
+        }
         if (r == rev && oldest < rev) {
             b.setOldest(oldest);
             forEachFileAt(Paths.ROOT, oldest, f -> b.addBaseFiles(toEntry(f)));
@@ -500,10 +630,20 @@ public final class VersionedTree {
      * snapshot's revision is the oldest readable one, and watches start after it.
      */
     public static VersionedTree restore(Snapshot snapshot, StoreConfig config) {
-        if (snapshot.hasOldest() && snapshot.getOldest() < snapshot.getRev()) {
-            return restoreWithHistory(snapshot, config);
+        VersionedTree tree = snapshot.hasOldest() && snapshot.getOldest() < snapshot.getRev()
+                ? restoreWithHistory(snapshot, config)
+                : restoreFiles(snapshot.getRev(), snapshot.getFilesList(), config);
+        tree.nextSession = Math.max(1, snapshot.getNextSession());
+        for (SessionEntry e : snapshot.getSessionsList()) {
+            tree.sessions.put(e.getId(), new Session(e.getId(), e.getTtlMs(), new java.util.TreeSet<>()));
+            for (String path : e.getFilesList()) {
+                if (!tree.live.containsKey(path)) {
+                    throw new IllegalArgumentException("snapshot binds missing file " + path + " to session " + e.getId());
+                }
+                tree.bind(path, e.getId());
+            }
         }
-        return restoreFiles(snapshot.getRev(), snapshot.getFilesList(), config);
+        return tree;
     }
 
     /** Rebuilds the tree at the oldest retained revision, then replays every retained revision. */
