@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
         description = "Reads, writes and watches a Cairn store.",
         subcommands = {GetCommand.class, SetCommand.class, DelCommand.class, LsCommand.class, WalkCommand.class,
                 StatCommand.class, RevCommand.class, WatchCommand.class, WaitCommand.class, TxnCommand.class,
-                MembersCommand.class})
+                MembersCommand.class, SessionsCommand.class, PresenceCommand.class})
 public final class CairnCli {
     /** Exit code of an error answer from the store or an unreachable store. */
     static final int EXIT_ERROR = 1;

@@ -408,6 +408,17 @@ public final class CairnClient implements AutoCloseable {
         return w;
     }
 
+    /** Opens a session with this TTL, kept alive by this client until closed. */
+    public Session openSession(Duration ttl) {
+        long id = await(call(req(Verb.SESSION_OPEN).setTtlMs(ttl.toMillis()), false).thenApply(Response::getSession));
+        return new Session(this, id, ttl);
+    }
+
+    /** The open sessions (remaining TTL is known only when the member asked leads; else -1). */
+    public List<io.cairn.proto.Msg.SessionInfo> sessions() {
+        return await(call(req(Verb.SESSIONS), true).thenApply(r -> List.copyOf(r.getSessionsList())));
+    }
+
     /** The members, with addresses, role and which one leads. */
     public CompletableFuture<List<io.cairn.proto.Msg.MemberInfo>> membersAsync() {
         return call(req(Verb.MEMBERS), true).thenApply(r -> List.copyOf(r.getMembersList()));

@@ -192,10 +192,12 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
         } else if (m.equals(HttpMethod.PUT) || m.equals(HttpMethod.POST)) {
             long rev = longParam(q, "rev", Revs.CLOBBER);
             byte[] value = ByteBufUtil.getBytes(req.content());
-            write(ctx, keepOpen, Op.newBuilder().setKind(Op.Kind.SET).setPath(p).setValue(ByteString.copyFrom(value)).setRev(rev).build());
+            write(ctx, keepOpen, Op.newBuilder().setKind(Op.Kind.SET).setPath(p).setValue(ByteString.copyFrom(value)).setRev(rev)
+                    .setSession(longParam(q, "session", 0)).build());
         } else if (m.equals(HttpMethod.DELETE)) {
             long rev = longParam(q, "rev", Revs.CLOBBER);
-            write(ctx, keepOpen, Op.newBuilder().setKind(Op.Kind.DEL).setPath(p).setRev(rev).build());
+            write(ctx, keepOpen, Op.newBuilder().setKind(Op.Kind.DEL).setPath(p).setRev(rev)
+                    .setSession(longParam(q, "session", 0)).build());
         } else {
             throw new MethodNotAllowed(m + " is not allowed on /v1/kv (use GET, PUT or DELETE)");
         }

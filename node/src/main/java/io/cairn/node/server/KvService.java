@@ -43,6 +43,18 @@ public interface KvService {
     /** The members, each with its addresses and role, and which one leads. */
     CompletableFuture<List<MemberInfo>> memberList();
 
+    /** Opens a session with this TTL (committed through the log); completes with its id. */
+    CompletableFuture<Long> openSession(long ttlMs);
+
+    /** Keeps a session alive for another TTL; fails SESSION_EXPIRED when it has ended. */
+    CompletableFuture<Void> keepalive(long session);
+
+    /** Ends a session: its ephemeral files go in one revision. */
+    CompletableFuture<ApplyResult> closeSession(long session);
+
+    /** The open sessions with their files and, on the leader, the time they have left. */
+    CompletableFuture<List<io.cairn.proto.Msg.SessionInfo>> sessionList();
+
     /** Adds a learner; promotes a learner to voter; removes a member (the leader hands over first). */
     CompletableFuture<ApplyResult> changeMembership(Verb verb, MemberInfo member);
 }

@@ -184,11 +184,116 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     public void start(Consumer<PeerMessage> network) {
         this.network = network;
         ticker = loop.scheduleAtFixedRate(() -> handle(core.tick()), options.tickMs(), options.tickMs(), TimeUnit.MILLISECONDS);
+        sessionClock = loop.scheduleAtFixedRate(this::sessionTick, 50, 50, TimeUnit.MILLISECONDS);
     }
 
     /** A message from another member. Any thread. */
     public void receive(PeerMessage m) {
+        if (m.hasKeepalive()) {
+            execute(() -> {
+                if (core.isLeader()) {
+                    long now = System.nanoTime();
+                    m.getKeepalive().getSessionsList().forEach(sid -> sessionSeen.put(sid, now));
+                }
+            });
+            return;
+        }
         execute(() -> handle(core.step(m)));
+    }
+
+    // ---- sessions ---------------------------------------------------------------------------
+    //
+    // The state machine knows which sessions exist and which files they hold; when they end is
+    // the leader's call, on its own clock: it times every session from the last keepalive any
+    // member passed on, and commits an EXPIRE through the log once a TTL has gone by. A new
+    // leader starts every session's clock afresh, so a leader change never expires a live one.
+
+    private final Map<Long, Long> sessionSeen = new HashMap<>();
+    private final java.util.Set<Long> expiring = new java.util.HashSet<>();
+    private final java.util.Set<Long> keepalivesToForward = new java.util.HashSet<>();
+    private boolean wasLeader;
+    private ScheduledFuture<?> sessionClock;
+
+    private void sessionTick() {
+        boolean leading = core.isLeader();
+        if (leading != wasLeader) {
+            sessionSeen.clear();
+            expiring.clear();
+            wasLeader = leading;
+            if (leading) {
+                log.info("member {}: leading; every open session gets a fresh TTL ({} sessions)", id, tree.sessions().size());
+            }
+        }
+        long now = System.nanoTime();
+        if (leading) {
+            for (VersionedTree.Session s : tree.sessions()) {
+                Long seen = sessionSeen.putIfAbsent(s.id(), now);
+                if (seen != null && now - seen > TimeUnit.MILLISECONDS.toNanos(s.ttlMs()) && expiring.add(s.id())) {
+                    log.info("member {}: session {} expired (no keepalive for {} ms); deleting its {} files",
+                            id, s.id(), s.ttlMs(), s.files().size());
+                    proposeCommand(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
+                            .setKind(io.cairn.proto.State.SessionOp.Kind.EXPIRE).setId(s.id())).build())
+                            .whenComplete((r, e) -> execute(() -> expiring.remove(s.id())));
+                }
+            }
+            sessionSeen.keySet().removeIf(sid -> !tree.hasSession(sid));
+        } else if (!keepalivesToForward.isEmpty() && core.leader() != 0) {
+            network.accept(PeerMessage.newBuilder().setFrom(id).setTo(core.leader())
+                    .setKeepalive(io.cairn.proto.Peer.Keepalive.newBuilder().addAllSessions(keepalivesToForward)).build());
+            keepalivesToForward.clear();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Long> openSession(long ttlMs) {
+        return proposeCommand(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
+                .setKind(io.cairn.proto.State.SessionOp.Kind.OPEN).setTtlMs(ttlMs)).build()).thenApply(r -> {
+                    if (!r.ok()) {
+                        throw r.error();
+                    }
+                    return r.session();
+                });
+    }
+
+    @Override
+    public CompletableFuture<Void> keepalive(long session) {
+        return submit(() -> {
+            if (!tree.hasSession(session)) {
+                throw new StoreException(Err.SESSION_EXPIRED, "session " + session + " has ended; its ephemeral files are gone");
+            }
+            if (core.isLeader()) {
+                sessionSeen.put(session, System.nanoTime());
+            } else {
+                keepalivesToForward.add(session);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<ApplyResult> closeSession(long session) {
+        return proposeCommand(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
+                .setKind(io.cairn.proto.State.SessionOp.Kind.CLOSE).setId(session)).build());
+    }
+
+    @Override
+    public CompletableFuture<List<io.cairn.proto.Msg.SessionInfo>> sessionList() {
+        return submit(() -> {
+            long now = System.nanoTime();
+            List<io.cairn.proto.Msg.SessionInfo> out = new ArrayList<>();
+            for (VersionedTree.Session s : tree.sessions()) {
+                Long seen = sessionSeen.get(s.id());
+                long remaining = !core.isLeader() ? -1
+                        : seen == null ? s.ttlMs() : Math.max(0, s.ttlMs() - TimeUnit.NANOSECONDS.toMillis(now - seen));
+                out.add(io.cairn.proto.Msg.SessionInfo.newBuilder().setId(s.id()).setTtlMs(s.ttlMs())
+                        .addAllFiles(s.files()).setRemainingMs(remaining).build());
+            }
+            return out;
+        });
+    }
+
+    private CompletableFuture<ApplyResult> proposeCommand(Command c) {
+        return write(c);
     }
 
     @Override
@@ -808,6 +913,9 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         }
         if (ticker != null) {
             ticker.cancel(false);
+        }
+        if (sessionClock != null) {
+            sessionClock.cancel(false);
         }
         CompletableFuture<Void> drained = new CompletableFuture<>();
         try {

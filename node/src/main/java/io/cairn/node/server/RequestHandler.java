@@ -170,14 +170,35 @@ public final class RequestHandler {
                 String path = path(req);
                 requireRev(req, "SET");
                 write(tag, Txn.newBuilder().addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath(path)
-                        .setValue(req.getValue()).setRev(req.getRev())).build(), false);
+                        .setValue(req.getValue()).setRev(req.getRev()).setSession(req.getSession())).build(), false);
             }
             case DEL -> {
                 String path = path(req);
                 requireRev(req, "DEL");
                 write(tag, Txn.newBuilder().addSuccess(Op.newBuilder().setKind(Op.Kind.DEL).setPath(path)
-                        .setRev(req.getRev())).build(), false);
+                        .setRev(req.getRev()).setSession(req.getSession())).build(), false);
             }
+            case SESSION_OPEN -> {
+                long ttl = req.hasTtlMs() ? req.getTtlMs() : DEFAULT_TTL_MS;
+                if (ttl < MIN_TTL_MS || ttl > MAX_TTL_MS) {
+                    throw new StoreException(Err.RANGE, "session TTL " + ttl + " ms is outside " + MIN_TTL_MS + ".." + MAX_TTL_MS + " ms");
+                }
+                if (sessionsOpened.get() >= MAX_SESSIONS_PER_CONNECTION) {
+                    throw new StoreException(Err.RANGE, "this connection already opened " + MAX_SESSIONS_PER_CONNECTION
+                            + " sessions (the limit)");
+                }
+                sessionsOpened.incrementAndGet();
+                reply(tag, kv.openSession(ttl).thenApply(id -> Responses.ok(tag).setSession(id).build()));
+            }
+            case SESSION_KEEPALIVE -> reply(tag, kv.keepalive(session(req)).thenApply(x -> Responses.ok(tag).build()));
+            case SESSION_CLOSE -> reply(tag, kv.closeSession(session(req)).thenApply(r -> {
+                if (!r.ok()) {
+                    throw r.error();
+                }
+                sessionsOpened.updateAndGet(n -> Math.max(0, n - 1));
+                return Responses.ok(tag).setRev(r.rev()).build();
+            }));
+            case SESSIONS -> reply(tag, kv.sessionList().thenApply(l -> Responses.ok(tag).addAllSessions(l).build()));
             case TXN -> {
                 if (!req.hasTxn()) {
                     throw new StoreException(Err.MISSING_ARG, "TXN needs a txn");
@@ -206,6 +227,19 @@ public final class RequestHandler {
             }
             default -> throw new StoreException(Err.UNKNOWN_VERB, "verb " + req.getVerb() + " is not served");
         }
+    }
+
+    static final long DEFAULT_TTL_MS = 10_000;
+    static final long MIN_TTL_MS = 500;
+    static final long MAX_TTL_MS = 300_000;
+    static final int MAX_SESSIONS_PER_CONNECTION = 64;
+    private final AtomicInteger sessionsOpened = new AtomicInteger();
+
+    private static long session(Request req) {
+        if (!req.hasSession() || req.getSession() < 1) {
+            throw new StoreException(Err.MISSING_ARG, req.getVerb() + " needs a session id");
+        }
+        return req.getSession();
     }
 
     private int pageLimit(Request req) {

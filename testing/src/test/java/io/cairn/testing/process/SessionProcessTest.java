@@ -1,0 +1,105 @@
+package io.cairn.testing.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cairn.client.CairnClient;
+import io.cairn.client.Event;
+import io.cairn.client.Watch;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Presence under failures, with real processes: a `cairn set --ephemeral --hold` client holds a
+ * file; SIGKILL it and the file must be gone within TTL + 1 s, seen by a watcher; SIGKILL the
+ * leader while holders live and no ephemeral file may go.
+ */
+class SessionProcessTest {
+    private final Map<String, Long> setAt = new ConcurrentHashMap<>();
+    private final Map<String, Long> deletedAt = new ConcurrentHashMap<>();
+
+    private Process holder(ProcessCluster cluster, String path, String ttl) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), "io.cairn.cli.CairnCli",
+                "set", "--ephemeral", "--ttl", ttl, path, "{\"holder\":\"" + path + "\"}", "--hold");
+        pb.environment().put("CAIRN_ENDPOINTS", cluster.endpoints());
+        pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(cluster.logs().resolve("holders.log").toFile()));
+        return pb.start();
+    }
+
+    private void awaitSet(String path) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!setAt.containsKey(path)) {
+            assertThat(System.nanoTime()).as("%s appeared", path).isLessThan(end);
+            Thread.sleep(5);
+        }
+    }
+
+    private long awaitDelete(String path, long timeoutMs) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!deletedAt.containsKey(path) && System.nanoTime() < end) {
+            Thread.sleep(2);
+        }
+        Long t = deletedAt.get(path);
+        return t == null ? -1 : t;
+    }
+
+    @Test
+    void presenceFollowsTheHolderAndSurvivesTheLeader() throws Exception {
+        try (ProcessCluster cluster = ProcessCluster.start(3);
+                CairnClient c = CairnClient.builder().endpoints(cluster.endpoints()).requestTimeout(Duration.ofSeconds(5)).build()) {
+            Watch w = c.watch("/presence/**", 0, e -> (e.deleted() ? deletedAt : setAt).putIfAbsent(e.path(), System.nanoTime()));
+
+            // A holder dies: its file goes within TTL + 1 s, and the watcher sees the delete.
+            List<Long> latencies = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                String path = "/presence/test/app/pod-" + i;
+                Process p = holder(cluster, path, "1s");
+                awaitSet(path);
+                long killed = System.nanoTime();
+                p.destroyForcibly().waitFor();
+                long gone = awaitDelete(path, 5_000);
+                assertThat(gone).as("%s was deleted", path).isPositive();
+                long ms = (gone - killed) / 1_000_000;
+                latencies.add(ms);
+                assertThat(ms).as("deleted %d ms after the holder died (TTL 1 s)", ms).isLessThanOrEqualTo(2_000);
+                assertThat(c.get(path).exists()).isFalse();
+            }
+            System.out.println("holder SIGKILL -> file deleted, ms: " + latencies);
+
+            // The leader dies while holders live: after the failover, every file is still there.
+            List<Process> live = new ArrayList<>();
+            List<String> paths = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                String path = "/presence/test/live/pod-" + i;
+                paths.add(path);
+                live.add(holder(cluster, path, "3s"));
+            }
+            for (String path : paths) {
+                awaitSet(path);
+            }
+            long leader = cluster.awaitLeader(Duration.ofSeconds(10));
+            cluster.kill(cluster.member(leader));
+            Thread.sleep(6_500); // more than two TTLs
+            for (String path : paths) {
+                assertThat(deletedAt).as("no delete of %s while its holder lives", path).doesNotContainKey(path);
+                assertThat(c.get(path).exists()).isTrue();
+            }
+            cluster.launch(cluster.member(leader));
+            // A clean exit closes the session: the files go at once.
+            for (Process p : live) {
+                p.destroy();
+            }
+            for (String path : paths) {
+                assertThat(awaitDelete(path, 5_000)).as("%s deleted after its holder exited", path).isPositive();
+            }
+            w.close();
+        }
+    }
+}
