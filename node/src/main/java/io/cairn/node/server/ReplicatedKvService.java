@@ -184,17 +184,15 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     public void start(Consumer<PeerMessage> network) {
         this.network = network;
         ticker = loop.scheduleAtFixedRate(() -> handle(core.tick()), options.tickMs(), options.tickMs(), TimeUnit.MILLISECONDS);
-        sessionClock = loop.scheduleAtFixedRate(this::sessionTick, 50, 50, TimeUnit.MILLISECONDS);
+        sessionTimer = loop.scheduleAtFixedRate(this::sessionTick, 50, 50, TimeUnit.MILLISECONDS);
     }
 
     /** A message from another member. Any thread. */
     public void receive(PeerMessage m) {
         if (m.hasKeepalive()) {
             execute(() -> {
-                if (core.isLeader()) {
-                    long now = System.nanoTime();
-                    m.getKeepalive().getSessionsList().forEach(sid -> sessionSeen.put(sid, now));
-                }
+                long now = nowMs();
+                m.getKeepalive().getSessionsList().forEach(sid -> sessionClock.keepalive(sid, now));
             });
             return;
         }
@@ -208,35 +206,38 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     // member passed on, and commits an EXPIRE through the log once a TTL has gone by. A new
     // leader starts every session's clock afresh, so a leader change never expires a live one.
 
-    private final Map<Long, Long> sessionSeen = new HashMap<>();
-    private final java.util.Set<Long> expiring = new java.util.HashSet<>();
+    private final SessionClock sessionClock = new SessionClock();
     private final java.util.Set<Long> keepalivesToForward = new java.util.HashSet<>();
-    private boolean wasLeader;
-    private ScheduledFuture<?> sessionClock;
+    private ScheduledFuture<?> sessionTimer;
+
+    private static long nowMs() {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
+    }
+
+    private List<SessionClock.Timed> timedSessions() {
+        List<SessionClock.Timed> out = new ArrayList<>();
+        for (VersionedTree.Session s : tree.sessions()) {
+            out.add(new SessionClock.Timed(s.id(), s.ttlMs()));
+        }
+        return out;
+    }
 
     private void sessionTick() {
         boolean leading = core.isLeader();
-        if (leading != wasLeader) {
-            sessionSeen.clear();
-            expiring.clear();
-            wasLeader = leading;
-            if (leading) {
-                log.info("member {}: leading; every open session gets a fresh TTL ({} sessions)", id, tree.sessions().size());
-            }
+        if (sessionClock.leading(leading) && leading) {
+            log.info("member {}: leading; every open session gets a fresh TTL ({} sessions)", id, tree.sessions().size());
         }
-        long now = System.nanoTime();
         if (leading) {
-            for (VersionedTree.Session s : tree.sessions()) {
-                Long seen = sessionSeen.putIfAbsent(s.id(), now);
-                if (seen != null && now - seen > TimeUnit.MILLISECONDS.toNanos(s.ttlMs()) && expiring.add(s.id())) {
-                    log.info("member {}: session {} expired (no keepalive for {} ms); deleting its {} files",
-                            id, s.id(), s.ttlMs(), s.files().size());
-                    proposeCommand(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
-                            .setKind(io.cairn.proto.State.SessionOp.Kind.EXPIRE).setId(s.id())).build())
-                            .whenComplete((r, e) -> execute(() -> expiring.remove(s.id())));
-                }
+            for (long sid : sessionClock.expired(timedSessions(), nowMs())) {
+                log.info("member {}: session {} expired (no keepalive within its TTL); deleting its files", id, sid);
+                proposeCommand(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
+                        .setKind(io.cairn.proto.State.SessionOp.Kind.EXPIRE).setId(sid)).build())
+                        .whenComplete((r, e) -> {
+                            if (e != null) {
+                                execute(() -> sessionClock.retry(sid));
+                            }
+                        });
             }
-            sessionSeen.keySet().removeIf(sid -> !tree.hasSession(sid));
         } else if (!keepalivesToForward.isEmpty() && core.leader() != 0) {
             network.accept(PeerMessage.newBuilder().setFrom(id).setTo(core.leader())
                     .setKeepalive(io.cairn.proto.Peer.Keepalive.newBuilder().addAllSessions(keepalivesToForward)).build());
@@ -258,11 +259,11 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     @Override
     public CompletableFuture<Void> keepalive(long session) {
         return submit(() -> {
-            if (!tree.hasSession(session)) {
+            if (tree.sessionEnded(session)) {
                 throw new StoreException(Err.SESSION_EXPIRED, "session " + session + " has ended; its ephemeral files are gone");
             }
             if (core.isLeader()) {
-                sessionSeen.put(session, System.nanoTime());
+                sessionClock.keepalive(session, nowMs());
             } else {
                 keepalivesToForward.add(session);
             }
@@ -279,12 +280,10 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     @Override
     public CompletableFuture<List<io.cairn.proto.Msg.SessionInfo>> sessionList() {
         return submit(() -> {
-            long now = System.nanoTime();
+            long now = nowMs();
             List<io.cairn.proto.Msg.SessionInfo> out = new ArrayList<>();
             for (VersionedTree.Session s : tree.sessions()) {
-                Long seen = sessionSeen.get(s.id());
-                long remaining = !core.isLeader() ? -1
-                        : seen == null ? s.ttlMs() : Math.max(0, s.ttlMs() - TimeUnit.NANOSECONDS.toMillis(now - seen));
+                long remaining = sessionClock.remaining(s.id(), s.ttlMs(), now);
                 out.add(io.cairn.proto.Msg.SessionInfo.newBuilder().setId(s.id()).setTtlMs(s.ttlMs())
                         .addAllFiles(s.files()).setRemainingMs(remaining).build());
             }
@@ -613,6 +612,20 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
 
     /** Carries out, in order, every Ready whose records are durable. */
     private void release() {
+        if (releasing) {
+            return; // something applied above proposed more: the running loop picks it up, in order
+        }
+        releasing = true;
+        try {
+            releaseInOrder();
+        } finally {
+            releasing = false;
+        }
+    }
+
+    private boolean releasing;
+
+    private void releaseInOrder() {
         while (!pending.isEmpty() && pending.peek().seq() <= durableSeq) {
             Ready r = pending.poll().ready();
             if (r.install != null) {
@@ -914,8 +927,8 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         if (ticker != null) {
             ticker.cancel(false);
         }
-        if (sessionClock != null) {
-            sessionClock.cancel(false);
+        if (sessionTimer != null) {
+            sessionTimer.cancel(false);
         }
         CompletableFuture<Void> drained = new CompletableFuture<>();
         try {

@@ -515,6 +515,14 @@ public final class VersionedTree {
         return sessions.containsKey(id);
     }
 
+    /**
+     * Whether a session is known to have ended. A session this replica has not heard of yet
+     * (opened in a slot it has not applied) has not ended: sessions are numbered in order.
+     */
+    public boolean sessionEnded(long id) {
+        return id < nextSession && !sessions.containsKey(id);
+    }
+
     /** The session an ephemeral file belongs to, or 0 for a persistent or missing file. */
     public long owner(String path) {
         Long o = owners.get(path);

@@ -8,7 +8,10 @@ import io.cairn.node.paxos.Ready;
 import io.cairn.node.store.ApplyResult;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.node.store.VersionedTree;
+import io.cairn.node.server.SessionClock;
+import io.cairn.proto.Peer.Keepalive;
 import io.cairn.proto.Peer.PeerMessage;
+import io.cairn.proto.State.SessionOp;
 import io.cairn.proto.Peer.Proposal;
 import io.cairn.proto.Peer.SlotEntry;
 import io.cairn.proto.Peer.SnapshotFile;
@@ -75,11 +78,46 @@ final class SimNode {
             return;
         }
         handle(core.tick());
+        if (++ticks % 5 == 0) {
+            sessionTick();
+        }
         sim.queue.after(TICK_MS, () -> tickLoop(inc));
+    }
+
+    // ---- sessions: timed by the leader's SessionClock, as in the real node ----------------------
+
+    private final SessionClock clock = new SessionClock();
+    private long ticks;
+
+    private void sessionTick() {
+        clock.leading(core.isLeader());
+        List<SessionClock.Timed> timed = new ArrayList<>();
+        for (VersionedTree.Session s : tree.sessions()) {
+            timed.add(new SessionClock.Timed(s.id(), s.ttlMs()));
+        }
+        for (long sid : clock.expired(timed, sim.queue.now())) {
+            write(io.cairn.proto.State.Command.newBuilder().setSessionOp(SessionOp.newBuilder()
+                    .setKind(SessionOp.Kind.EXPIRE).setId(sid)).build(), r -> { }, () -> clock.retry(sid));
+        }
+    }
+
+    /** A client's keepalive reaching this member: false when the session has ended here. */
+    boolean keepalive(long session) {
+        if (tree.sessionEnded(session)) {
+            return false;
+        }
+        if (core.isLeader()) {
+            clock.keepalive(session, sim.queue.now());
+        } else if (core.leader() != 0) {
+            sim.network.send(id, core.leader(), PeerMessage.newBuilder().setFrom(id).setTo(core.leader())
+                    .setKeepalive(Keepalive.newBuilder().addSessions(session)).build(), sim::deliver);
+        }
+        return true;
     }
 
     void crash() {
         alive = false;
+        clock.leading(false);
         incarnation++;
         disk.crash(random);
         pending.clear();
@@ -151,6 +189,20 @@ final class SimNode {
 
     /** Carries out, in order, every Ready whose records are durable. */
     private void release() {
+        if (releasing) {
+            return; // a callback proposed more from inside an apply: the running loop picks it up
+        }
+        releasing = true;
+        try {
+            releaseInOrder();
+        } finally {
+            releasing = false;
+        }
+    }
+
+    private boolean releasing;
+
+    private void releaseInOrder() {
         while (!pending.isEmpty() && pending.peek().walSeq <= disk.syncedTotal) {
             Ready r = pending.poll().ready;
             if (r.install != null) {
@@ -217,6 +269,9 @@ final class SimNode {
             }
             ApplyResult result = tree.apply(p.getCommand());
             sim.checkEvents(id, result);
+            if (p.getCommand().hasSessionOp() && result.ok()) {
+                sim.sessionChanged(p.getCommand().getSessionOp(), result);
+            }
             sim.recordApplied(p.getId(), result);
             Consumer<ApplyResult> k = waitingWrites.remove(p.getId());
             writeFailures.remove(p.getId());
@@ -272,8 +327,13 @@ final class SimNode {
     }
 
     void receive(PeerMessage m) {
-        if (alive) {
-            handle(core.step(m));
+        if (!alive) {
+            return;
         }
+        if (m.hasKeepalive()) {
+            m.getKeepalive().getSessionsList().forEach(sid -> clock.keepalive(sid, sim.queue.now()));
+            return;
+        }
+        handle(core.step(m));
     }
 }

@@ -63,6 +63,11 @@ public final class Simulation {
     final StoreConfig storeConfig = new StoreConfig(100_000, 1024);
     final List<SimNode> nodes = new ArrayList<>();
     final List<SimWatcher> watchers = new ArrayList<>();
+    final List<SimHolder> holders = new ArrayList<>();
+    /** When each session ended (first replica to apply it), and how. */
+    private final Map<Long, long[]> sessionEnds = new HashMap<>();
+    /** How long after the faults heal (plus a TTL) sessions must behave exactly. */
+    static final long SESSION_BOUND_MS = 1_500;
     private final List<String> violations = new ArrayList<>();
     private final Map<Long, SlotEntry> chosen = new HashMap<>();
     private final Map<Long, Long> revAtSlot = new HashMap<>();
@@ -104,6 +109,11 @@ public final class Simulation {
             queue.after(50 + random.nextInt(500), watcher::attach);
         }
         pollWatchers();
+        for (int h = 0; h < 3; h++) {
+            SimHolder holder = new SimHolder(this, h);
+            holders.add(holder);
+            queue.after(random.nextInt(200), holder::start);
+        }
         int clients = 3 + random.nextInt(3);
         for (int c = 0; c < clients; c++) {
             int client = c;
@@ -136,7 +146,7 @@ public final class Simulation {
         long t = 200 + random.nextInt(300);
         while (t < until) {
             long at = t;
-            int kind = random.nextInt(8);
+            int kind = random.nextInt(9);
             long duration = 100 + random.nextInt(1_200);
             queue.at(at, () -> fault(kind, Math.min(duration, until - at)));
             t += 150 + random.nextInt(600);
@@ -207,6 +217,11 @@ public final class Simulation {
                     }
                 }
             }
+            case 8 -> {
+                // A presence holder dies for good.
+                SimHolder h = holders.get(random.nextInt(holders.size()));
+                h.die();
+            }
             default -> {
                 // A power cut: every replica at once, each losing part of what it had not synced.
                 for (SimNode n : nodes) {
@@ -242,6 +257,22 @@ public final class Simulation {
             }
         }
         healedAt = queue.now();
+    }
+
+    boolean running() {
+        return clientsRunning;
+    }
+
+    /** Presence holders keep going through the quiet end of the run, where session timing is checked. */
+    long holdersUntil() {
+        return options.durationMs() + 2_500;
+    }
+
+    /** A session opened or ended: remembered the first time any replica applies it. */
+    void sessionChanged(io.cairn.proto.State.SessionOp op, ApplyResult r) {
+        if (op.getKind() != io.cairn.proto.State.SessionOp.Kind.OPEN) {
+            sessionEnds.putIfAbsent(op.getId(), new long[] {queue.now(), op.getKind().getNumber()});
+        }
     }
 
     void deliver(long to, PeerMessage m) {
@@ -496,6 +527,7 @@ public final class Simulation {
                 violation("node " + n.id + " ends at rev " + n.tree.rev() + ", node " + any.id + " at " + any.tree.rev());
             }
         }
+        checkSessions();
         // Watches saw every matching change exactly once, in order.
         for (SimWatcher w : watchers) {
             String problem = w.verify();
@@ -505,9 +537,61 @@ public final class Simulation {
         }
         // The client history is linearizable.
         List<Operation> checked = resolvedHistory();
-        LinearizabilityChecker.Result lin = LinearizabilityChecker.check(checked);
+        // Presence holders write /e/** too, so revisions advance outside this history.
+        LinearizabilityChecker.Result lin = LinearizabilityChecker.check(checked, KvModel.State.empty(),
+                LinearizabilityChecker.DEFAULT_BUDGET, true);
         if (!lin.linearizable()) {
             violation("history of " + checked.size() + " operations is not linearizable: " + lin.detail());
+        }
+    }
+
+    /**
+     * Presence invariants: no ephemeral file outlives its session; a dead holder's files go
+     * within TTL plus a bound once the cluster can commit again; a live holder's session is not
+     * expired once the faults have healed; what a holder believes it holds is what the tree holds.
+     */
+    private void checkSessions() {
+        SimNode any = nodes.get(0);
+        for (io.cairn.node.store.FileEntry f : any.tree.walk(io.cairn.node.store.Glob.compile("/e/**"), 0, 0, 10_000).items()) {
+            long owner = any.tree.owner(f.path());
+            if (owner != 0 && !any.tree.hasSession(owner)) {
+                violation(f.path() + " outlived its session " + owner);
+            }
+            if (owner == 0) {
+                violation(f.path() + " lost its session binding");
+            }
+        }
+        long heal = healedAt < 0 ? 0 : healedAt;
+        for (SimHolder h : holders) {
+            if (!h.alive) {
+                long from = Math.max(h.diedAt, heal);
+                for (long sid : h.sessions) {
+                    if (any.tree.hasSession(sid)) {
+                        violation("holder " + h.id + " died at " + h.diedAt + " but its session " + sid + " is still open");
+                        continue;
+                    }
+                    long[] end = sessionEnds.get(sid);
+                    if (end != null && end[0] > from + SimHolder.TTL_MS + SESSION_BOUND_MS) {
+                        violation("session " + sid + " of holder " + h.id + " (died at " + h.diedAt + ") ended only at " + end[0]);
+                    }
+                }
+                continue;
+            }
+            for (long sid : h.sessions) {
+                long[] end = sessionEnds.get(sid);
+                if (end != null && end[1] == io.cairn.proto.State.SessionOp.Kind.EXPIRE_VALUE
+                        && end[0] > heal + SimHolder.TTL_MS + SESSION_BOUND_MS) {
+                    violation("session " + sid + " of live holder " + h.id + " expired at " + end[0]
+                            + ", long after the faults healed at " + heal);
+                }
+            }
+            if (h.session != 0 && !h.uncertain && any.tree.hasSession(h.session)) {
+                java.util.TreeSet<String> held = new java.util.TreeSet<>();
+                any.tree.sessions().stream().filter(s -> s.id() == h.session).forEach(s -> held.addAll(s.files()));
+                if (!held.equals(h.files)) {
+                    violation("holder " + h.id + " believes it holds " + h.files + " but session " + h.session + " holds " + held);
+                }
+            }
         }
     }
 

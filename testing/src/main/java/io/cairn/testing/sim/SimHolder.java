@@ -1,0 +1,134 @@
+package io.cairn.testing.sim;
+
+import com.google.protobuf.ByteString;
+import io.cairn.node.store.ApplyResult;
+import io.cairn.proto.Msg.Op;
+import io.cairn.proto.Msg.Response.Err;
+import io.cairn.proto.Msg.Txn;
+import io.cairn.proto.State.Command;
+import io.cairn.proto.State.SessionOp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * A process holding presence: it opens a session, creates ephemeral files, keeps the session
+ * alive through whichever replica it can reach, deletes and recreates a file now and then, reopens
+ * a session that expired — and may die, after which its files must go.
+ */
+final class SimHolder {
+    static final long TTL_MS = 1_000;
+
+    private final Simulation sim;
+    final int id;
+    boolean alive = true;
+    long diedAt = -1;
+    long session;
+    /** Every session this holder opened, in order. */
+    final List<Long> sessions = new ArrayList<>();
+    /** The files the holder knows its current session has. */
+    final TreeSet<String> files = new TreeSet<>();
+    /** An op on the current session whose outcome is unknown: its file set is uncertain. */
+    boolean uncertain;
+    private boolean opening;
+    private SimNode node;
+
+    SimHolder(Simulation sim, int id) {
+        this.sim = sim;
+        this.id = id;
+    }
+
+    void start() {
+        tick();
+    }
+
+    /** Dies now: no more keepalives, ever. */
+    void die() {
+        if (alive) {
+            alive = false;
+            diedAt = sim.queue.now();
+        }
+    }
+
+    private SimNode node() {
+        if (node == null || !node.alive) {
+            List<SimNode> live = sim.nodes.stream().filter(n -> n.alive).toList();
+            node = live.isEmpty() ? null : live.get(sim.random.nextInt(live.size()));
+        }
+        return node;
+    }
+
+    private void tick() {
+        if (!alive || sim.queue.now() > sim.holdersUntil()) {
+            return;
+        }
+        SimNode n = node();
+        if (n != null) {
+            if (session == 0) {
+                open(n);
+            } else if (!n.keepalive(session)) {
+                // The session ended (the replica has applied its expiry): start over with a new one.
+                session = 0;
+                files.clear();
+                uncertain = false;
+            } else if (sim.random.nextInt(8) == 0) {
+                churn(n);
+            }
+        }
+        sim.queue.after(TTL_MS / 3, this::tick);
+    }
+
+    private void open(SimNode n) {
+        if (opening) {
+            return;
+        }
+        opening = true;
+        n.write(Command.newBuilder().setSessionOp(SessionOp.newBuilder().setKind(SessionOp.Kind.OPEN).setTtlMs(TTL_MS)).build(),
+                r -> {
+                    opening = false;
+                    if (!alive) {
+                        return;
+                    }
+                    session = r.session();
+                    sessions.add(session);
+                    write(n, "/e/h" + id + "/a", false);
+                    write(n, "/e/h" + id + "/b", false);
+                },
+                () -> opening = false);
+    }
+
+    /** Deletes one of its files and writes it again: explicit deletes racing expiry. */
+    private void churn(SimNode n) {
+        String path = "/e/h" + id + (sim.random.nextBoolean() ? "/a" : "/b");
+        write(n, path, files.contains(path));
+    }
+
+    private void write(SimNode n, String path, boolean delete) {
+        long s = session;
+        Op op = delete
+                ? Op.newBuilder().setKind(Op.Kind.DEL).setPath(path).setRev(-1).setSession(s).build()
+                : Op.newBuilder().setKind(Op.Kind.SET).setPath(path).setValue(ByteString.copyFromUtf8("h" + id)).setRev(-1).setSession(s).build();
+        n.write(Command.newBuilder().setTxn(Txn.newBuilder().addSuccess(op)).build(), (ApplyResult r) -> {
+            if (s != session) {
+                return;
+            }
+            if (r.ok()) {
+                if (delete) {
+                    files.remove(path);
+                } else {
+                    files.add(path);
+                }
+            } else if (r.error().code() == Err.SESSION_EXPIRED) {
+                session = 0;
+                files.clear();
+                uncertain = false;
+            } else if (r.error().code() != Err.NOENT) {
+                sim.violation("holder " + id + ": unexpected refusal " + r.error().code() + ": " + r.error().getMessage());
+            }
+        }, () -> {
+            if (s == session) {
+                uncertain = true;
+            }
+        });
+    }
+}
