@@ -263,6 +263,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
                 throw new StoreException(Err.SESSION_EXPIRED, "session " + session + " has ended; its ephemeral files are gone");
             }
             if (core.isLeader()) {
+                sessionClock.leading(true);
                 sessionClock.keepalive(session, nowMs());
             } else {
                 keepalivesToForward.add(session);
@@ -281,6 +282,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     public CompletableFuture<List<io.cairn.proto.Msg.SessionInfo>> sessionList() {
         return submit(() -> {
             long now = nowMs();
+            sessionClock.leading(core.isLeader());
             List<io.cairn.proto.Msg.SessionInfo> out = new ArrayList<>();
             for (VersionedTree.Session s : tree.sessions()) {
                 long remaining = sessionClock.remaining(s.id(), s.ttlMs(), now);
