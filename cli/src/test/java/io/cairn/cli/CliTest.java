@@ -201,6 +201,33 @@ class CliTest {
     }
 
     @Test
+    void presenceAndSessions() throws Exception {
+        try (io.cairn.client.CairnClient c = io.cairn.client.CairnClient.connect(node.endpoint())) {
+            io.cairn.client.Session s = c.openSession(java.time.Duration.ofSeconds(30));
+            s.set("/presence/prod/web/web-7d9f-abc", "{\"pod\":\"web-7d9f-abc\",\"ip\":\"10.1.2.3\",\"status\":\"ready\"}", -1);
+            Run table = cairn("presence");
+            assertThat(table.code()).isZero();
+            assertThat(table.out().lines().skip(1).findFirst().orElseThrow())
+                    .matches("prod\\s+web\\s+web-7d9f-abc\\s+\\d+\\s+pod=web-7d9f-abc ip=10.1.2.3 status=ready");
+            JsonNode json = JSON.readTree(cairn("presence", "/presence/prod", "--json").out());
+            assertThat(json.get(0).get("value").get("ip").asText()).isEqualTo("10.1.2.3");
+            assertThat(cairn("presence", "/config").code()).isEqualTo(2);
+            Run sessions = cairn("sessions");
+            assertThat(sessions.out()).contains("/presence/prod/web/web-7d9f-abc").contains("30000ms");
+            JsonNode sj = JSON.readTree(cairn("sessions", "--json").out());
+            assertThat(sj.get(0).get("files").get(0).asText()).isEqualTo("/presence/prod/web/web-7d9f-abc");
+            assertThat(sj.get(0).get("remaining_ms").asLong()).isBetween(0L, 30_000L);
+            // Someone else's ephemeral file cannot be overwritten.
+            assertError(cairn("set", "/presence/prod/web/web-7d9f-abc", "hijack"), "PERMISSION_DENIED");
+            s.close();
+            assertThat(cairn("presence").out().lines()).hasSize(1);
+        }
+        assertThat(cairn("set", "--ephemeral", "/presence/a/b/c", "v").code()).isEqualTo(2);
+        assertThat(cairn("set", "--hold", "/presence/a/b/c", "v").code()).isEqualTo(2);
+        assertThat(cairn("set", "--ephemeral", "--hold", "--ttl", "10ms", "/presence/a/b/c", "v").err()).contains("RANGE");
+    }
+
+    @Test
     void endpointsFlagBeatsTheEnvironment() {
         Run r = cairnWithEnv(Map.of("CAIRN_ENDPOINTS", "127.0.0.1:1"), "--endpoints", node.endpoint(), "rev");
         assertThat(r.code()).isZero();
