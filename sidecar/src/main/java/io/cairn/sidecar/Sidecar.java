@@ -1,0 +1,367 @@
+package io.cairn.sidecar;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cairn.client.CairnClient;
+import io.cairn.client.CairnException;
+import io.cairn.client.Page;
+import io.cairn.client.Session;
+import io.cairn.client.TooLateException;
+import io.cairn.client.Versioned;
+import io.cairn.client.Watch;
+import io.cairn.client.WatchListener;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sidecar: reads the watched prefixes at one revision, publishes them as files, then watches
+ * from the next revision and publishes again whenever an output changes — running the on-change
+ * action once for each such revision. Through a store outage it keeps the last good files and
+ * retries; a render that fails keeps them too and is reported.
+ *
+ * <p>All of the sidecar's own work runs on one thread, so publications never overlap.
+ */
+public final class Sidecar implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Who this pod is, for its presence file. */
+    public record Identity(String namespace, String app, String pod, String ip) {
+        String path() {
+            return "/presence/" + namespace + "/" + app + "/" + pod;
+        }
+    }
+
+    /** How the sidecar runs. */
+    public record Settings(CairnClient client, List<String> prefixes, AtomicDirectory out, Renderer renderer,
+            ChangeAction onChange, Identity identity, Duration sessionTtl) {}
+
+    private final Settings s;
+    final SidecarMetrics metrics = new SidecarMetrics();
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "cairn-sidecar");
+        t.setDaemon(true);
+        return t;
+    });
+    private final List<Watch> watches = new ArrayList<>();
+    private final String started = Instant.now().toString();
+    private volatile long applied = -1;
+    private volatile long seen;
+    private volatile String lastError;
+    private volatile boolean ready;
+    private SortedMap<String, byte[]> published;
+    private boolean refreshQueued;
+    private long storeBackoffMs = 100;
+    private Session session;
+    private volatile boolean closed;
+
+    public Sidecar(Settings settings) {
+        this.s = settings;
+    }
+
+    public long applied() {
+        return applied;
+    }
+
+    public boolean ready() {
+        return ready;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+
+    /**
+     * Init mode: reads and publishes once, retrying with backoff until {@code timeout}. Returns
+     * the revision published; throws when no store answered in time.
+     */
+    public long renderOnce(Duration timeout) throws Exception {
+        long end = System.nanoTime() + timeout.toNanos();
+        long backoff = 100;
+        Exception last = null;
+        int attempts = 0;
+        while (System.nanoTime() < end) {
+            attempts++;
+            try {
+                ConfigView view = read();
+                publish(view);
+                return view.rev();
+            } catch (CairnException e) {
+                last = e;
+                log.info("init: store not answering yet (attempt {}): {}", attempts, e.getMessage());
+            }
+            Thread.sleep(Math.min(backoff, Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime()))));
+            backoff = Math.min(backoff * 2, 2000);
+        }
+        throw new IOException("no store answered within " + timeout.toMillis() + " ms after " + attempts + " attempts"
+                + (last == null ? "" : " (last error: " + last.getMessage() + ")"));
+    }
+
+    /** Run mode: publish, register presence, and keep both current until closed. */
+    public void start() {
+        worker.execute(this::firstRender);
+    }
+
+    private void firstRender() {
+        if (closed) {
+            return;
+        }
+        try {
+            ConfigView view = read();
+            publish(view);
+            startWatches(view.rev() + 1);
+            registerPresence();
+            storeBackoffMs = 100;
+        } catch (CairnException e) {
+            metrics.storeErrors.inc();
+            lastError = "store: " + e.getMessage();
+            log.warn("cannot read the config yet ({}); retrying in {} ms", e.getMessage(), storeBackoffMs);
+            worker.schedule(this::firstRender, storeBackoffMs, TimeUnit.MILLISECONDS);
+            storeBackoffMs = Math.min(storeBackoffMs * 2, 5000);
+        }
+    }
+
+    private void startWatches(long from) {
+        for (Watch w : watches) {
+            w.close();
+        }
+        watches.clear();
+        for (String prefix : s.prefixes()) {
+            String glob = prefix.equals("/") ? "/**" : prefix + "/**";
+            watches.add(s.client().watch(glob, from, new WatchListener() {
+                @Override
+                public void onEvent(io.cairn.client.Event e) {
+                    seen = Math.max(seen, e.rev());
+                    metrics.watchLag.set(Math.max(0, seen - applied));
+                    queueRefresh();
+                }
+
+                @Override
+                public void onError(CairnException e) {
+                    if (e instanceof TooLateException) {
+                        // Fell behind the store's history: read everything again and watch from there.
+                        log.warn("watch on {} is too far behind ({}); reading the config again", glob, e.getMessage());
+                        worker.execute(() -> {
+                            try {
+                                ConfigView view = read();
+                                publish(view);
+                                startWatches(view.rev() + 1);
+                            } catch (CairnException again) {
+                                worker.schedule(Sidecar.this::firstRender, 500, TimeUnit.MILLISECONDS);
+                            }
+                        });
+                    } else {
+                        log.warn("watch on {} ended: {}", glob, e.getMessage());
+                    }
+                }
+            }));
+        }
+    }
+
+    private void queueRefresh() {
+        synchronized (this) {
+            if (refreshQueued) {
+                return;
+            }
+            refreshQueued = true;
+        }
+        worker.execute(this::refresh);
+    }
+
+    /** Reads every prefix at the latest revision and publishes if an output changed. */
+    private void refresh() {
+        synchronized (this) {
+            refreshQueued = false;
+        }
+        if (closed) {
+            return;
+        }
+        try {
+            ConfigView view = read();
+            if (view.rev() > applied) {
+                publish(view);
+            }
+            storeBackoffMs = 100;
+        } catch (CairnException e) {
+            metrics.storeErrors.inc();
+            lastError = "store: " + e.getMessage();
+            log.warn("reading the config failed ({}); keeping the files of rev {}, retrying in {} ms", e.getMessage(),
+                    applied, storeBackoffMs);
+            worker.schedule(this::queueRefresh, storeBackoffMs, TimeUnit.MILLISECONDS);
+            storeBackoffMs = Math.min(storeBackoffMs * 2, 5000);
+        }
+    }
+
+    /** Every watched prefix read at one revision (linearizably), keyed relative to its prefix. */
+    ConfigView read() {
+        SortedMap<String, byte[]> files = new TreeMap<>();
+        long rev = 0;
+        for (String prefix : s.prefixes()) {
+            String glob = prefix.equals("/") ? "/**" : prefix + "/**";
+            Page<Versioned> page = s.client().walk(glob, rev);
+            rev = page.rev();
+            String base = prefix.equals("/") ? "/" : prefix + "/";
+            for (Versioned v : page.items()) {
+                String key = v.path().substring(base.length());
+                if (files.put(key, v.value()) != null) {
+                    lastError = "two watched prefixes both hold " + key;
+                }
+            }
+        }
+        return new ConfigView(rev, files);
+    }
+
+    private void publish(ConfigView view) {
+        SortedMap<String, byte[]> outputs;
+        try {
+            outputs = s.renderer().render(view);
+        } catch (RenderException e) {
+            metrics.renderErrors.inc();
+            lastError = e.getMessage();
+            log.warn("rev {} not published, keeping the files of rev {}: {}", view.rev(), applied, e.getMessage());
+            return;
+        }
+        boolean changed = published == null || !same(published, outputs);
+        if (changed) {
+            try {
+                s.out().publish(view.rev(), outputs);
+            } catch (IOException e) {
+                metrics.renderErrors.inc();
+                lastError = "writing files: " + e.getMessage();
+                log.warn("could not write the files of rev {}: {}", view.rev(), e.getMessage());
+                return;
+            }
+            published = outputs;
+            metrics.renders.inc();
+        }
+        boolean first = applied < 0;
+        applied = view.rev();
+        lastError = null;
+        metrics.appliedRevision.set(applied);
+        metrics.watchLag.set(Math.max(0, seen - applied));
+        if (!ready) {
+            ready = true;
+            log.info("published the config of rev {} ({} files) into {}", applied, outputs.size(), s.out().root());
+        } else if (changed) {
+            log.info("published the config of rev {} ({} files)", applied, outputs.size());
+        }
+        if (changed && !first) {
+            runAction(applied, 0);
+        }
+        updatePresence();
+    }
+
+    private static boolean same(SortedMap<String, byte[]> a, SortedMap<String, byte[]> b) {
+        if (!a.keySet().equals(b.keySet())) {
+            return false;
+        }
+        for (Map.Entry<String, byte[]> e : a.entrySet()) {
+            if (!Arrays.equals(e.getValue(), b.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void runAction(long rev, int attempt) {
+        if (closed || rev != applied && attempt > 0) {
+            return; // a newer revision has its own action
+        }
+        try {
+            s.onChange().run(rev);
+            if (!(s.onChange() instanceof ChangeAction.None)) {
+                metrics.reloads.labelValues("ok").inc();
+                log.info("on-change action for rev {}: {} done", rev, s.onChange().describe());
+            }
+        } catch (Exception e) {
+            metrics.reloads.labelValues("failed").inc();
+            long delay = Math.min(30_000, 500L << Math.min(attempt, 6));
+            log.warn("on-change action for rev {} failed ({}); retrying in {} ms", rev, e.getMessage(), delay);
+            if (attempt < 8) {
+                worker.schedule(() -> runAction(rev, attempt + 1), delay, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    // ---- presence ----------------------------------------------------------------------------
+
+    private void registerPresence() {
+        if (s.identity() == null || closed) {
+            return;
+        }
+        try {
+            session = s.client().openSession(s.sessionTtl());
+            session.onExpired(e -> worker.execute(() -> {
+                log.warn("presence session ended ({}); registering again", e.getMessage());
+                session = null;
+                registerPresence();
+            }));
+            updatePresence();
+            log.info("presence registered at {} (session {}, TTL {} ms)", s.identity().path(), session.id(), s.sessionTtl().toMillis());
+        } catch (CairnException e) {
+            log.warn("cannot register presence yet: {}", e.getMessage());
+            worker.schedule(this::registerPresence, 1000, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void updatePresence() {
+        Session sess = session;
+        if (sess == null || s.identity() == null) {
+            return;
+        }
+        ObjectNode o = JSON.createObjectNode();
+        o.put("pod", s.identity().pod());
+        o.put("namespace", s.identity().namespace());
+        o.put("app", s.identity().app());
+        o.put("ip", s.identity().ip());
+        o.put("started", started);
+        o.put("rev", applied);
+        o.put("status", lastError == null ? "ready" : "degraded");
+        try {
+            sess.set(s.identity().path(), o.toString(), -1);
+        } catch (CairnException e) {
+            log.warn("presence update failed: {}", e.getMessage());
+        }
+    }
+
+    /** The JSON /healthz serves. */
+    String health() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("status", lastError == null ? "ok" : "degraded");
+        o.put("ready", ready);
+        o.put("applied_rev", applied);
+        if (lastError != null) {
+            o.put("error", lastError);
+        }
+        return o.toString();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Watch w : watches) {
+            w.close();
+        }
+        Session sess = session;
+        if (sess != null) {
+            try {
+                sess.close(); // a clean exit removes the presence file at once
+            } catch (CairnException e) {
+                log.info("closing the presence session: {}", e.getMessage());
+            }
+        }
+        worker.shutdownNow();
+    }
+}

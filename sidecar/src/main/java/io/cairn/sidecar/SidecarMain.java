@@ -1,0 +1,225 @@
+package io.cairn.sidecar;
+
+import io.cairn.client.CairnClient;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code cairn-sidecar}: runs beside an app container. Every flag has a {@code CAIRN_*}
+ * environment twin so Kubernetes can set it (the pod's identity comes from the Downward API).
+ */
+@Command(name = "cairn-sidecar", mixinStandardHelpOptions = true, version = "cairn-sidecar 0.1.0",
+        description = "Registers the pod's presence and keeps its config files current.")
+public final class SidecarMain implements Callable<Integer> {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--endpoints", defaultValue = "${env:CAIRN_ENDPOINTS:-127.0.0.1:8046}",
+            description = "Cairn members, HOST:PORT,... ($CAIRN_ENDPOINTS).")
+    String endpoints;
+
+    @Option(names = "--namespace", defaultValue = "${env:CAIRN_NAMESPACE:-${env:POD_NAMESPACE:-default}}",
+            description = "The pod's namespace ($CAIRN_NAMESPACE, $POD_NAMESPACE).")
+    String namespace;
+
+    @Option(names = "--app", defaultValue = "${env:CAIRN_APP}", description = "The app's name ($CAIRN_APP).")
+    String app;
+
+    @Option(names = "--pod", defaultValue = "${env:CAIRN_POD:-${env:POD_NAME:-${env:HOSTNAME}}}",
+            description = "The pod's name ($CAIRN_POD, $POD_NAME, $HOSTNAME).")
+    String pod;
+
+    @Option(names = "--pod-ip", defaultValue = "${env:CAIRN_POD_IP:-${env:POD_IP:-}}", description = "The pod's IP ($CAIRN_POD_IP, $POD_IP).")
+    String podIp;
+
+    @Option(names = "--watch", split = ",", defaultValue = "${env:CAIRN_WATCH}",
+            description = "Config prefixes to watch, like /config/web (repeatable, or comma-separated in $CAIRN_WATCH).")
+    List<String> watch;
+
+    @Option(names = "--out", defaultValue = "${env:CAIRN_OUT}", description = "Directory to render into ($CAIRN_OUT).")
+    Path out;
+
+    @Option(names = "--template", split = ",", defaultValue = "${env:CAIRN_TEMPLATES}", paramLabel = "SRC:DEST",
+            description = "A Pebble template file and the output it renders (repeatable; $CAIRN_TEMPLATES).")
+    List<String> templates;
+
+    @Option(names = "--files", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Write one file per config key (default: yes; --no-files for templates or env only).")
+    boolean files;
+
+    @Option(names = "--env-file", defaultValue = "${env:CAIRN_ENV_FILE}", paramLabel = "NAME",
+            description = "Also write NAME (for a shell's source) and NAME.docker (for docker --env-file) ($CAIRN_ENV_FILE).")
+    String envFile;
+
+    @Option(names = "--on-change", defaultValue = "${env:CAIRN_ON_CHANGE:-none}",
+            description = "none | signal:HUP:PIDFILE | http:URL | exec:COMMAND ($CAIRN_ON_CHANGE).")
+    String onChange;
+
+    @Option(names = "--mode", defaultValue = "${env:CAIRN_MODE:-run}", description = "init (render once, exit) or run ($CAIRN_MODE).")
+    String mode;
+
+    @Option(names = "--health-addr", defaultValue = "${env:CAIRN_HEALTH_ADDR:-127.0.0.1:8049}",
+            description = "Address of /healthz, /readyz and /metrics ($CAIRN_HEALTH_ADDR).")
+    String healthAddr;
+
+    @Option(names = "--ttl", defaultValue = "${env:CAIRN_TTL:-10s}", description = "Presence session TTL ($CAIRN_TTL).")
+    String ttl;
+
+    @Option(names = "--init-timeout", defaultValue = "${env:CAIRN_INIT_TIMEOUT:-60s}",
+            description = "How long init mode waits for the store ($CAIRN_INIT_TIMEOUT).")
+    String initTimeout;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new SidecarMain()).execute(args));
+    }
+
+    private ParameterException bad(String msg) {
+        return new ParameterException(spec.commandLine(), msg);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!mode.equals("init") && !mode.equals("run")) {
+            throw bad("--mode must be init or run, got \"" + mode + "\"");
+        }
+        if (watch == null || watch.isEmpty() || watch.stream().allMatch(String::isBlank)) {
+            throw bad("--watch (or $CAIRN_WATCH) is required: the config prefixes to render");
+        }
+        List<String> prefixes = new ArrayList<>();
+        for (String w : watch) {
+            String p = w.trim();
+            if (!p.equals("/") && !p.matches("(/[A-Za-z0-9._-]+)+")) {
+                throw bad("--watch " + p + " is not a Cairn path like /config/web");
+            }
+            prefixes.add(p);
+        }
+        if (out == null) {
+            throw bad("--out (or $CAIRN_OUT) is required: the directory to render into");
+        }
+        List<Renderer.Template> tpl = new ArrayList<>();
+        if (templates != null) {
+            for (String t : templates) {
+                if (t.isBlank()) {
+                    continue;
+                }
+                int colon = t.lastIndexOf(':');
+                if (colon <= 0 || colon == t.length() - 1) {
+                    throw bad("--template must be SRC:DEST, got \"" + t + "\"");
+                }
+                Path src = Path.of(t.substring(0, colon));
+                if (!Files.isReadable(src)) {
+                    throw bad("--template source " + src + " cannot be read");
+                }
+                tpl.add(new Renderer.Template(src.toString(), Files.readString(src, StandardCharsets.UTF_8), t.substring(colon + 1)));
+            }
+        }
+        ChangeAction action;
+        try {
+            action = ChangeAction.parse(onChange);
+        } catch (IllegalArgumentException e) {
+            throw bad(e.getMessage());
+        }
+        Duration sessionTtl = duration("--ttl", ttl);
+        Duration initWait = duration("--init-timeout", initTimeout);
+        Sidecar.Identity identity = null;
+        if (mode.equals("run")) {
+            if (app == null || app.isBlank()) {
+                throw bad("--app (or $CAIRN_APP) is required in run mode: it names the presence file");
+            }
+            if (pod == null || pod.isBlank()) {
+                throw bad("--pod (or $CAIRN_POD / $POD_NAME / $HOSTNAME) is required in run mode");
+            }
+            for (String[] part : new String[][] {{"--namespace", namespace}, {"--app", app}, {"--pod", pod}}) {
+                if (!part[1].matches("[A-Za-z0-9._-]+") || part[1].startsWith(".")) {
+                    throw bad(part[0] + " \"" + part[1] + "\" must be a single path segment of A-Z a-z 0-9 . _ -");
+                }
+            }
+            identity = new Sidecar.Identity(namespace, app, pod, podIp == null ? "" : podIp);
+        }
+        Renderer renderer;
+        try {
+            renderer = new Renderer(files, tpl, envFile == null || envFile.isBlank() ? null : envFile,
+                    Map.of("namespace", namespace, "app", app == null ? "" : app, "name", pod == null ? "" : pod,
+                            "ip", podIp == null ? "" : podIp));
+        } catch (RenderException e) {
+            throw bad(e.getMessage());
+        }
+        CairnClient client;
+        try {
+            client = CairnClient.builder().endpoints(endpoints).requestTimeout(Duration.ofSeconds(5))
+                    .connectTimeout(Duration.ofSeconds(2)).build();
+        } catch (IllegalArgumentException e) {
+            throw bad("--endpoints \"" + endpoints + "\": " + e.getMessage());
+        }
+        Sidecar sidecar = new Sidecar(new Sidecar.Settings(client, prefixes, new AtomicDirectory(out), renderer, action,
+                identity, sessionTtl));
+        if (mode.equals("init")) {
+            try {
+                long rev = sidecar.renderOnce(initWait);
+                System.err.println("cairn-sidecar: rendered rev " + rev + " into " + out);
+                return 0;
+            } catch (Exception e) {
+                System.err.println("cairn-sidecar: init failed: " + e.getMessage());
+                return 1;
+            } finally {
+                client.close();
+            }
+        }
+        InetSocketAddress health = parseAddr(healthAddr);
+        HealthServer server = new HealthServer(health, sidecar);
+        sidecar.start();
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            sidecar.close();
+            server.close();
+            client.close();
+            stop.countDown();
+        }, "cairn-sidecar-exit"));
+        stop.await();
+        return 0;
+    }
+
+    private Duration duration(String flag, String s) {
+        String t = s.trim();
+        try {
+            Duration d;
+            if (t.endsWith("ms")) {
+                d = Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            } else if (t.endsWith("s")) {
+                d = Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+            } else if (t.endsWith("m")) {
+                d = Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
+            } else {
+                d = Duration.ofSeconds(Long.parseLong(t));
+            }
+            if (d.isNegative() || d.isZero()) {
+                throw bad(flag + " must be positive, got " + s);
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw bad(flag + " must be a duration like 500ms, 10s or 1m, got \"" + s + "\"");
+        }
+    }
+
+    private InetSocketAddress parseAddr(String a) {
+        int colon = a.lastIndexOf(':');
+        try {
+            return new InetSocketAddress(a.substring(0, colon), Integer.parseInt(a.substring(colon + 1)));
+        } catch (RuntimeException e) {
+            throw bad("--health-addr must be HOST:PORT, got \"" + a + "\"");
+        }
+    }
+}
