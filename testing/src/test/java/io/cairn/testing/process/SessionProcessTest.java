@@ -51,6 +51,39 @@ class SessionProcessTest {
     }
 
     @Test
+    void aSidecarsPresenceGoesWhenItIsKilled() throws Exception {
+        try (ProcessCluster cluster = ProcessCluster.start(3);
+                CairnClient c = CairnClient.builder().endpoints(cluster.endpoints()).requestTimeout(Duration.ofSeconds(5)).build()) {
+            c.set("/config/shop/greeting", "hello", -1);
+            Watch w = c.watch("/presence/**", 0, e -> (e.deleted() ? deletedAt : setAt).putIfAbsent(e.path(), System.nanoTime()));
+            java.nio.file.Path out = cluster.logs().resolve("sidecar-out");
+            String javaBin = ProcessHandle.current().info().command().orElse("java");
+            ProcessBuilder pb = new ProcessBuilder(javaBin, "-Xmx64m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                    "io.cairn.sidecar.SidecarMain", "--watch", "/config/shop", "--out", out.toString(), "--ttl", "1s",
+                    "--health-addr", "127.0.0.1:0");
+            pb.environment().put("CAIRN_ENDPOINTS", cluster.endpoints());
+            pb.environment().put("POD_NAMESPACE", "shop");
+            pb.environment().put("CAIRN_APP", "cart");
+            pb.environment().put("POD_NAME", "cart-1");
+            pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(cluster.logs().resolve("sidecar.log").toFile()));
+            Process sidecar = pb.start();
+            String path = "/presence/shop/cart/cart-1";
+            awaitSet(path);
+            assertThat(java.nio.file.Files.readString(out.resolve("greeting"))).isEqualTo("hello");
+            long killed = System.nanoTime();
+            sidecar.destroyForcibly().waitFor();
+            long gone = awaitDelete(path, 5_000);
+            assertThat(gone).as("presence deleted after the sidecar died").isPositive();
+            long ms = (gone - killed) / 1_000_000;
+            System.out.printf("sidecar SIGKILL -> presence deleted after %d ms (TTL 1 s)%n", ms);
+            assertThat(ms).isLessThanOrEqualTo(2_000);
+            // The rendered files stay for the app, as the last good config.
+            assertThat(java.nio.file.Files.readString(out.resolve("greeting"))).isEqualTo("hello");
+            w.close();
+        }
+    }
+
+    @Test
     void presenceFollowsTheHolderAndSurvivesTheLeader() throws Exception {
         try (ProcessCluster cluster = ProcessCluster.start(3);
                 CairnClient c = CairnClient.builder().endpoints(cluster.endpoints()).requestTimeout(Duration.ofSeconds(5)).build()) {
