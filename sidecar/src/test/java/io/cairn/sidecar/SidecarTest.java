@@ -61,7 +61,10 @@ class SidecarTest {
             eventually("first render", s::ready);
             assertThat(read(out.resolve("greeting"))).isEqualTo("hello");
             assertThat(read(out.resolve("app.conf"))).isEqualTo("db=postgres://a\n");
-            assertThat(c.get("/presence/prod/web/web-1").text()).contains("\"status\":\"ready\"");
+            eventually("presence registered", () -> {
+                String p = c.get("/presence/prod/web/web-1").text();
+                return p != null && p.contains("\"status\":\"ready\"");
+            });
 
             long r1 = c.set("/config/web/greeting", "bonjour", -1);
             eventually("greeting updated", () -> "bonjour".equals(read(out.resolve("greeting"))));
