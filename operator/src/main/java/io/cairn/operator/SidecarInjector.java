@@ -1,0 +1,214 @@
+package io.cairn.operator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * The mutating admission webhook's logic: an AdmissionReview for a pod in, an AdmissionReview
+ * answer out. A pod annotated {@code cairn.io/inject: "true"} gets an init container (the
+ * sidecar in init mode, so config exists before the app starts), the sidecar, a shared volume
+ * mounted into every app container, and the Downward API env that names the pod. A pod already
+ * injected is left alone; bad annotations are refused with a message kubectl shows.
+ */
+public final class SidecarInjector {
+    public static final String INJECT = "cairn.io/inject";
+    public static final String CLUSTER = "cairn.io/cluster";
+    public static final String WATCH = "cairn.io/watch";
+    public static final String RENDER = "cairn.io/render";
+    public static final String MOUNT_PATH = "cairn.io/mount-path";
+    public static final String ON_CHANGE = "cairn.io/on-change";
+    public static final String INJECTED = "cairn.io/injected";
+    static final String VOLUME = "cairn-config";
+    static final String SIDECAR = "cairn-sidecar";
+    static final String INIT = "cairn-init";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final String sidecarImage;
+
+    public SidecarInjector(String sidecarImage) {
+        this.sidecarImage = sidecarImage;
+    }
+
+    /** Answers one AdmissionReview (the request as JSON text). */
+    public String review(String admissionReview) {
+        JsonNode review;
+        try {
+            review = JSON.readTree(admissionReview);
+        } catch (Exception e) {
+            return answer("", false, "the request is not an AdmissionReview: " + e.getMessage(), null).toString();
+        }
+        JsonNode request = review.path("request");
+        String uid = request.path("uid").asText("");
+        JsonNode pod = request.path("object");
+        String namespace = request.path("namespace").asText(pod.path("metadata").path("namespace").asText("default"));
+        try {
+            ArrayNode patch = patch(pod, namespace);
+            return answer(uid, true, null, patch).toString();
+        } catch (IllegalArgumentException refused) {
+            return answer(uid, false, refused.getMessage(), null).toString();
+        }
+    }
+
+    private static ObjectNode answer(String uid, boolean allowed, String message, ArrayNode patch) {
+        ObjectNode out = JSON.createObjectNode();
+        out.put("apiVersion", "admission.k8s.io/v1");
+        out.put("kind", "AdmissionReview");
+        ObjectNode resp = out.putObject("response");
+        resp.put("uid", uid);
+        resp.put("allowed", allowed);
+        if (message != null) {
+            resp.putObject("status").put("code", 400).put("message", message);
+        }
+        if (patch != null && !patch.isEmpty()) {
+            resp.put("patchType", "JSONPatch");
+            resp.put("patch", Base64.getEncoder().encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)));
+        }
+        return out;
+    }
+
+    /** The JSON Patch for a pod; empty when there is nothing to do. Throws with the reason a pod is refused. */
+    ArrayNode patch(JsonNode pod, String namespace) {
+        ArrayNode ops = JSON.createArrayNode();
+        JsonNode annotations = pod.path("metadata").path("annotations");
+        if (!"true".equals(annotations.path(INJECT).asText())) {
+            return ops;
+        }
+        if ("true".equals(annotations.path(INJECTED).asText()) || hasContainer(pod.path("spec").path("containers"), SIDECAR)) {
+            return ops; // injected already: the same pod twice is the same pod
+        }
+        String cluster = required(annotations, CLUSTER, "the CairnCluster to use, e.g. \"config\" or \"config.platform\"");
+        if (!cluster.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)?")) {
+            throw new IllegalArgumentException(CLUSTER + " \"" + cluster + "\" must be NAME or NAME.NAMESPACE of a CairnCluster");
+        }
+        String watch = required(annotations, WATCH, "comma-separated config prefixes, e.g. \"/config/web\"");
+        for (String w : watch.split(",")) {
+            if (!w.trim().matches("(/[A-Za-z0-9._-]+)+")) {
+                throw new IllegalArgumentException(WATCH + " has \"" + w.trim() + "\", which is not a Cairn path like /config/web");
+            }
+        }
+        String render = annotations.path(RENDER).asText("files");
+        boolean files = false;
+        String envFile = null;
+        for (String r : render.split(",")) {
+            String item = r.trim();
+            if (item.equals("files")) {
+                files = true;
+            } else if (item.equals("env")) {
+                envFile = "app.env";
+            } else if (item.startsWith("env:") && item.substring(4).matches("[A-Za-z0-9._-]+")) {
+                envFile = item.substring(4);
+            } else {
+                throw new IllegalArgumentException(RENDER + " \"" + item + "\" must be files, env or env:NAME");
+            }
+        }
+        String mountPath = annotations.path(MOUNT_PATH).asText("/etc/cairn");
+        if (!mountPath.startsWith("/") || mountPath.contains("..") || mountPath.equals("/")) {
+            throw new IllegalArgumentException(MOUNT_PATH + " \"" + mountPath + "\" must be an absolute directory other than /");
+        }
+        String onChange = annotations.path(ON_CHANGE).asText("none");
+        if (!onChange.matches("none|signal:[A-Z0-9]+:/\\S+|https?:\\S+|http:https?://\\S+|exec:.+")) {
+            throw new IllegalArgumentException(ON_CHANGE + " \"" + onChange + "\" must be none, signal:NAME:PIDFILE, http:URL or exec:COMMAND");
+        }
+        String app = pod.path("metadata").path("labels").path("app").asText(
+                pod.path("metadata").path("labels").path("app.kubernetes.io/name").asText(""));
+        if (app.isEmpty()) {
+            app = pod.path("metadata").path("generateName").asText(pod.path("metadata").path("name").asText("app")).replaceAll("-$", "");
+        }
+        String name = cluster.contains(".") ? cluster.substring(0, cluster.indexOf('.')) : cluster;
+        String ns = cluster.contains(".") ? cluster.substring(cluster.indexOf('.') + 1) : namespace;
+        String endpoints = name + "-client." + ns + ".svc:8046";
+
+        JsonNode spec = pod.path("spec");
+        ObjectNode volume = JSON.createObjectNode().put("name", VOLUME);
+        volume.putObject("emptyDir");
+        append(ops, spec.path("volumes"), "/spec/volumes", volume);
+        append(ops, spec.path("initContainers"), "/spec/initContainers",
+                container(INIT, "init", endpoints, watch, files, envFile, "none", app));
+        ObjectNode sidecar = container(SIDECAR, "run", endpoints, watch, files, envFile, onChange, app);
+        JsonNode containers = spec.path("containers");
+        for (int i = 0; i < containers.size(); i++) {
+            ObjectNode mount = JSON.createObjectNode().put("name", VOLUME).put("mountPath", mountPath).put("readOnly", true);
+            append(ops, containers.get(i).path("volumeMounts"), "/spec/containers/" + i + "/volumeMounts", mount);
+        }
+        append(ops, containers, "/spec/containers", sidecar);
+        if (pod.path("metadata").path("annotations").isMissingNode()) {
+            ops.addObject().put("op", "add").put("path", "/metadata/annotations").putObject("value").put(INJECTED, "true");
+        } else {
+            ops.addObject().put("op", "add").put("path", "/metadata/annotations/" + INJECTED.replace("/", "~1")).put("value", "true");
+        }
+        return ops;
+    }
+
+    private ObjectNode container(String name, String mode, String endpoints, String watch, boolean files, String envFile,
+            String onChange, String app) {
+        ObjectNode c = JSON.createObjectNode();
+        c.put("name", name);
+        c.put("image", sidecarImage);
+        ArrayNode env = c.putArray("env");
+        env.addObject().put("name", "CAIRN_MODE").put("value", mode);
+        env.addObject().put("name", "CAIRN_ENDPOINTS").put("value", endpoints);
+        env.addObject().put("name", "CAIRN_WATCH").put("value", watch);
+        env.addObject().put("name", "CAIRN_OUT").put("value", "/var/run/cairn/config");
+        env.addObject().put("name", "CAIRN_APP").put("value", app);
+        env.addObject().put("name", "CAIRN_ON_CHANGE").put("value", onChange);
+        if (envFile != null) {
+            env.addObject().put("name", "CAIRN_ENV_FILE").put("value", envFile);
+        }
+        if (!files) {
+            c.putArray("args").add("--no-files");
+        }
+        for (String[] f : new String[][] {{"POD_NAME", "metadata.name"}, {"POD_NAMESPACE", "metadata.namespace"}, {"POD_IP", "status.podIP"}}) {
+            ObjectNode e = env.addObject().put("name", f[0]);
+            e.putObject("valueFrom").putObject("fieldRef").put("fieldPath", f[1]);
+        }
+        c.putArray("volumeMounts").addObject().put("name", VOLUME).put("mountPath", "/var/run/cairn/config");
+        ObjectNode res = c.putObject("resources");
+        res.putObject("requests").put("cpu", "10m").put("memory", "64Mi");
+        res.putObject("limits").put("memory", "128Mi");
+        if (mode.equals("run")) {
+            ObjectNode probe = c.putObject("readinessProbe");
+            probe.putObject("httpGet").put("path", "/readyz").put("port", 8049);
+            env.addObject().put("name", "CAIRN_HEALTH_ADDR").put("value", "0.0.0.0:8049");
+        }
+        return c;
+    }
+
+    private static void append(ArrayNode ops, JsonNode existing, String path, JsonNode value) {
+        if (existing.isMissingNode() || existing.isNull()) {
+            ArrayNode arr = JSON.createArrayNode();
+            arr.add(value);
+            ops.addObject().put("op", "add").put("path", path).set("value", arr);
+        } else {
+            ops.addObject().put("op", "add").put("path", path + "/-").set("value", value);
+        }
+    }
+
+    private static boolean hasContainer(JsonNode containers, String name) {
+        for (JsonNode c : containers) {
+            if (name.equals(c.path("name").asText())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String required(JsonNode annotations, String key, String what) {
+        String v = annotations.path(key).asText("").trim();
+        if (v.isEmpty()) {
+            throw new IllegalArgumentException("annotation " + key + " is required with " + INJECT + ": " + what);
+        }
+        return v;
+    }
+
+    static List<String> names(JsonNode containers) {
+        List<String> out = new ArrayList<>();
+        containers.forEach(c -> out.add(c.path("name").asText()));
+        return out;
+    }
+}

@@ -1,0 +1,100 @@
+package io.cairn.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.zjsonpatch.JsonPatch;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+
+class SidecarInjectorTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    final SidecarInjector injector = new SidecarInjector("ghcr.io/cairn/sidecar:0.1.0");
+
+    static String review(String annotations) {
+        return """
+            {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-1","namespace":"shop",
+             "object":{"metadata":{"name":"web-abc","labels":{"app":"web"},"annotations":%s},
+               "spec":{"containers":[{"name":"web","image":"nginx"}]}}}}
+            """.formatted(annotations);
+    }
+
+    private JsonNode respond(String review) throws Exception {
+        return JSON.readTree(injector.review(review)).path("response");
+    }
+
+    private JsonNode patched(String review) throws Exception {
+        JsonNode resp = respond(review);
+        assertThat(resp.path("allowed").asBoolean()).as(resp.toString()).isTrue();
+        JsonNode pod = JSON.readTree(review).path("request").path("object");
+        if (!resp.has("patch")) {
+            return pod;
+        }
+        JsonNode patch = JSON.readTree(new String(Base64.getDecoder().decode(resp.path("patch").asText()), StandardCharsets.UTF_8));
+        return JsonPatch.apply(patch, pod);
+    }
+
+    @Test
+    void injectsInitContainerSidecarVolumeAndDownwardApi() throws Exception {
+        JsonNode pod = patched(review("""
+            {"cairn.io/inject":"true","cairn.io/cluster":"config","cairn.io/watch":"/config/web",
+             "cairn.io/render":"files,env","cairn.io/mount-path":"/etc/web","cairn.io/on-change":"signal:HUP:/run/web.pid"}"""));
+        JsonNode spec = pod.path("spec");
+        assertThat(SidecarInjector.names(spec.path("containers"))).containsExactly("web", "cairn-sidecar");
+        assertThat(SidecarInjector.names(spec.path("initContainers"))).containsExactly("cairn-init");
+        assertThat(spec.path("volumes").get(0).path("name").asText()).isEqualTo("cairn-config");
+        JsonNode appMount = spec.path("containers").get(0).path("volumeMounts").get(0);
+        assertThat(appMount.path("mountPath").asText()).isEqualTo("/etc/web");
+        assertThat(appMount.path("readOnly").asBoolean()).isTrue();
+        String env = spec.path("containers").get(1).path("env").toString();
+        assertThat(env).contains("\"CAIRN_ENDPOINTS\",\"value\":\"config-client.shop.svc:8046\"")
+                .contains("\"CAIRN_WATCH\",\"value\":\"/config/web\"").contains("\"CAIRN_APP\",\"value\":\"web\"")
+                .contains("\"CAIRN_ENV_FILE\",\"value\":\"app.env\"").contains("signal:HUP:/run/web.pid")
+                .contains("\"fieldPath\":\"metadata.name\"").contains("\"fieldPath\":\"metadata.namespace\"").contains("\"fieldPath\":\"status.podIP\"");
+        assertThat(spec.path("initContainers").get(0).path("env").toString()).contains("\"CAIRN_MODE\",\"value\":\"init\"");
+        assertThat(pod.path("metadata").path("annotations").path("cairn.io/injected").asText()).isEqualTo("true");
+    }
+
+    @Test
+    void injectingTwiceChangesNothing() throws Exception {
+        String first = review("""
+            {"cairn.io/inject":"true","cairn.io/cluster":"config.platform","cairn.io/watch":"/config/web"}""");
+        JsonNode once = patched(first);
+        String again = """
+            {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-2","namespace":"shop","object":%s}}
+            """.formatted(once.toString());
+        JsonNode resp = respond(again);
+        assertThat(resp.path("allowed").asBoolean()).isTrue();
+        assertThat(resp.has("patch")).isFalse();
+        assertThat(once.path("spec").path("containers").get(1).path("env").toString()).contains("config-client.platform.svc:8046");
+    }
+
+    @Test
+    void podsWithoutTheAnnotationAreUntouched() throws Exception {
+        JsonNode resp = respond(review("{\"other\":\"x\"}"));
+        assertThat(resp.path("allowed").asBoolean()).isTrue();
+        assertThat(resp.has("patch")).isFalse();
+        assertThat(resp.path("uid").asText()).isEqualTo("u-1");
+    }
+
+    @Test
+    void badAnnotationsAreRefusedWithAMessage() throws Exception {
+        String[][] cases = {
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/watch\":\"/config/web\"}", "cairn.io/cluster is required"},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"config\"}", "cairn.io/watch is required"},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"Bad_Name\",\"cairn.io/watch\":\"/c\"}", "must be NAME"},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"config\"}", "not a Cairn path"},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/render\":\"xml\"}", "files, env"},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/mount-path\":\"rel\"}", "absolute"},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/on-change\":\"reboot\"}", "on-change"},
+        };
+        for (String[] c : cases) {
+            JsonNode resp = respond(review(c[0]));
+            assertThat(resp.path("allowed").asBoolean()).as(c[0]).isFalse();
+            assertThat(resp.path("status").path("message").asText()).as(c[0]).contains(c[1]);
+        }
+        assertThat(JSON.readTree(injector.review("not json")).path("response").path("allowed").asBoolean()).isFalse();
+    }
+}
