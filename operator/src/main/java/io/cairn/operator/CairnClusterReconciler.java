@@ -1,0 +1,136 @@
+package io.cairn.operator;
+
+import io.cairn.proto.Msg.MemberInfo;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a CairnCluster's objects as its spec says (ConfigMap, peer and client Services,
+ * StatefulSet, PodDisruptionBudget — JOSDK dependent resources), and its status as the running
+ * cluster reports it: phase, ready replicas, members, leader, revision and the Available,
+ * Progressing and Degraded conditions.
+ */
+@Workflow(dependents = {
+    @Dependent(name = "config", type = Dependents.NodeConfigMap.class),
+    @Dependent(name = "peers", type = Dependents.HeadlessService.class),
+    @Dependent(name = "client", type = Dependents.ClientService.class),
+    @Dependent(name = "members", type = Dependents.Members.class, dependsOn = {"config", "peers"}),
+    @Dependent(name = "budget", type = Dependents.Budget.class)
+}, handleExceptionsInReconciler = true)
+@ControllerConfiguration(name = "cairncluster")
+public class CairnClusterReconciler implements Reconciler<CairnCluster> {
+    private static final Logger log = LoggerFactory.getLogger(CairnClusterReconciler.class);
+    private final ClusterProbe probe;
+
+    public CairnClusterReconciler(ClusterProbe probe) {
+        this.probe = probe;
+    }
+
+    /** What is wrong with a spec, or null. (The CRD's schema says the same to the API server.) */
+    static String invalid(CairnClusterSpec s) {
+        if (s == null) {
+            return "spec is missing";
+        }
+        if (s.getReplicas() < 1 || s.getReplicas() > 7 || s.getReplicas() % 2 == 0) {
+            return "replicas must be odd and 1 to 7, got " + s.getReplicas();
+        }
+        if (s.getImage() == null || s.getImage().isBlank()) {
+            return "image is required";
+        }
+        if (s.getStorage() != null && s.getStorage().getSize() != null
+                && !s.getStorage().getSize().matches("^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")) {
+            return "storage.size \"" + s.getStorage().getSize() + "\" is not a quantity like 1Gi";
+        }
+        return null;
+    }
+
+    @Override
+    public UpdateControl<CairnCluster> reconcile(CairnCluster c, Context<CairnCluster> context) {
+        CairnClusterStatus status = c.getStatus() == null ? new CairnClusterStatus() : c.getStatus();
+        c.setStatus(status);
+        status.setObservedGeneration(c.getMetadata().getGeneration());
+        String problem = invalid(c.getSpec());
+        if (problem != null) {
+            status.setPhase("Invalid");
+            setCondition(status, "Degraded", "True", "InvalidSpec", problem);
+            setCondition(status, "Available", "False", "InvalidSpec", problem);
+            log.info("CairnCluster {}/{}: invalid spec: {}", c.getMetadata().getNamespace(), c.getMetadata().getName(), problem);
+            return UpdateControl.patchStatus(c);
+        }
+        var workflow = context.managedWorkflowAndDependentResourceContext().getWorkflowReconcileResult();
+        if (workflow.isPresent() && workflow.get().erroredDependentsExist()) {
+            String why = workflow.get().getErroredDependents().values().iterator().next().getMessage();
+            status.setPhase("Degraded");
+            setCondition(status, "Degraded", "True", "ReconcileFailed", why);
+            return UpdateControl.patchStatus(c).rescheduleAfter(Duration.ofSeconds(10));
+        }
+        StatefulSet sts = context.getSecondaryResources(StatefulSet.class).stream()
+                .filter(s -> s.getMetadata().getName().equals(c.getMetadata().getName())).findFirst().orElse(null);
+        int ready = sts == null || sts.getStatus() == null || sts.getStatus().getReadyReplicas() == null ? 0
+                : sts.getStatus().getReadyReplicas();
+        status.setReadyReplicas(ready);
+        ClusterProbe.State state = probe.probe(c);
+        if (state != null) {
+            List<CairnClusterStatus.MemberStatus> members = new ArrayList<>();
+            Long leader = null;
+            for (MemberInfo m : state.members()) {
+                members.add(new CairnClusterStatus.MemberStatus(m.getId(), m.getLearner() ? "learner" : "voter", m.getLeader(),
+                        m.getClientAddr()));
+                if (m.getLeader()) {
+                    leader = m.getId();
+                }
+            }
+            status.setMembers(members);
+            status.setLeader(leader);
+            status.setRevision(state.revision());
+        }
+        boolean available = state != null && status.getLeader() != null;
+        boolean complete = available && status.getMembers().size() == c.getSpec().getReplicas();
+        status.setPhase(complete ? "Running" : available ? "Scaling" : "Pending");
+        setCondition(status, "Degraded", "False", "AsDeclared", "the spec is valid and its objects are in place");
+        setCondition(status, "Available", available ? "True" : "False", available ? "LeaderElected" : "NoLeader",
+                available ? "member " + status.getLeader() + " leads at revision " + status.getRevision()
+                        : "the cluster does not answer yet");
+        setCondition(status, "Progressing", complete ? "False" : "True", complete ? "Settled" : "Converging",
+                complete ? "all " + c.getSpec().getReplicas() + " members are in the cluster"
+                        : status.getMembers().size() + " of " + c.getSpec().getReplicas() + " members are in the cluster");
+        return UpdateControl.patchStatus(c).rescheduleAfter(Duration.ofSeconds(complete ? 30 : 5));
+    }
+
+    @Override
+    public ErrorStatusUpdateControl<CairnCluster> updateErrorStatus(CairnCluster c, Context<CairnCluster> context, Exception e) {
+        CairnClusterStatus status = c.getStatus() == null ? new CairnClusterStatus() : c.getStatus();
+        c.setStatus(status);
+        status.setPhase("Degraded");
+        setCondition(status, "Degraded", "True", "ReconcileFailed", String.valueOf(e.getMessage()));
+        return ErrorStatusUpdateControl.patchStatus(c);
+    }
+
+    static void setCondition(CairnClusterStatus status, String type, String value, String reason, String message) {
+        List<Condition> conditions = status.getConditions();
+        Condition existing = conditions.stream().filter(x -> type.equals(x.getType())).findFirst().orElse(null);
+        String now = Instant.now().toString();
+        if (existing != null && value.equals(existing.getStatus())) {
+            existing.setReason(reason);
+            existing.setMessage(message);
+            return;
+        }
+        conditions.removeIf(x -> type.equals(x.getType()));
+        conditions.add(new ConditionBuilder().withType(type).withStatus(value).withReason(reason).withMessage(message)
+                .withLastTransitionTime(now).build());
+    }
+}

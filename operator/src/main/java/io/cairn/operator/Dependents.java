@@ -1,0 +1,136 @@
+package io.cairn.operator;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import java.util.HashMap;
+import java.util.Map;
+
+/** The Kubernetes objects a CairnCluster is made of, each the desired state of a dependent resource. */
+final class Dependents {
+    private Dependents() {}
+
+    /** Member settings every pod reads. */
+    static final class NodeConfigMap extends CRUDKubernetesDependentResource<ConfigMap, CairnCluster> {
+        NodeConfigMap() {
+            super(ConfigMap.class);
+        }
+
+        @Override
+        protected ConfigMap desired(CairnCluster c, Context<CairnCluster> context) {
+            Map<String, String> data = new HashMap<>();
+            data.put("peers", Names.peers(c));
+            data.put("history", String.valueOf(c.getSpec().getHistory() == null ? 100_000 : c.getSpec().getHistory()));
+            return new ConfigMapBuilder().withNewMetadata().withName(Names.config(c)).withNamespace(c.getMetadata().getNamespace())
+                    .withLabels(Names.selector(c)).endMetadata().withData(data).build();
+        }
+    }
+
+    /** Stable peer names: member-N.NAME-peers.NS.svc. */
+    static final class HeadlessService extends CRUDKubernetesDependentResource<Service, CairnCluster> {
+        HeadlessService() {
+            super(Service.class);
+        }
+
+        @Override
+        protected Service desired(CairnCluster c, Context<CairnCluster> context) {
+            return new ServiceBuilder().withNewMetadata().withName(Names.headless(c)).withNamespace(c.getMetadata().getNamespace())
+                    .withLabels(Names.selector(c)).endMetadata()
+                    .withNewSpec().withClusterIP("None").withPublishNotReadyAddresses(true).withSelector(Names.selector(c))
+                    .addNewPort().withName("peer").withPort(8047).withTargetPort(new IntOrString(8047)).endPort()
+                    .endSpec().build();
+        }
+    }
+
+    /** Where clients (and sidecars) connect. */
+    static final class ClientService extends CRUDKubernetesDependentResource<Service, CairnCluster> {
+        ClientService() {
+            super(Service.class);
+        }
+
+        @Override
+        protected Service desired(CairnCluster c, Context<CairnCluster> context) {
+            return new ServiceBuilder().withNewMetadata().withName(Names.client(c)).withNamespace(c.getMetadata().getNamespace())
+                    .withLabels(Names.selector(c)).endMetadata()
+                    .withNewSpec().withSelector(Names.selector(c))
+                    .addNewPort().withName("client").withPort(8046).withTargetPort(new IntOrString(8046)).endPort()
+                    .addNewPort().withName("http").withPort(8048).withTargetPort(new IntOrString(8048)).endPort()
+                    .endSpec().build();
+        }
+    }
+
+    /** The members: stable identities, a volume each, ready when /readyz says so. */
+    static final class Members extends CRUDKubernetesDependentResource<StatefulSet, CairnCluster> {
+        Members() {
+            super(StatefulSet.class);
+        }
+
+        @Override
+        protected StatefulSet desired(CairnCluster c, Context<CairnCluster> context) {
+            CairnClusterSpec s = c.getSpec();
+            Map<String, String> labels = new HashMap<>(Names.selector(c));
+            if (s.getPodLabels() != null) {
+                labels.putAll(s.getPodLabels());
+            }
+            String start = "exec java -XX:+UseSerialGC -jar /app/cairn-node.jar --id $((${HOSTNAME##*-} + 1))"
+                    + " --peers \"$(cat /etc/cairn/peers)\" --history \"$(cat /etc/cairn/history)\" --data-dir /var/lib/cairn"
+                    + " --client-addr 0.0.0.0:8046 --http-addr 0.0.0.0:8048";
+            return new StatefulSetBuilder().withNewMetadata().withName(c.getMetadata().getName())
+                    .withNamespace(c.getMetadata().getNamespace()).withLabels(Names.selector(c)).endMetadata()
+                    .withNewSpec().withServiceName(Names.headless(c)).withReplicas(s.getReplicas())
+                    .withPodManagementPolicy("Parallel")
+                    .withNewUpdateStrategy().withType("OnDelete").endUpdateStrategy()
+                    .withNewSelector().withMatchLabels(Names.selector(c)).endSelector()
+                    .withNewTemplate().withNewMetadata().withLabels(labels).withAnnotations(s.getPodAnnotations()).endMetadata()
+                    .withNewSpec().withNodeSelector(s.getNodeSelector())
+                    .addNewContainer().withName("cairn").withImage(s.getImage())
+                    .withCommand("sh", "-c", start)
+                    .addNewPort().withName("client").withContainerPort(8046).endPort()
+                    .addNewPort().withName("peer").withContainerPort(8047).endPort()
+                    .addNewPort().withName("http").withContainerPort(8048).endPort()
+                    .withResources(s.getResources())
+                    .withNewReadinessProbe().withNewHttpGet().withPath("/readyz").withPort(new IntOrString(8048)).endHttpGet()
+                    .withPeriodSeconds(2).endReadinessProbe()
+                    .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(8048)).endHttpGet()
+                    .withPeriodSeconds(10).withFailureThreshold(6).endLivenessProbe()
+                    .addNewVolumeMount().withName("data").withMountPath("/var/lib/cairn").endVolumeMount()
+                    .addNewVolumeMount().withName("config").withMountPath("/etc/cairn").endVolumeMount()
+                    .endContainer()
+                    .addNewVolume().withName("config").withNewConfigMap().withName(Names.config(c)).endConfigMap().endVolume()
+                    .endSpec().endTemplate()
+                    .addNewVolumeClaimTemplate().withNewMetadata().withName("data").endMetadata()
+                    .withNewSpec().withAccessModes("ReadWriteOnce").withStorageClassName(s.getStorage().getStorageClassName())
+                    .withNewResources().withRequests(Map.of("storage", new Quantity(s.getStorage().getSize()))).endResources()
+                    .endSpec().endVolumeClaimTemplate()
+                    .withNewPersistentVolumeClaimRetentionPolicy()
+                    .withWhenDeleted(s.getStorage().isDeleteVolumesWithCluster() ? "Delete" : "Retain")
+                    .withWhenScaled("Retain").endPersistentVolumeClaimRetentionPolicy()
+                    .endSpec().build();
+        }
+    }
+
+    /** Voluntary disruptions never take away the quorum. */
+    static final class Budget extends CRUDKubernetesDependentResource<PodDisruptionBudget, CairnCluster> {
+        Budget() {
+            super(PodDisruptionBudget.class);
+        }
+
+        @Override
+        protected PodDisruptionBudget desired(CairnCluster c, Context<CairnCluster> context) {
+            int maxUnavailable = (c.getSpec().getReplicas() - 1) / 2;
+            return new PodDisruptionBudgetBuilder().withNewMetadata().withName(c.getMetadata().getName())
+                    .withNamespace(c.getMetadata().getNamespace()).withLabels(Names.selector(c)).endMetadata()
+                    .withNewSpec().withMaxUnavailable(new IntOrString(Math.max(0, maxUnavailable)))
+                    .withNewSelector().withMatchLabels(Names.selector(c)).endSelector().endSpec().build();
+        }
+    }
+}

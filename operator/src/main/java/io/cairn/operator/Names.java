@@ -1,0 +1,36 @@
+package io.cairn.operator;
+
+import java.util.Map;
+
+/** The names and labels of what a CairnCluster owns. */
+final class Names {
+    private Names() {}
+
+    static String headless(CairnCluster c) {
+        return c.getMetadata().getName() + "-peers";
+    }
+
+    static String client(CairnCluster c) {
+        return c.getMetadata().getName() + "-client";
+    }
+
+    static String config(CairnCluster c) {
+        return c.getMetadata().getName() + "-config";
+    }
+
+    static Map<String, String> selector(CairnCluster c) {
+        return Map.of("app.kubernetes.io/name", "cairn", "app.kubernetes.io/instance", c.getMetadata().getName());
+    }
+
+    /** The peer list every member starts with: stable DNS names from the headless Service. */
+    static String peers(CairnCluster c) {
+        StringBuilder sb = new StringBuilder();
+        String name = c.getMetadata().getName();
+        String ns = c.getMetadata().getNamespace();
+        for (int i = 0; i < c.getSpec().getReplicas(); i++) {
+            sb.append(sb.length() == 0 ? "" : ",").append(i + 1).append('=').append(name).append('-').append(i)
+                    .append('.').append(headless(c)).append('.').append(ns).append(".svc:8047");
+        }
+        return sb.toString();
+    }
+}
