@@ -15,6 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CrdTest {
     static final Path COMMITTED = Path.of("..", "crds", "cairnclusters.cairn.io-v1.yml");
+    /** The Helm chart installs the same CRD. */
+    static final Path IN_CHART = Path.of("..", "helm", "cairn-operator", "crds", "cairnclusters.cairn.io-v1.yml");
 
     @TempDir
     Path dir;
@@ -27,10 +29,12 @@ class CrdTest {
         if (Boolean.getBoolean("cairn.crds.update")) {
             Files.createDirectories(COMMITTED.getParent());
             Files.writeString(COMMITTED, generated);
+            Files.writeString(IN_CHART, generated);
         }
         assertThat(Files.exists(COMMITTED)).as("crds/ has the CRD; generate it with -Dcairn.crds.update=true").isTrue();
         assertThat(Files.readString(COMMITTED)).as("crds/ is stale: regenerate it with "
                 + "mvn -pl operator test -Dtest=CrdTest -Dcairn.crds.update=true").isEqualTo(generated);
+        assertThat(Files.readString(IN_CHART)).as("the chart's CRD is stale: regenerate with -Dcairn.crds.update=true").isEqualTo(generated);
         assertThat(generated).contains("self % 2 == 1").contains("maximum: 7").contains("storageClassName");
     }
 }

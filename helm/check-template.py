@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""Checks `helm template --include-crds` output: every document parses as a Kubernetes object
+(apiVersion, kind, metadata.name), and the chart renders the CRD, the operator Deployment, its
+RBAC and the webhook configuration. Usage: helm template ... | helm/check-template.py"""
+import sys
+
+import yaml
+
+docs = [d for d in yaml.safe_load_all(sys.stdin) if d is not None]
+kinds = {}
+for d in docs:
+    for field in ("apiVersion", "kind"):
+        if not isinstance(d.get(field), str) or not d[field]:
+            sys.exit(f"a document has no {field}: {d}")
+    name = (d.get("metadata") or {}).get("name")
+    if not name:
+        sys.exit(f"a {d['kind']} has no metadata.name")
+    kinds.setdefault(d["kind"], []).append(name)
+
+need = ["CustomResourceDefinition", "Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
+        "MutatingWebhookConfiguration", "Service", "Secret"]
+missing = [k for k in need if k not in kinds]
+if missing:
+    sys.exit(f"helm template lacks {missing}; it has {sorted(kinds)}")
+crd = next(d for d in docs if d["kind"] == "CustomResourceDefinition")
+assert crd["metadata"]["name"] == "cairnclusters.cairn.io", crd["metadata"]["name"]
+hook = next(d for d in docs if d["kind"] == "MutatingWebhookConfiguration")["webhooks"][0]
+assert hook["clientConfig"]["caBundle"], "the webhook has no caBundle"
+print(f"helm template: {len(docs)} objects parse ({', '.join(sorted(kinds))})")
