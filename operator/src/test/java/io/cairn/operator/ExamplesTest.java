@@ -1,0 +1,28 @@
+package io.cairn.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The examples a user applies are valid: the cluster passes the operator's checks, the app gets injected. */
+class ExamplesTest {
+    @Test
+    void exampleClusterIsValid() throws Exception {
+        CairnCluster c = Serialization.unmarshal(Files.readString(Path.of("..", "examples", "cairncluster.yaml")), CairnCluster.class);
+        assertThat(CairnClusterReconciler.invalid(c.getSpec())).isNull();
+        assertThat(c.getSpec().getReplicas()).isEqualTo(3);
+    }
+
+    @Test
+    void exampleAppGetsTheSidecar() throws Exception {
+        Deployment d = Serialization.unmarshal(Files.readString(Path.of("..", "examples", "app-deployment.yaml")), Deployment.class);
+        JsonNode pod = SidecarInjectorTest.JSON.valueToTree(d.getSpec().getTemplate());
+        var patch = new SidecarInjector("sidecar:test").patch(pod, "default");
+        assertThat(patch.toString()).contains("cairn-sidecar").contains("config-client.default.svc:8046").contains("/etc/web");
+    }
+}
