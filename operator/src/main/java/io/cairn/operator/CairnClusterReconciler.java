@@ -98,8 +98,20 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
             status.setLeader(leader);
             status.setRevision(state.revision());
         }
+        if (status.getInitialReplicas() == null) {
+            status.setInitialReplicas(c.getSpec().getReplicas());
+        }
+        int target = Names.target(c);
+        Integer running = sts == null || sts.getStatus() == null ? null : sts.getStatus().getReplicas();
+        if (state != null && status.getLeader() != null && running != null && running == target) {
+            // One step at a time: only once the StatefulSet runs exactly the pods of the last step.
+            target = scaleStep(c, state, target);
+        }
+        status.setTargetReplicas(target);
         boolean available = state != null && status.getLeader() != null;
-        boolean complete = available && status.getMembers().size() == c.getSpec().getReplicas();
+        boolean complete = available && status.getMembers().size() == c.getSpec().getReplicas() && target == c.getSpec().getReplicas()
+                && running != null && running == target
+                && status.getMembers().stream().noneMatch(m -> "learner".equals(m.getRole()));
         status.setPhase(complete ? "Running" : available ? "Scaling" : "Pending");
         setCondition(status, "Degraded", "False", "AsDeclared", "the spec is valid and its objects are in place");
         setCondition(status, "Available", available ? "True" : "False", available ? "LeaderElected" : "NoLeader",
@@ -109,6 +121,39 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
                 complete ? "all " + c.getSpec().getReplicas() + " members are in the cluster"
                         : status.getMembers().size() + " of " + c.getSpec().getReplicas() + " members are in the cluster");
         return UpdateControl.patchStatus(c).rescheduleAfter(Duration.ofSeconds(complete ? 30 : 5));
+    }
+
+    /**
+     * One step of a change of replicas, through membership, one member at a time. Growing: once
+     * every running pod is a voting member, one more pod (it joins as a learner and is promoted
+     * when caught up). Shrinking: the highest member leaves the membership first (the leader
+     * hands over if it is the one), and only then does its pod go.
+     */
+    private int scaleStep(CairnCluster c, ClusterProbe.State state, int target) {
+        int want = c.getSpec().getReplicas();
+        long voters = state.members().stream().filter(m -> !m.getLearner()).count();
+        boolean settled = voters == state.members().size();
+        if (want > target && settled && voters >= target) {
+            log.info("CairnCluster {}/{}: growing to {} members (member {} joins)", c.getMetadata().getNamespace(),
+                    c.getMetadata().getName(), target + 1, target + 1);
+            return target + 1;
+        }
+        if (want < target) {
+            long leaving = target;
+            boolean stillMember = state.members().stream().anyMatch(m -> m.getId() == leaving);
+            if (stillMember) {
+                log.info("CairnCluster {}/{}: removing member {} from the membership before its pod",
+                        c.getMetadata().getNamespace(), c.getMetadata().getName(), leaving);
+                try {
+                    probe.removeMember(c, leaving);
+                } catch (RuntimeException e) {
+                    log.warn("removing member {} failed ({}); will retry", leaving, e.getMessage());
+                }
+                return target;
+            }
+            return target - 1;
+        }
+        return target;
     }
 
     @Override

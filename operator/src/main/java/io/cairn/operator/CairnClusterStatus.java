@@ -15,6 +15,26 @@ public class CairnClusterStatus {
     private Long revision;
     private List<Condition> conditions = new ArrayList<>();
     private Long observedGeneration;
+    /** Members the cluster was created with (they start from the peer list; later ones join). */
+    private Integer initialReplicas;
+    /** Members the StatefulSet runs now: moves toward spec.replicas one member at a time. */
+    private Integer targetReplicas;
+
+    public Integer getInitialReplicas() {
+        return initialReplicas;
+    }
+
+    public void setInitialReplicas(Integer initialReplicas) {
+        this.initialReplicas = initialReplicas;
+    }
+
+    public Integer getTargetReplicas() {
+        return targetReplicas;
+    }
+
+    public void setTargetReplicas(Integer targetReplicas) {
+        this.targetReplicas = targetReplicas;
+    }
 
     /** One member as the cluster reports it. */
     @JsonInclude(JsonInclude.Include.NON_NULL)

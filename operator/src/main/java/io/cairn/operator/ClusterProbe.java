@@ -16,15 +16,33 @@ public interface ClusterProbe {
     /** The cluster's state, or null when it does not answer (yet). */
     State probe(CairnCluster cluster);
 
+    /** Removes a member through the cluster's membership (the leader hands over first if it is the one). */
+    void removeMember(CairnCluster cluster, long id);
+
     /** Asks the cluster's client Service, NAME-client.NAMESPACE.svc:8046. */
     static ClusterProbe viaClientService() {
-        return c -> {
-            String endpoint = Names.client(c) + "." + c.getMetadata().getNamespace() + ".svc:8046";
-            try (CairnClient client = CairnClient.builder().endpoints(endpoint).requestTimeout(Duration.ofSeconds(3))
-                    .connectTimeout(Duration.ofSeconds(2)).build()) {
-                return new State(client.members(), client.rev().rev());
-            } catch (RuntimeException e) {
-                return null;
+        return new ClusterProbe() {
+            private CairnClient connect(CairnCluster c) {
+                String endpoint = Names.client(c) + "." + c.getMetadata().getNamespace() + ".svc:8046";
+                return CairnClient.builder().endpoints(endpoint).requestTimeout(Duration.ofSeconds(10))
+                        .connectTimeout(Duration.ofSeconds(2)).build();
+            }
+
+            @Override
+            public State probe(CairnCluster c) {
+                try (CairnClient client = connect(c)) {
+                    return new State(client.members(), client.rev().rev());
+                } catch (RuntimeException e) {
+                    return null;
+                }
+            }
+
+            @Override
+            public void removeMember(CairnCluster c, long id) {
+                try (CairnClient client = connect(c)) {
+                    client.changeMember(io.cairn.proto.Msg.Request.Verb.MEMBER_REMOVE,
+                            io.cairn.proto.Msg.MemberInfo.newBuilder().setId(id).build());
+                }
             }
         };
     }

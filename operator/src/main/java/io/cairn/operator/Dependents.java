@@ -29,6 +29,8 @@ final class Dependents {
         protected ConfigMap desired(CairnCluster c, Context<CairnCluster> context) {
             Map<String, String> data = new HashMap<>();
             data.put("peers", Names.peers(c));
+            data.put("initial", String.valueOf(Names.initial(c)));
+            data.put("join", Names.client(c) + "." + c.getMetadata().getNamespace() + ".svc:8046");
             data.put("history", String.valueOf(c.getSpec().getHistory() == null ? 100_000 : c.getSpec().getHistory()));
             return new ConfigMapBuilder().withNewMetadata().withName(Names.config(c)).withNamespace(c.getMetadata().getNamespace())
                     .withLabels(Names.selector(c)).endMetadata().withData(data).build();
@@ -81,12 +83,18 @@ final class Dependents {
             if (s.getPodLabels() != null) {
                 labels.putAll(s.getPodLabels());
             }
-            String start = "exec java -XX:+UseSerialGC -jar /app/cairn-node.jar --id $((${HOSTNAME##*-} + 1))"
-                    + " --peers \"$(cat /etc/cairn/peers)\" --history \"$(cat /etc/cairn/history)\" --data-dir /var/lib/cairn"
-                    + " --client-addr 0.0.0.0:8046 --http-addr 0.0.0.0:8048";
+            // Members of the first set start from the peer list; later ones join through the client
+            // Service (as learners, promoted once caught up); a restarted member uses what it saved.
+            String start = "ID=$((${HOSTNAME##*-} + 1)); COMMON=\"--id $ID --history $(cat /etc/cairn/history)"
+                    + " --data-dir /var/lib/cairn --client-addr 0.0.0.0:8046 --http-addr 0.0.0.0:8048\";"
+                    + " if [ -f /var/lib/cairn/cluster.pb ]; then exec java -XX:+UseSerialGC -jar /app/cairn-node.jar $COMMON;"
+                    + " elif [ $ID -le $(cat /etc/cairn/initial) ]; then"
+                    + " exec java -XX:+UseSerialGC -jar /app/cairn-node.jar $COMMON --peers \"$(cat /etc/cairn/peers)\";"
+                    + " else exec java -XX:+UseSerialGC -jar /app/cairn-node.jar $COMMON --join $(cat /etc/cairn/join)"
+                    + " --peer-addr $HOSTNAME." + Names.headless(c) + "." + c.getMetadata().getNamespace() + ".svc:8047; fi";
             return new StatefulSetBuilder().withNewMetadata().withName(c.getMetadata().getName())
                     .withNamespace(c.getMetadata().getNamespace()).withLabels(Names.selector(c)).endMetadata()
-                    .withNewSpec().withServiceName(Names.headless(c)).withReplicas(s.getReplicas())
+                    .withNewSpec().withServiceName(Names.headless(c)).withReplicas(Names.target(c))
                     .withPodManagementPolicy("Parallel")
                     .withNewUpdateStrategy().withType("OnDelete").endUpdateStrategy()
                     .withNewSelector().withMatchLabels(Names.selector(c)).endSelector()

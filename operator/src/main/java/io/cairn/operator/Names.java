@@ -22,12 +22,22 @@ final class Names {
         return Map.of("app.kubernetes.io/name", "cairn", "app.kubernetes.io/instance", c.getMetadata().getName());
     }
 
-    /** The peer list every member starts with: stable DNS names from the headless Service. */
+    static int initial(CairnCluster c) {
+        return c.getStatus() != null && c.getStatus().getInitialReplicas() != null ? c.getStatus().getInitialReplicas()
+                : c.getSpec().getReplicas();
+    }
+
+    static int target(CairnCluster c) {
+        return c.getStatus() != null && c.getStatus().getTargetReplicas() != null ? c.getStatus().getTargetReplicas()
+                : initial(c);
+    }
+
+    /** The peer list the first members start with: stable DNS names from the headless Service. */
     static String peers(CairnCluster c) {
         StringBuilder sb = new StringBuilder();
         String name = c.getMetadata().getName();
         String ns = c.getMetadata().getNamespace();
-        for (int i = 0; i < c.getSpec().getReplicas(); i++) {
+        for (int i = 0; i < initial(c); i++) {
             sb.append(sb.length() == 0 ? "" : ",").append(i + 1).append('=').append(name).append('-').append(i)
                     .append('.').append(headless(c)).append('.').append(ns).append(".svc:8047");
         }

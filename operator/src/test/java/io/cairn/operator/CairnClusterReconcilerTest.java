@@ -38,9 +38,17 @@ class CairnClusterReconcilerTest {
         server.init();
         k8s = server.createClient();
         cairn = TestNode.start();
-        ClusterProbe probe = c -> {
-            try (CairnClient client = CairnClient.connect(cairn.endpoint())) {
-                return new ClusterProbe.State(client.members(), client.rev().rev());
+        ClusterProbe probe = new ClusterProbe() {
+            @Override
+            public State probe(CairnCluster c) {
+                try (CairnClient client = CairnClient.connect(cairn.endpoint())) {
+                    return new ClusterProbe.State(client.members(), client.rev().rev());
+                }
+            }
+
+            @Override
+            public void removeMember(CairnCluster c, long id) {
+                throw new UnsupportedOperationException("a cluster of one is never shrunk here");
             }
         };
         // The mock server does not speak server-side apply; a real API server does, and the operator main uses it.
