@@ -19,7 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps a CairnCluster's objects as its spec says (ConfigMap, peer and client Services,
+ * Keeps a CairnCluster's objects as its spec says (only when the spec is valid: a bad edit never
+ * touches a running cluster) (ConfigMap, peer and client Services,
  * StatefulSet, PodDisruptionBudget — JOSDK dependent resources), and its status as the running
  * cluster reports it: phase, ready replicas, members, leader, revision and the Available,
  * Progressing and Degraded conditions.
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
     @Dependent(name = "client", type = Dependents.ClientService.class),
     @Dependent(name = "members", type = Dependents.Members.class, dependsOn = {"config", "peers"}),
     @Dependent(name = "budget", type = Dependents.Budget.class)
-}, handleExceptionsInReconciler = true)
+}, handleExceptionsInReconciler = true, explicitInvocation = true)
 @ControllerConfiguration(name = "cairncluster")
 public class CairnClusterReconciler implements Reconciler<CairnCluster> {
     private static final Logger log = LoggerFactory.getLogger(CairnClusterReconciler.class);
@@ -62,6 +63,7 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
     public UpdateControl<CairnCluster> reconcile(CairnCluster c, Context<CairnCluster> context) {
         CairnClusterStatus status = c.getStatus() == null ? new CairnClusterStatus() : c.getStatus();
         c.setStatus(status);
+        String previousPhase = status.getPhase();
         status.setObservedGeneration(c.getMetadata().getGeneration());
         String problem = invalid(c.getSpec());
         if (problem != null) {
@@ -69,11 +71,15 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
             setCondition(status, "Degraded", "True", "InvalidSpec", problem);
             setCondition(status, "Available", "False", "InvalidSpec", problem);
             log.info("CairnCluster {}/{}: invalid spec: {}", c.getMetadata().getNamespace(), c.getMetadata().getName(), problem);
+            if (!"Invalid".equals(previousPhase)) {
+                ClusterEvents.warning(context.getClient(), c, "InvalidSpec", problem);
+            }
             return UpdateControl.patchStatus(c);
         }
-        var workflow = context.managedWorkflowAndDependentResourceContext().getWorkflowReconcileResult();
-        if (workflow.isPresent() && workflow.get().erroredDependentsExist()) {
-            String why = workflow.get().getErroredDependents().values().iterator().next().getMessage();
+        // Only a valid spec reaches the dependents: an invalid one neither creates nor changes anything.
+        var workflow = context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+        if (workflow.erroredDependentsExist()) {
+            String why = workflow.getErroredDependents().values().iterator().next().getMessage();
             status.setPhase("Degraded");
             setCondition(status, "Degraded", "True", "ReconcileFailed", why);
             return UpdateControl.patchStatus(c).rescheduleAfter(Duration.ofSeconds(10));
@@ -105,14 +111,27 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
         Integer running = sts == null || sts.getStatus() == null ? null : sts.getStatus().getReplicas();
         if (state != null && status.getLeader() != null && running != null && running == target) {
             // One step at a time: only once the StatefulSet runs exactly the pods of the last step.
-            target = scaleStep(c, state, target);
+            int next = scaleStep(c, state, target);
+            if (next > target) {
+                ClusterEvents.normal(context.getClient(), c, "MemberAdded", "growing to " + next + " members; member " + next + " joins");
+            } else if (next < target) {
+                ClusterEvents.normal(context.getClient(), c, "MemberRemoved", "member " + target + " left the membership; its pod goes");
+            }
+            target = next;
         }
         status.setTargetReplicas(target);
+        boolean upgrading = false;
+        if (state != null && status.getLeader() != null && running != null && running == target) {
+            upgrading = rollOnePod(c, context, sts, status.getLeader());
+        }
         boolean available = state != null && status.getLeader() != null;
         boolean complete = available && status.getMembers().size() == c.getSpec().getReplicas() && target == c.getSpec().getReplicas()
                 && running != null && running == target
                 && status.getMembers().stream().noneMatch(m -> "learner".equals(m.getRole()));
-        status.setPhase(complete ? "Running" : available ? "Scaling" : "Pending");
+        if (upgrading) {
+            complete = false;
+        }
+        status.setPhase(upgrading ? "Upgrading" : complete ? "Running" : available ? "Scaling" : "Pending");
         setCondition(status, "Degraded", "False", "AsDeclared", "the spec is valid and its objects are in place");
         setCondition(status, "Available", available ? "True" : "False", available ? "LeaderElected" : "NoLeader",
                 available ? "member " + status.getLeader() + " leads at revision " + status.getRevision()
@@ -120,7 +139,7 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
         setCondition(status, "Progressing", complete ? "False" : "True", complete ? "Settled" : "Converging",
                 complete ? "all " + c.getSpec().getReplicas() + " members are in the cluster"
                         : status.getMembers().size() + " of " + c.getSpec().getReplicas() + " members are in the cluster");
-        return UpdateControl.patchStatus(c).rescheduleAfter(Duration.ofSeconds(complete ? 30 : 5));
+        return UpdateControl.patchStatus(c).rescheduleAfter(Duration.ofSeconds(upgrading ? 2 : complete ? 30 : 5));
     }
 
     /**
@@ -154,6 +173,50 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
             return target - 1;
         }
         return target;
+    }
+
+    /**
+     * A rolling upgrade, one pod at a time (the StatefulSet's update strategy is OnDelete, so
+     * the operator decides): only while every pod is ready (the quorum holds), and the leader's
+     * pod last, so the cluster changes leader once.
+     */
+    private boolean rollOnePod(CairnCluster c, Context<CairnCluster> context, StatefulSet sts, long leader) {
+        if (sts == null || sts.getStatus() == null || sts.getStatus().getUpdateRevision() == null) {
+            return false;
+        }
+        String update = sts.getStatus().getUpdateRevision();
+        var pods = context.getClient().pods().inNamespace(c.getMetadata().getNamespace())
+                .withLabels(Names.selector(c)).list().getItems();
+        boolean allReady = !pods.isEmpty() && pods.stream().allMatch(p -> p.getStatus() != null && p.getStatus().getConditions() != null
+                && p.getStatus().getConditions().stream().anyMatch(x -> "Ready".equals(x.getType()) && "True".equals(x.getStatus()))
+                && p.getMetadata().getDeletionTimestamp() == null);
+        boolean behind = pods.stream().anyMatch(p -> p.getMetadata().getLabels() == null
+                || !update.equals(p.getMetadata().getLabels().get("controller-revision-hash")));
+        if (!allReady) {
+            return behind;
+        }
+        io.fabric8.kubernetes.api.model.Pod next = null;
+        for (var p : pods) {
+            String rev = p.getMetadata().getLabels() == null ? null : p.getMetadata().getLabels().get("controller-revision-hash");
+            if (update.equals(rev)) {
+                continue;
+            }
+            String name = p.getMetadata().getName();
+            long member = Long.parseLong(name.substring(name.lastIndexOf('-') + 1)) + 1;
+            if (next == null || member != leader) {
+                next = p; // anything but the leader first
+                if (member != leader) {
+                    break;
+                }
+            }
+        }
+        if (next != null) {
+            log.info("CairnCluster {}/{}: rolling pod {} to revision {}", c.getMetadata().getNamespace(), c.getMetadata().getName(),
+                    next.getMetadata().getName(), update);
+            context.getClient().pods().inNamespace(c.getMetadata().getNamespace()).withName(next.getMetadata().getName()).delete();
+            ClusterEvents.normal(context.getClient(), c, "PodRolled", "restarted " + next.getMetadata().getName() + " for revision " + update);
+        }
+        return behind;
     }
 
     @Override

@@ -141,5 +141,11 @@ class CairnClusterReconcilerTest {
             assertThat(cond.getStatus()).isEqualTo("True");
             assertThat(cond.getMessage()).contains("odd");
         });
+        var event = await("an event", () -> k8s.v1().events().inNamespace(NS).list().getItems().stream()
+                .filter(e -> "InvalidSpec".equals(e.getReason())).findFirst().orElse(null));
+        assertThat(event.getType()).isEqualTo("Warning");
+        assertThat(event.getInvolvedObject().getName()).isEqualTo("config");
+        assertThat(event.getMessage()).contains("odd");
+        assertThat(k8s.apps().statefulSets().inNamespace(NS).withName("config").get()).as("nothing is built for an invalid spec").isNull();
     }
 }
