@@ -9,13 +9,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import io.javaoperatorsdk.operator.Operator;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,16 +21,12 @@ import org.junit.jupiter.api.Test;
  */
 class CairnClusterReconcilerTest {
     static final String NS = "shop";
-    KubernetesMockServer server;
+    OperatorHarness harness;
     KubernetesClient k8s;
-    Operator operator;
     TestNode cairn;
 
     @BeforeEach
     void start() {
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
-        server.init();
-        k8s = server.createClient();
         cairn = TestNode.start();
         ClusterProbe probe = new ClusterProbe() {
             @Override
@@ -51,18 +41,13 @@ class CairnClusterReconcilerTest {
                 throw new UnsupportedOperationException("a cluster of one is never shrunk here");
             }
         };
-        // The mock server does not speak server-side apply; a real API server does, and the operator main uses it.
-        operator = new Operator(o -> o.withKubernetesClient(k8s).withCloseClientOnStop(false)
-                .withSSABasedCreateUpdateMatchForDependentResources(false).withUseSSAToPatchPrimaryResource(false));
-        operator.register(new CairnClusterReconciler(probe));
-        operator.start();
+        harness = new OperatorHarness(probe);
+        k8s = harness.k8s;
     }
 
     @AfterEach
     void stop() {
-        operator.stop();
-        k8s.close();
-        server.destroy();
+        harness.close();
         cairn.close();
     }
 
@@ -79,14 +64,7 @@ class CairnClusterReconcilerTest {
     }
 
     private CairnCluster cluster(int replicas) {
-        CairnCluster c = new CairnCluster();
-        c.getMetadata().setName("config");
-        c.getMetadata().setNamespace(NS);
-        CairnClusterSpec spec = new CairnClusterSpec();
-        spec.setReplicas(replicas);
-        spec.setImage("ghcr.io/cairn/node:0.1.0");
-        c.setSpec(spec);
-        return c;
+        return OperatorHarness.cluster(NS, replicas, "ghcr.io/cairn/node:0.1.0");
     }
 
     @Test

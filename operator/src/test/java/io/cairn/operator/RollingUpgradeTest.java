@@ -8,11 +8,6 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import io.javaoperatorsdk.operator.Operator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,10 +30,6 @@ class RollingUpgradeTest {
 
     @Test
     void rollsFollowersFirstAndTheLeaderLast() throws Exception {
-        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(), false);
-        server.init();
-        KubernetesClient k8s = server.createClient();
         List<MemberInfo> members = new ArrayList<>();
         for (long id = 1; id <= 3; id++) {
             members.add(MemberInfo.newBuilder().setId(id).setLeader(id == 2).build());
@@ -54,10 +45,8 @@ class RollingUpgradeTest {
                 throw new AssertionError("no member is removed in an upgrade");
             }
         };
-        Operator operator = new Operator(o -> o.withKubernetesClient(k8s).withCloseClientOnStop(false)
-                .withSSABasedCreateUpdateMatchForDependentResources(false).withUseSSAToPatchPrimaryResource(false));
-        operator.register(new CairnClusterReconciler(probe));
-        operator.start();
+        OperatorHarness harness = new OperatorHarness(probe);
+        KubernetesClient k8s = harness.k8s;
         List<String> restarted = new CopyOnWriteArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
         // The kubelet and the StatefulSet controller: recreate deleted pods at the update revision.
@@ -89,14 +78,7 @@ class RollingUpgradeTest {
         });
         kubelet.start();
         try {
-            CairnCluster c = new CairnCluster();
-            c.getMetadata().setName("config");
-            c.getMetadata().setNamespace(NS);
-            CairnClusterSpec spec = new CairnClusterSpec();
-            spec.setReplicas(3);
-            spec.setImage("ghcr.io/cairn/node:0.2.0");
-            c.setSpec(spec);
-            k8s.resource(c).create();
+            k8s.resource(OperatorHarness.cluster(NS, 3, "ghcr.io/cairn/node:0.2.0")).create();
             long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (restarted.size() < 3 && System.nanoTime() < end) {
                 Thread.sleep(50);
@@ -107,9 +89,7 @@ class RollingUpgradeTest {
         } finally {
             stop.set(true);
             kubelet.join();
-            operator.stop();
-            k8s.close();
-            server.destroy();
+            harness.close();
         }
     }
 }

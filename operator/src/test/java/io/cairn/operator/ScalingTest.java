@@ -11,11 +11,6 @@ import io.cairn.proto.Msg.MemberInfo;
 import io.cairn.proto.Msg.Request.Verb;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import io.javaoperatorsdk.operator.Operator;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -23,7 +18,6 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -104,14 +98,8 @@ class ScalingTest {
                 }
             }
         };
-        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(), false);
-        server.init();
-        KubernetesClient k8s = server.createClient();
-        Operator operator = new Operator(o -> o.withKubernetesClient(k8s).withCloseClientOnStop(false)
-                .withSSABasedCreateUpdateMatchForDependentResources(false).withUseSSAToPatchPrimaryResource(false));
-        operator.register(new CairnClusterReconciler(probe));
-        operator.start();
+        OperatorHarness harness = new OperatorHarness(probe);
+        KubernetesClient k8s = harness.k8s;
         AtomicBoolean stop = new AtomicBoolean();
         Thread kubelet = new Thread(() -> {
             while (!stop.get()) {
@@ -135,14 +123,7 @@ class ScalingTest {
         });
         kubelet.start();
         try {
-            CairnCluster c = new CairnCluster();
-            c.getMetadata().setName("config");
-            c.getMetadata().setNamespace(NS);
-            CairnClusterSpec spec = new CairnClusterSpec();
-            spec.setReplicas(3);
-            spec.setImage("ghcr.io/cairn/node:0.1.0");
-            c.setSpec(spec);
-            k8s.resource(c).create();
+            k8s.resource(OperatorHarness.cluster(NS, 3, "ghcr.io/cairn/node:0.1.0")).create();
             awaitPhase(k8s, "Running", 3);
 
             setReplicas(k8s, 5);
@@ -159,9 +140,7 @@ class ScalingTest {
         } finally {
             stop.set(true);
             kubelet.join();
-            operator.stop();
-            k8s.close();
-            server.destroy();
+            harness.close();
             synchronized (this) {
                 pods.values().forEach(CairnNode::close);
             }
