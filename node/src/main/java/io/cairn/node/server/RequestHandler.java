@@ -183,19 +183,24 @@ public final class RequestHandler {
                 if (ttl < MIN_TTL_MS || ttl > MAX_TTL_MS) {
                     throw new StoreException(Err.RANGE, "session TTL " + ttl + " ms is outside " + MIN_TTL_MS + ".." + MAX_TTL_MS + " ms");
                 }
-                if (sessionsOpened.get() >= MAX_SESSIONS_PER_CONNECTION) {
-                    throw new StoreException(Err.RANGE, "this connection already opened " + MAX_SESSIONS_PER_CONNECTION
-                            + " sessions (the limit)");
-                }
-                sessionsOpened.incrementAndGet();
-                reply(tag, kv.openSession(ttl).thenApply(id -> Responses.ok(tag).setSession(id).build()));
+                // The bound is on sessions still open: ended ones (closed or expired) are forgotten first.
+                reply(tag, kv.read(t -> {
+                    openedHere.removeIf(t::sessionEnded);
+                    if (openedHere.size() >= MAX_SESSIONS_PER_CONNECTION) {
+                        throw new StoreException(Err.RANGE, "this connection already has " + MAX_SESSIONS_PER_CONNECTION
+                                + " open sessions (the limit)");
+                    }
+                    return ttl;
+                }, true).thenCompose(kv::openSession).thenApply(id -> {
+                    openedHere.add(id);
+                    return Responses.ok(tag).setSession(id).build();
+                }));
             }
             case SESSION_KEEPALIVE -> reply(tag, kv.keepalive(session(req)).thenApply(x -> Responses.ok(tag).build()));
             case SESSION_CLOSE -> reply(tag, kv.closeSession(session(req)).thenApply(r -> {
                 if (!r.ok()) {
                     throw r.error();
                 }
-                sessionsOpened.updateAndGet(n -> Math.max(0, n - 1));
                 return Responses.ok(tag).setRev(r.rev()).build();
             }));
             case SESSIONS -> reply(tag, kv.sessionList().thenApply(l -> Responses.ok(tag).addAllSessions(l).build()));
@@ -233,7 +238,8 @@ public final class RequestHandler {
     static final long MIN_TTL_MS = 500;
     static final long MAX_TTL_MS = 300_000;
     static final int MAX_SESSIONS_PER_CONNECTION = 64;
-    private final AtomicInteger sessionsOpened = new AtomicInteger();
+    /** Sessions opened through this connection (ended ones are pruned when the bound is reached). */
+    private final java.util.Set<Long> openedHere = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private static long session(Request req) {
         if (!req.hasSession() || req.getSession() < 1) {
