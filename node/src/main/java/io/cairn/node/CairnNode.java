@@ -83,7 +83,7 @@ public final class CairnNode implements AutoCloseable {
             });
             ServerLimits limits = ServerLimits.forMaxValue(config.store().maxValueBytes());
             cs = ClientServer.bind(config.clientAddr(), kv, limits, boss, workers);
-            gw = HttpGateway.bind(config.httpAddr(), kv, limits.maxFrameBytes(), kv::isReady, kv::status, boss, workers);
+            gw = HttpGateway.bind(config.httpAddr(), kv, limits.maxFrameBytes(), kv::isReady, kv::status, kv::metricsText, boss, workers);
         } catch (Exception e) {
             if (gw != null) {
                 gw.close();

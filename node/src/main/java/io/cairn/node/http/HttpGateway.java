@@ -25,7 +25,8 @@ public final class HttpGateway implements AutoCloseable {
     }
 
     public static HttpGateway bind(InetSocketAddress addr, KvService kv, int maxBodyBytes, BooleanSupplier ready,
-            Supplier<CompletableFuture<Map<String, Object>>> status, EventLoopGroup boss, EventLoopGroup workers)
+            Supplier<CompletableFuture<Map<String, Object>>> status, Supplier<CompletableFuture<String>> metrics,
+            EventLoopGroup boss, EventLoopGroup workers)
             throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
@@ -37,7 +38,7 @@ public final class HttpGateway implements AutoCloseable {
                         ch.pipeline()
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpObjectAggregator(maxBodyBytes))
-                                .addLast(new HttpGatewayHandler(kv, ready, status));
+                                .addLast(new HttpGatewayHandler(kv, ready, status, metrics));
                     }
                 });
         return new HttpGateway(b.bind(addr).sync().channel());

@@ -75,13 +75,16 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
     private final KvService kv;
     private final BooleanSupplier ready;
     private final Supplier<CompletableFuture<Map<String, Object>>> status;
+    private final Supplier<CompletableFuture<String>> metrics;
     private WatchHandle watch;
     private ScheduledFuture<?> keepAlive;
 
-    HttpGatewayHandler(KvService kv, BooleanSupplier ready, Supplier<CompletableFuture<Map<String, Object>>> status) {
+    HttpGatewayHandler(KvService kv, BooleanSupplier ready, Supplier<CompletableFuture<Map<String, Object>>> status,
+            Supplier<CompletableFuture<String>> metrics) {
         this.kv = kv;
         this.ready = ready;
         this.status = status;
+        this.metrics = metrics;
     }
 
     @Override
@@ -100,6 +103,17 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 boolean r = ready.getAsBoolean();
                 send(ctx, keepOpen, text(r ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
                         r ? "ready\n" : "not ready\n"));
+            } else if (route.equals("/metrics")) {
+                requireMethod(req, HttpMethod.GET);
+                metrics.get().whenComplete((text, e) -> ctx.executor().execute(() -> {
+                    if (e != null) {
+                        send(ctx, keepOpen, errorResponse(unwrap(e)));
+                        return;
+                    }
+                    FullHttpResponse r = text(HttpResponseStatus.OK, text);
+                    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+                    send(ctx, keepOpen, r);
+                }));
             } else if (route.equals("/v1/status")) {
                 requireMethod(req, HttpMethod.GET);
                 answer(ctx, keepOpen, status.get().thenApply(JSON::valueToTree));

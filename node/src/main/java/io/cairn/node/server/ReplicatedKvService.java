@@ -84,6 +84,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     private final Wal wal;
     private final SnapshotStore snapshots;
     private final WatchHub hub = new WatchHub();
+    private final NodeMetrics metrics = new NodeMetrics();
     private final Random ids = new Random(new SecureRandom().nextLong());
     private Consumer<PeerMessage> network = m -> { };
     private PaxosCore core;
@@ -310,6 +311,22 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     /** Ready for clients: a leader is known and this replica has applied what it knows chosen. */
     public boolean isReady() {
         return leader != 0 && caughtUp && walFailure == null;
+    }
+
+    /** Prometheus text for /metrics, refreshed from the loop's state. */
+    public CompletableFuture<String> metricsText() {
+        return submit(() -> {
+            metrics.appliedSlot.set(applied);
+            metrics.revision.set(tree.rev());
+            metrics.leader.set(core.leader());
+            metrics.isLeader.set(core.isLeader() ? 1 : 0);
+            metrics.sessions.set(tree.sessions().size());
+            try {
+                return metrics.scrape();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
     }
 
     /** A snapshot of the replica's position, for status pages. Runs on the loop. */
@@ -730,6 +747,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             CompletableFuture<ApplyResult> w = writes.remove(p.getId());
             if (w != null) {
                 sentVia.remove(p.getId());
+                metrics.writes.labelValues(result.ok() ? "ok" : "refused").inc();
                 w.complete(result);
             }
         }
@@ -792,6 +810,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             return;
         }
         lastSnapshot = applied;
+        metrics.snapshots.inc();
         handle(core.snapshotTaken(applied));
         walQueue.add(new WalBatch(++appendedSeq, core.durableState(), true));
         log.info("member {}: snapshot at slot {} (rev {}, {} files); log truncated", id, applied, tree.rev(), tree.fileCount());
@@ -855,6 +874,8 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
                     last = b.seq();
                 }
                 wal.sync();
+                metrics.walSyncs.inc();
+                metrics.walRecords.inc(batch.stream().mapToInt(b -> b.records().size()).sum());
                 long done = last;
                 execute(() -> {
                     durableSeq = done;

@@ -89,6 +89,16 @@ class HttpGatewayTest {
     }
 
     @Test
+    void prometheusMetrics() throws Exception {
+        send("PUT", "/v1/kv/metrics/x", "1");
+        HttpResponse<String> m = send("GET", "/metrics", null);
+        assertThat(m.statusCode()).isEqualTo(200);
+        assertThat(m.headers().firstValue("content-type").orElse("")).startsWith("text/plain");
+        assertThat(m.body()).contains("cairn_revision").contains("cairn_is_leader 1.0").contains("cairn_wal_syncs_total")
+                .containsPattern("cairn_writes_total\\{result=\"ok\"} [1-9]");
+    }
+
+    @Test
     void healthAndReadiness() throws Exception {
         assertThat(send("GET", "/healthz", null).statusCode()).isEqualTo(200);
         HttpResponse<String> ready = send("GET", "/readyz", null);
