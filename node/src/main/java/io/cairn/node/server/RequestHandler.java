@@ -61,6 +61,11 @@ public final class RequestHandler {
             return;
         }
         int tag = req.getTag();
+        if (!admit(System.nanoTime())) {
+            out.send(Responses.error(tag, Err.RANGE, "more than " + limits.maxRequestsPerSecond()
+                    + " requests per second on this connection; slow down and retry"));
+            return;
+        }
         if (!req.hasVerb()) {
             String which = req.getUnknownFields().hasField(2)
                     ? "unknown verb " + req.getUnknownFields().getField(2).getVarintList()
@@ -86,6 +91,26 @@ public final class RequestHandler {
         } catch (StoreException e) {
             finish(tag, Responses.error(tag, e));
         }
+    }
+
+    // A token bucket: one token per request, refilled at the allowed rate, holding one second's worth.
+    private double tokens = -1;
+    private long lastRefill;
+
+    /** Whether one more request fits the connection's rate. Called on the connection's I/O thread. */
+    boolean admit(long nowNanos) {
+        double cap = limits.maxRequestsPerSecond();
+        if (tokens < 0) {
+            tokens = cap;
+            lastRefill = nowNanos;
+        }
+        tokens = Math.min(cap, tokens + (nowNanos - lastRefill) / 1e9 * cap);
+        lastRefill = nowNanos;
+        if (tokens < 1) {
+            return false;
+        }
+        tokens -= 1;
+        return true;
     }
 
     /** The connection is gone: stop its watches. */

@@ -11,9 +11,12 @@ package io.cairn.node.server;
  * @param maxPage largest page a GETDIR or WALK returns
  * @param maxPendingBytes how far a watcher may fall behind before its watch is ended (it can
  *     resume from its last revision)
+ * @param maxRequestsPerSecond sustained request rate of one connection (bursts up to one
+ *     second's worth); past it requests are answered RANGE until the connection slows down
  */
-public record ServerLimits(int maxFrameBytes, int maxInFlight, int maxWatches, int maxPage, long maxPendingBytes) {
+public record ServerLimits(int maxFrameBytes, int maxInFlight, int maxWatches, int maxPage, long maxPendingBytes,
+        int maxRequestsPerSecond) {
     public static ServerLimits forMaxValue(int maxValueBytes) {
-        return new ServerLimits(maxValueBytes + 64 * 1024, 4096, 1024, 10_000, 64L << 20);
+        return new ServerLimits(maxValueBytes + 64 * 1024, 4096, 1024, 10_000, 64L << 20, 50_000);
     }
 }
