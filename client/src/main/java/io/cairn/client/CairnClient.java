@@ -204,12 +204,10 @@ public final class CairnClient implements AutoCloseable {
     CompletableFuture<Response> call(Request.Builder req, boolean idempotent) {
         CompletableFuture<Response> result = new CompletableFuture<>();
         attempt(req, idempotent, result, idempotent ? Math.max(endpoints.size(), 1) + READ_RETRIES : 1);
-        group.next().schedule(() -> {
-            if (result.completeExceptionally(new RequestTimeoutException(req.getVerb() + " got no answer within "
-                    + requestTimeout.toMillis() + " ms" + (idempotent ? "" : "; its outcome is unknown")))) {
-                // Nothing else to do: a late answer finds no waiting call.
-            }
-        }, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        // A late answer after the timeout finds the call already forgotten (see attempt).
+        group.next().schedule(() -> result.completeExceptionally(new RequestTimeoutException(req.getVerb()
+                + " got no answer within " + requestTimeout.toMillis() + " ms" + (idempotent ? "" : "; its outcome is unknown"))),
+                requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
         return result;
     }
 

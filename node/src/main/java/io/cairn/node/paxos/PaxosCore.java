@@ -218,12 +218,6 @@ public final class PaxosCore {
         return out;
     }
 
-    /** Accepted slot values, for tests and invariants. */
-    public Value acceptedValue(long slot) {
-        Slot s = log.get(slot);
-        return s == null ? null : s.value;
-    }
-
     // ---- driver calls ----------------------------------------------------------------------
 
     public Ready tick() {
@@ -268,7 +262,7 @@ public final class PaxosCore {
             case FORWARD -> onForward(m.getFrom(), m.getForward());
             case FORWARD_REJECT -> out.rejected.addAll(m.getForwardReject().getIdsList());
             case TIMEOUT_NOW -> {
-                if (voters.contains(id) && role != Role.LEADER && from(m) == leader) {
+                if (voters.contains(id) && role != Role.LEADER && m.getFrom() == leader) {
                     resetElectionTimer();
                     role = Role.CANDIDATE;
                     startRealElection(true);
@@ -279,10 +273,6 @@ public final class PaxosCore {
             default -> { }
         }
         return flush();
-    }
-
-    private static long from(PeerMessage m) {
-        return m.getFrom();
     }
 
     /**

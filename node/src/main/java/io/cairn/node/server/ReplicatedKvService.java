@@ -231,7 +231,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         if (leading) {
             for (long sid : sessionClock.expired(timedSessions(), nowMs())) {
                 log.info("member {}: session {} expired (no keepalive within its TTL); deleting its files", id, sid);
-                proposeCommand(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
+                write(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
                         .setKind(io.cairn.proto.State.SessionOp.Kind.EXPIRE).setId(sid)).build())
                         .whenComplete((r, e) -> {
                             if (e != null) {
@@ -248,7 +248,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
 
     @Override
     public CompletableFuture<Long> openSession(long ttlMs) {
-        return proposeCommand(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
+        return write(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
                 .setKind(io.cairn.proto.State.SessionOp.Kind.OPEN).setTtlMs(ttlMs)).build()).thenApply(r -> {
                     if (!r.ok()) {
                         throw r.error();
@@ -275,7 +275,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
 
     @Override
     public CompletableFuture<ApplyResult> closeSession(long session) {
-        return proposeCommand(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
+        return write(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
                 .setKind(io.cairn.proto.State.SessionOp.Kind.CLOSE).setId(session)).build());
     }
 
@@ -294,9 +294,6 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         });
     }
 
-    private CompletableFuture<ApplyResult> proposeCommand(Command c) {
-        return write(c);
-    }
 
     @Override
     public long nodeId() {
@@ -928,13 +925,6 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         } catch (RejectedExecutionException e) {
             return false;
         }
-    }
-
-    /** Builds the command that records a member under /ctl/members. */
-    public static Command memberRecord(long id, String json) {
-        return Command.newBuilder().setSystem(true).setTxn(Txn.newBuilder()
-                .addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath("/ctl/members/" + id)
-                        .setValue(ByteString.copyFromUtf8(json)))).build();
     }
 
     /** Reads a file on the loop, serializably (for the node's own bookkeeping). */

@@ -15,9 +15,6 @@ import java.util.Set;
  * no revision can slip between the replay and the live feed.
  */
 final class WatchHub {
-    /** Replay in slices so a watcher far behind does not hold the thread for the whole history. */
-    private static final int REPLAY_SLICE = 4096;
-
     final class Watcher implements WatchHandle {
         private final Glob glob;
         private final boolean once;
@@ -109,13 +106,5 @@ final class WatchHub {
                 w.offer(events);
             }
         }
-    }
-
-    int size() {
-        return watchers.size();
-    }
-
-    static int replaySlice() {
-        return REPLAY_SLICE;
     }
 }

@@ -89,8 +89,4 @@ final class VersionChain {
         }
         return versions.isEmpty();
     }
-
-    int size() {
-        return versions.size();
-    }
 }

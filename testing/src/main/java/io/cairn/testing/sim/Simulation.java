@@ -80,7 +80,6 @@ public final class Simulation {
     private boolean clientsRunning = true;
     private long healedAt = -1;
     private long firstWriteAfterHeal = -1;
-    private int rejectedWrites;
 
     private Simulation(Options options) {
         this.options = options;
@@ -397,7 +396,6 @@ public final class Simulation {
 
     /** A proposal refused before it reached any slot: it can never apply, so it is left out of the history. */
     void rejectedWrite(Runnable failure) {
-        rejectedWrites++;
         // Run the client's failure path, then drop the unknown-outcome record it adds.
         int before = history.size();
         failure.run();
@@ -606,9 +604,5 @@ public final class Simulation {
             out.addAll(evs.stream().filter(e -> glob.matches(e.path())).collect(Collectors.toList()));
         }
         return out;
-    }
-
-    int rejectedWrites() {
-        return rejectedWrites;
     }
 }
