@@ -30,6 +30,8 @@ final class SimHolder {
     final TreeSet<String> files = new TreeSet<>();
     /** An op on the current session whose outcome is unknown: its file set is uncertain. */
     boolean uncertain;
+    /** File writes sent but not yet answered: until they are, the holder's belief is behind. */
+    int inFlight;
     private boolean opening;
     private SimNode node;
 
@@ -108,7 +110,9 @@ final class SimHolder {
         Op op = delete
                 ? Op.newBuilder().setKind(Op.Kind.DEL).setPath(path).setRev(-1).setSession(s).build()
                 : Op.newBuilder().setKind(Op.Kind.SET).setPath(path).setValue(ByteString.copyFromUtf8("h" + id)).setRev(-1).setSession(s).build();
+        inFlight++;
         n.write(Command.newBuilder().setTxn(Txn.newBuilder().addSuccess(op)).build(), (ApplyResult r) -> {
+            inFlight--;
             if (s != session) {
                 return;
             }
@@ -126,6 +130,7 @@ final class SimHolder {
                 sim.violation("holder " + id + ": unexpected refusal " + r.error().code() + ": " + r.error().getMessage());
             }
         }, () -> {
+            inFlight--;
             if (s == session) {
                 uncertain = true;
             }

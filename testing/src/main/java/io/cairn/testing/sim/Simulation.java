@@ -583,7 +583,7 @@ public final class Simulation {
                             + ", long after the faults healed at " + heal);
                 }
             }
-            if (h.session != 0 && !h.uncertain && any.tree.hasSession(h.session)) {
+            if (h.session != 0 && !h.uncertain && h.inFlight == 0 && any.tree.hasSession(h.session)) {
                 java.util.TreeSet<String> held = new java.util.TreeSet<>();
                 any.tree.sessions().stream().filter(s -> s.id() == h.session).forEach(s -> held.addAll(s.files()));
                 if (!held.equals(h.files)) {
