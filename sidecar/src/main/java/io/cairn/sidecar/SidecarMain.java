@@ -193,24 +193,10 @@ public final class SidecarMain implements Callable<Integer> {
     }
 
     private Duration duration(String flag, String s) {
-        String t = s.trim();
         try {
-            Duration d;
-            if (t.endsWith("ms")) {
-                d = Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-            } else if (t.endsWith("s")) {
-                d = Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
-            } else if (t.endsWith("m")) {
-                d = Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
-            } else {
-                d = Duration.ofSeconds(Long.parseLong(t));
-            }
-            if (d.isNegative() || d.isZero()) {
-                throw bad(flag + " must be positive, got " + s);
-            }
-            return d;
-        } catch (NumberFormatException e) {
-            throw bad(flag + " must be a duration like 500ms, 10s or 1m, got \"" + s + "\"");
+            return io.cairn.client.Durations.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw bad(flag + ": " + e.getMessage());
         }
     }
 
