@@ -217,16 +217,14 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
 
     private List<SessionClock.Timed> timedSessions() {
         List<SessionClock.Timed> out = new ArrayList<>();
-        for (VersionedTree.Session s : tree.sessions()) {
-            out.add(new SessionClock.Timed(s.id(), s.ttlMs()));
-        }
+        tree.sessionTtls().forEach((id, ttl) -> out.add(new SessionClock.Timed(id, ttl)));
         return out;
     }
 
     private void sessionTick() {
         boolean leading = core.isLeader();
         if (sessionClock.leading(leading) && leading) {
-            log.info("member {}: leading; every open session gets a fresh TTL ({} sessions)", id, tree.sessions().size());
+            log.info("member {}: leading; every open session gets a fresh TTL ({} sessions)", id, tree.sessionCount());
         }
         if (leading) {
             for (long sid : sessionClock.expired(timedSessions(), nowMs())) {
@@ -317,7 +315,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             metrics.revision.set(tree.rev());
             metrics.leader.set(core.leader());
             metrics.isLeader.set(core.isLeader() ? 1 : 0);
-            metrics.sessions.set(tree.sessions().size());
+            metrics.sessions.set(tree.sessionCount());
             try {
                 return metrics.scrape();
             } catch (IOException e) {

@@ -511,6 +511,17 @@ public final class VersionedTree {
         return out;
     }
 
+    /** Each open session's TTL, by id: what the leader's clock needs, without copying file lists. */
+    public Map<Long, Long> sessionTtls() {
+        Map<Long, Long> out = new TreeMap<>();
+        sessions.values().forEach(s -> out.put(s.id(), s.ttlMs()));
+        return out;
+    }
+
+    public int sessionCount() {
+        return sessions.size();
+    }
+
     public boolean hasSession(long id) {
         return sessions.containsKey(id);
     }

@@ -92,9 +92,7 @@ final class SimNode {
     private void sessionTick() {
         clock.leading(core.isLeader());
         List<SessionClock.Timed> timed = new ArrayList<>();
-        for (VersionedTree.Session s : tree.sessions()) {
-            timed.add(new SessionClock.Timed(s.id(), s.ttlMs()));
-        }
+        tree.sessionTtls().forEach((sid, ttl) -> timed.add(new SessionClock.Timed(sid, ttl)));
         for (long sid : clock.expired(timed, sim.queue.now())) {
             write(io.cairn.proto.State.Command.newBuilder().setSessionOp(SessionOp.newBuilder()
                     .setKind(SessionOp.Kind.EXPIRE).setId(sid)).build(), r -> { }, () -> clock.retry(sid));
