@@ -386,6 +386,9 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             ctx.writeAndFlush(r);
         } else {
+            // Said in the response too: an HTTP/1.1 client otherwise pools the connection we are
+            // closing and its next request fails (HttpGatewayTest hit this after a 410 watch).
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
         }
     }

@@ -143,5 +143,9 @@ class HttpGatewayTest {
         HttpResponse<String> r = send("GET", "/v1/watch?glob=/**&from=1", null);
         assertThat(r.statusCode()).isEqualTo(410);
         assertThat(json(r).get("error").asText()).isEqualTo("TOO_LATE");
+        // The watch's connection is closed after its error, and the response says so, so the
+        // client does not send the next request down a closed connection.
+        assertThat(r.headers().firstValue("connection")).hasValue("close");
+        assertThat(send("GET", "/v1/rev", null).statusCode()).isEqualTo(200);
     }
 }
