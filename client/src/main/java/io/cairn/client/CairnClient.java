@@ -288,9 +288,20 @@ public final class CairnClient implements AutoCloseable {
 
     /** A file's value and rev at {@code rev} (0: latest). */
     public CompletableFuture<Versioned> getAsync(String path, long rev) {
+        return getAsync(path, rev, false);
+    }
+
+    /**
+     * As {@link #getAsync(String, long)}; with {@code serializable} the member asked answers from
+     * its own copy without confirming leadership with a quorum, so the value may be slightly stale.
+     */
+    public CompletableFuture<Versioned> getAsync(String path, long rev, boolean serializable) {
         Request.Builder r = req(Verb.GET).setPath(path);
         if (rev != 0) {
             r.setRev(rev);
+        }
+        if (serializable) {
+            r.setSerializable(true);
         }
         return call(r, true).thenApply(resp -> new Versioned(path,
                 resp.hasValue() ? resp.getValue().toByteArray() : null, resp.getRev()));
