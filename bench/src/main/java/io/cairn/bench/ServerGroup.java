@@ -1,0 +1,139 @@
+package io.cairn.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Three members of one system as real processes on loopback, each with its own data directory
+ * under a fresh temporary directory that {@link #close()} wipes. The benchmark kills the leader
+ * with SIGKILL and restarts it, so every member keeps the command that started it.
+ */
+abstract class ServerGroup implements AutoCloseable {
+    static final int MEMBERS = 3;
+
+    /** One member: its ports, its data directory and the command that (re)starts it. */
+    static final class Member {
+        final int index;
+        final int clientPort;
+        final int peerPort;
+        final int extraPort;
+        final Path dataDir;
+        final Path log;
+        List<String> command;
+        Process process;
+
+        Member(int index, Path base) {
+            this.index = index;
+            this.clientPort = freePort();
+            this.peerPort = freePort();
+            this.extraPort = freePort();
+            this.dataDir = base.resolve("member-" + (index + 1));
+            this.log = base.resolve("member-" + (index + 1) + ".log");
+        }
+
+        String clientAddress() {
+            return "127.0.0.1:" + clientPort;
+        }
+
+        boolean alive() {
+            return process != null && process.isAlive();
+        }
+    }
+
+    final Path base;
+    final List<Member> members = new ArrayList<>();
+    /** Keep data directories and logs after the run (to look into a failure). */
+    boolean keepData;
+
+    ServerGroup(String name) throws IOException {
+        this.base = Files.createTempDirectory("cairn-bench-" + name + "-");
+        for (int i = 0; i < MEMBERS; i++) {
+            members.add(new Member(i, base));
+        }
+    }
+
+    abstract String name();
+
+    /** Writes configuration and data directories, fills in each member's command. */
+    abstract void configure() throws IOException;
+
+    /** The index of the member that leads now, or -1 when none is known. */
+    abstract int leaderIndex();
+
+    /** A client of this system's own Java library, preferring the given member. */
+    abstract StoreClient client(int preferredMember) throws Exception;
+
+    /** A client that knows only these members (for failover: the survivors of a killed leader). */
+    abstract StoreClient client(List<Integer> memberIndexes) throws Exception;
+
+    void start() throws IOException, InterruptedException {
+        configure();
+        for (Member m : members) {
+            launch(m);
+        }
+        awaitLeader(Duration.ofSeconds(60));
+    }
+
+    void launch(Member m) throws IOException {
+        Files.createDirectories(m.dataDir);
+        m.process = new ProcessBuilder(m.command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(m.log.toFile())).start();
+    }
+
+    void kill(Member m) throws InterruptedException {
+        if (m.process != null) {
+            m.process.destroyForcibly();
+            m.process.waitFor();
+        }
+    }
+
+    int awaitLeader(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            for (Member m : members) {
+                if (m.process != null && !m.process.isAlive()) {
+                    throw new IllegalStateException(name() + " member " + (m.index + 1) + " exited with "
+                            + m.process.exitValue() + "; its log: " + m.log);
+                }
+            }
+            int leader = leaderIndex();
+            if (leader >= 0) {
+                return leader;
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException(name() + ": no leader within " + timeout + "; logs in " + base);
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException, IOException {
+        for (Member m : members) {
+            kill(m);
+        }
+        if (keepData) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(base)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,303 @@
+package io.cairn.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The workloads, written once against {@link StoreClient} so that every system gets exactly the
+ * same load: the same number of worker threads and client connections, value size, warm-up and
+ * measuring window. Workers run closed loops (one request outstanding each).
+ */
+final class Workloads {
+    /** Client connections shared by the workers of a closed-loop workload (spread over members). */
+    static final int MAX_CONNECTIONS = 8;
+    private static final long MAX_OPS_PER_WORKER = 10_000_000;
+    private static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(120);
+
+    private final ServerGroup group;
+    private final Settings settings;
+    private final byte[] value;
+
+    Workloads(ServerGroup group, Settings settings) {
+        this.group = group;
+        this.settings = settings;
+        this.value = new byte[settings.valueBytes()];
+        Arrays.fill(value, (byte) 'v');
+    }
+
+    interface Op {
+        void run(StoreClient client, int worker, long n) throws Exception;
+    }
+
+    Measurement writes(int clients) throws Exception {
+        try (StoreClient c = group.client(0)) {
+            for (int w = 0; w < clients; w++) {
+                c.put("/bench/write/w" + w, value);
+            }
+        }
+        return closedLoop("write", clients, (c, w, n) -> c.put("/bench/write/w" + w, value));
+    }
+
+    Measurement reads(boolean linearizable) throws Exception {
+        int keys = 100;
+        try (StoreClient c = group.client(0)) {
+            for (int k = 0; k < keys; k++) {
+                c.put("/bench/read/k" + k, value);
+            }
+        }
+        return closedLoop(linearizable ? "read-linearizable" : "read-serializable", settings.readClients(),
+                (c, w, n) -> {
+                    if (c.get("/bench/read/k" + ThreadLocalRandom.current().nextInt(keys), linearizable) == null) {
+                        throw new IllegalStateException("a key written before the run is missing");
+                    }
+                });
+    }
+
+    Measurement churn() throws Exception {
+        return closedLoop("ephemeral-churn", settings.churnClients(),
+                (c, w, n) -> c.registerAndLeave("/bench/presence/w" + w + "-" + n, value));
+    }
+
+    private Measurement closedLoop(String name, int workers, Op op) throws Exception {
+        int connections = Math.min(workers, MAX_CONNECTIONS);
+        List<StoreClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < connections; i++) {
+                clients.add(group.client(i % ServerGroup.MEMBERS));
+            }
+            Histogram[] latencies = new Histogram[workers];
+            long[] counts = new long[workers];
+            AtomicLong errors = new AtomicLong();
+            // 0: warming up, 1: measuring, 2: stop
+            AtomicLong phase = new AtomicLong();
+            List<Thread> threads = new ArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                int worker = w;
+                StoreClient client = clients.get(w % connections);
+                latencies[w] = new Histogram(HIGHEST_NANOS, 3);
+                threads.add(new Thread(() -> {
+                    for (long n = 0; n < MAX_OPS_PER_WORKER; n++) {
+                        long p = phase.get();
+                        if (p == 2) {
+                            break;
+                        }
+                        long start = System.nanoTime();
+                        try {
+                            op.run(client, worker, n);
+                            if (p == 1) {
+                                latencies[worker].recordValue(Math.min(System.nanoTime() - start, HIGHEST_NANOS));
+                                counts[worker]++;
+                            }
+                        } catch (Exception e) {
+                            if (p == 1) {
+                                errors.incrementAndGet();
+                            }
+                            noteError(name, e);
+                            pause(1);
+                        }
+                    }
+                }, "bench-" + name + "-" + w));
+            }
+            threads.forEach(Thread::start);
+            Thread.sleep(settings.warmup().toMillis());
+            phase.set(1);
+            long began = System.nanoTime();
+            Thread.sleep(settings.measure().toMillis());
+            phase.set(2);
+            double seconds = (System.nanoTime() - began) / 1e9;
+            for (Thread t : threads) {
+                t.join();
+            }
+            Histogram all = new Histogram(HIGHEST_NANOS, 3);
+            for (Histogram h : latencies) {
+                all.add(h);
+            }
+            long total = Arrays.stream(counts).sum();
+            return measurement(name, workers, total / seconds, all, total, errors.get());
+        } finally {
+            for (StoreClient c : clients) {
+                c.close();
+            }
+        }
+    }
+
+    /**
+     * {@code watchers} watches on one prefix, spread over a few connections; then one write at a
+     * time, and the time from sending each write to each watcher being told of it.
+     */
+    Measurement watchFanout() throws Exception {
+        int watchers = settings.watchers();
+        int events = settings.watchEvents();
+        String prefix = "/bench/watch";
+        AtomicLongArray sent = new AtomicLongArray(events + 1);
+        AtomicIntegerArray delivered = new AtomicIntegerArray(events + 1);
+        ConcurrentHistogram delays = new ConcurrentHistogram(HIGHEST_NANOS, 3);
+        List<StoreClient> clients = new ArrayList<>();
+        List<AutoCloseable> watches = new ArrayList<>();
+        try (StoreClient writer = group.client(0)) {
+            writer.put(prefix + "/setup", value);
+            int connections = Math.min(watchers, settings.watchConnections());
+            for (int i = 0; i < connections; i++) {
+                clients.add(group.client(i % ServerGroup.MEMBERS));
+            }
+            for (int i = 0; i < watchers; i++) {
+                watches.add(clients.get(i % connections).watchPrefix(prefix, key -> {
+                    long now = System.nanoTime();
+                    int e = eventNumber(key);
+                    if (e < 0 || e > events) {
+                        return;
+                    }
+                    if (e > 0) {
+                        delays.recordValue(Math.min(now - sent.get(e), HIGHEST_NANOS));
+                    }
+                    delivered.incrementAndGet(e);
+                }));
+            }
+            // Event 0 is not measured: it proves every watch is registered before timing starts.
+            sent.set(0, System.nanoTime());
+            writer.put(prefix + "/e0", value);
+            awaitDeliveries(delivered, 0, 0, watchers, 120_000);
+            for (int e = 1; e <= events; e++) {
+                sent.set(e, System.nanoTime());
+                writer.put(prefix + "/e" + e, value);
+                Thread.sleep(settings.watchInterval().toMillis());
+            }
+            long got = awaitDeliveries(delivered, 1, events, (long) watchers * events, 30_000);
+            return measurement("watch-fanout", watchers, Double.NaN, delays, got, (long) watchers * events - got);
+        } finally {
+            for (AutoCloseable w : watches) {
+                try {
+                    w.close();
+                } catch (Exception e) {
+                    // the connection is closed next anyway
+                }
+            }
+            for (StoreClient c : clients) {
+                c.close();
+            }
+        }
+    }
+
+    private final java.util.Set<String> errorKinds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Prints the first error of each kind, so a run with errors says what they were. */
+    private void noteError(String workload, Exception e) {
+        Throwable t = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+        if (errorKinds.add(workload + t.getClass().getName())) {
+            System.err.println("  " + group.name() + " " + workload + ": first " + t.getClass().getSimpleName() + ": "
+                    + t.getMessage());
+        }
+    }
+
+    private static int eventNumber(String key) {
+        int at = key.lastIndexOf("/e");
+        if (at < 0) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(key.substring(at + 2));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Waits until events {@code from..to} have {@code expected} deliveries in all; gives the count. */
+    private static long awaitDeliveries(AtomicIntegerArray delivered, int from, int to, long expected, long timeoutMs)
+            throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        long got = 0;
+        while (System.nanoTime() < end) {
+            got = 0;
+            for (int e = from; e <= to; e++) {
+                got += delivered.get(e);
+            }
+            if (got >= expected) {
+                break;
+            }
+            Thread.sleep(10);
+        }
+        return got;
+    }
+
+    /**
+     * Kills the leader with SIGKILL and times how long until a write sent after the kill is
+     * committed. Writes go through a client of the surviving members, one every 10 ms, so the
+     * figure is the election plus one commit, not a client's back-off.
+     */
+    Measurement failover() throws Exception {
+        Histogram times = new Histogram(HIGHEST_NANOS, 3);
+        long failures = 0;
+        for (int trial = 0; trial < settings.failoverTrials(); trial++) {
+            int leader = group.awaitLeader(java.time.Duration.ofSeconds(60));
+            List<Integer> survivors = new ArrayList<>();
+            for (int i = 0; i < ServerGroup.MEMBERS; i++) {
+                if (i != leader) {
+                    survivors.add(i);
+                }
+            }
+            ServerGroup.Member victim = group.members.get(leader);
+            try (StoreClient c = group.client(survivors)) {
+                c.put("/bench/failover", value);
+                group.kill(victim);
+                long killed = System.nanoTime();
+                AtomicLong firstCommit = new AtomicLong(Long.MAX_VALUE);
+                long deadline = killed + TimeUnit.SECONDS.toNanos(60);
+                List<CompletableFuture<?>> pending = new ArrayList<>();
+                while (firstCommit.get() == Long.MAX_VALUE && System.nanoTime() < deadline) {
+                    // No cap on writes in flight: a client may hold a write until its own
+                    // timeout, and the next one must still go out 10 ms later (at most 6,000).
+                    pending.removeIf(CompletableFuture::isDone);
+                    CompletableFuture<?> f;
+                    try {
+                        f = c.putAsync("/bench/failover", value);
+                    } catch (RuntimeException e) {
+                        f = CompletableFuture.failedFuture(e);
+                    }
+                    pending.add(f.whenComplete((ok, err) -> {
+                        if (err == null) {
+                            long now = System.nanoTime();
+                            firstCommit.accumulateAndGet(now, Math::min);
+                        }
+                    }));
+                    Thread.sleep(10);
+                }
+                if (firstCommit.get() == Long.MAX_VALUE) {
+                    failures++;
+                } else {
+                    times.recordValue(firstCommit.get() - killed);
+                }
+            }
+            group.launch(victim);
+            // Let the restarted member catch up and the cluster settle before the next trial.
+            Thread.sleep(3000);
+            group.awaitLeader(java.time.Duration.ofSeconds(60));
+        }
+        return measurement("failover", 1, Double.NaN, times, times.getTotalCount(), failures);
+    }
+
+    private static Measurement measurement(String name, int clients, double opsPerSec, Histogram h, long count,
+                                           long errors) {
+        boolean empty = h.getTotalCount() == 0;
+        return new Measurement(name, clients, null, opsPerSec,
+                empty ? Double.NaN : h.getValueAtPercentile(50) / 1e6,
+                empty ? Double.NaN : h.getValueAtPercentile(99) / 1e6,
+                empty ? Double.NaN : h.getMaxValue() / 1e6, count, errors);
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
