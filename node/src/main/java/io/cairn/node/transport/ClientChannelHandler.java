@@ -34,18 +34,18 @@ final class ClientChannelHandler extends ChannelInboundHandlerAdapter {
     }
 
     private static final class ChannelResponder implements Responder {
-        private final Channel channel;
         private final AtomicLong pending = new AtomicLong();
+        private final CoalescingWriter<Response> writer;
 
         ChannelResponder(Channel channel) {
-            this.channel = channel;
+            this.writer = new CoalescingWriter<>(channel, written -> pending.addAndGet(-written));
         }
 
         @Override
         public void send(Response response) {
             int size = response.getSerializedSize();
             pending.addAndGet(size);
-            channel.writeAndFlush(response).addListener(f -> pending.addAndGet(-size));
+            writer.write(response, size);
         }
 
         @Override

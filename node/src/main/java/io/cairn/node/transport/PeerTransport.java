@@ -45,6 +45,7 @@ public final class PeerTransport implements AutoCloseable {
     private final class Link {
         final long peer;
         volatile Channel channel;
+        volatile CoalescingWriter<PeerMessage> writer;
         volatile boolean connecting;
         volatile long nextAttempt;
         volatile boolean everConnected;
@@ -55,8 +56,9 @@ public final class PeerTransport implements AutoCloseable {
 
         void send(PeerMessage m) {
             Channel ch = channel;
-            if (ch != null && ch.isActive()) {
-                ch.writeAndFlush(m, ch.voidPromise());
+            CoalescingWriter<PeerMessage> w = writer;
+            if (ch != null && w != null && ch.isActive()) {
+                w.write(m, 0);
                 return;
             }
             dial();
@@ -98,6 +100,7 @@ public final class PeerTransport implements AutoCloseable {
             f.addListener(done -> {
                 connecting = false;
                 if (done.isSuccess()) {
+                    writer = new CoalescingWriter<>(f.channel(), null);
                     channel = f.channel();
                     if (!everConnected) {
                         log.info("member {}: connected to member {} at {}", self, peer, addr);
