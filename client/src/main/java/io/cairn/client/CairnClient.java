@@ -319,7 +319,16 @@ public final class CairnClient implements AutoCloseable {
     }
 
     public CompletableFuture<RevInfo> revAsync() {
-        return call(req(Verb.REV), true).thenApply(r -> new RevInfo(r.getRev(), r.getOldestRev()));
+        return revAsync(false);
+    }
+
+    /** The revision; with {@code serializable}, the asked member's own (it may trail the leader). */
+    public CompletableFuture<RevInfo> revAsync(boolean serializable) {
+        Request.Builder r = req(Verb.REV);
+        if (serializable) {
+            r.setSerializable(true);
+        }
+        return call(r, true).thenApply(resp -> new RevInfo(resp.getRev(), resp.getOldestRev()));
     }
 
     public CompletableFuture<StatInfo> statAsync(String path, long rev) {
