@@ -52,8 +52,18 @@ public final class BenchMain implements Callable<Integer> {
     String zookeeperClasspath = "/usr/share/java/zookeeper.jar";
 
     @Option(names = "--cairn-jvm-flags", paramLabel = "FLAGS",
-            description = "JVM flags for Cairn members (default: those of bin/cairn-node).")
+            description = "JVM flags for Cairn members (default: those of bin/cairn-node); {member} becomes the member's number.")
     String cairnJvmFlags = "-XX:+UseSerialGC -Xmx512m";
+
+    @Option(names = "--warmup", paramLabel = "SECONDS", description = "Warm-up per step (default: 5, quick: 1).")
+    Integer warmupSeconds;
+
+    @Option(names = "--measure", paramLabel = "SECONDS", description = "Measuring window per step (default: 20, quick: 3).")
+    Integer measureSeconds;
+
+    @Option(names = "--write-clients", split = ",", paramLabel = "N,...",
+            description = "Concurrencies of the write workload (default: 1,16,64,256; quick: 1,64).")
+    List<Integer> writeClients;
 
     @Option(names = "--keep-data", description = "Keep each system's data directories and member logs after the run.")
     boolean keepData;
@@ -113,6 +123,14 @@ public final class BenchMain implements Callable<Integer> {
         }
 
         Settings settings = quick ? Settings.quick() : Settings.full();
+        if (warmupSeconds != null || measureSeconds != null || writeClients != null) {
+            if ((warmupSeconds != null && warmupSeconds < 0) || (measureSeconds != null && measureSeconds < 1)
+                    || (writeClients != null && writeClients.stream().anyMatch(c -> c < 1 || c > 4096))) {
+                System.err.println("cairn-bench: --warmup must be >= 0, --measure >= 1, --write-clients each 1..4096");
+                return 2;
+            }
+            settings = settings.with(warmupSeconds, measureSeconds, writeClients);
+        }
         List<String> order = SYSTEMS.stream().filter(systems::contains).toList();
         Map<String, String> versions = new LinkedHashMap<>();
         Map<String, Object> run = new LinkedHashMap<>();

@@ -39,7 +39,8 @@ final class CairnServers extends ServerGroup {
         String java = ProcessHandle.current().info().command().orElse("java");
         for (Member m : members) {
             List<String> cmd = new ArrayList<>(List.of(java));
-            cmd.addAll(jvmFlags);
+            // "{member}" in a flag becomes the member's number, e.g. for a JFR file per member.
+            jvmFlags.forEach(f -> cmd.add(f.replace("{member}", Integer.toString(m.index + 1))));
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.cairn.node.NodeMain",
                     "--id", Integer.toString(m.index + 1), "--data-dir", m.dataDir.toString(),
                     "--client-addr", m.clientAddress(), "--http-addr", "127.0.0.1:" + m.extraPort,

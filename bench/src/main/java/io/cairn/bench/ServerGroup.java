@@ -124,8 +124,17 @@ abstract class ServerGroup implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException, IOException {
+        // A polite stop first (SIGTERM), so members can write what they keep on exit (a JFR
+        // recording, say); the failover workload is where members are killed hard.
         for (Member m : members) {
-            kill(m);
+            if (m.process != null) {
+                m.process.destroy();
+            }
+        }
+        for (Member m : members) {
+            if (m.process != null && !m.process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                kill(m);
+            }
         }
         if (keepData) {
             return;

@@ -8,6 +8,14 @@ record Settings(Duration warmup, Duration measure, List<Integer> writeClients, i
                 int watchConnections, int watchEvents, Duration watchInterval, int churnClients,
                 int failoverTrials, int valueBytes) {
 
+    /** These settings with the given overrides (null: keep). */
+    Settings with(Integer warmupSeconds, Integer measureSeconds, List<Integer> writes) {
+        return new Settings(warmupSeconds == null ? warmup : Duration.ofSeconds(warmupSeconds),
+                measureSeconds == null ? measure : Duration.ofSeconds(measureSeconds),
+                writes == null ? writeClients : List.copyOf(writes), readClients, watchers, watchConnections,
+                watchEvents, watchInterval, churnClients, failoverTrials, valueBytes);
+    }
+
     static Settings full() {
         return new Settings(Duration.ofSeconds(5), Duration.ofSeconds(20), List.of(1, 16, 64, 256), 64,
                 10_000, 20, 50, Duration.ofMillis(200), 16, 3, 256);
