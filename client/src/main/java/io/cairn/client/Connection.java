@@ -2,6 +2,7 @@ package io.cairn.client;
 
 import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Response;
+import io.cairn.proto.wire.CoalescingWriter;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -31,12 +32,15 @@ final class Connection {
 
     private final InetSocketAddress endpoint;
     private final Channel channel;
+    /** Requests from many threads go out in batches: one event-loop task and flush per batch. */
+    private final CoalescingWriter<Request> writer;
     private final Map<Integer, Call> calls = new ConcurrentHashMap<>();
     private final AtomicInteger nextTag = new AtomicInteger();
 
     Connection(InetSocketAddress endpoint, Channel channel) {
         this.endpoint = endpoint;
         this.channel = channel;
+        this.writer = new CoalescingWriter<>(channel, null);
     }
 
     InetSocketAddress endpoint() {
@@ -53,12 +57,12 @@ final class Connection {
         do {
             tag = nextTag.updateAndGet(t -> t == Integer.MAX_VALUE ? 1 : t + 1);
         } while (calls.putIfAbsent(tag, call) != null);
-        int sent = tag;
-        channel.writeAndFlush(req.setTag(tag).build()).addListener(f -> {
-            if (!f.isSuccess() && calls.remove(sent) != null) {
-                call.onLost();
-            }
-        });
+        writer.write(req.setTag(tag).build(), 0);
+        // A connection that closed before the call was registered will not fail it when it
+        // closes (that already happened): fail it here. One that closes later fails it then.
+        if (!channel.isActive() && calls.remove(tag) != null) {
+            call.onLost();
+        }
         return tag;
     }
 

@@ -1,5 +1,6 @@
 package io.cairn.node.transport;
 
+import io.cairn.proto.wire.CoalescingWriter;
 import io.cairn.node.server.KvService;
 import io.cairn.node.server.RequestHandler;
 import io.cairn.node.server.Responder;

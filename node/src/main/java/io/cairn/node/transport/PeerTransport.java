@@ -1,5 +1,6 @@
 package io.cairn.node.transport;
 
+import io.cairn.proto.wire.CoalescingWriter;
 import io.cairn.proto.Peer.PeerMessage;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;

@@ -1,4 +1,4 @@
-package io.cairn.node.transport;
+package io.cairn.proto.wire;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -12,9 +12,10 @@ import java.util.function.LongConsumer;
  * and one flush for everything that queued up meanwhile. A {@code writeAndFlush} per message from
  * outside the event loop costs a task and a system call each: a revision fanned out to 500
  * watches on one connection was 500 of each (the benchmark's watch fan-out), and a burst of
- * answers under write load is the same.
+ * answers under write load, or of requests from a busy client, is the same. Used by the
+ * members (answers, peer messages) and by the client (requests).
  */
-final class CoalescingWriter<T> {
+public final class CoalescingWriter<T> {
     private final Channel channel;
     private final Queue<Entry<T>> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
@@ -26,12 +27,12 @@ final class CoalescingWriter<T> {
      * {@code written} is told the sizes of messages once written (or failed), to track backlog;
      * null when nobody asks (then no write allocates a future).
      */
-    CoalescingWriter(Channel channel, LongConsumer written) {
+    public CoalescingWriter(Channel channel, LongConsumer written) {
         this.channel = channel;
         this.written = written;
     }
 
-    void write(T message, long size) {
+    public void write(T message, long size) {
         queue.add(new Entry<>(message, size));
         if (drainScheduled.compareAndSet(false, true)) {
             channel.eventLoop().execute(this::drain);
