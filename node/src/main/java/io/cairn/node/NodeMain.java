@@ -49,7 +49,7 @@ public final class NodeMain implements Callable<Integer> {
                     + " promoted to voter once caught up. Ignored once this member has joined.")
     String join;
 
-    @Option(names = "--snapshot-every", defaultValue = "10000",
+    @Option(names = "--snapshot-every", defaultValue = "100000",
             description = "Applied slots between snapshots (default ${DEFAULT-VALUE}).")
     long snapshotEvery;
 

@@ -67,7 +67,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     public record Options(int tickMs, int electionTicks, int heartbeatTicks, int window, int maxBatch,
             long snapshotEvery, long requestTimeoutMs) {
         public static Options defaults() {
-            return new Options(10, 40, 5, 64, 512, 10_000, 15_000);
+            return new Options(10, 40, 5, 8, 512, 100_000, 15_000);
         }
     }
 
@@ -821,13 +821,16 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         if (snapshotSaving) {
             return;
         }
+        long began = System.nanoTime();
         SnapshotFile snap = snapshotFile();
+        long copyMs = (System.nanoTime() - began) / 1_000_000;
         long slot = applied;
         long rev = tree.rev();
         int files = tree.fileCount();
         snapshotSaving = true;
         lastSnapshot = slot;
         snapshotWriter.execute(() -> {
+            long writing = System.nanoTime();
             IOException failure = null;
             try {
                 snapshots.save(snap);
@@ -835,11 +838,12 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
                 failure = e;
             }
             IOException f = failure;
-            execute(() -> snapshotSaved(slot, rev, files, f));
+            long writeMs = (System.nanoTime() - writing) / 1_000_000;
+            execute(() -> snapshotSaved(slot, rev, files, copyMs, writeMs, f));
         });
     }
 
-    private void snapshotSaved(long slot, long rev, int files, IOException failure) {
+    private void snapshotSaved(long slot, long rev, int files, long copyMs, long writeMs, IOException failure) {
         snapshotSaving = false;
         if (failure != null) {
             log.warn("member {}: could not save a snapshot at slot {}: {}", id, slot, failure.getMessage());
@@ -848,7 +852,8 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         metrics.snapshots.inc();
         handle(core.snapshotTaken(slot));
         walQueue.add(new WalBatch(++appendedSeq, core.durableState(), true));
-        log.info("member {}: snapshot at slot {} (rev {}, {} files); log truncated", id, slot, rev, files);
+        log.info("member {}: snapshot at slot {} (rev {}, {} files; copied in {} ms, written in {} ms); log truncated",
+                id, slot, rev, files, copyMs, writeMs);
     }
 
     private void installSnapshot(Ready.InstallSnapshot s) {

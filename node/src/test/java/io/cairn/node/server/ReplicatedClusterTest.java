@@ -50,7 +50,13 @@ class ReplicatedClusterTest {
             for (CairnNode n : nodes) {
                 assertThat(n.awaitReady(Duration.ofSeconds(10))).isTrue();
             }
+            // Ready is "caught up with a leader"; this member may still be learning who that is.
+            long known = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (nodes.get(0).leader() == 0 && System.nanoTime() < known) {
+                Thread.sleep(10);
+            }
             long leader = nodes.get(0).leader();
+            assertThat(leader).as("a leader known to member 1").isNotZero();
             CairnNode follower = nodes.stream().filter(n -> n.id() != leader).findFirst().orElseThrow();
             try (WireClient c = new WireClient(follower.clientAddress())) {
                 Response w = call(c, Request.newBuilder().setVerb(Verb.SET).setPath("/rc/a")
