@@ -67,7 +67,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     public record Options(int tickMs, int electionTicks, int heartbeatTicks, int window, int maxBatch,
             long snapshotEvery, long requestTimeoutMs) {
         public static Options defaults() {
-            return new Options(10, 40, 5, 8, 512, 100_000, 15_000);
+            return new Options(10, 30, 5, 8, 512, 100_000, 15_000);
         }
     }
 
