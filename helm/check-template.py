@@ -18,12 +18,20 @@ for d in docs:
     kinds.setdefault(d["kind"], []).append(name)
 
 need = ["CustomResourceDefinition", "Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
-        "MutatingWebhookConfiguration", "Service", "Secret"]
+        "MutatingWebhookConfiguration", "Service", "Secret", "Role", "RoleBinding"]
 missing = [k for k in need if k not in kinds]
 if missing:
     sys.exit(f"helm template lacks {missing}; it has {sorted(kinds)}")
 crd = next(d for d in docs if d["kind"] == "CustomResourceDefinition")
 assert crd["metadata"]["name"] == "cairnclusters.cairn.io", crd["metadata"]["name"]
 hook = next(d for d in docs if d["kind"] == "MutatingWebhookConfiguration")["webhooks"][0]
-assert hook["clientConfig"]["caBundle"], "the webhook has no caBundle"
+assert hook["clientConfig"]["service"]["path"] == "/mutate", hook
+# The operator makes the certificate and sets caBundle; it needs these rights and nothing wider.
+role = next(d for d in docs if d["kind"] == "Role")
+assert role["rules"][0]["resources"] == ["secrets"] and role["rules"][0]["resourceNames"], role
+cluster_role = next(d for d in docs if d["kind"] == "ClusterRole")
+mwc_rule = [r for r in cluster_role["rules"] if "mutatingwebhookconfigurations" in r["resources"]]
+assert mwc_rule and mwc_rule[0]["resourceNames"], cluster_role
+env = {e["name"] for e in next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]}
+assert {"POD_NAMESPACE", "CAIRN_WEBHOOK_SECRET", "CAIRN_WEBHOOK_SERVICE", "CAIRN_WEBHOOK_CONFIG"} <= env, env
 print(f"helm template: {len(docs)} objects parse ({', '.join(sorted(kinds))})")

@@ -2,7 +2,10 @@ package io.cairn.operator;
 
 import io.javaoperatorsdk.operator.Operator;
 import java.net.InetSocketAddress;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,19 +13,46 @@ import org.slf4j.LoggerFactory;
 /**
  * The operator process: reconciles CairnClusters and serves the injection webhook. Configured by
  * environment, as the Helm chart sets it: WATCH_NAMESPACE (empty: all), CAIRN_SIDECAR_IMAGE,
- * CAIRN_WEBHOOK_PORT (default 8443), CAIRN_WEBHOOK_CERT_DIR (tls.crt, tls.key).
+ * CAIRN_WEBHOOK_PORT (default 8443). The webhook's certificate: files in CAIRN_WEBHOOK_CERT_DIR
+ * (tls.crt, tls.key) when there are any (cert-manager, say); otherwise the operator makes and
+ * renews its own, kept in the Secret CAIRN_WEBHOOK_SECRET in POD_NAMESPACE, for the Service
+ * CAIRN_WEBHOOK_SERVICE, trusted through the MutatingWebhookConfiguration CAIRN_WEBHOOK_CONFIG.
  */
 public final class OperatorMain {
     private static final Logger log = LoggerFactory.getLogger(OperatorMain.class);
 
     private OperatorMain() {}
 
+    private static String required(String name) {
+        String v = System.getenv(name);
+        if (v == null || v.isBlank()) {
+            System.err.println("cairn-operator: " + name + " is not set: the operator needs it to make the webhook's"
+                    + " certificate (or mount one in CAIRN_WEBHOOK_CERT_DIR)");
+            System.exit(2);
+        }
+        return v;
+    }
+
     public static void main(String[] args) throws Exception {
         String image = System.getenv().getOrDefault("CAIRN_SIDECAR_IMAGE", "ghcr.io/cairn/cairn-sidecar:0.1.0");
         int port = Integer.parseInt(System.getenv().getOrDefault("CAIRN_WEBHOOK_PORT", "8443"));
         String certDir = System.getenv().getOrDefault("CAIRN_WEBHOOK_CERT_DIR", "/etc/cairn-webhook");
         String namespace = System.getenv().getOrDefault("WATCH_NAMESPACE", "");
-        WebhookServer webhook = new WebhookServer(new InetSocketAddress(port), Path.of(certDir), new SidecarInjector(image));
+        SidecarInjector injector = new SidecarInjector(image);
+        WebhookServer webhook;
+        WebhookCertManager certs = null;
+        if (Files.exists(Path.of(certDir, "tls.crt"))) {
+            webhook = new WebhookServer(new InetSocketAddress(port), Path.of(certDir), injector);
+            log.info("webhook serves the certificate in {}", certDir);
+        } else {
+            String podNamespace = required("POD_NAMESPACE");
+            ReloadingKeyManager keys = new ReloadingKeyManager();
+            certs = new WebhookCertManager(new KubernetesClientBuilder().build(), podNamespace, required("CAIRN_WEBHOOK_SECRET"),
+                    required("CAIRN_WEBHOOK_SERVICE"), required("CAIRN_WEBHOOK_CONFIG"), keys, Clock.systemUTC());
+            certs.start();
+            webhook = new WebhookServer(new InetSocketAddress(port), keys, injector);
+        }
+        WebhookCertManager certManager = certs;
         Operator operator = new Operator();
         operator.register(new CairnClusterReconciler(ClusterProbe.viaClientService()), o -> {
             if (!namespace.isBlank()) {
@@ -34,6 +64,9 @@ public final class OperatorMain {
                 namespace.isBlank() ? "all" : namespace, port, image);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             operator.stop();
+            if (certManager != null) {
+                certManager.close();
+            }
             webhook.close();
         }, "cairn-operator-exit"));
     }
