@@ -28,11 +28,6 @@ final class CairnServers extends ServerGroup {
     }
 
     @Override
-    String name() {
-        return "cairn";
-    }
-
-    @Override
     void configure() {
         StringJoiner peers = new StringJoiner(",");
         members.forEach(m -> peers.add((m.index + 1) + "=127.0.0.1:" + m.peerPort));

@@ -22,11 +22,6 @@ final class EtcdServers extends ServerGroup {
         this.etcd = etcd;
     }
 
-    @Override
-    String name() {
-        return "etcd";
-    }
-
     private static String url(int port) {
         return "http://127.0.0.1:" + port;
     }

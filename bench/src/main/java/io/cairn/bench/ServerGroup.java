@@ -54,14 +54,19 @@ abstract class ServerGroup implements AutoCloseable {
     /** Keep data directories and logs after the run (to look into a failure). */
     boolean keepData;
 
+    private final String name;
+
     ServerGroup(String name) throws IOException {
+        this.name = name;
         this.base = Files.createTempDirectory("cairn-bench-" + name + "-");
         for (int i = 0; i < MEMBERS; i++) {
             members.add(new Member(i, base));
         }
     }
 
-    abstract String name();
+    String name() {
+        return name;
+    }
 
     /** Writes configuration and data directories, fills in each member's command. */
     abstract void configure() throws IOException;

@@ -26,11 +26,6 @@ final class ZooKeeperServers extends ServerGroup {
     }
 
     @Override
-    String name() {
-        return "zookeeper";
-    }
-
-    @Override
     void configure() throws IOException {
         StringJoiner servers = new StringJoiner("\n");
         members.forEach(m -> servers.add("server." + (m.index + 1) + "=127.0.0.1:" + m.peerPort + ":" + m.extraPort));
