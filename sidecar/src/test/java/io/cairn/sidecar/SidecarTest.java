@@ -100,8 +100,9 @@ class SidecarTest {
             assertThat(s.metrics.scrape()).containsPattern("cairn_sidecar_render_errors_total [1-9]");
             // Fixed config renders again.
             c.set("/config/web/port", "9090", -1);
-            eventually("recovered", () -> "port=9090\n".equals(read(out.resolve("app.conf"))));
-            assertThat(s.lastError()).isNull();
+            // The files are published a moment before the error is cleared: wait for both.
+            eventually("recovered", () -> "port=9090\n".equals(read(out.resolve("app.conf"))) && s.lastError() == null);
+            assertThat(s.health()).doesNotContain("degraded");
             s.close();
         }
     }
