@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
 
@@ -35,7 +36,13 @@ public final class CoalescingWriter<T> {
     public void write(T message, long size) {
         queue.add(new Entry<>(message, size));
         if (drainScheduled.compareAndSet(false, true)) {
-            channel.eventLoop().execute(this::drain);
+            try {
+                channel.eventLoop().execute(this::drain);
+            } catch (RejectedExecutionException shutDown) {
+                // The event loop is gone, so is the channel: its close already failed whatever
+                // waited on it, and callers check the channel before waiting.
+                queue.clear();
+            }
         }
     }
 
