@@ -80,12 +80,35 @@ abstract class ServerGroup implements AutoCloseable {
     /** A client that knows only these members (for failover: the survivors of a killed leader). */
     abstract StoreClient client(List<Integer> memberIndexes) throws Exception;
 
+    /**
+     * Starts the members and waits for a leader. A free port is found by binding port 0 and
+     * letting go, so another process can take it first; a member that then exits at start gets
+     * the whole group started again on other ports (at most three tries).
+     */
     void start() throws IOException, InterruptedException {
-        configure();
-        for (Member m : members) {
-            launch(m);
+        for (int attempt = 1; ; attempt++) {
+            configure();
+            for (Member m : members) {
+                launch(m);
+            }
+            try {
+                awaitLeader(Duration.ofSeconds(60));
+                return;
+            } catch (IllegalStateException e) {
+                if (attempt == 3 || members.stream().allMatch(Member::alive)) {
+                    throw e;
+                }
+                System.err.println(name() + ": " + e.getMessage() + "; starting again on other ports");
+                for (Member m : members) {
+                    kill(m);
+                }
+                members.clear();
+                Path retry = Files.createDirectories(base.resolve("attempt-" + (attempt + 1)));
+                for (int i = 0; i < MEMBERS; i++) {
+                    members.add(new Member(i, retry));
+                }
+            }
         }
-        awaitLeader(Duration.ofSeconds(60));
     }
 
     void launch(Member m) throws IOException {

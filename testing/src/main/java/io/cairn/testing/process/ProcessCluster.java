@@ -65,15 +65,45 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     public static ProcessCluster start(int n) throws IOException, InterruptedException {
-        ProcessCluster c = new ProcessCluster(Files.createTempDirectory("cairn-cluster"));
-        for (long i = 1; i <= n; i++) {
-            c.members.add(c.new Member(i, c.base));
+        // Free ports are found by binding port 0 and letting go, so another process (an outgoing
+        // connection's ephemeral port, say) can take one before the member binds it; CI saw a
+        // member exit with "Address already in use". Such a start is thrown away and retried.
+        for (int attempt = 1; ; attempt++) {
+            ProcessCluster c = new ProcessCluster(Files.createTempDirectory("cairn-cluster"));
+            for (long i = 1; i <= n; i++) {
+                c.members.add(c.new Member(i, c.base));
+            }
+            for (Member m : c.members) {
+                c.launch(m);
+            }
+            try {
+                c.awaitLeader(Duration.ofSeconds(30));
+                c.awaitAllServing(Duration.ofSeconds(30));
+                return c;
+            } catch (IllegalStateException e) {
+                c.close();
+                if (attempt == 3) {
+                    throw e;
+                }
+                System.err.println("cluster start failed (" + e.getMessage() + "); trying again with other ports");
+            }
         }
-        for (Member m : c.members) {
-            c.launch(m);
+    }
+
+    /** Every member answers its status page; a member that exited fails at once. */
+    private void awaitAllServing(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        for (Member m : members) {
+            while (status(m) == null) {
+                if (!m.alive()) {
+                    throw new IllegalStateException("member " + m.id + " exited at start; its log: " + base.resolve("member-" + m.id + ".log"));
+                }
+                if (System.nanoTime() > end) {
+                    throw new IllegalStateException("member " + m.id + " not serving within " + timeout);
+                }
+                Thread.sleep(20);
+            }
         }
-        c.awaitLeader(Duration.ofSeconds(30));
-        return c;
     }
 
     public List<Member> members() {
