@@ -66,6 +66,9 @@ final class SimNode {
     }
 
     void start() {
+        if (Boolean.getBoolean("cairn.sim.trace")) {
+            System.out.println("t=" + sim.queue.now() + " node " + id + " starts");
+        }
         alive = true;
         incarnation++;
         restoreFromDisk();
@@ -114,6 +117,9 @@ final class SimNode {
     }
 
     void crash() {
+        if (Boolean.getBoolean("cairn.sim.trace")) {
+            System.out.println("t=" + sim.queue.now() + " node " + id + " crashes");
+        }
         alive = false;
         clock.leading(false);
         incarnation++;
@@ -160,6 +166,12 @@ final class SimNode {
     void handle(Ready r) {
         if (r.isEmpty()) {
             return;
+        }
+        if (r.install != null) {
+            // On disk before any record after it: a commit record past the snapshot, made
+            // durable while the snapshot was not, would vouch on restart for the stale entries
+            // the snapshot replaces (seed 901230).
+            disk.compact(parse(r.install));
         }
         disk.append(r.records);
         pending.add(new Pending(r, disk.appendedTotal));
@@ -240,17 +252,20 @@ final class SimNode {
         serveReads();
     }
 
-    private void installSnapshot(Ready.InstallSnapshot s) {
-        SnapshotFile snap;
+    private static SnapshotFile parse(Ready.InstallSnapshot s) {
         try {
-            snap = SnapshotFile.parseFrom(s.data());
+            return SnapshotFile.parseFrom(s.data());
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Takes on a snapshot already on disk (see {@link #handle}), in order with what came before. */
+    private void installSnapshot(Ready.InstallSnapshot s) {
+        SnapshotFile snap = parse(s);
         tree = VersionedTree.restore(snap.getTree(), sim.storeConfig);
         applied = s.slot();
         lastSnapshot = s.slot();
-        disk.compact(snap);
         sim.checkRevAtSlot(id, applied, tree.rev());
     }
 

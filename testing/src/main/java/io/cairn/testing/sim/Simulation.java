@@ -274,8 +274,33 @@ public final class Simulation {
         }
     }
 
+    private static final boolean TRACE = Boolean.getBoolean("cairn.sim.trace");
+
     void deliver(long to, PeerMessage m) {
+        if (TRACE) {
+            System.out.println("t=" + queue.now() + " " + m.getFrom() + "->" + to + " " + m.getBodyCase() + " b="
+                    + m.getBallot().getRound() + "." + m.getBallot().getNode() + " " + brief(m));
+        }
         nodes.get((int) to - 1).receive(m);
+    }
+
+    private static String brief(PeerMessage m) {
+        StringBuilder b = new StringBuilder();
+        java.util.function.Consumer<java.util.List<SlotEntry>> entries = es -> es.forEach(e -> b.append(e.getSlot()).append('@')
+                .append(e.getBallot().getRound()).append('.').append(e.getBallot().getNode()).append('#')
+                .append(Integer.toHexString(e.getValue().hashCode())).append(' '));
+        switch (m.getBodyCase()) {
+            case ACCEPT -> { entries.accept(m.getAccept().getEntriesList()); b.append("commit=").append(m.getAccept().getCommit()); }
+            case ACCEPTED -> b.append(m.getAccepted().getSlotsList());
+            case PROMISE -> { entries.accept(m.getPromise().getAcceptedList()); b.append("chosenUpTo=").append(m.getPromise().getChosenUpTo())
+                    .append(" pre=").append(m.getPromise().getPre()); }
+            case CHOSEN -> { entries.accept(m.getChosen().getEntriesList()); b.append("commit=").append(m.getChosen().getCommit()); }
+            case HEARTBEAT -> b.append("commit=").append(m.getHeartbeat().getCommit());
+            case PREPARE -> b.append("from=").append(m.getPrepare().getFromSlot()).append(" pre=").append(m.getPrepare().getPre());
+            case NACK -> b.append("promised=").append(m.getNack().getPromised().getRound()).append('.').append(m.getNack().getPromised().getNode());
+            default -> { }
+        }
+        return b.toString();
     }
 
     // ---- clients ----------------------------------------------------------------------------
@@ -461,7 +486,9 @@ public final class Simulation {
     void checkSlotValue(long node, SlotEntry e) {
         SlotEntry first = chosen.putIfAbsent(e.getSlot(), e);
         if (first != null && !first.getValue().equals(e.getValue())) {
-            violation("slot " + e.getSlot() + ": node " + node + " applied a different value than another replica");
+            violation("slot " + e.getSlot() + ": node " + node + " applied a different value than another replica"
+                    + " (ballot " + e.getBallot().getRound() + "." + e.getBallot().getNode() + " against "
+                    + first.getBallot().getRound() + "." + first.getBallot().getNode() + ")");
         }
     }
 
