@@ -8,6 +8,7 @@ import io.cairn.node.paxos.BallotNum;
 import io.cairn.node.paxos.PaxosConfig;
 import io.cairn.node.paxos.PaxosCore;
 import io.cairn.node.paxos.Ready;
+import io.cairn.node.paxos.ReadyGate;
 import io.cairn.node.store.ApplyResult;
 import io.cairn.node.store.FileEntry;
 import io.cairn.node.store.Glob;
@@ -30,7 +31,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -71,8 +71,6 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         }
     }
 
-    private record PendingReady(Ready ready, long seq) {}
-
     private record WaitingRead(long index, Runnable serve) {}
 
     private record WalBatch(long seq, List<WalRecord> records, boolean rewrite) {}
@@ -97,7 +95,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     private final ExecutorService snapshotWriter;
     private long appendedSeq;
     private volatile long durableSeq;
-    private final ArrayDeque<PendingReady> pending = new ArrayDeque<>();
+    private final ReadyGate gate = new ReadyGate(new MemberEffects(), () -> durableSeq);
     private final Map<Long, CompletableFuture<ApplyResult>> writes = new HashMap<>();
     /** The leader each pending write or read was sent through; when it changes they cannot finish. */
     private final Map<Long, Long> sentVia = new HashMap<>();
@@ -622,75 +620,79 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     // ---- the driver contract ----------------------------------------------------------------
 
     private void handle(Ready r) {
-        if (r.isEmpty()) {
-            return;
-        }
-        if (r.install != null) {
-            // Saved before any record after it reaches the log: a commit record past the
-            // snapshot, durable while the snapshot was not, would vouch on restart for the
-            // stale entries the snapshot replaces (simulator seed 901230).
-            saveInstalledSnapshot(r.install);
-        }
-        if (!r.records.isEmpty()) {
-            appendedSeq++;
-            walQueue.add(new WalBatch(appendedSeq, r.records, false));
-        }
-        pending.add(new PendingReady(r, appendedSeq));
-        release();
+        gate.handle(r);
     }
 
-    /** Carries out, in order, every Ready whose records are durable. */
     private void release() {
-        if (releasing) {
-            return; // something applied above proposed more: the running loop picks it up, in order
-        }
-        releasing = true;
-        try {
-            releaseInOrder();
-        } finally {
-            releasing = false;
-        }
+        gate.release();
     }
 
-    private boolean releasing;
+    /** How this member carries out a Ready: its log thread, its peers, its tree. */
+    private final class MemberEffects implements ReadyGate.Effects {
+        @Override
+        public void persistSnapshot(Ready.InstallSnapshot s) {
+            saveInstalledSnapshot(s);
+        }
 
-    private void releaseInOrder() {
-        while (!pending.isEmpty() && pending.peek().seq() <= durableSeq) {
-            Ready r = pending.poll().ready();
-            if (r.install != null) {
-                installSnapshot(r.install);
+        @Override
+        public long append(List<WalRecord> records) {
+            if (!records.isEmpty()) {
+                appendedSeq++;
+                walQueue.add(new WalBatch(appendedSeq, records, false));
             }
-            for (PeerMessage m : r.messages) {
-                network.accept(m);
-            }
-            for (SlotEntry e : r.committed) {
-                apply(e);
-            }
-            for (Ready.ReadReady rr : r.reads) {
-                Consumer<Long> k = readIndexWaiters.remove(rr.readId());
-                if (k != null) {
-                    k.accept(rr.index());
-                }
-            }
-            for (long rid : r.readsFailed) {
-                expireRead(rid);
-            }
-            for (long pid : r.rejected) {
-                sentVia.remove(pid);
-                CompletableFuture<ApplyResult> w = writes.remove(pid);
-                if (w != null) {
-                    w.completeExceptionally(new StoreException(Err.UNAVAILABLE,
-                            "no leader accepted the write (an election may be under way); it was not applied, retry"));
-                }
-            }
-            for (Ready.SnapshotNeeded s : r.snapshotsNeeded) {
-                SnapshotFile snap = snapshotFile();
-                log.info("member {}: sending a snapshot at slot {} (rev {}) to member {}", id, applied, tree.rev(), s.to());
-                network.accept(core.snapshotMessage(s.to(), applied, snap.toByteArray()));
+            return appendedSeq;
+        }
+
+        @Override
+        public void installSnapshot(Ready.InstallSnapshot s) {
+            ReplicatedKvService.this.installSnapshot(s);
+        }
+
+        @Override
+        public void send(PeerMessage m) {
+            network.accept(m);
+        }
+
+        @Override
+        public void apply(SlotEntry e) {
+            ReplicatedKvService.this.apply(e);
+        }
+
+        @Override
+        public void readReady(long readId, long index) {
+            Consumer<Long> k = readIndexWaiters.remove(readId);
+            if (k != null) {
+                k.accept(index);
             }
         }
-        serveReads();
-        noticeLeader();
+
+        @Override
+        public void readFailed(long readId) {
+            expireRead(readId);
+        }
+
+        @Override
+        public void rejected(long pid) {
+            sentVia.remove(pid);
+            CompletableFuture<ApplyResult> w = writes.remove(pid);
+            if (w != null) {
+                w.completeExceptionally(new StoreException(Err.UNAVAILABLE,
+                        "no leader accepted the write (an election may be under way); it was not applied, retry"));
+            }
+        }
+
+        @Override
+        public void snapshotNeeded(long to) {
+            SnapshotFile snap = snapshotFile();
+            log.info("member {}: sending a snapshot at slot {} (rev {}) to member {}", id, applied, tree.rev(), to);
+            network.accept(core.snapshotMessage(to, applied, snap.toByteArray()));
+        }
+
+        @Override
+        public void released() {
+            serveReads();
+            noticeLeader();
+        }
     }
 
     private void noticeLeader() {

@@ -5,6 +5,7 @@ import io.cairn.node.paxos.BallotNum;
 import io.cairn.node.paxos.PaxosConfig;
 import io.cairn.node.paxos.PaxosCore;
 import io.cairn.node.paxos.Ready;
+import io.cairn.node.paxos.ReadyGate;
 import io.cairn.node.store.ApplyResult;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.node.store.VersionedTree;
@@ -16,7 +17,6 @@ import io.cairn.proto.Peer.Proposal;
 import io.cairn.proto.Peer.SlotEntry;
 import io.cairn.proto.Peer.SnapshotFile;
 import io.cairn.proto.Peer.WalRecord;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -34,7 +34,6 @@ final class SimNode {
     static final int TICK_MS = 10;
     static final int SNAPSHOT_EVERY = 40;
 
-    private record Pending(Ready ready, long walSeq) {}
 
     private record WaitingRead(long index, Runnable serve) {}
 
@@ -49,7 +48,7 @@ final class SimNode {
     private long lastSnapshot;
     boolean alive;
     int incarnation;
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final ReadyGate gate = new ReadyGate(new SimEffects(), () -> disk.syncedTotal);
     private boolean syncing;
     private final Map<Long, Consumer<ApplyResult>> waitingWrites = new HashMap<>();
     private final Map<Long, Runnable> writeFailures = new HashMap<>();
@@ -124,7 +123,7 @@ final class SimNode {
         clock.leading(false);
         incarnation++;
         disk.crash(random);
-        pending.clear();
+        gate.clear();
         syncing = false;
         waitingWrites.clear();
         waitingReadIndex.clear();
@@ -164,19 +163,7 @@ final class SimNode {
     // ---- the driver contract ----------------------------------------------------------------
 
     void handle(Ready r) {
-        if (r.isEmpty()) {
-            return;
-        }
-        if (r.install != null) {
-            // On disk before any record after it: a commit record past the snapshot, made
-            // durable while the snapshot was not, would vouch on restart for the stale entries
-            // the snapshot replaces (seed 901230).
-            disk.compact(parse(r.install));
-        }
-        disk.append(r.records);
-        pending.add(new Pending(r, disk.appendedTotal));
-        maybeSync();
-        release();
+        gate.handle(r);
     }
 
     private void maybeSync() {
@@ -192,64 +179,76 @@ final class SimNode {
             }
             disk.sync(target);
             syncing = false;
-            release();
+            gate.release();
             maybeSync();
         });
     }
 
-    /** Carries out, in order, every Ready whose records are durable. */
-    private void release() {
-        if (releasing) {
-            return; // a callback proposed more from inside an apply: the running loop picks it up
+    /** How a simulated replica carries out a Ready: its simulated disk, network and tree. */
+    private final class SimEffects implements ReadyGate.Effects {
+        @Override
+        public void persistSnapshot(Ready.InstallSnapshot s) {
+            disk.compact(parse(s));
         }
-        releasing = true;
-        try {
-            releaseInOrder();
-        } finally {
-            releasing = false;
-        }
-    }
 
-    private boolean releasing;
+        @Override
+        public long append(List<WalRecord> records) {
+            disk.append(records);
+            maybeSync();
+            return disk.appendedTotal;
+        }
 
-    private void releaseInOrder() {
-        while (!pending.isEmpty() && pending.peek().walSeq <= disk.syncedTotal) {
-            Ready r = pending.poll().ready;
-            if (r.install != null) {
-                installSnapshot(r.install);
-            }
-            for (PeerMessage m : r.messages) {
-                sim.network.send(id, m.getTo(), m, sim::deliver);
-            }
-            for (SlotEntry e : r.committed) {
-                apply(e);
-            }
-            for (Ready.ReadReady rr : r.reads) {
-                Consumer<Long> k = waitingReadIndex.remove(rr.readId());
-                if (k != null) {
-                    k.accept(rr.index());
-                }
-            }
-            for (long readId : r.readsFailed) {
-                waitingReadIndex.remove(readId);
-                Runnable f = readFailures.remove(readId);
-                if (f != null) {
-                    f.run();
-                }
-            }
-            for (long rejected : r.rejected) {
-                waitingWrites.remove(rejected);
-                Runnable f = writeFailures.remove(rejected);
-                if (f != null) {
-                    sim.rejectedWrite(f);
-                }
-            }
-            for (Ready.SnapshotNeeded s : r.snapshotsNeeded) {
-                SnapshotFile snap = SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).build();
-                sim.network.send(id, s.to(), core.snapshotMessage(s.to(), applied, snap.toByteArray()), sim::deliver);
+        @Override
+        public void installSnapshot(Ready.InstallSnapshot s) {
+            SimNode.this.installSnapshot(s);
+        }
+
+        @Override
+        public void send(PeerMessage m) {
+            sim.network.send(id, m.getTo(), m, sim::deliver);
+        }
+
+        @Override
+        public void apply(SlotEntry e) {
+            SimNode.this.apply(e);
+        }
+
+        @Override
+        public void readReady(long readId, long index) {
+            Consumer<Long> k = waitingReadIndex.remove(readId);
+            if (k != null) {
+                k.accept(index);
             }
         }
-        serveReads();
+
+        @Override
+        public void readFailed(long readId) {
+            waitingReadIndex.remove(readId);
+            Runnable f = readFailures.remove(readId);
+            if (f != null) {
+                f.run();
+            }
+        }
+
+        @Override
+        public void rejected(long proposalId) {
+            waitingWrites.remove(proposalId);
+            Runnable f = writeFailures.remove(proposalId);
+            if (f != null) {
+                sim.rejectedWrite(f);
+            }
+        }
+
+        @Override
+        public void snapshotNeeded(long to) {
+            SnapshotFile snap = SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).build();
+            sim.network.send(id, to, core.snapshotMessage(to, applied, snap.toByteArray()), sim::deliver);
+        }
+
+        @Override
+        public void released() {
+            serveReads();
+        }
     }
 
     private static SnapshotFile parse(Ready.InstallSnapshot s) {

@@ -1,0 +1,103 @@
+package io.cairn.node.paxos;
+
+import io.cairn.proto.Peer.PeerMessage;
+import io.cairn.proto.Peer.SlotEntry;
+import io.cairn.proto.Peer.WalRecord;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+/**
+ * The driver's side of the {@link Ready} contract, written once for the member and the
+ * simulator: a leader's snapshot is made durable before any record after it, a Ready's records
+ * are appended at once, and its effects are carried out in order only once its records are on
+ * disk. The two drivers differ only in how they append, sync and act, which {@link Effects}
+ * says. Not thread-safe: one thread (the member's loop, the simulator's queue) calls it.
+ */
+public final class ReadyGate {
+    /** What a driver does with each part of a Ready. */
+    public interface Effects {
+        /**
+         * Makes a snapshot sent by the leader durable. Called before the records of its Ready
+         * are appended: a commit record past the snapshot, durable while the snapshot was not,
+         * would vouch on restart for the stale entries the snapshot replaces (simulator seed
+         * 901230).
+         */
+        void persistSnapshot(Ready.InstallSnapshot s);
+
+        /** Appends records to the log; gives the durable position that covers them. */
+        long append(List<WalRecord> records);
+
+        /** Takes on a snapshot already made durable, in order with what came before it. */
+        void installSnapshot(Ready.InstallSnapshot s);
+
+        void send(PeerMessage m);
+
+        void apply(SlotEntry e);
+
+        void readReady(long readId, long index);
+
+        void readFailed(long readId);
+
+        void rejected(long proposalId);
+
+        void snapshotNeeded(long to);
+
+        /** After each round of releases (serve reads waiting on the applied slot, and so on). */
+        void released();
+    }
+
+    private record Pending(Ready ready, long position) {}
+
+    private final Effects effects;
+    private final LongSupplier durable;
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private boolean releasing;
+
+    /** {@code durable} tells how far the log is on disk, in {@link Effects#append}'s positions. */
+    public ReadyGate(Effects effects, LongSupplier durable) {
+        this.effects = effects;
+        this.durable = durable;
+    }
+
+    public void handle(Ready r) {
+        if (r.isEmpty()) {
+            return;
+        }
+        if (r.install != null) {
+            effects.persistSnapshot(r.install);
+        }
+        pending.add(new Pending(r, effects.append(r.records)));
+        release();
+    }
+
+    /** Carries out, in order, every Ready whose records are durable. */
+    public void release() {
+        if (releasing) {
+            return; // something applied above proposed more: the running loop picks it up, in order
+        }
+        releasing = true;
+        try {
+            while (!pending.isEmpty() && pending.peek().position() <= durable.getAsLong()) {
+                Ready r = pending.poll().ready();
+                if (r.install != null) {
+                    effects.installSnapshot(r.install);
+                }
+                r.messages.forEach(effects::send);
+                r.committed.forEach(effects::apply);
+                r.reads.forEach(rr -> effects.readReady(rr.readId(), rr.index()));
+                r.readsFailed.forEach(effects::readFailed);
+                r.rejected.forEach(effects::rejected);
+                r.snapshotsNeeded.forEach(s -> effects.snapshotNeeded(s.to()));
+            }
+            effects.released();
+        } finally {
+            releasing = false;
+        }
+    }
+
+    /** Forgets everything not yet released (a crash: none of it will happen). */
+    public void clear() {
+        pending.clear();
+    }
+}
