@@ -619,11 +619,12 @@ public final class PaxosCore {
                 }
                 v.addProposals(queue.poll());
             }
-            long slot = assign(v.build());
             if (v.getProposalsCount() == 1 && v.getProposals(0).hasConfig()) {
-                // One membership change at a time: nothing more until it is chosen.
-                configPendingSlot = slot;
+                // One membership change at a time: nothing more until it is chosen. Set before
+                // assigning: a lone voter chooses the slot inside assign, which clears it again.
+                configPendingSlot = nextSlot;
             }
+            assign(v.build());
         }
     }
 
