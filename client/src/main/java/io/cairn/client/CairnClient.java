@@ -15,6 +15,9 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.cairn.proto.wire.ReloadingSslContext;
+import io.cairn.proto.wire.TlsConfig;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.protobuf.ProtobufDecoder;
@@ -52,6 +55,7 @@ public final class CairnClient implements AutoCloseable {
     private final EventLoopGroup group;
     private final ExecutorService listeners;
     private final Bootstrap bootstrap;
+    private final ReloadingSslContext tls;
     private CompletableFuture<Connection> current;
     private int nextEndpoint;
     private volatile boolean closed;
@@ -60,6 +64,7 @@ public final class CairnClient implements AutoCloseable {
         this.endpoints = List.copyOf(b.endpoints);
         this.requestTimeout = b.requestTimeout;
         this.connectTimeout = b.connectTimeout;
+        this.tls = b.tls == null ? null : ReloadingSslContext.client(b.tls);
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.listeners = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "cairn-client-events");
@@ -84,6 +89,17 @@ public final class CairnClient implements AutoCloseable {
         private List<InetSocketAddress> endpoints = List.of();
         private Duration requestTimeout = Duration.ofSeconds(10);
         private Duration connectTimeout = Duration.ofSeconds(3);
+        private TlsConfig tls;
+
+        /**
+         * Speak TLS: the member's certificate must chain to the configured CAs and name the
+         * endpoint's host; the client's own certificate, if configured, is shown to members that
+         * require one. Files are read again when they change.
+         */
+        public Builder tls(TlsConfig tls) {
+            this.tls = tls;
+            return this;
+        }
 
         public Builder endpoints(String list) {
             this.endpoints = Endpoints.parse(list);
@@ -161,6 +177,9 @@ public final class CairnClient implements AutoCloseable {
         ChannelFuture cf = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
+                if (tls != null) {
+                    ch.pipeline().addLast("tls", tls.current().newHandler(ch.alloc(), endpoint.getHostString(), endpoint.getPort()));
+                }
                 ch.pipeline()
                         .addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4))
                         .addLast(new ProtobufDecoder(Response.getDefaultInstance()))
@@ -169,22 +188,51 @@ public final class CairnClient implements AutoCloseable {
                         .addLast(handler);
             }
         }).connect(new InetSocketAddress(endpoint.getHostString(), endpoint.getPort()));
-        cf.addListener(done -> {
-            if (done.isSuccess()) {
-                Connection c = new Connection(endpoint, cf.channel());
-                handler.bind(c);
-                if (!cf.channel().isActive()) {
-                    // Closed before we bound: count it as a failed attempt.
-                    advance();
-                    tryConnect(f, tried + 1, new java.io.IOException("connection closed at once"));
-                    return;
-                }
-                f.complete(c);
-            } else {
-                advance();
-                tryConnect(f, tried + 1, done.cause());
+        cf.addListener(connected -> {
+            if (!connected.isSuccess() || tls == null) {
+                connected(f, tried, endpoint, handler, cf, connected);
+                return;
             }
+            // Usable only once the handshake is done: a member we cannot trust counts as one that did not answer.
+            cf.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(hs -> {
+                if (hs.isSuccess()) {
+                    connected(f, tried, endpoint, handler, cf, connected);
+                } else {
+                    cf.channel().close();
+                    advance();
+                    tryConnect(f, tried + 1, new java.io.IOException("TLS with " + Endpoints.show(endpoint) + " failed: "
+                            + rootMessage(hs.cause())));
+                }
+            });
         });
+    }
+
+    private static String rootMessage(Throwable t) {
+        String msg = String.valueOf(t);
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c.getMessage() != null) {
+                msg = c.getMessage();
+            }
+        }
+        return msg;
+    }
+
+    private void connected(CompletableFuture<Connection> f, int tried, InetSocketAddress endpoint, Connection.Handler handler,
+            ChannelFuture cf, io.netty.util.concurrent.Future<?> done) {
+        if (done.isSuccess()) {
+            Connection c = new Connection(endpoint, cf.channel());
+            handler.bind(c);
+            if (!cf.channel().isActive()) {
+                // Closed before we bound: count it as a failed attempt.
+                advance();
+                tryConnect(f, tried + 1, new java.io.IOException("connection closed at once"));
+                return;
+            }
+            f.complete(c);
+        } else {
+            advance();
+            tryConnect(f, tried + 1, done.cause());
+        }
     }
 
     private synchronized void advance() {

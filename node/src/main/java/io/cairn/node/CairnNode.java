@@ -14,7 +14,10 @@ import io.cairn.proto.Peer.ClusterConfig;
 import io.cairn.proto.Peer.Member;
 import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.State.Command;
+import io.cairn.proto.wire.ReloadingSslContext;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.ClientAuth;
+import javax.net.ssl.SSLContext;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
@@ -74,7 +77,18 @@ public final class CairnNode implements AutoCloseable {
         ClientServer cs = null;
         HttpGateway gw = null;
         try {
-            pt = PeerTransport.start(config.id(), config.peerAddr(), boss, workers, kv::receive);
+            ReloadingSslContext peerServerTls = null;
+            ReloadingSslContext peerClientTls = null;
+            ReloadingSslContext clientTls = null;
+            ReloadingSslContext httpTls = null;
+            NodeConfig.Tls tls = config.tls();
+            if (tls != null) {
+                peerServerTls = ReloadingSslContext.server(tls.files(), ClientAuth.REQUIRE);
+                peerClientTls = ReloadingSslContext.client(tls.files());
+                clientTls = tls.clientCertAuth() ? peerServerTls : ReloadingSslContext.server(tls.files(), ClientAuth.NONE);
+                httpTls = ReloadingSslContext.server(tls.files(), tls.clientCertAuth() ? ClientAuth.OPTIONAL : ClientAuth.NONE);
+            }
+            pt = PeerTransport.start(config.id(), config.peerAddr(), boss, workers, kv::receive, peerServerTls, peerClientTls);
             PeerTransport transport = pt;
             kv.onPeerAddress((member, addr) -> {
                 if (member != config.id() && !addr.isEmpty()) {
@@ -82,8 +96,9 @@ public final class CairnNode implements AutoCloseable {
                 }
             });
             ServerLimits limits = ServerLimits.forMaxValue(config.store().maxValueBytes());
-            cs = ClientServer.bind(config.clientAddr(), kv, limits, boss, workers);
-            gw = HttpGateway.bind(config.httpAddr(), kv, limits.maxFrameBytes(), kv::isReady, kv::status, kv::metricsText, boss, workers);
+            cs = ClientServer.bind(config.clientAddr(), kv, limits, clientTls, boss, workers);
+            gw = HttpGateway.bind(config.httpAddr(), kv, limits.maxFrameBytes(), kv::isReady, kv::status, kv::metricsText,
+                    httpTls, tls != null && tls.clientCertAuth(), boss, workers);
         } catch (Exception e) {
             if (gw != null) {
                 gw.close();
@@ -102,8 +117,9 @@ public final class CairnNode implements AutoCloseable {
         CairnNode node = new CairnNode(config, boss, workers, kv, pt, cs, gw);
         self[0] = node;
         kv.start(pt::send);
-        log.info("member {}: serving clients on {}, http on {}, peers on {} ({} members)", config.id(),
-                hostPort(node.clientAddress()), hostPort(node.httpAddress()), hostPort(pt.address()), members.size());
+        log.info("member {}: serving clients on {}, http on {}, peers on {} ({} members, {})", config.id(),
+                hostPort(node.clientAddress()), hostPort(node.httpAddress()), hostPort(pt.address()), members.size(),
+                config.tls() == null ? "plain TCP" : config.tls().clientCertAuth() ? "TLS, client certificates required" : "TLS");
         if (config.join() != null) {
             node.finishJoin();
         }
@@ -114,6 +130,11 @@ public final class CairnNode implements AutoCloseable {
      * The membership this member starts from: kept in {@code cluster.pb} once known; else from
      * --join (the cluster's members, and this one as a learner), --peers, or just itself.
      */
+    /** The TLS a joining member calls the cluster with: its own certificate, the cluster's CAs. */
+    private static SSLContext joinTls(NodeConfig config) {
+        return config.tls() == null ? null : config.tls().files().jdkClientContext();
+    }
+
     private static List<Member> initialMembers(NodeConfig config) throws IOException {
         Path file = config.dataDir().resolve("cluster.pb");
         if (Files.exists(file)) {
@@ -124,7 +145,7 @@ public final class CairnNode implements AutoCloseable {
         List<Member> members = new ArrayList<>();
         String me = hostPort(config.peerAddr());
         if (config.join() != null) {
-            List<MemberInfo> theirs = JoinClient.members(config.join());
+            List<MemberInfo> theirs = JoinClient.members(config.join(), joinTls(config));
             for (MemberInfo m : theirs) {
                 if (m.getId() == config.id()) {
                     throw new IllegalStateException("member id " + config.id() + " is already in the cluster at "
@@ -151,7 +172,7 @@ public final class CairnNode implements AutoCloseable {
                 MemberInfo me = MemberInfo.newBuilder().setId(config.id()).setPeerAddr(hostPort(peers.address()))
                         .setClientAddr(hostPort(clientAddress())).setHttpAddr(hostPort(httpAddress())).build();
                 if (!isListed()) {
-                    retry(() -> JoinClient.change(config.join(), Verb.MEMBER_ADD, me));
+                    retry(() -> JoinClient.change(config.join(), Verb.MEMBER_ADD, me, joinTls(config)));
                     log.info("member {}: added as a learner; catching up", config.id());
                 }
                 while (!closed) {
@@ -162,7 +183,7 @@ public final class CairnNode implements AutoCloseable {
                         return;
                     }
                     if (listed && kv.leader() != 0 && p[1] > 0 && p[0] >= p[1]) {
-                        retry(() -> JoinClient.change(config.join(), Verb.MEMBER_PROMOTE, me));
+                        retry(() -> JoinClient.change(config.join(), Verb.MEMBER_PROMOTE, me, joinTls(config)));
                         log.info("member {}: caught up at slot {}; promoted to voter", config.id(), p[0]);
                         return;
                     }

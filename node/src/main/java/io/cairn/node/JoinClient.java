@@ -10,19 +10,20 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
 /**
  * The few client-protocol calls a joining member makes to an existing one: ask who the members
  * are, ask to be added as a learner, ask to be promoted. Plain blocking socket: it runs once, at
- * start.
+ * start. With TLS the member shows its own certificate and checks the one it reaches.
  */
 final class JoinClient {
     private JoinClient() {}
 
-    static Response call(InetSocketAddress member, Request.Builder req) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(member, 3000);
-            s.setSoTimeout(20_000);
+    static Response call(InetSocketAddress member, Request.Builder req, SSLContext tls) throws IOException {
+        try (Socket s = open(member, tls)) {
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             byte[] b = req.setTag(1).build().toByteArray();
             out.writeInt(b.length);
@@ -40,11 +41,31 @@ final class JoinClient {
         }
     }
 
-    static List<MemberInfo> members(InetSocketAddress member) throws IOException {
-        return call(member, Request.newBuilder().setVerb(Verb.MEMBERS)).getMembersList();
+    private static Socket open(InetSocketAddress member, SSLContext tls) throws IOException {
+        Socket plain = new Socket();
+        try {
+            plain.connect(member, 3000);
+            plain.setSoTimeout(20_000);
+            if (tls == null) {
+                return plain;
+            }
+            SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket(plain, member.getHostString(), member.getPort(), true);
+            SSLParameters p = s.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            s.setSSLParameters(p);
+            s.startHandshake();
+            return s;
+        } catch (IOException e) {
+            plain.close();
+            throw e;
+        }
     }
 
-    static void change(InetSocketAddress member, Verb verb, MemberInfo info) throws IOException {
-        call(member, Request.newBuilder().setVerb(verb).setMember(info));
+    static List<MemberInfo> members(InetSocketAddress member, SSLContext tls) throws IOException {
+        return call(member, Request.newBuilder().setVerb(Verb.MEMBERS), tls).getMembersList();
+    }
+
+    static void change(InetSocketAddress member, Verb verb, MemberInfo info, SSLContext tls) throws IOException {
+        call(member, Request.newBuilder().setVerb(verb).setMember(info), tls);
     }
 }

@@ -2,6 +2,7 @@ package io.cairn.node;
 
 import io.cairn.node.server.ReplicatedKvService;
 import io.cairn.node.store.StoreConfig;
+import io.cairn.proto.wire.TlsConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Map;
@@ -11,10 +12,30 @@ import java.util.Map;
  *
  * @param peers every voting member's peer address, this node's included; empty for a cluster of one
  * @param join the client address of a member of an existing cluster to join as a learner, or null
+ * @param tls TLS for every port, or null for plain TCP
  */
 public record NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, InetSocketAddress httpAddr,
         InetSocketAddress peerAddr, Map<Long, InetSocketAddress> peers, StoreConfig store,
-        ReplicatedKvService.Options replication, InetSocketAddress join) {
+        ReplicatedKvService.Options replication, InetSocketAddress join, Tls tls) {
+
+    /**
+     * A member's TLS: its certificate serves the client port and the HTTP gateway and is shown
+     * to peers, whose certificates must chain to the same CAs (peers always authenticate each
+     * other). {@code clientCertAuth}: clients must show a certificate from those CAs too (the
+     * HTTP gateway's probes and metrics stay open, for the kubelet and Prometheus).
+     */
+    public record Tls(TlsConfig files, boolean clientCertAuth) {}
+
+    /** Plain TCP. */
+    public NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, InetSocketAddress httpAddr,
+            InetSocketAddress peerAddr, Map<Long, InetSocketAddress> peers, StoreConfig store,
+            ReplicatedKvService.Options replication, InetSocketAddress join) {
+        this(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, null);
+    }
+
+    public NodeConfig withTls(Tls t) {
+        return new NodeConfig(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, t);
+    }
 
     /** A cluster of one with default replication settings. */
     public static NodeConfig single(long id, Path dataDir, InetSocketAddress clientAddr, InetSocketAddress httpAddr,

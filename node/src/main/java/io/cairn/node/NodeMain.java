@@ -1,6 +1,7 @@
 package io.cairn.node;
 
 import io.cairn.node.store.StoreConfig;
+import io.cairn.proto.wire.TlsConfig;
 import java.net.InetSocketAddress;
 import io.cairn.node.server.ReplicatedKvService;
 import java.nio.file.Path;
@@ -61,6 +62,21 @@ public final class NodeMain implements Callable<Integer> {
             description = "Largest value a file may hold (default ${DEFAULT-VALUE}).")
     int maxValueBytes;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate (chain) this member serves clients, HTTP and peers with; with --tls-key and --tls-ca.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM PKCS#8 private key of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "PEM bundle of the CAs that sign members' (and, with --client-cert-auth, clients') certificates.")
+    Path tlsCa;
+
+    @Option(names = "--client-cert-auth",
+            description = "Clients must show a certificate signed by --tls-ca (HTTP /healthz, /readyz and /metrics stay open).")
+    boolean clientCertAuth;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new NodeMain()).execute(args));
     }
@@ -94,6 +110,7 @@ public final class NodeMain implements Callable<Integer> {
         if (join != null && peers != null) {
             throw new ParameterException(spec.commandLine(), "--join and --peers do not go together: a joining member learns the members");
         }
+        config = config.withTls(tls());
         CairnNode node;
         try {
             node = CairnNode.start(config);
@@ -111,6 +128,35 @@ public final class NodeMain implements Callable<Integer> {
         }, "cairn-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** The member's TLS from the flags, or null without any: all three files, or none. */
+    private NodeConfig.Tls tls() {
+        if (tlsCert == null && tlsKey == null && tlsCa == null) {
+            if (clientCertAuth) {
+                throw new ParameterException(spec.commandLine(), "--client-cert-auth needs TLS: give --tls-cert, --tls-key and --tls-ca");
+            }
+            return null;
+        }
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        if (tlsCert == null) {
+            missing.add("--tls-cert");
+        }
+        if (tlsKey == null) {
+            missing.add("--tls-key");
+        }
+        if (tlsCa == null) {
+            missing.add("--tls-ca");
+        }
+        if (!missing.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "TLS needs all of --tls-cert, --tls-key and --tls-ca (peers check"
+                    + " each other's certificates against the CA); missing " + String.join(", ", missing));
+        }
+        try {
+            return new NodeConfig.Tls(TlsConfig.files(tlsCert, tlsKey, tlsCa), clientCertAuth);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     private Map<Long, InetSocketAddress> parsePeers() {

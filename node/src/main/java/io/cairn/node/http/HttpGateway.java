@@ -10,13 +10,18 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.cairn.proto.wire.ReloadingSslContext;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-/** The HTTP/JSON gateway: the store for curl, watches as Server-Sent Events, health probes. */
+/**
+ * The HTTP/JSON gateway: the store for curl, watches as Server-Sent Events, health probes. With
+ * TLS it serves HTTPS; when client certificates are required, the data routes refuse callers
+ * without one (the TLS context asks for certificates but does not insist, so probes still work).
+ */
 public final class HttpGateway implements AutoCloseable {
     private final Channel channel;
 
@@ -26,7 +31,7 @@ public final class HttpGateway implements AutoCloseable {
 
     public static HttpGateway bind(InetSocketAddress addr, KvService kv, int maxBodyBytes, BooleanSupplier ready,
             Supplier<CompletableFuture<Map<String, Object>>> status, Supplier<CompletableFuture<String>> metrics,
-            EventLoopGroup boss, EventLoopGroup workers)
+            ReloadingSslContext tls, boolean requireClientCert, EventLoopGroup boss, EventLoopGroup workers)
             throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
@@ -35,10 +40,13 @@ public final class HttpGateway implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.current().newHandler(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpObjectAggregator(maxBodyBytes))
-                                .addLast(new HttpGatewayHandler(kv, ready, status, metrics));
+                                .addLast(new HttpGatewayHandler(kv, ready, status, metrics, requireClientCert));
                     }
                 });
         return new HttpGateway(b.bind(addr).sync().channel());

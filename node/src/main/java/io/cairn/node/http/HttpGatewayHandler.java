@@ -37,6 +37,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -50,6 +51,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,15 +78,30 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
     private final BooleanSupplier ready;
     private final Supplier<CompletableFuture<Map<String, Object>>> status;
     private final Supplier<CompletableFuture<String>> metrics;
+    private final boolean requireClientCert;
     private WatchHandle watch;
     private ScheduledFuture<?> keepAlive;
 
     HttpGatewayHandler(KvService kv, BooleanSupplier ready, Supplier<CompletableFuture<Map<String, Object>>> status,
-            Supplier<CompletableFuture<String>> metrics) {
+            Supplier<CompletableFuture<String>> metrics, boolean requireClientCert) {
         this.kv = kv;
         this.ready = ready;
         this.status = status;
         this.metrics = metrics;
+        this.requireClientCert = requireClientCert;
+    }
+
+    /** Whether the TLS peer showed a certificate the CAs vouch for (the handshake checked the chain). */
+    private static boolean clientCertified(ChannelHandlerContext ctx) {
+        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+        if (tls == null) {
+            return false;
+        }
+        try {
+            return tls.engine().getSession().getPeerCertificates().length > 0;
+        } catch (SSLPeerUnverifiedException e) {
+            return false;
+        }
     }
 
     @Override
@@ -114,6 +131,9 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                     r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
                     send(ctx, keepOpen, r);
                 }));
+            } else if (requireClientCert && !clientCertified(ctx)) {
+                send(ctx, false, errorResponse(HttpResponseStatus.FORBIDDEN, Err.PERMISSION_DENIED,
+                        "this member requires a client certificate (only /healthz, /readyz and /metrics are open)"));
             } else if (route.equals("/v1/status")) {
                 requireMethod(req, HttpMethod.GET);
                 answer(ctx, keepOpen, status.get().thenApply(JSON::valueToTree));

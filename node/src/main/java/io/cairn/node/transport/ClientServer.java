@@ -12,12 +12,13 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import io.cairn.proto.wire.ReloadingSslContext;
 import java.net.InetSocketAddress;
 
 /**
  * The client protocol listener: frames of a 4-byte big-endian length then a protobuf message.
  * Pipeline: frame decoder → request decoder → connection handler; responses go out through the
- * protobuf encoder and the length prepender.
+ * protobuf encoder and the length prepender. With TLS, the TLS handler comes first.
  */
 public final class ClientServer implements AutoCloseable {
     private final Channel channel;
@@ -27,7 +28,7 @@ public final class ClientServer implements AutoCloseable {
     }
 
     public static ClientServer bind(InetSocketAddress addr, KvService kv, ServerLimits limits,
-            EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
+            ReloadingSslContext tls, EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
@@ -36,6 +37,9 @@ public final class ClientServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.current().newHandler(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast("frames", new LengthFieldBasedFrameDecoder(limits.maxFrameBytes(), 0, 4, 0, 4, true))
                                 .addLast("requests", new RequestDecoder())

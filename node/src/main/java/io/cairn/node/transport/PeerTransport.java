@@ -2,6 +2,8 @@ package io.cairn.node.transport;
 
 import io.cairn.proto.wire.CoalescingWriter;
 import io.cairn.proto.Peer.PeerMessage;
+import io.cairn.proto.wire.ReloadingSslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -29,7 +31,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The peer network: a listener for messages from other members, and one outbound connection per
  * member, redialled in the background. Consensus tolerates lost messages, so a message for a
- * member that is not connected is dropped rather than queued.
+ * member that is not connected is dropped rather than queued. With TLS both ends show their
+ * certificates: the listener refuses a peer without one from the cluster's CAs, and the dialler
+ * checks that the member it reached is named by the address it dialled.
  */
 public final class PeerTransport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
@@ -41,6 +45,9 @@ public final class PeerTransport implements AutoCloseable {
     private final Channel server;
     private final Map<Long, InetSocketAddress> addresses = new ConcurrentHashMap<>();
     private final Map<Long, Link> links = new ConcurrentHashMap<>();
+    private final ReloadingSslContext clientTls;
+    /** When each kind of TLS failure was last logged, by who failed: a redial every 200 ms must not flood the log. */
+    private final Map<String, Long> tlsFailuresLogged = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private final class Link {
@@ -82,6 +89,16 @@ public final class PeerTransport implements AutoCloseable {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (clientTls != null) {
+                                SslHandler tls = clientTls.current().newHandler(ch.alloc(), addr.getHostString(), addr.getPort());
+                                tls.handshakeFuture().addListener(hs -> {
+                                    if (!hs.isSuccess()) {
+                                        tlsFailed("to " + peer, "member " + self + ": TLS with member " + peer + " at " + addr.getHostString()
+                                                + ":" + addr.getPort() + " failed: " + rootMessage(hs.cause()));
+                                    }
+                                });
+                                ch.pipeline().addLast("tls", tls);
+                            }
                             ch.pipeline().addLast(new LengthFieldPrepender(4)).addLast(new ProtobufEncoder())
                                     // Outbound only: anything the peer sends back here is ignored.
                                     .addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
@@ -112,15 +129,49 @@ public final class PeerTransport implements AutoCloseable {
         }
     }
 
-    private PeerTransport(long self, EventLoopGroup group, Consumer<PeerMessage> inbound, Channel server) {
+    private PeerTransport(long self, EventLoopGroup group, Consumer<PeerMessage> inbound, Channel server,
+            ReloadingSslContext clientTls) {
         this.self = self;
         this.group = group;
         this.inbound = inbound;
         this.server = server;
+        this.clientTls = clientTls;
     }
 
+    /** Logs a TLS failure at most once a minute for the same {@code who}. */
+    private void tlsFailed(String who, String message) {
+        long now = System.nanoTime();
+        Long last = tlsFailuresLogged.get(who);
+        if (last == null || now - last > TimeUnit.MINUTES.toNanos(1)) {
+            tlsFailuresLogged.put(who, now);
+            log.warn("{}", message);
+        }
+    }
+
+    private static String rootMessage(Throwable t) {
+        String msg = String.valueOf(t);
+        while (t != null) {
+            if (t.getMessage() != null) {
+                msg = t.getMessage();
+            }
+            t = t.getCause() == t ? null : t.getCause();
+        }
+        return msg;
+    }
+
+    /** Plain TCP. */
     public static PeerTransport start(long self, InetSocketAddress listen, EventLoopGroup boss, EventLoopGroup workers,
             Consumer<PeerMessage> inbound) throws InterruptedException {
+        return start(self, listen, boss, workers, inbound, null, null);
+    }
+
+    /**
+     * @param serverTls the listener's context (it must require client certificates), or null
+     * @param clientTls the dialler's context, or null; both or neither
+     */
+    public static PeerTransport start(long self, InetSocketAddress listen, EventLoopGroup boss, EventLoopGroup workers,
+            Consumer<PeerMessage> inbound, ReloadingSslContext serverTls, ReloadingSslContext clientTls)
+            throws InterruptedException {
         PeerTransport[] holder = new PeerTransport[1];
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -128,6 +179,17 @@ public final class PeerTransport implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (serverTls != null) {
+                            SslHandler tls = serverTls.current().newHandler(ch.alloc());
+                            tls.handshakeFuture().addListener(hs -> {
+                                if (!hs.isSuccess()) {
+                                    String from = ch.remoteAddress() == null ? "?" : ch.remoteAddress().getAddress().getHostAddress();
+                                    holder[0].tlsFailed("from " + from, "member " + self + ": refused a peer connection from "
+                                            + from + ": " + rootMessage(hs.cause()));
+                                }
+                            });
+                            ch.pipeline().addLast("tls", tls);
+                        }
                         ch.pipeline()
                                 .addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4))
                                 .addLast(new ProtobufDecoder(PeerMessage.getDefaultInstance()))
@@ -147,7 +209,7 @@ public final class PeerTransport implements AutoCloseable {
                     }
                 });
         Channel server = b.bind(listen).sync().channel();
-        PeerTransport t = new PeerTransport(self, workers, inbound, server);
+        PeerTransport t = new PeerTransport(self, workers, inbound, server, clientTls);
         holder[0] = t;
         return t;
     }

@@ -22,8 +22,23 @@ public final class WireClient implements AutoCloseable {
     private final DataOutputStream out;
 
     public WireClient(InetSocketAddress addr) {
+        this(addr, null);
+    }
+
+    /** Over TLS when {@code tls} is given: the member's certificate must name the address dialled. */
+    public WireClient(InetSocketAddress addr, javax.net.ssl.SSLContext tls) {
         try {
-            socket = new Socket(addr.getAddress(), addr.getPort());
+            if (tls == null) {
+                socket = new Socket(addr.getAddress(), addr.getPort());
+            } else {
+                javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.getSocketFactory()
+                        .createSocket(addr.getAddress().getHostAddress(), addr.getPort());
+                javax.net.ssl.SSLParameters p = s.getSSLParameters();
+                p.setEndpointIdentificationAlgorithm("HTTPS");
+                s.setSSLParameters(p);
+                s.startHandshake();
+                socket = s;
+            }
             socket.setSoTimeout(10_000);
             socket.setTcpNoDelay(true);
             in = new DataInputStream(socket.getInputStream());
