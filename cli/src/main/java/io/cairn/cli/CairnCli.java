@@ -4,7 +4,9 @@ import io.cairn.client.CairnClient;
 import io.cairn.client.CairnException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import io.cairn.proto.wire.TlsConfig;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import picocli.CommandLine;
@@ -36,6 +38,19 @@ public final class CairnCli {
     @Option(names = "--timeout", defaultValue = "10s", paramLabel = "DURATION",
             description = "Request timeout, like 500ms, 10s or 1m (default ${DEFAULT-VALUE}).")
     String timeout;
+
+    // TLS, named as etcdctl names it; inherited, so they may follow the subcommand too.
+    @Option(names = "--cacert", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "Speak TLS and trust the members' CAs in this PEM bundle (default: $CAIRN_CACERT).")
+    Path cacert;
+
+    @Option(names = "--cert", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "Client certificate (PEM) for members that require one, with --key (default: $CAIRN_CERT).")
+    Path cert;
+
+    @Option(names = "--key", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "PEM PKCS#8 key of --cert (default: $CAIRN_KEY).")
+    Path key;
 
     final PrintStream out;
     final PrintStream err;
@@ -82,14 +97,41 @@ public final class CairnCli {
 
     CairnClient client() {
         if (client == null) {
-            String list = endpoints != null ? endpoints : env.getOrDefault("CAIRN_ENDPOINTS", "127.0.0.1:8046");
-            try {
-                client = CairnClient.builder().endpoints(list).requestTimeout(Durations.parse(timeout)).build();
-            } catch (IllegalArgumentException e) {
-                throw new UsageException("bad endpoints \"" + list + "\": " + e.getMessage());
-            }
+            client = builder(endpoints != null ? endpoints : env.getOrDefault("CAIRN_ENDPOINTS", "127.0.0.1:8046")).build();
         }
         return client;
+    }
+
+    /** A client builder for {@code list} with this command's timeout and TLS. */
+    CairnClient.Builder builder(String list) {
+        CairnClient.Builder b;
+        try {
+            b = CairnClient.builder().endpoints(list).requestTimeout(Durations.parse(timeout));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("bad endpoints \"" + list + "\": " + e.getMessage());
+        }
+        TlsConfig tls = tls();
+        return tls == null ? b : b.tls(tls);
+    }
+
+    /** TLS from the flags or the environment, or null for plain TCP. */
+    private TlsConfig tls() {
+        Path ca = cacert != null ? cacert : envPath("CAIRN_CACERT");
+        Path c = cert != null ? cert : envPath("CAIRN_CERT");
+        Path k = key != null ? key : envPath("CAIRN_KEY");
+        if (ca == null && c == null && k == null) {
+            return null;
+        }
+        try {
+            return TlsConfig.files(c, k, ca);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage() + " (--cacert, --cert, --key)");
+        }
+    }
+
+    private Path envPath(String name) {
+        String v = env.get(name);
+        return v == null || v.isBlank() ? null : Path.of(v);
     }
 
     Duration timeout() {

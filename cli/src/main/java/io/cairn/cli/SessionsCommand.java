@@ -44,7 +44,7 @@ final class SessionsCommand extends ClientCommand {
         CairnClient any = client();
         for (MemberInfo m : any.members()) {
             if (m.getLeader() && !m.getClientAddr().isEmpty()) {
-                try (CairnClient leader = CairnClient.builder().endpoints(m.getClientAddr()).requestTimeout(root.timeout()).build()) {
+                try (CairnClient leader = root.builder(m.getClientAddr()).build()) {
                     return leader.sessions();
                 } catch (RuntimeException e) {
                     break;

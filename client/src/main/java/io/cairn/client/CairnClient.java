@@ -18,6 +18,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.cairn.proto.wire.ReloadingSslContext;
 import io.cairn.proto.wire.TlsConfig;
+import io.cairn.proto.wire.Causes;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.protobuf.ProtobufDecoder;
@@ -201,20 +202,10 @@ public final class CairnClient implements AutoCloseable {
                     cf.channel().close();
                     advance();
                     tryConnect(f, tried + 1, new java.io.IOException("TLS with " + Endpoints.show(endpoint) + " failed: "
-                            + rootMessage(hs.cause())));
+                            + Causes.innermost(hs.cause())));
                 }
             });
         });
-    }
-
-    private static String rootMessage(Throwable t) {
-        String msg = String.valueOf(t);
-        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c.getMessage() != null) {
-                msg = c.getMessage();
-            }
-        }
-        return msg;
     }
 
     private void connected(CompletableFuture<Connection> f, int tried, InetSocketAddress endpoint, Connection.Handler handler,
@@ -294,6 +285,7 @@ public final class CairnClient implements AutoCloseable {
                     } else {
                         result.completeExceptionally(new ConnectionLostException("connection to "
                                 + Endpoints.show(conn.endpoint()) + " closed before " + req.getVerb() + " was answered"
+                                + (conn.failure() == null ? "" : " (" + conn.failure() + ")")
                                 + (idempotent ? "" : "; its outcome is unknown")));
                     }
                 }

@@ -36,6 +36,8 @@ final class Connection {
     private final CoalescingWriter<Request> writer;
     private final Map<Integer, Call> calls = new ConcurrentHashMap<>();
     private final AtomicInteger nextTag = new AtomicInteger();
+    /** Why the channel failed, when it said (a TLS alert from the member, say); null otherwise. */
+    private volatile String failure;
 
     Connection(InetSocketAddress endpoint, Channel channel) {
         this.endpoint = endpoint;
@@ -86,6 +88,11 @@ final class Connection {
         }
     }
 
+    /** Why the connection failed, when known, or null. */
+    String failure() {
+        return failure;
+    }
+
     private void lost() {
         List<Integer> tags = List.copyOf(calls.keySet());
         for (Integer t : tags) {
@@ -120,6 +127,9 @@ final class Connection {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             log.debug("connection to {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+            if (connection != null) {
+                connection.failure = io.cairn.proto.wire.Causes.innermost(cause);
+            }
             ctx.close();
         }
     }

@@ -2,6 +2,7 @@ package io.cairn.node.transport;
 
 import io.cairn.proto.wire.CoalescingWriter;
 import io.cairn.proto.Peer.PeerMessage;
+import io.cairn.proto.wire.Causes;
 import io.cairn.proto.wire.ReloadingSslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.bootstrap.Bootstrap;
@@ -94,7 +95,7 @@ public final class PeerTransport implements AutoCloseable {
                                 tls.handshakeFuture().addListener(hs -> {
                                     if (!hs.isSuccess()) {
                                         tlsFailed("to " + peer, "member " + self + ": TLS with member " + peer + " at " + addr.getHostString()
-                                                + ":" + addr.getPort() + " failed: " + rootMessage(hs.cause()));
+                                                + ":" + addr.getPort() + " failed: " + Causes.innermost(hs.cause()));
                                     }
                                 });
                                 ch.pipeline().addLast("tls", tls);
@@ -148,17 +149,6 @@ public final class PeerTransport implements AutoCloseable {
         }
     }
 
-    private static String rootMessage(Throwable t) {
-        String msg = String.valueOf(t);
-        while (t != null) {
-            if (t.getMessage() != null) {
-                msg = t.getMessage();
-            }
-            t = t.getCause() == t ? null : t.getCause();
-        }
-        return msg;
-    }
-
     /** Plain TCP. */
     public static PeerTransport start(long self, InetSocketAddress listen, EventLoopGroup boss, EventLoopGroup workers,
             Consumer<PeerMessage> inbound) throws InterruptedException {
@@ -185,7 +175,7 @@ public final class PeerTransport implements AutoCloseable {
                                 if (!hs.isSuccess()) {
                                     String from = ch.remoteAddress() == null ? "?" : ch.remoteAddress().getAddress().getHostAddress();
                                     holder[0].tlsFailed("from " + from, "member " + self + ": refused a peer connection from "
-                                            + from + ": " + rootMessage(hs.cause()));
+                                            + from + ": " + Causes.innermost(hs.cause()));
                                 }
                             });
                             ch.pipeline().addLast("tls", tls);

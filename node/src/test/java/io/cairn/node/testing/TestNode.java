@@ -24,10 +24,15 @@ public final class TestNode implements AutoCloseable {
     }
 
     public static TestNode start(StoreConfig store) {
+        return start(store, null);
+    }
+
+    /** A node serving TLS ({@link TestCerts}), or plain TCP when {@code tls} is null. */
+    public static TestNode start(StoreConfig store, NodeConfig.Tls tls) {
         try {
             Path dir = Files.createTempDirectory("cairn-test-node");
             CairnNode node = CairnNode.start(NodeConfig.single(1, dir,
-                    new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), store));
+                    new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), store).withTls(tls));
             node.awaitReady(java.time.Duration.ofSeconds(10));
             return new TestNode(node, dir);
         } catch (IOException e) {

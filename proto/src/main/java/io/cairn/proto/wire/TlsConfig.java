@@ -182,14 +182,7 @@ public final class TlsConfig {
 
     /** The innermost message: Netty wraps the useful one ("File does not contain valid private key") in generic ones. */
     private static String reason(Throwable e) {
-        String msg = e.getMessage();
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-            if (t.getMessage() != null) {
-                msg = t.getMessage();
-            }
-        }
+        String msg = Causes.innermost(e);
         if (msg != null && msg.contains("private key")) {
             msg += " (keys must be PEM PKCS#8, \"BEGIN PRIVATE KEY\"; convert with: openssl pkcs8 -topk8 -nocrypt)";
         }
