@@ -1,6 +1,7 @@
 package io.cairn.sidecar;
 
 import io.cairn.client.CairnClient;
+import io.cairn.proto.wire.TlsConfig;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,6 +31,18 @@ public final class SidecarMain implements Callable<Integer> {
     @Option(names = "--endpoints", defaultValue = "${env:CAIRN_ENDPOINTS:-127.0.0.1:8046}",
             description = "Cairn members, HOST:PORT,... ($CAIRN_ENDPOINTS).")
     String endpoints;
+
+    @Option(names = "--cacert", defaultValue = "${env:CAIRN_CACERT}", paramLabel = "FILE",
+            description = "Speak TLS and trust the members' CAs in this PEM bundle ($CAIRN_CACERT).")
+    Path cacert;
+
+    @Option(names = "--cert", defaultValue = "${env:CAIRN_CERT}", paramLabel = "FILE",
+            description = "Client certificate (PEM) for members that require one, with --key ($CAIRN_CERT).")
+    Path cert;
+
+    @Option(names = "--key", defaultValue = "${env:CAIRN_KEY}", paramLabel = "FILE",
+            description = "PEM PKCS#8 key of --cert ($CAIRN_KEY).")
+    Path key;
 
     @Option(names = "--namespace", defaultValue = "${env:CAIRN_NAMESPACE:-${env:POD_NAMESPACE:-default}}",
             description = "The pod's namespace ($CAIRN_NAMESPACE, $POD_NAMESPACE).")
@@ -157,13 +170,22 @@ public final class SidecarMain implements Callable<Integer> {
         } catch (RenderException e) {
             throw bad(e.getMessage());
         }
-        CairnClient client;
+        CairnClient.Builder clientBuilder;
         try {
-            client = CairnClient.builder().endpoints(endpoints).requestTimeout(Duration.ofSeconds(5))
-                    .connectTimeout(Duration.ofSeconds(2)).build();
+            clientBuilder = CairnClient.builder().endpoints(endpoints).requestTimeout(Duration.ofSeconds(5))
+                    .connectTimeout(Duration.ofSeconds(2));
         } catch (IllegalArgumentException e) {
             throw bad("--endpoints \"" + endpoints + "\": " + e.getMessage());
         }
+        if (cacert != null || cert != null || key != null) {
+            try {
+                // Renewed files (a Secret updated in place) are read again for new connections.
+                clientBuilder.tls(TlsConfig.files(cert, key, cacert));
+            } catch (IllegalArgumentException e) {
+                throw bad(e.getMessage() + " (--cacert, --cert, --key)");
+            }
+        }
+        CairnClient client = clientBuilder.build();
         Sidecar sidecar = new Sidecar(new Sidecar.Settings(client, prefixes, new AtomicDirectory(out), renderer, action,
                 identity, sessionTtl));
         if (mode.equals("init")) {

@@ -157,6 +157,22 @@ class SidecarTest {
     }
 
     @Test
+    void initModeOverTlsWithAClientCertificate() throws Exception {
+        io.cairn.node.testing.TestCerts ca = io.cairn.node.testing.TestCerts.newCa("sidecar-test-ca");
+        java.nio.file.Path[] pair = ca.leaf("sidecar", null, "clientAuth");
+        try (TestNode node = TestNode.start(io.cairn.node.store.StoreConfig.defaults(),
+                new io.cairn.node.NodeConfig.Tls(ca.member("member"), true));
+                CairnClient c = CairnClient.builder().endpoints(node.endpoint()).tls(ca.client("writer")).build()) {
+            c.set("/config/tls/greeting", "secret hi", -1);
+            int code = new CommandLine(new SidecarMain()).execute("--mode", "init", "--endpoints", node.endpoint(),
+                    "--cacert", ca.caFile().toString(), "--cert", pair[0].toString(), "--key", pair[1].toString(),
+                    "--watch", "/config/tls", "--out", dir.resolve("tls").toString());
+            assertThat(code).isZero();
+            assertThat(read(dir.resolve("tls/greeting"))).isEqualTo("secret hi");
+        }
+    }
+
+    @Test
     void everyFlagIsValidated() {
         String[][] bad = {
             {"--mode", "sometimes", "--watch", "/c", "--out", "/tmp/x"},
@@ -169,6 +185,8 @@ class SidecarTest {
             {"--watch", "/c", "--out", "/tmp/x", "--app", "a/b", "--pod", "p"},
             {"--watch", "/c", "--out", "/tmp/x", "--app", "a", "--pod", "p", "--ttl", "soon"},
             {"--watch", "/c", "--out", "/tmp/x", "--app", "a", "--pod", "p", "--env-file", "../escape"},
+            {"--watch", "/c", "--out", "/tmp/x", "--app", "a", "--pod", "p", "--cacert", "/no/such/ca.pem"},
+            {"--watch", "/c", "--out", "/tmp/x", "--app", "a", "--pod", "p", "--cert", "/etc/hostname"},
         };
         for (String[] args : bad) {
             java.io.StringWriter err = new java.io.StringWriter();
