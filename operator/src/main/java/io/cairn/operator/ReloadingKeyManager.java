@@ -23,8 +23,8 @@ final class ReloadingKeyManager extends X509ExtendedKeyManager {
 
     /** Serves {@code chain} (PEM, leaf first) with {@code key} (PEM) from now on. */
     void use(String chainPem, String keyPem) throws GeneralSecurityException {
-        Certificate[] chain = WebhookCertificates.certificates(chainPem).toArray(new Certificate[0]);
-        PrivateKey key = WebhookCertificates.privateKey(keyPem);
+        Certificate[] chain = Certificates.certificates(chainPem).toArray(new Certificate[0]);
+        PrivateKey key = Certificates.privateKey(keyPem);
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try {
             ks.load(null, null);

@@ -142,7 +142,7 @@ class WebhookCertManagerTest {
         assertThat(WebhookCertificates.renewalReason(first, names, late)).contains("expires");
         WebhookCertificates.Bundle next = WebhookCertificates.issue(first, names, late);
         assertThat(next.currentCa()).isNotEqualTo(first.currentCa());
-        assertThat(WebhookCertificates.certificates(next.caBundle())).containsExactly(next.currentCa(), first.currentCa());
+        assertThat(Certificates.certificates(next.caBundle())).containsExactly(next.currentCa(), first.currentCa());
         assertThat(WebhookCertificates.renewalReason(next, names, late)).isNull();
     }
 
