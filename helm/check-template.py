@@ -32,6 +32,8 @@ assert role["rules"][0]["resources"] == ["secrets"] and role["rules"][0]["resour
 cluster_role = next(d for d in docs if d["kind"] == "ClusterRole")
 mwc_rule = [r for r in cluster_role["rules"] if "mutatingwebhookconfigurations" in r["resources"]]
 assert mwc_rule and mwc_rule[0]["resourceNames"], cluster_role
+secret_rules = [r for r in cluster_role["rules"] if "secrets" in r["resources"]]
+assert secret_rules and all(set(r["verbs"]) <= {"get", "create", "update"} for r in secret_rules), secret_rules
 env = {e["name"] for e in next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]}
 assert {"POD_NAMESPACE", "CAIRN_WEBHOOK_SECRET", "CAIRN_WEBHOOK_SERVICE", "CAIRN_WEBHOOK_CONFIG"} <= env, env
 print(f"helm template: {len(docs)} objects parse ({', '.join(sorted(kinds))})")

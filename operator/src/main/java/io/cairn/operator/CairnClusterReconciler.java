@@ -56,6 +56,9 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
                 && !s.getStorage().getSize().matches("^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")) {
             return "storage.size \"" + s.getStorage().getSize() + "\" is not a quantity like 1Gi";
         }
+        if (s.getTls() != null && (s.getTls().getSecretName() == null) != (s.getTls().getClientSecretName() == null)) {
+            return "tls.secretName and tls.clientSecretName go together: name both Secrets, or neither and the operator makes them";
+        }
         return null;
     }
 
@@ -75,6 +78,22 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
                 ClusterEvents.warning(context.getClient(), c, "InvalidSpec", problem);
             }
             return UpdateControl.patchStatus(c);
+        }
+        // TLS Secrets first: the members mount them.
+        try {
+            List<String> issued = ClusterTls.ensure(context.getClient(), c, Instant.now());
+            if (!issued.isEmpty()) {
+                ClusterEvents.normal(context.getClient(), c, "CertificatesIssued", "TLS Secrets issued: " + String.join(", ", issued));
+            }
+        } catch (RuntimeException e) {
+            String why = "TLS: " + e.getMessage();
+            status.setPhase("Degraded");
+            setCondition(status, "Degraded", "True", "TlsNotReady", why);
+            log.warn("CairnCluster {}/{}: {}", c.getMetadata().getNamespace(), c.getMetadata().getName(), why);
+            if (!"Degraded".equals(previousPhase)) {
+                ClusterEvents.warning(context.getClient(), c, "TlsNotReady", why);
+            }
+            return UpdateControl.patchStatus(c).rescheduleAfter(Duration.ofSeconds(10));
         }
         // Only a valid spec reaches the dependents: an invalid one neither creates nor changes anything.
         var workflow = context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();

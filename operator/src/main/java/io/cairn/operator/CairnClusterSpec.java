@@ -156,14 +156,31 @@ public class CairnClusterSpec {
         }
     }
 
-    /** TLS settings. */
+    /**
+     * TLS settings. Without Secrets named, the operator makes and renews them: a CA
+     * (NAME-ca, never mounted), the members' certificate (NAME-member-tls) and a client
+     * certificate (NAME-client-tls) for itself and for sidecars.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @ValidationRule(value = "has(self.secretName) == has(self.clientSecretName)",
+            message = "tls.secretName and tls.clientSecretName go together: name both Secrets, or neither and the operator makes them")
     public static class Tls {
-        @JsonPropertyDescription("Serve TLS (default false).")
+        @JsonPropertyDescription("Serve TLS on the client, peer and HTTP ports (default false).")
         private boolean enabled;
 
-        @JsonPropertyDescription("Secret with tls.crt, tls.key and ca.crt; made by the operator when empty.")
+        @JsonPropertyDescription("Secret with the members' tls.crt, tls.key (PKCS#8) and ca.crt; made by the operator when empty."
+                + " The certificate must be for both server and client use and name *.NAME-peers.NAMESPACE.svc and"
+                + " NAME-client.NAMESPACE.svc.")
+        @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
         private String secretName;
+
+        @JsonPropertyDescription("Secret with a client tls.crt, tls.key and ca.crt the operator connects with; required with"
+                + " secretName, made by the operator otherwise.")
+        @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+        private String clientSecretName;
+
+        @JsonPropertyDescription("Clients must show a certificate from the cluster's CA (default true).")
+        private Boolean clientCertAuth;
 
         public boolean isEnabled() {
             return enabled;
@@ -179,6 +196,27 @@ public class CairnClusterSpec {
 
         public void setSecretName(String secretName) {
             this.secretName = secretName;
+        }
+
+        public String getClientSecretName() {
+            return clientSecretName;
+        }
+
+        public void setClientSecretName(String clientSecretName) {
+            this.clientSecretName = clientSecretName;
+        }
+
+        public Boolean getClientCertAuth() {
+            return clientCertAuth;
+        }
+
+        public void setClientCertAuth(Boolean clientCertAuth) {
+            this.clientCertAuth = clientCertAuth;
+        }
+
+        /** Client certificates are required unless the spec says false. */
+        boolean requiresClientCerts() {
+            return clientCertAuth == null || clientCertAuth;
         }
     }
 }

@@ -2,6 +2,8 @@ package io.cairn.operator;
 
 import io.cairn.client.CairnClient;
 import io.cairn.proto.Msg.MemberInfo;
+import io.cairn.proto.wire.TlsConfig;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.List;
 
@@ -19,13 +21,22 @@ public interface ClusterProbe {
     /** Removes a member through the cluster's membership (the leader hands over first if it is the one). */
     void removeMember(CairnCluster cluster, long id);
 
-    /** Asks the cluster's client Service, NAME-client.NAMESPACE.svc:8046. */
-    static ClusterProbe viaClientService() {
+    /** A client for the operator's calls: short timeouts, TLS when {@code tls} is given. */
+    static CairnClient connectTo(String endpoints, TlsConfig tls) {
+        CairnClient.Builder b = CairnClient.builder().endpoints(endpoints).requestTimeout(Duration.ofSeconds(10))
+                .connectTimeout(Duration.ofSeconds(2));
+        return (tls == null ? b : b.tls(tls)).build();
+    }
+
+    /**
+     * Asks the cluster's client Service, NAME-client.NAMESPACE.svc:8046; over TLS with the
+     * cluster's client Secret when the spec asks for TLS.
+     */
+    static ClusterProbe viaClientService(KubernetesClient k8s) {
         return new ClusterProbe() {
             private CairnClient connect(CairnCluster c) {
                 String endpoint = Names.client(c) + "." + c.getMetadata().getNamespace() + ".svc:8046";
-                return CairnClient.builder().endpoints(endpoint).requestTimeout(Duration.ofSeconds(10))
-                        .connectTimeout(Duration.ofSeconds(2)).build();
+                return connectTo(endpoint, ClusterTls.clientConfig(k8s, c));
             }
 
             @Override

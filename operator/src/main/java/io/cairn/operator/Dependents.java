@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
@@ -70,6 +72,9 @@ final class Dependents {
         }
     }
 
+    /** Where members find the member Secret. */
+    static final String TLS_DIR = "/etc/cairn-tls";
+
     /** The members: stable identities, a volume each, ready when /readyz says so. */
     static final class Members extends CRUDKubernetesDependentResource<StatefulSet, CairnCluster> {
         Members() {
@@ -85,14 +90,19 @@ final class Dependents {
             }
             // Members of the first set start from the peer list; later ones join through the client
             // Service (as learners, promoted once caught up); a restarted member uses what it saved.
+            boolean tls = ClusterTls.enabled(c);
+            // With TLS, every port speaks it with the member Secret (renewals are read without a restart).
+            String tlsFlags = !tls ? "" : " --tls-cert " + TLS_DIR + "/tls.crt --tls-key " + TLS_DIR + "/tls.key --tls-ca "
+                    + TLS_DIR + "/ca.crt" + (s.getTls().requiresClientCerts() ? " --client-cert-auth" : "");
             String start = "ID=$((${HOSTNAME##*-} + 1)); COMMON=\"--id $ID --history $(cat /etc/cairn/history)"
-                    + " --data-dir /var/lib/cairn --client-addr 0.0.0.0:8046 --http-addr 0.0.0.0:8048\";"
+                    + " --data-dir /var/lib/cairn --client-addr 0.0.0.0:8046 --http-addr 0.0.0.0:8048" + tlsFlags + "\";"
                     + " if [ -f /var/lib/cairn/cluster.pb ]; then exec java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -jar /app/cairn-node.jar $COMMON;"
                     + " elif [ $ID -le $(cat /etc/cairn/initial) ]; then"
                     + " exec java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -jar /app/cairn-node.jar $COMMON --peers \"$(cat /etc/cairn/peers)\";"
                     + " else exec java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -jar /app/cairn-node.jar $COMMON --join $(cat /etc/cairn/join)"
                     + " --peer-addr $HOSTNAME." + Names.headless(c) + "." + c.getMetadata().getNamespace() + ".svc:8047; fi";
-            return new StatefulSetBuilder().withNewMetadata().withName(c.getMetadata().getName())
+            String scheme = tls ? "HTTPS" : "HTTP";
+            StatefulSet sts = new StatefulSetBuilder().withNewMetadata().withName(c.getMetadata().getName())
                     .withNamespace(c.getMetadata().getNamespace()).withLabels(Names.selector(c)).endMetadata()
                     .withNewSpec().withServiceName(Names.headless(c)).withReplicas(Names.target(c))
                     .withPodManagementPolicy("Parallel")
@@ -106,9 +116,9 @@ final class Dependents {
                     .addNewPort().withName("peer").withContainerPort(8047).endPort()
                     .addNewPort().withName("http").withContainerPort(8048).endPort()
                     .withResources(s.getResources())
-                    .withNewReadinessProbe().withNewHttpGet().withPath("/readyz").withPort(new IntOrString(8048)).endHttpGet()
+                    .withNewReadinessProbe().withNewHttpGet().withPath("/readyz").withPort(new IntOrString(8048)).withScheme(scheme).endHttpGet()
                     .withPeriodSeconds(2).endReadinessProbe()
-                    .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(8048)).endHttpGet()
+                    .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(8048)).withScheme(scheme).endHttpGet()
                     .withPeriodSeconds(10).withFailureThreshold(6).endLivenessProbe()
                     .addNewVolumeMount().withName("data").withMountPath("/var/lib/cairn").endVolumeMount()
                     .addNewVolumeMount().withName("config").withMountPath("/etc/cairn").endVolumeMount()
@@ -123,6 +133,14 @@ final class Dependents {
                     .withWhenDeleted(s.getStorage().isDeleteVolumesWithCluster() ? "Delete" : "Retain")
                     .withWhenScaled("Retain").endPersistentVolumeClaimRetentionPolicy()
                     .endSpec().build();
+            if (tls) {
+                var pod = sts.getSpec().getTemplate().getSpec();
+                pod.getContainers().get(0).getVolumeMounts().add(new VolumeMountBuilder().withName("tls").withMountPath(TLS_DIR)
+                        .withReadOnly(true).build());
+                pod.getVolumes().add(new VolumeBuilder().withName("tls").withNewSecret().withSecretName(ClusterTls.memberSecret(c))
+                        .endSecret().build());
+            }
+            return sts;
         }
     }
 

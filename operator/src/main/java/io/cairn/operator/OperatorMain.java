@@ -2,6 +2,7 @@ package io.cairn.operator;
 
 import io.javaoperatorsdk.operator.Operator;
 import java.net.InetSocketAddress;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +40,7 @@ public final class OperatorMain {
         String certDir = System.getenv().getOrDefault("CAIRN_WEBHOOK_CERT_DIR", "/etc/cairn-webhook");
         String namespace = System.getenv().getOrDefault("WATCH_NAMESPACE", "");
         SidecarInjector injector = new SidecarInjector(image);
+        KubernetesClient k8s = new KubernetesClientBuilder().build();
         WebhookServer webhook;
         WebhookCertManager certs = null;
         if (Files.exists(Path.of(certDir, "tls.crt"))) {
@@ -47,14 +49,14 @@ public final class OperatorMain {
         } else {
             String podNamespace = required("POD_NAMESPACE");
             ReloadingKeyManager keys = new ReloadingKeyManager();
-            certs = new WebhookCertManager(new KubernetesClientBuilder().build(), podNamespace, required("CAIRN_WEBHOOK_SECRET"),
+            certs = new WebhookCertManager(k8s, podNamespace, required("CAIRN_WEBHOOK_SECRET"),
                     required("CAIRN_WEBHOOK_SERVICE"), required("CAIRN_WEBHOOK_CONFIG"), keys, Clock.systemUTC());
             certs.start();
             webhook = new WebhookServer(new InetSocketAddress(port), keys, injector);
         }
         WebhookCertManager certManager = certs;
-        Operator operator = new Operator();
-        operator.register(new CairnClusterReconciler(ClusterProbe.viaClientService()), o -> {
+        Operator operator = new Operator(o -> o.withKubernetesClient(k8s));
+        operator.register(new CairnClusterReconciler(ClusterProbe.viaClientService(k8s)), o -> {
             if (!namespace.isBlank()) {
                 o.settingNamespaces(Set.of(namespace));
             }

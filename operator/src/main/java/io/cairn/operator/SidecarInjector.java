@@ -14,7 +14,10 @@ import java.util.List;
  * answer out. A pod annotated {@code cairn.io/inject: "true"} gets an init container (the
  * sidecar in init mode, so config exists before the app starts), the sidecar, a shared volume
  * mounted into every app container, and the Downward API env that names the pod. A pod already
- * injected is left alone; bad annotations are refused with a message kubectl shows.
+ * injected is left alone; bad annotations are refused with a message kubectl shows. For a
+ * cluster with TLS, {@code cairn.io/tls-secret} names a Secret in the pod's namespace (tls.crt,
+ * tls.key, ca.crt; the cluster's NAME-client-tls, or a copy of it) that both sidecar containers
+ * mount and connect with.
  */
 public final class SidecarInjector {
     public static final String INJECT = "cairn.io/inject";
@@ -24,6 +27,9 @@ public final class SidecarInjector {
     public static final String MOUNT_PATH = "cairn.io/mount-path";
     public static final String ON_CHANGE = "cairn.io/on-change";
     public static final String INJECTED = "cairn.io/injected";
+    public static final String TLS_SECRET = "cairn.io/tls-secret";
+    static final String TLS_VOLUME = "cairn-tls";
+    static final String TLS_DIR = "/var/run/cairn/tls";
     static final String VOLUME = "cairn-config";
     static final String SIDECAR = "cairn-sidecar";
     static final String INIT = "cairn-init";
@@ -120,6 +126,11 @@ public final class SidecarInjector {
         if (app.isEmpty()) {
             app = pod.path("metadata").path("generateName").asText(pod.path("metadata").path("name").asText("app")).replaceAll("-$", "");
         }
+        String tlsSecret = annotations.path(TLS_SECRET).asText("").trim();
+        if (!tlsSecret.isEmpty() && (tlsSecret.length() > 253
+                || !tlsSecret.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"))) {
+            throw new IllegalArgumentException(TLS_SECRET + " \"" + tlsSecret + "\" must be the name of a Secret in the pod's namespace");
+        }
         String name = cluster.contains(".") ? cluster.substring(0, cluster.indexOf('.')) : cluster;
         String ns = cluster.contains(".") ? cluster.substring(cluster.indexOf('.') + 1) : namespace;
         String endpoints = name + "-client." + ns + ".svc:8046";
@@ -128,9 +139,24 @@ public final class SidecarInjector {
         ObjectNode volume = JSON.createObjectNode().put("name", VOLUME);
         volume.putObject("emptyDir");
         append(ops, spec.path("volumes"), "/spec/volumes", volume);
-        append(ops, spec.path("initContainers"), "/spec/initContainers",
-                container(INIT, "init", endpoints, watch, files, envFile, "none", app));
+        if (!tlsSecret.isEmpty()) {
+            ObjectNode tls = JSON.createObjectNode().put("name", TLS_VOLUME);
+            tls.putObject("secret").put("secretName", tlsSecret);
+            // After the first append the array exists: add to its end.
+            ops.addObject().put("op", "add").put("path", "/spec/volumes/-").set("value", tls);
+        }
+        ObjectNode init = container(INIT, "init", endpoints, watch, files, envFile, "none", app);
         ObjectNode sidecar = container(SIDECAR, "run", endpoints, watch, files, envFile, onChange, app);
+        if (!tlsSecret.isEmpty()) {
+            for (ObjectNode c : List.of(init, sidecar)) {
+                ArrayNode env = (ArrayNode) c.get("env");
+                env.addObject().put("name", "CAIRN_CACERT").put("value", TLS_DIR + "/ca.crt");
+                env.addObject().put("name", "CAIRN_CERT").put("value", TLS_DIR + "/tls.crt");
+                env.addObject().put("name", "CAIRN_KEY").put("value", TLS_DIR + "/tls.key");
+                ((ArrayNode) c.get("volumeMounts")).addObject().put("name", TLS_VOLUME).put("mountPath", TLS_DIR).put("readOnly", true);
+            }
+        }
+        append(ops, spec.path("initContainers"), "/spec/initContainers", init);
         JsonNode containers = spec.path("containers");
         for (int i = 0; i < containers.size(); i++) {
             ObjectNode mount = JSON.createObjectNode().put("name", VOLUME).put("mountPath", mountPath).put("readOnly", true);

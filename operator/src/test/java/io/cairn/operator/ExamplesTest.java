@@ -19,6 +19,18 @@ class ExamplesTest {
     }
 
     @Test
+    void tlsExamplesAreValidAndTheSidecarGetsTheClientSecret() throws Exception {
+        CairnCluster c = Serialization.unmarshal(Files.readString(Path.of("..", "examples", "tls", "cairncluster.yaml")), CairnCluster.class);
+        assertThat(CairnClusterReconciler.invalid(c.getSpec())).isNull();
+        assertThat(ClusterTls.enabled(c)).isTrue();
+        assertThat(ClusterTls.clientSecret(c)).isEqualTo("secure-client-tls");
+        Deployment d = Serialization.unmarshal(Files.readString(Path.of("..", "examples", "tls", "app-deployment.yaml")), Deployment.class);
+        JsonNode pod = SidecarInjectorTest.JSON.valueToTree(d.getSpec().getTemplate());
+        var patch = new SidecarInjector("sidecar:test").patch(pod, "default");
+        assertThat(patch.toString()).contains("secure-client-tls").contains("CAIRN_CACERT").contains("secure-client.default.svc:8046");
+    }
+
+    @Test
     void exampleAppGetsTheSidecar() throws Exception {
         Deployment d = Serialization.unmarshal(Files.readString(Path.of("..", "examples", "app-deployment.yaml")), Deployment.class);
         JsonNode pod = SidecarInjectorTest.JSON.valueToTree(d.getSpec().getTemplate());

@@ -58,6 +58,24 @@ class SidecarInjectorTest {
     }
 
     @Test
+    void aTlsSecretIsMountedIntoBothSidecarContainersAndNamedInTheirEnv() throws Exception {
+        JsonNode pod = patched(review("""
+            {"cairn.io/inject":"true","cairn.io/cluster":"config","cairn.io/watch":"/config/web",
+             "cairn.io/tls-secret":"config-client-tls"}"""));
+        JsonNode spec = pod.path("spec");
+        assertThat(spec.path("volumes").toString()).contains("\"name\":\"cairn-tls\",\"secret\":{\"secretName\":\"config-client-tls\"}");
+        for (JsonNode c : new JsonNode[] {spec.path("initContainers").get(0), spec.path("containers").get(1)}) {
+            assertThat(c.path("env").toString()).as(c.path("name").asText())
+                    .contains("\"CAIRN_CACERT\",\"value\":\"/var/run/cairn/tls/ca.crt\"")
+                    .contains("\"CAIRN_CERT\",\"value\":\"/var/run/cairn/tls/tls.crt\"")
+                    .contains("\"CAIRN_KEY\",\"value\":\"/var/run/cairn/tls/tls.key\"");
+            assertThat(c.path("volumeMounts").toString()).contains("\"name\":\"cairn-tls\",\"mountPath\":\"/var/run/cairn/tls\"");
+        }
+        // The app container does not get the client key.
+        assertThat(spec.path("containers").get(0).toString()).doesNotContain("cairn-tls");
+    }
+
+    @Test
     void injectingTwiceChangesNothing() throws Exception {
         String first = review("""
             {"cairn.io/inject":"true","cairn.io/cluster":"config.platform","cairn.io/watch":"/config/web"}""");
@@ -89,6 +107,7 @@ class SidecarInjectorTest {
             {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/render\":\"xml\"}", "files, env"},
             {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/mount-path\":\"rel\"}", "absolute"},
             {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/on-change\":\"reboot\"}", "on-change"},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/tls-secret\":\"My_Secret\"}", "tls-secret"},
         };
         for (String[] c : cases) {
             JsonNode resp = respond(review(c[0]));
