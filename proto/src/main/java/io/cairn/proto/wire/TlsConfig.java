@@ -57,7 +57,8 @@ public final class TlsConfig {
             }
         }
         TlsConfig c = new TlsConfig("files " + describe(cert, key, ca), cert, key, ca, null);
-        c.load(); // fail now, with the reason, rather than at the first handshake
+        // Fail now, with the reason, rather than at the first handshake: the PEM texts must parse.
+        c.clientContext();
         return c;
     }
 
