@@ -105,6 +105,8 @@ public final class PaxosCore {
     private final List<PendingRead> readsAwaitingCommit = new ArrayList<>();
     private final Map<Long, Long> readSeqAcked = new HashMap<>();
     private long configPendingSlot;
+    /** Whether this leader's accepts may leave before its own records are durable (see maybeWin). */
+    private boolean earlyAccepts;
     /** Proposal ids this node has queued as leader, so a duplicated forward is not applied twice. */
     private final java.util.LinkedHashSet<Long> seenProposals = new java.util.LinkedHashSet<>();
     private static final int SEEN_PROPOSALS = 1 << 16;
@@ -243,7 +245,8 @@ public final class PaxosCore {
     }
 
     public Ready step(PeerMessage m) {
-        if (m.getTo() != id || m.getFrom() == id) {
+        // From itself: only a leader's own acceptance, handed back by the driver once durable.
+        if (m.getTo() != id || (m.getFrom() == id && m.getBodyCase() != PeerMessage.BodyCase.ACCEPTED)) {
             return flush();
         }
         BallotNum b = m.hasBallot() ? BallotNum.of(m.getBallot()) : BallotNum.ZERO;
@@ -532,6 +535,11 @@ public final class PaxosCore {
                 }
             }
         }
+        // Accepts may leave before this leader's own records are durable only when its promise
+        // of this ballot is: a quorum that includes another voter answered a Prepare, which left
+        // only once the promise was on disk. A lone voter's promise may not be; after a crash it
+        // could reuse the ballot with another value, so its accepts wait for its disk.
+        earlyAccepts = promises.keySet().stream().anyMatch(p -> p != id);
         promises.clear();
         firstSlotOfBallot = maxSlot + 1;
         nextSlot = chosenUpTo + 1;
@@ -563,6 +571,7 @@ public final class PaxosCore {
             readsAwaitingCommit.clear();
         }
         role = Role.FOLLOWER;
+        earlyAccepts = false;
         preVoting = false;
         promises.clear();
         acks.clear();
@@ -633,15 +642,15 @@ public final class PaxosCore {
         long slot = nextSlot++;
         log.put(slot, new Slot(myBallot, v, false));
         persistAccepted(slot);
-        Set<Long> a = new HashSet<>();
-        a.add(id);
-        acks.put(slot, a);
+        // This leader's own vote counts once its record is durable: the driver hands this back then.
+        acks.put(slot, new HashSet<>());
+        send(id, PeerMessage.newBuilder().setBallot(myBallot.toProto()).setAccepted(Accepted.newBuilder().addSlots(slot)));
         SlotEntry e = entry(slot, log.get(slot));
         for (long peer : others()) {
-            send(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                    .setAccept(Accept.newBuilder().addEntries(e).setCommit(chosenUpTo)));
+            PeerMessage.Builder accept = PeerMessage.newBuilder().setBallot(myBallot.toProto())
+                    .setAccept(Accept.newBuilder().addEntries(e).setCommit(chosenUpTo));
+            sendAsLeader(peer, accept);
         }
-        checkChosen(slot);
         return slot;
     }
 
@@ -798,7 +807,7 @@ public final class PaxosCore {
 
     private void broadcastHeartbeat() {
         for (long peer : others()) {
-            send(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
+            sendAsLeader(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
                     .setHeartbeat(Heartbeat.newBuilder().setCommit(chosenUpTo).setReadSeq(readSeq)));
         }
     }
@@ -1035,11 +1044,23 @@ public final class PaxosCore {
         out.messages.add(m.build());
     }
 
+    /**
+     * A leader's accept or heartbeat: it depends on nothing this Ready persists, only on the
+     * leader's promise of its ballot, so it leaves at once (see {@link Ready#early}) when that
+     * promise is known durable ({@link #earlyAccepts}), else with the records.
+     */
+    private void sendAsLeader(long to, PeerMessage.Builder m) {
+        m.setFrom(id).setTo(to);
+        (earlyAccepts ? out.early : out.messages).add(m.build());
+    }
+
     private Ready flush() {
         if (commitAdvanced && role == Role.LEADER) {
             // Tell followers at once, so those serving clients apply without waiting for a heartbeat.
+            // Early: the commit is already a fact (durable acceptances by a quorum), whether or
+            // not this leader's commit record has reached its disk.
             for (long peer : others()) {
-                send(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
+                sendAsLeader(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
                         .setHeartbeat(Heartbeat.newBuilder().setCommit(chosenUpTo).setReadSeq(readSeq)));
             }
         }

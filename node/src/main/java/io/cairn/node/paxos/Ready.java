@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * What one call into the core asks the driver to do, in this order: make {@link #records}
  * durable; then send {@link #messages} (they may promise what the records say) and apply {@link
- * #committed}. Messages never leave before the records of the same or an earlier Ready are on disk.
+ * #committed}. Messages never leave before the records of the same or an earlier Ready are on disk,
+ * except {@link #early} ones, which promise nothing the records say and leave at once.
  */
 public final class Ready {
     /** A read confirmed by a quorum: serve it once the state machine has applied {@code index}. */
@@ -23,6 +24,13 @@ public final class Ready {
 
     public final List<WalRecord> records = new ArrayList<>();
     public final List<PeerMessage> messages = new ArrayList<>();
+    /**
+     * Messages that may leave before the records are durable: a leader's accepts (its own vote
+     * is counted only once its record is on disk, by a message to itself in {@link #messages})
+     * and its news of commits (a commit is a fact once a quorum has durably accepted). So the
+     * leader's disk and its followers' disks work at the same time, not one after the other.
+     */
+    public final List<PeerMessage> early = new ArrayList<>();
     public final List<SlotEntry> committed = new ArrayList<>();
     public final List<Long> rejected = new ArrayList<>();
     public final List<ReadReady> reads = new ArrayList<>();
@@ -31,7 +39,7 @@ public final class Ready {
     public InstallSnapshot install;
 
     public boolean isEmpty() {
-        return records.isEmpty() && messages.isEmpty() && committed.isEmpty() && rejected.isEmpty()
+        return records.isEmpty() && messages.isEmpty() && early.isEmpty() && committed.isEmpty() && rejected.isEmpty()
                 && reads.isEmpty() && readsFailed.isEmpty() && snapshotsNeeded.isEmpty() && install == null;
     }
 }

@@ -31,6 +31,10 @@ public final class ReadyGate {
         /** Takes on a snapshot already made durable, in order with what came before it. */
         void installSnapshot(Ready.InstallSnapshot s);
 
+        /**
+         * Sends a message; one addressed to this node itself (a leader's own vote, once durable)
+         * goes straight back into its core, never through the network.
+         */
         void send(PeerMessage m);
 
         void apply(SlotEntry e);
@@ -68,6 +72,7 @@ public final class ReadyGate {
             effects.persistSnapshot(r.install);
         }
         pending.add(new Pending(r, effects.append(r.records)));
+        r.early.forEach(effects::send);
         release();
     }
 

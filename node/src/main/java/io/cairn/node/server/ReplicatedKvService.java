@@ -650,6 +650,10 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
 
         @Override
         public void send(PeerMessage m) {
+            if (m.getTo() == id) {
+                handle(core.step(m)); // its own vote, now durable
+                return;
+            }
             network.accept(m);
         }
 

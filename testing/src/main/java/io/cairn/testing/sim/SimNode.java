@@ -205,6 +205,10 @@ final class SimNode {
 
         @Override
         public void send(PeerMessage m) {
+            if (m.getTo() == id) {
+                handle(core.step(m)); // its own vote, now durable: never through the faulty network
+                return;
+            }
             sim.network.send(id, m.getTo(), m, sim::deliver);
         }
 
