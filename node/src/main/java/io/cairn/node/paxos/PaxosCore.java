@@ -101,6 +101,8 @@ public final class PaxosCore {
     private final Map<Long, Integer> lastHeard = new HashMap<>();
     private int leaderTicks;
     private long readSeq;
+    /** A heartbeat round for reads is out (reads with seq == readSeq wait for it); later reads join the next one. */
+    private boolean readRoundOut;
     private final List<PendingRead> pendingReads = new ArrayList<>();
     private final List<PendingRead> readsAwaitingCommit = new ArrayList<>();
     private final Map<Long, Long> readSeqAcked = new HashMap<>();
@@ -519,6 +521,7 @@ public final class PaxosCore {
         lastHeard.clear();
         acks.clear();
         readSeqAcked.clear();
+        readRoundOut = false;
         // For every slot past what this node knows chosen, adopt the value of the highest ballot
         // any promiser accepted, or a no-op; then re-propose it under this ballot.
         long maxSlot = chosenUpTo;
@@ -568,6 +571,7 @@ public final class PaxosCore {
                 failRead(r);
             }
             pendingReads.clear();
+            readRoundOut = false;
             readsAwaitingCommit.clear();
         }
         role = Role.FOLLOWER;
@@ -962,13 +966,26 @@ public final class PaxosCore {
         }
     }
 
+    /**
+     * A read waits for a heartbeat round that starts after it arrived: the next one. While a
+     * round is out, reads that arrive join the one after it, so a burst of reads costs one round
+     * per round trip instead of one each (etcd batches its read index the same way).
+     */
     private void queueRead(PendingRead r) {
-        long seq = ++readSeq;
-        pendingReads.add(new PendingRead(r.readId(), r.from(), r.index(), seq));
+        pendingReads.add(new PendingRead(r.readId(), r.from(), r.index(), readSeq + 1));
         if (quorum() <= 1) {
+            readSeq++;
             confirmReads();
             return;
         }
+        if (!readRoundOut) {
+            startReadRound();
+        }
+    }
+
+    private void startReadRound() {
+        readSeq++;
+        readRoundOut = true;
         broadcastHeartbeat();
     }
 
@@ -992,6 +1009,13 @@ public final class PaxosCore {
             } else {
                 send(r.from(), PeerMessage.newBuilder().setBallot(myBallot.toProto())
                         .setReadResponse(ReadIndexResponse.newBuilder().setReadId(r.readId()).setIndex(r.index())));
+            }
+        }
+        if (readRoundOut && pendingReads.stream().noneMatch(r -> r.seq() <= readSeq)) {
+            // This round is done; reads that arrived during it go in the next.
+            readRoundOut = false;
+            if (!pendingReads.isEmpty() && role == Role.LEADER) {
+                startReadRound();
             }
         }
     }

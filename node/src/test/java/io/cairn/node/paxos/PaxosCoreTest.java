@@ -69,4 +69,65 @@ class PaxosCoreTest {
         assertThat(ids).containsExactly(1L, 2L, 3L);
         assertThat(core.voters()).containsExactlyInAnyOrder(1L, 2L);
     }
+
+    /** Every message of {@code r}, held messages and early ones alike (the disk is always durable here). */
+    private static List<io.cairn.proto.Peer.PeerMessage> sent(Ready r) {
+        List<io.cairn.proto.Peer.PeerMessage> all = new ArrayList<>(r.early);
+        all.addAll(r.messages);
+        return all;
+    }
+
+    /** Delivers messages among {@code cores} until none are left; collects the reads confirmed. */
+    private static List<Long> deliverAll(List<PaxosCore> cores, List<io.cairn.proto.Peer.PeerMessage> in) {
+        List<Long> reads = new ArrayList<>();
+        java.util.ArrayDeque<io.cairn.proto.Peer.PeerMessage> q = new java.util.ArrayDeque<>(in);
+        while (!q.isEmpty()) {
+            io.cairn.proto.Peer.PeerMessage m = q.poll();
+            Ready r = cores.get((int) m.getTo() - 1).step(m);
+            r.reads.forEach(x -> reads.add(x.readId()));
+            q.addAll(sent(r));
+        }
+        return reads;
+    }
+
+    @Test
+    void readsThatArriveWhileARoundIsOutWaitForTheNextRound() {
+        List<PaxosCore> cores = new ArrayList<>();
+        for (long i = 1; i <= 3; i++) {
+            cores.add(new PaxosCore(PaxosConfig.of(i, Set.of(1L, 2L, 3L)), new Random(i)));
+        }
+        PaxosCore leader = cores.get(0);
+        for (int i = 0; i < 200 && !leader.isLeader(); i++) {
+            deliverAll(cores, sent(leader.tick()));
+        }
+        assertThat(leader.isLeader()).isTrue();
+        Ready first = leader.readIndex(100);
+        List<io.cairn.proto.Peer.PeerMessage> round1 = sent(first);
+        assertThat(round1).filteredOn(io.cairn.proto.Peer.PeerMessage::hasHeartbeat).hasSize(2);
+        // A read while that round is out starts no round of its own.
+        Ready second = leader.readIndex(101);
+        assertThat(sent(second)).noneMatch(io.cairn.proto.Peer.PeerMessage::hasHeartbeat);
+        // Round 1 answers read 100 only: read 101 arrived after its heartbeats left, so they
+        // cannot vouch that this node still led when 101 arrived. Round 2 starts and answers it.
+        List<Long> confirmed = deliverAll(cores, round1);
+        assertThat(confirmed).containsExactly(100L, 101L);
+        // (deliverAll also carried round 2; check the order of events on a fresh pair of reads.)
+        Ready third = leader.readIndex(102);
+        Ready fourth = leader.readIndex(103);
+        List<io.cairn.proto.Peer.PeerMessage> round3 = sent(third);
+        assertThat(sent(fourth)).noneMatch(io.cairn.proto.Peer.PeerMessage::hasHeartbeat);
+        // Only the acks of round 3, nothing further delivered: 102 confirmed, 103 not yet.
+        List<Long> afterRound3 = new ArrayList<>();
+        List<io.cairn.proto.Peer.PeerMessage> next = new ArrayList<>();
+        for (io.cairn.proto.Peer.PeerMessage hb : round3) {
+            for (io.cairn.proto.Peer.PeerMessage ack : sent(cores.get((int) hb.getTo() - 1).step(hb))) {
+                Ready r = leader.step(ack);
+                r.reads.forEach(x -> afterRound3.add(x.readId()));
+                next.addAll(sent(r));
+            }
+        }
+        assertThat(afterRound3).containsExactly(102L);
+        assertThat(next).filteredOn(io.cairn.proto.Peer.PeerMessage::hasHeartbeat).as("round 4, for read 103").isNotEmpty();
+        assertThat(deliverAll(cores, next)).containsExactly(103L);
+    }
 }
