@@ -106,6 +106,15 @@ public final class PaxosCore {
     private final List<PendingRead> pendingReads = new ArrayList<>();
     private final List<PendingRead> readsAwaitingCommit = new ArrayList<>();
     private final Map<Long, Long> readSeqAcked = new HashMap<>();
+
+    // Follower reads, batched: one request to the leader at a time; the reads that arrived
+    // before it left ride on it, later ones wait for the next.
+    private long readRequestSeq;
+    private long readRequestOut;
+    private long readRequestTo;
+    private int readRequestAge;
+    private final List<Long> readsOnRequest = new ArrayList<>();
+    private final List<Long> readsForNextRequest = new ArrayList<>();
     private long configPendingSlot;
     /** Whether this leader's accepts may leave before its own records are durable (see maybeWin). */
     private boolean earlyAccepts;
@@ -124,6 +133,9 @@ public final class PaxosCore {
         this.config = config;
         this.id = config.id();
         this.random = random;
+        // Request ids start at random: a response to a request sent before a restart must not
+        // match one sent after it.
+        this.readRequestSeq = random.nextLong() >>> 1;
         this.voters = new TreeSet<>(config.voters());
         this.learners = new TreeSet<>(config.learners());
         resetElectionTimer();
@@ -225,6 +237,7 @@ public final class PaxosCore {
     // ---- driver calls ----------------------------------------------------------------------
 
     public Ready tick() {
+        maintainFollowerReads();
         if (role == Role.LEADER) {
             leaderTicks++;
             heartbeatElapsed++;
@@ -274,7 +287,7 @@ public final class PaxosCore {
                 }
             }
             case READ_REQUEST -> onReadRequest(m.getFrom(), m.getReadRequest());
-            case READ_RESPONSE -> out.reads.add(new Ready.ReadReady(m.getReadResponse().getReadId(), m.getReadResponse().getIndex()));
+            case READ_RESPONSE -> onReadResponse(m.getFrom(), m.getReadResponse());
             default -> { }
         }
         return flush();
@@ -359,7 +372,10 @@ public final class PaxosCore {
         if (role == Role.LEADER) {
             startRead(readId, id);
         } else if (leader != 0 && leader != id) {
-            send(leader, PeerMessage.newBuilder().setReadRequest(ReadIndexRequest.newBuilder().setReadId(readId)));
+            readsForNextRequest.add(readId);
+            if (readRequestOut == 0) {
+                sendReadRequest();
+            }
         } else {
             out.readsFailed.add(readId);
         }
@@ -938,6 +954,62 @@ public final class PaxosCore {
     }
 
     // ---- read index ------------------------------------------------------------------------
+
+    /** Asks the leader for a read index for every read waiting; they arrived before this leaves. */
+    private void sendReadRequest() {
+        readsOnRequest.addAll(readsForNextRequest);
+        readsForNextRequest.clear();
+        readRequestOut = ++readRequestSeq;
+        readRequestTo = leader;
+        readRequestAge = 0;
+        send(leader, PeerMessage.newBuilder().setReadRequest(ReadIndexRequest.newBuilder().setReadId(readRequestOut)));
+    }
+
+    private void onReadResponse(long from, ReadIndexResponse r) {
+        if (readRequestOut == 0 || r.getReadId() != readRequestOut || from != readRequestTo) {
+            return; // an answer to a request given up on: its reads rode on a later one
+        }
+        for (long readId : readsOnRequest) {
+            out.reads.add(new Ready.ReadReady(readId, r.getIndex()));
+        }
+        readsOnRequest.clear();
+        readRequestOut = 0;
+        if (!readsForNextRequest.isEmpty() && role != Role.LEADER && leader != 0 && leader != id) {
+            sendReadRequest();
+        }
+    }
+
+    /**
+     * A request unanswered for an election timeout, or sent to a member no longer leader, is
+     * asked again of the leader known now (all its reads arrived before the new one leaves);
+     * with no leader they fail; a node that now leads serves them itself.
+     */
+    private void maintainFollowerReads() {
+        if (readRequestOut == 0 && readsForNextRequest.isEmpty()) {
+            return;
+        }
+        if (role == Role.LEADER) {
+            List<Long> all = new ArrayList<>(readsOnRequest);
+            all.addAll(readsForNextRequest);
+            readsOnRequest.clear();
+            readsForNextRequest.clear();
+            readRequestOut = 0;
+            all.forEach(r -> startRead(r, id));
+            return;
+        }
+        if (readRequestOut != 0 && ++readRequestAge < config.electionTicks() && leader == readRequestTo) {
+            return;
+        }
+        if (leader != 0 && leader != id) {
+            sendReadRequest();
+        } else {
+            out.readsFailed.addAll(readsOnRequest);
+            out.readsFailed.addAll(readsForNextRequest);
+            readsOnRequest.clear();
+            readsForNextRequest.clear();
+            readRequestOut = 0;
+        }
+    }
 
     private void onReadRequest(long from, ReadIndexRequest r) {
         if (role == Role.LEADER) {

@@ -130,4 +130,40 @@ class PaxosCoreTest {
         assertThat(next).filteredOn(io.cairn.proto.Peer.PeerMessage::hasHeartbeat).as("round 4, for read 103").isNotEmpty();
         assertThat(deliverAll(cores, next)).containsExactly(103L);
     }
+
+    @Test
+    void aFollowersReadsShareARequestOnlyIfTheyArrivedBeforeItLeft() {
+        List<PaxosCore> cores = new ArrayList<>();
+        for (long i = 1; i <= 3; i++) {
+            cores.add(new PaxosCore(PaxosConfig.of(i, Set.of(1L, 2L, 3L)), new Random(i)));
+        }
+        PaxosCore leader = cores.get(0);
+        for (int i = 0; i < 200 && !leader.isLeader(); i++) {
+            deliverAll(cores, sent(leader.tick()));
+        }
+        PaxosCore follower = cores.get(1);
+        deliverAll(cores, sent(leader.tick())); // a heartbeat: the follower knows its leader
+        assertThat(follower.leader()).isEqualTo(1L);
+        List<io.cairn.proto.Peer.PeerMessage> first = sent(follower.readIndex(200));
+        assertThat(first).filteredOn(io.cairn.proto.Peer.PeerMessage::hasReadRequest).hasSize(1);
+        assertThat(sent(follower.readIndex(201))).as("201 waits for the next request").noneMatch(io.cairn.proto.Peer.PeerMessage::hasReadRequest);
+        // Run the leader's round; hold the answer on its way to the follower.
+        List<io.cairn.proto.Peer.PeerMessage> answers = new ArrayList<>();
+        java.util.ArrayDeque<io.cairn.proto.Peer.PeerMessage> q = new java.util.ArrayDeque<>(first);
+        while (!q.isEmpty()) {
+            io.cairn.proto.Peer.PeerMessage m = q.poll();
+            if (m.getTo() == 2 && m.hasReadResponse()) {
+                answers.add(m);
+                continue;
+            }
+            q.addAll(sent(cores.get((int) m.getTo() - 1).step(m)));
+        }
+        assertThat(answers).hasSize(1);
+        Ready r = follower.step(answers.get(0));
+        assertThat(r.reads).extracting(Ready.ReadReady::readId).containsExactly(200L);
+        List<io.cairn.proto.Peer.PeerMessage> second = sent(r);
+        assertThat(second).filteredOn(io.cairn.proto.Peer.PeerMessage::hasReadRequest).as("the next request, for 201").hasSize(1);
+        assertThat(follower.step(answers.get(0)).reads).as("the old answer again counts for nothing").isEmpty();
+        assertThat(deliverAll(cores, second)).containsExactly(201L);
+    }
 }
