@@ -29,10 +29,10 @@ final class ClusterTls {
     private static final Logger log = LoggerFactory.getLogger(ClusterTls.class);
     static final Duration VALIDITY = Duration.ofDays(365);
     static final Duration RENEW_BEFORE = Duration.ofDays(30);
-    static final String CERT = "tls.crt";
-    static final String KEY = "tls.key";
-    static final String CA = "ca.crt";
-    static final String CA_KEY = "ca.key";
+    private static final String CERT = WebhookCertificates.CERT;
+    private static final String KEY = WebhookCertificates.KEY;
+    private static final String CA = WebhookCertificates.CA;
+    private static final String CA_KEY = WebhookCertificates.CA_KEY;
 
     private ClusterTls() {}
 

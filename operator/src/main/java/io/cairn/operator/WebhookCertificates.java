@@ -19,7 +19,7 @@ final class WebhookCertificates {
     static final Duration CERT_VALIDITY = Duration.ofDays(90);
     static final Duration RENEW_BEFORE = Duration.ofDays(30);
 
-    /** Secret keys: the serving pair, the CA bundle (current CA first) and the CA's key. */
+    /** Secret keys (the cluster TLS Secrets use the same): the pair, the CA bundle (current CA first), the CA's key. */
     static final String CERT = "tls.crt";
     static final String KEY = "tls.key";
     static final String CA = "ca.crt";

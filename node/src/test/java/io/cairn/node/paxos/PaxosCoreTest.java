@@ -90,16 +90,22 @@ class PaxosCoreTest {
         return reads;
     }
 
-    @Test
-    void readsThatArriveWhileARoundIsOutWaitForTheNextRound() {
+    /** Three voters, every message delivered at once, member 1 elected. */
+    private static List<PaxosCore> threeLedByOne() {
         List<PaxosCore> cores = new ArrayList<>();
         for (long i = 1; i <= 3; i++) {
             cores.add(new PaxosCore(PaxosConfig.of(i, Set.of(1L, 2L, 3L)), new Random(i)));
         }
-        PaxosCore leader = cores.get(0);
-        for (int i = 0; i < 200 && !leader.isLeader(); i++) {
-            deliverAll(cores, sent(leader.tick()));
+        for (int i = 0; i < 200 && !cores.get(0).isLeader(); i++) {
+            deliverAll(cores, sent(cores.get(0).tick()));
         }
+        return cores;
+    }
+
+    @Test
+    void readsThatArriveWhileARoundIsOutWaitForTheNextRound() {
+        List<PaxosCore> cores = threeLedByOne();
+        PaxosCore leader = cores.get(0);
         assertThat(leader.isLeader()).isTrue();
         Ready first = leader.readIndex(100);
         List<io.cairn.proto.Peer.PeerMessage> round1 = sent(first);
@@ -133,14 +139,8 @@ class PaxosCoreTest {
 
     @Test
     void aFollowersReadsShareARequestOnlyIfTheyArrivedBeforeItLeft() {
-        List<PaxosCore> cores = new ArrayList<>();
-        for (long i = 1; i <= 3; i++) {
-            cores.add(new PaxosCore(PaxosConfig.of(i, Set.of(1L, 2L, 3L)), new Random(i)));
-        }
+        List<PaxosCore> cores = threeLedByOne();
         PaxosCore leader = cores.get(0);
-        for (int i = 0; i < 200 && !leader.isLeader(); i++) {
-            deliverAll(cores, sent(leader.tick()));
-        }
         PaxosCore follower = cores.get(1);
         deliverAll(cores, sent(leader.tick())); // a heartbeat: the follower knows its leader
         assertThat(follower.leader()).isEqualTo(1L);
