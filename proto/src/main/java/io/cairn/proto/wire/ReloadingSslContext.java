@@ -41,10 +41,6 @@ public final class ReloadingSslContext {
         return new ReloadingSslContext(config, TlsConfig::clientContext);
     }
 
-    public TlsConfig config() {
-        return config;
-    }
-
     public SslContext current() {
         long now = System.nanoTime();
         if (now - checkedAt >= CHECK_EVERY_NANOS) {

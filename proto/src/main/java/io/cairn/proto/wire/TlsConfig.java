@@ -84,10 +84,6 @@ public final class TlsConfig {
         return origin;
     }
 
-    public boolean hasCertificate() {
-        return certFile != null || (fixed != null && fixed.cert() != null);
-    }
-
     /** Reads the material now. */
     public Material load() {
         if (fixed != null) {
