@@ -6,6 +6,7 @@ import io.cairn.proto.wire.TlsConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * How the operator sees a running cluster: its members, leader and revision. A seam: the
@@ -33,15 +34,19 @@ public interface ClusterProbe {
      * cluster's client Secret when the spec asks for TLS.
      */
     static ClusterProbe viaClientService(KubernetesClient k8s) {
-        return new ClusterProbe() {
-            private CairnClient connect(CairnCluster c) {
-                String endpoint = Names.client(c) + "." + c.getMetadata().getNamespace() + ".svc:8046";
-                return connectTo(endpoint, ClusterTls.clientConfig(k8s, c));
-            }
+        return through(c -> connectTo(Names.client(c) + "." + c.getMetadata().getNamespace() + ".svc:8046",
+                ClusterTls.clientConfig(k8s, c)));
+    }
 
+    /**
+     * Asks whatever client {@code connect} opens for a cluster (a fresh one each call, closed
+     * after): the members and revision, or null when it does not answer; removals through it.
+     */
+    static ClusterProbe through(Function<CairnCluster, CairnClient> connect) {
+        return new ClusterProbe() {
             @Override
             public State probe(CairnCluster c) {
-                try (CairnClient client = connect(c)) {
+                try (CairnClient client = connect.apply(c)) {
                     return new State(client.members(), client.rev().rev());
                 } catch (RuntimeException e) {
                     return null;
@@ -50,7 +55,7 @@ public interface ClusterProbe {
 
             @Override
             public void removeMember(CairnCluster c, long id) {
-                try (CairnClient client = connect(c)) {
+                try (CairnClient client = connect.apply(c)) {
                     client.changeMember(io.cairn.proto.Msg.Request.Verb.MEMBER_REMOVE,
                             io.cairn.proto.Msg.MemberInfo.newBuilder().setId(id).build());
                 }
