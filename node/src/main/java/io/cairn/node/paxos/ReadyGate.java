@@ -5,6 +5,7 @@ import io.cairn.proto.Peer.SlotEntry;
 import io.cairn.proto.Peer.WalRecord;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -31,10 +32,7 @@ public final class ReadyGate {
         /** Takes on a snapshot already made durable, in order with what came before it. */
         void installSnapshot(Ready.InstallSnapshot s);
 
-        /**
-         * Sends a message; one addressed to this node itself (a leader's own vote, once durable)
-         * goes straight back into its core, never through the network.
-         */
+        /** Sends a message to another node. */
         void send(PeerMessage m);
 
         void apply(SlotEntry e);
@@ -55,13 +53,21 @@ public final class ReadyGate {
 
     private final Effects effects;
     private final LongSupplier durable;
+    private final long self;
+    private final Function<PeerMessage, Ready> step;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private boolean releasing;
 
-    /** {@code durable} tells how far the log is on disk, in {@link Effects#append}'s positions. */
-    public ReadyGate(Effects effects, LongSupplier durable) {
+    /**
+     * {@code durable} tells how far the log is on disk, in {@link Effects#append}'s positions;
+     * {@code step} hands a message the core addressed to itself, node {@code self}, back to it
+     * (a leader's own vote, released like any message once its record is durable).
+     */
+    public ReadyGate(Effects effects, LongSupplier durable, long self, Function<PeerMessage, Ready> step) {
         this.effects = effects;
         this.durable = durable;
+        this.self = self;
+        this.step = step;
     }
 
     public void handle(Ready r) {
@@ -88,7 +94,13 @@ public final class ReadyGate {
                 if (r.install != null) {
                     effects.installSnapshot(r.install);
                 }
-                r.messages.forEach(effects::send);
+                for (PeerMessage m : r.messages) {
+                    if (m.getTo() == self) {
+                        handle(step.apply(m)); // never through the network: the simulator's could lose it
+                    } else {
+                        effects.send(m);
+                    }
+                }
                 r.committed.forEach(effects::apply);
                 r.reads.forEach(rr -> effects.readReady(rr.readId(), rr.index()));
                 r.readsFailed.forEach(effects::readFailed);

@@ -95,7 +95,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     private final ExecutorService snapshotWriter;
     private long appendedSeq;
     private volatile long durableSeq;
-    private final ReadyGate gate = new ReadyGate(new MemberEffects(), () -> durableSeq);
+    private final ReadyGate gate;
     private final Map<Long, CompletableFuture<ApplyResult>> writes = new HashMap<>();
     /** The leader each pending write or read was sent through; when it changes they cannot finish. */
     private final Map<Long, Long> sentVia = new HashMap<>();
@@ -117,6 +117,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     public ReplicatedKvService(long id, List<Member> initialMembers, Path dir, StoreConfig storeConfig, Options options,
             Runnable onLeaderChange) throws IOException {
         this.id = id;
+        this.gate = new ReadyGate(new MemberEffects(), () -> durableSeq, id, m -> core.step(m));
         for (Member m : initialMembers) {
             members.put(m.getId(), m);
         }
@@ -650,10 +651,6 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
 
         @Override
         public void send(PeerMessage m) {
-            if (m.getTo() == id) {
-                handle(core.step(m)); // its own vote, now durable
-                return;
-            }
             network.accept(m);
         }
 

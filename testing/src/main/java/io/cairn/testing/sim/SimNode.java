@@ -48,7 +48,7 @@ final class SimNode {
     private long lastSnapshot;
     boolean alive;
     int incarnation;
-    private final ReadyGate gate = new ReadyGate(new SimEffects(), () -> disk.syncedTotal);
+    private final ReadyGate gate;
     private boolean syncing;
     private final Map<Long, Consumer<ApplyResult>> waitingWrites = new HashMap<>();
     private final Map<Long, Runnable> writeFailures = new HashMap<>();
@@ -59,6 +59,7 @@ final class SimNode {
 
     SimNode(long id, Simulation sim, PaxosConfig config, Random random) {
         this.id = id;
+        this.gate = new ReadyGate(new SimEffects(), () -> disk.syncedTotal, id, m -> core.step(m));
         this.sim = sim;
         this.config = config;
         this.random = random;
@@ -205,10 +206,6 @@ final class SimNode {
 
         @Override
         public void send(PeerMessage m) {
-            if (m.getTo() == id) {
-                handle(core.step(m)); // its own vote, now durable: never through the faulty network
-                return;
-            }
             sim.network.send(id, m.getTo(), m, sim::deliver);
         }
 
