@@ -1,7 +1,6 @@
 package io.cairn.node.store;
 
 import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The versions of one path inside the history window, oldest first. A version with a null value
@@ -20,12 +19,18 @@ final class VersionChain {
         this.versions = new ArrayList<>(2);
     }
 
-    private VersionChain(List<Version> copy) {
-        this.versions = new ArrayList<>(copy);
+    /** How many versions the chain holds: what {@link #truncate} takes back to. */
+    int size() {
+        return versions.size();
     }
 
-    VersionChain copy() {
-        return new VersionChain(versions);
+    /**
+     * Drops every version after the first {@code size}: undoes the puts of a transaction that
+     * failed. Those puts were all at one revision above every version already held, so the first
+     * appended and any later one replaced what it appended; none touched the older versions.
+     */
+    void truncate(int size) {
+        versions.subList(size, versions.size()).clear();
     }
 
     /**

@@ -327,7 +327,12 @@ public final class VersionedTree {
         return all;
     }
 
-    private record Undo(VersionChain chain, FileEntry file, Long owner) {}
+    /**
+     * What a transaction's first change to a path replaced: the path's chain and how long it was
+     * (not a copy: a chain holds the whole history window of its path, and copying it on every
+     * write was most of what a member allocated under write load), its live file and its owner.
+     */
+    private record Undo(VersionChain chain, int chainSize, FileEntry file, Long owner) {}
 
     private ApplyResult applyOps(List<Op> ops, boolean system, boolean succeeded) {
         long next = rev + 1;
@@ -568,7 +573,7 @@ public final class VersionedTree {
     private void remember(String path, Map<String, Undo> undo) {
         if (!undo.containsKey(path)) {
             VersionChain chain = chains.get(path);
-            undo.put(path, new Undo(chain == null ? null : chain.copy(), live.get(path), owners.get(path)));
+            undo.put(path, new Undo(chain, chain == null ? 0 : chain.size(), live.get(path), owners.get(path)));
         }
     }
 
@@ -578,6 +583,7 @@ public final class VersionedTree {
             if (u.chain() == null) {
                 chains.remove(e.getKey());
             } else {
+                u.chain().truncate(u.chainSize());
                 chains.put(e.getKey(), u.chain());
             }
             if (u.file() == null) {
