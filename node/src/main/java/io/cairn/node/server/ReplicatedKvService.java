@@ -102,6 +102,10 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     private final Map<Long, Runnable> readFailures = new HashMap<>();
     private final Map<Long, Consumer<Long>> readIndexWaiters = new HashMap<>();
     private final List<WaitingRead> waitingApply = new ArrayList<>();
+    private final DeadlineQueue writeDeadlines = new DeadlineQueue();
+    private final DeadlineQueue readDeadlines = new DeadlineQueue();
+    /** Writes taken on the loop and not yet handed to the core (see {@link #proposeQueued}). */
+    private List<Proposal> toPropose = new ArrayList<>();
     private volatile long leader;
     private volatile boolean caughtUp;
     private volatile boolean closed;
@@ -192,7 +196,10 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     /** Connects the replica to the peer network and starts its clock. */
     public void start(Consumer<PeerMessage> network) {
         this.network = network;
-        ticker = loop.scheduleAtFixedRate(() -> handle(core.tick()), options.tickMs(), options.tickMs(), TimeUnit.MILLISECONDS);
+        ticker = loop.scheduleAtFixedRate(() -> {
+            handle(core.tick());
+            expireRequests();
+        }, options.tickMs(), options.tickMs(), TimeUnit.MILLISECONDS);
         sessionTimer = loop.scheduleAtFixedRate(this::sessionTick, 50, 50, TimeUnit.MILLISECONDS);
     }
 
@@ -373,6 +380,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
                     if (readFailures.remove(rid) == null) {
                         return;
                     }
+                    sentVia.remove(rid);
                     try {
                         f.complete(read.apply(tree));
                     } catch (RuntimeException e) {
@@ -381,7 +389,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
                 }));
                 serveReads();
             });
-            loop.schedule(() -> expireRead(rid), options.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+            readDeadlines.add(rid, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.requestTimeoutMs()));
             handle(core.readIndex(rid));
         });
         if (!queued) {
@@ -410,20 +418,47 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             long pid = ids.nextLong();
             writes.put(pid, f);
             sentVia.put(pid, core.leader());
-            loop.schedule(() -> {
-                CompletableFuture<ApplyResult> w = writes.remove(pid);
-                sentVia.remove(pid);
-                if (w != null) {
-                    w.completeExceptionally(new StoreException(Err.UNAVAILABLE, "the write was not committed within "
-                            + options.requestTimeoutMs() + " ms; its outcome is unknown"));
-                }
-            }, options.requestTimeoutMs(), TimeUnit.MILLISECONDS);
-            handle(core.propose(List.of(Proposal.newBuilder().setId(pid).setCommand(command).build())));
+            writeDeadlines.add(pid, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.requestTimeoutMs()));
+            toPropose.add(Proposal.newBuilder().setId(pid).setCommand(command).build());
+            if (toPropose.size() == 1) {
+                execute(this::proposeQueued);
+            }
         });
         if (!queued) {
             f.completeExceptionally(closedError());
         }
         return f;
+    }
+
+    /**
+     * Proposes every write taken since the last call, as one batch: this task was queued behind
+     * the writes already waiting for the loop when the first of them ran, so a burst of client
+     * requests becomes one slot (or, on a follower, one forward to the leader) instead of a slot,
+     * an accept per peer and a log record each.
+     */
+    private void proposeQueued() {
+        if (toPropose.isEmpty()) {
+            return;
+        }
+        List<Proposal> batch = toPropose;
+        toPropose = new ArrayList<>();
+        handle(core.propose(batch));
+    }
+
+    private void expireWrite(long pid) {
+        CompletableFuture<ApplyResult> w = writes.remove(pid);
+        if (w != null) {
+            sentVia.remove(pid);
+            w.completeExceptionally(new StoreException(Err.UNAVAILABLE, "the write was not committed within "
+                    + options.requestTimeoutMs() + " ms; its outcome is unknown"));
+        }
+    }
+
+    /** Fails the writes and reads that have waited their whole timeout. Runs every tick. */
+    private void expireRequests() {
+        long now = System.nanoTime();
+        writeDeadlines.expire(now, this::expireWrite);
+        readDeadlines.expire(now, this::expireRead);
     }
 
     @Override

@@ -34,29 +34,70 @@ class ReplicatedClusterTest {
         return c.call(r.setTag(1).build());
     }
 
-    @Test
-    void followersForwardWritesAndServeBothReadLevels() throws Exception {
+    /** Starts three members into {@code nodes} and returns the leader member 1 knows. */
+    private static long startThree(List<CairnNode> nodes, ReplicatedKvService.Options options) throws Exception {
         Map<Long, InetSocketAddress> peers = new TreeMap<>();
         for (long i = 1; i <= 3; i++) {
             peers.put(i, new InetSocketAddress("127.0.0.1", freePort()));
         }
+        for (long i = 1; i <= 3; i++) {
+            nodes.add(CairnNode.start(new NodeConfig(i, Files.createTempDirectory("cairn-rc"),
+                    new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), peers.get(i), peers,
+                    StoreConfig.defaults(), options, null)));
+        }
+        for (CairnNode n : nodes) {
+            assertThat(n.awaitReady(Duration.ofSeconds(10))).isTrue();
+        }
+        // Ready is "caught up with a leader"; this member may still be learning who that is.
+        long known = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (nodes.get(0).leader() == 0 && System.nanoTime() < known) {
+            Thread.sleep(10);
+        }
+        long leader = nodes.get(0).leader();
+        assertThat(leader).as("a leader known to member 1").isNotZero();
+        return leader;
+    }
+
+    @Test
+    void writesAndReadsThatCannotFinishFailAfterTheRequestTimeout() throws Exception {
+        ReplicatedKvService.Options d = ReplicatedKvService.Options.defaults();
+        ReplicatedKvService.Options options = new ReplicatedKvService.Options(d.tickMs(), d.electionTicks(),
+                d.heartbeatTicks(), d.window(), d.maxBatch(), d.snapshotEvery(), 400);
         List<CairnNode> nodes = new ArrayList<>();
         try {
-            for (long i = 1; i <= 3; i++) {
-                nodes.add(CairnNode.start(new NodeConfig(i, Files.createTempDirectory("cairn-rc"),
-                        new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), peers.get(i), peers,
-                        StoreConfig.defaults(), ReplicatedKvService.Options.defaults(), null)));
+            long leader = startThree(nodes, options);
+            CairnNode kept = nodes.stream().filter(n -> n.id() == leader).findFirst().orElseThrow();
+            for (CairnNode n : List.copyOf(nodes)) {
+                if (n != kept) {
+                    n.close();
+                    nodes.remove(n);
+                }
             }
-            for (CairnNode n : nodes) {
-                assertThat(n.awaitReady(Duration.ofSeconds(10))).isTrue();
+            try (WireClient c = new WireClient(kept.clientAddress())) {
+                // Sent before the lone member notices it lost its quorum: taken, never committed.
+                Response w = call(c, Request.newBuilder().setVerb(Verb.SET).setPath("/rc/lost")
+                        .setValue(ByteString.copyFromUtf8("1")).setRev(-1));
+                assertThat(w.getErrCode()).isEqualTo(Response.Err.UNAVAILABLE);
+                assertThat(w.getErrDetail()).satisfiesAnyOf(
+                        detail -> assertThat(detail).contains("not committed within 400 ms"),
+                        detail -> assertThat(detail).contains("no leader accepted the write"));
+                Response r = call(c, Request.newBuilder().setVerb(Verb.GET).setPath("/rc/lost"));
+                assertThat(r.getErrCode()).isEqualTo(Response.Err.UNAVAILABLE);
+                // Still answering: the timeouts fail requests, not the member.
+                Response ser = call(c, Request.newBuilder().setVerb(Verb.GET).setPath("/rc/lost").setSerializable(true));
+                assertThat(ser.hasErrCode()).as(ser.getErrDetail()).isFalse();
+                assertThat(ser.hasValue()).isFalse();
             }
-            // Ready is "caught up with a leader"; this member may still be learning who that is.
-            long known = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (nodes.get(0).leader() == 0 && System.nanoTime() < known) {
-                Thread.sleep(10);
-            }
-            long leader = nodes.get(0).leader();
-            assertThat(leader).as("a leader known to member 1").isNotZero();
+        } finally {
+            nodes.forEach(CairnNode::close);
+        }
+    }
+
+    @Test
+    void followersForwardWritesAndServeBothReadLevels() throws Exception {
+        List<CairnNode> nodes = new ArrayList<>();
+        try {
+            long leader = startThree(nodes, ReplicatedKvService.Options.defaults());
             CairnNode follower = nodes.stream().filter(n -> n.id() != leader).findFirst().orElseThrow();
             try (WireClient c = new WireClient(follower.clientAddress())) {
                 Response w = call(c, Request.newBuilder().setVerb(Verb.SET).setPath("/rc/a")
