@@ -54,6 +54,9 @@ public final class CairnClient implements AutoCloseable {
     private final Duration requestTimeout;
     private final Duration connectTimeout;
     private final EventLoopGroup group;
+    /** How often overdue calls are looked for: a timeout fires at most this much late. */
+    private static final long SWEEP_MS = 20;
+    private final CallDeadlines deadlines = new CallDeadlines();
     private final ExecutorService listeners;
     private final Bootstrap bootstrap;
     private final ReloadingSslContext tls;
@@ -72,6 +75,7 @@ public final class CairnClient implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        group.next().scheduleAtFixedRate(() -> deadlines.sweep(System.nanoTime()), SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
         this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis());
@@ -244,9 +248,8 @@ public final class CairnClient implements AutoCloseable {
         CompletableFuture<Response> result = new CompletableFuture<>();
         attempt(req, idempotent, result, idempotent ? Math.max(endpoints.size(), 1) + READ_RETRIES : 1);
         // A late answer after the timeout finds the call already forgotten (see attempt).
-        group.next().schedule(() -> result.completeExceptionally(new RequestTimeoutException(req.getVerb()
-                + " got no answer within " + requestTimeout.toMillis() + " ms" + (idempotent ? "" : "; its outcome is unknown"))),
-                requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        deadlines.add(System.nanoTime() + requestTimeout.toNanos(), result, () -> req.getVerb()
+                + " got no answer within " + requestTimeout.toMillis() + " ms" + (idempotent ? "" : "; its outcome is unknown"));
         return result;
     }
 
