@@ -65,14 +65,27 @@ public final class CairnNode implements AutoCloseable {
         List<Member> members = initialMembers(config);
         ReplicatedKvService.Options o = config.replication();
         CairnNode[] self = new CairnNode[1];
-        ReplicatedKvService kv = new ReplicatedKvService(config.id(), members, config.dataDir(), config.store(), o,
-                () -> {
-                    if (self[0] != null) {
-                        self[0].publishMembership();
-                    }
-                });
+        // One thread serves every connection (clients, peers, HTTP) and runs the replica: a
+        // request read from a socket is proposed, and a peer's message stepped, without waking
+        // another thread. Only the log's fsyncs and snapshot writes run elsewhere. Separate
+        // network threads handing each request to the replica's thread cost more in hand-offs
+        // and context switches than they saved (the benchmark's write load, on two cores).
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(1,
+                new io.netty.util.concurrent.DefaultThreadFactory("cairn-member-" + config.id()), NioIoHandler.newFactory());
+        ReplicatedKvService kv;
+        try {
+            kv = new ReplicatedKvService(config.id(), members, config.dataDir(), config.store(), o, workers.next(),
+                    () -> {
+                        if (self[0] != null) {
+                            self[0].publishMembership();
+                        }
+                    });
+        } catch (IOException | RuntimeException e) {
+            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
         PeerTransport pt = null;
         ClientServer cs = null;
         HttpGateway gw = null;

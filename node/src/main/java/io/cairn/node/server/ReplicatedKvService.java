@@ -56,8 +56,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A replica: drives the pure {@link PaxosCore} with real time, the write-ahead log and the peer
  * network, and applies what it commits to the {@link VersionedTree}. Everything but the disk runs
- * on one thread, the node loop; the WAL has its own thread that group-commits (one fsync for
- * every batch of records waiting). The driver contract of {@link Ready} is kept here: a Ready's
+ * on one thread, the node loop (the member's network event loop, so a request or peer message
+ * read from a socket is handled without a hand-off to another thread); the WAL has its own thread
+ * that group-commits (one fsync for every batch of records waiting). The driver contract of {@link Ready} is kept here: a Ready's
  * messages leave and its commits apply only after its records, and all before them, are durable.
  */
 public final class ReplicatedKvService implements KvService, AutoCloseable {
@@ -119,7 +120,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
 
     /** Opens the replica's data in {@code dir} and rebuilds its state from the snapshot and the log. */
     public ReplicatedKvService(long id, List<Member> initialMembers, Path dir, StoreConfig storeConfig, Options options,
-            Runnable onLeaderChange) throws IOException {
+            ScheduledExecutorService loop, Runnable onLeaderChange) throws IOException {
         this.id = id;
         this.gate = new ReadyGate(new MemberEffects(), () -> durableSeq, id, m -> core.step(m));
         for (Member m : initialMembers) {
@@ -131,11 +132,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         this.snapshots = new SnapshotStore(dir.resolve("snap"));
         this.wal = Wal.open(dir.resolve("wal"));
         recover();
-        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "cairn-node-" + id);
-            t.setDaemon(true);
-            return t;
-        });
+        this.loop = loop;
         this.snapshotWriter = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "cairn-snapshot-" + id);
             t.setDaemon(true);
@@ -1019,6 +1016,9 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         }
         try {
             loop.execute(() -> {
+                if (closed) {
+                    return;
+                }
                 try {
                     task.run();
                 } catch (RuntimeException e) {
@@ -1054,8 +1054,9 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         } catch (Exception ignored) {
             // closing anyway
         }
+        // The loop is the member's event loop, shut down by its owner once the sockets are closed;
+        // a task of this replica still queued on it finds it closed and does nothing.
         closed = true;
-        loop.shutdownNow();
         snapshotWriter.shutdown();
         walThread.interrupt();
         try {
