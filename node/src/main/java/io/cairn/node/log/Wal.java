@@ -1,5 +1,6 @@
 package io.cairn.node.log;
 
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.proto.Peer.WalRecord;
 import java.io.IOException;
@@ -23,29 +24,46 @@ import org.slf4j.LoggerFactory;
  * is cut off; a damaged record anywhere else stops the node with a {@link WalCorruptException}
  * naming the file and offset. Appends are buffered; {@link #sync()} makes them durable (the
  * caller batches many appends per sync: group commit).
+ *
+ * <p>A segment is grown ahead of its records by writing zeros, a few MiB at a time, and syncing
+ * that once with its new length; the records then overwrite the zeros. A sync that only has data
+ * to flush, not a file that grew, is much cheaper (as ZooKeeper pads its log, and etcd
+ * preallocates its segments). A length of zero where a record header belongs, followed by
+ * nothing but zeros, is where the records end.
  */
 public final class Wal implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Wal.class);
     static final int HEADER = 8;
     static final int MAX_RECORD = 512 << 20;
     static final long SEGMENT_BYTES = 64L << 20;
+    static final long PREALLOCATE_BYTES = 4L << 20;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 * 1024);
 
     private final Path dir;
     private final List<WalRecord> recovered;
     private final boolean tornTailCut;
     private FileChannel current;
     private long currentIndex;
+    /** Where the records of the current segment end: the next one goes here. */
     private long currentSize;
+    /** How long the current segment's file is: zeros after {@link #currentSize}. */
+    private long allocated;
     private ByteBuffer scratch = ByteBuffer.allocate(64 * 1024);
+    private final CRC32C crc = new CRC32C();
 
-    private Wal(Path dir, List<WalRecord> recovered, boolean tornTailCut, long index, FileChannel channel, long size) {
+    private Wal(Path dir, List<WalRecord> recovered, boolean tornTailCut, long index, FileChannel channel, long size,
+            long allocated) {
         this.dir = dir;
         this.recovered = recovered;
         this.tornTailCut = tornTailCut;
         this.currentIndex = index;
         this.current = channel;
         this.currentSize = size;
+        this.allocated = allocated;
     }
+
+    /** Where one segment's records stopped, and whether a torn or garbled record stopped them. */
+    private record End(long at, boolean torn) {}
 
     /** Opens (or creates) the log in {@code dir}, reading back every record it holds. */
     public static Wal open(Path dir) throws IOException {
@@ -53,11 +71,14 @@ public final class Wal implements AutoCloseable {
         List<Path> segments = segments(dir);
         List<WalRecord> records = new ArrayList<>();
         boolean torn = false;
+        long lastEnd = 0;
         for (int i = 0; i < segments.size(); i++) {
             boolean last = i == segments.size() - 1;
-            long validEnd = read(segments.get(i), last, records);
+            End end = read(segments.get(i), last, records);
+            long validEnd = end.at();
+            lastEnd = validEnd;
             long size = Files.size(segments.get(i));
-            if (validEnd < size) {
+            if (end.torn()) {
                 torn = true;
                 try (FileChannel ch = FileChannel.open(segments.get(i), StandardOpenOption.WRITE)) {
                     ch.truncate(validEnd);
@@ -70,12 +91,10 @@ public final class Wal implements AutoCloseable {
         long index = segments.isEmpty() ? 1 : indexOf(segments.get(segments.size() - 1));
         Path path = segmentPath(dir, index);
         FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
-        long size = ch.size();
-        ch.position(size);
         if (segments.isEmpty()) {
             syncDir(dir);
         }
-        return new Wal(dir, records, torn, index, ch, size);
+        return new Wal(dir, records, torn, index, ch, lastEnd, ch.size());
     }
 
     /** The records read back on open, in the order they were written. */
@@ -88,18 +107,26 @@ public final class Wal implements AutoCloseable {
     }
 
     /** Reads one segment into {@code out}; returns where its valid records end. */
-    private static long read(Path segment, boolean last, List<WalRecord> out) throws IOException {
+    private static End read(Path segment, boolean last, List<WalRecord> out) throws IOException {
         byte[] data = Files.readAllBytes(segment);
         ByteBuffer buf = ByteBuffer.wrap(data);
         int pos = 0;
         CRC32C crc = new CRC32C();
         while (pos < data.length) {
             int remaining = data.length - pos;
+            int len = remaining < HEADER ? 0 : buf.getInt(pos);
+            if (len == 0 && allZero(data, pos)) {
+                return new End(pos, false); // the zeros written ahead of the records
+            }
             if (remaining < HEADER) {
                 return tornOrCorrupt(segment, last, pos, "a record header cut short");
             }
-            int len = buf.getInt(pos);
             int sum = buf.getInt(pos + 4);
+            if (len == 0) {
+                // Followed by more than zeros: a header that never reached the disk, with later
+                // bytes that did.
+                return tornOrCorrupt(segment, last, pos, "an empty record header before more data");
+            }
             if (len < 0 || len > MAX_RECORD || len > remaining - HEADER) {
                 // A record running past the end of the file is what a crash mid-write leaves.
                 return tornOrCorrupt(segment, last, pos, "a record of length " + len + " running past the end");
@@ -119,12 +146,12 @@ public final class Wal implements AutoCloseable {
             }
             pos += HEADER + len;
         }
-        return pos;
+        return new End(pos, false);
     }
 
-    private static long tornOrCorrupt(Path segment, boolean tornAllowed, int pos, String what) throws WalCorruptException {
+    private static End tornOrCorrupt(Path segment, boolean tornAllowed, int pos, String what) throws WalCorruptException {
         if (tornAllowed) {
-            return pos;
+            return new End(pos, true);
         }
         throw new WalCorruptException("wal: corrupt record in the middle of " + segment + " at offset " + pos
                 + " (" + what + "); records after it cannot be trusted, so the node will not start."
@@ -151,19 +178,40 @@ public final class Wal implements AutoCloseable {
                     scratch = ByteBuffer.allocate(need);
                 }
             }
-            byte[] payload = r.toByteArray();
-            CRC32C crc = new CRC32C();
-            crc.update(payload);
-            scratch.putInt(len).putInt((int) crc.getValue()).put(payload);
+            // Encoded straight into the buffer, and checksummed there: no copy per record.
+            int at = scratch.position();
+            int payload = at + HEADER;
+            CodedOutputStream out = CodedOutputStream.newInstance(scratch.array(), scratch.arrayOffset() + payload, len);
+            r.writeTo(out);
+            out.checkNoSpaceLeft();
+            crc.reset();
+            crc.update(scratch.array(), scratch.arrayOffset() + payload, len);
+            scratch.putInt(at, len).putInt(at + 4, (int) crc.getValue()).position(payload + len);
         }
     }
 
     private void flushScratch() throws IOException {
         scratch.flip();
+        if (currentSize + scratch.remaining() > allocated) {
+            preallocate(currentSize + scratch.remaining());
+        }
         while (scratch.hasRemaining()) {
-            currentSize += current.write(scratch);
+            currentSize += current.write(scratch, currentSize);
         }
         scratch.clear();
+    }
+
+    /** Grows the segment with zeros to past {@code end}, and syncs it with its new length. */
+    private void preallocate(long end) throws IOException {
+        long target = end + PREALLOCATE_BYTES;
+        long at = allocated;
+        while (at < target) {
+            ByteBuffer z = ZEROS.duplicate();
+            z.limit((int) Math.min(z.capacity(), target - at));
+            at += current.write(z, at);
+        }
+        current.force(true);
+        allocated = at;
     }
 
     /** Writes what was appended and forces it to disk; rolls to a new segment when this one is full. */
@@ -180,6 +228,7 @@ public final class Wal implements AutoCloseable {
         currentIndex++;
         current = FileChannel.open(segmentPath(dir, currentIndex), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         currentSize = 0;
+        allocated = 0;
         syncDir(dir);
     }
 
@@ -196,6 +245,7 @@ public final class Wal implements AutoCloseable {
         currentIndex++;
         current = FileChannel.open(segmentPath(dir, currentIndex), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         currentSize = 0;
+        allocated = 0;
         append(keep);
         flushScratch();
         current.force(false);

@@ -37,6 +37,39 @@ class WalTest {
         }
     }
 
+    /** Where the records of a segment end: the zeros written ahead of them start there. */
+    private static long recordsEnd(Path seg) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(seg));
+        int pos = 0;
+        while (pos + Wal.HEADER <= b.limit() && b.getInt(pos) != 0) {
+            pos += Wal.HEADER + b.getInt(pos);
+        }
+        return pos;
+    }
+
+    @Test
+    void segmentsGrowAheadOfTheirRecordsWithZeros() throws IOException {
+        try (Wal w = Wal.open(dir)) {
+            w.append(records(3));
+            w.sync();
+        }
+        Path seg = onlySegment();
+        long end = recordsEnd(seg);
+        assertThat(Files.size(seg)).isGreaterThanOrEqualTo(end + Wal.PREALLOCATE_BYTES);
+        try (Wal w = Wal.open(dir)) {
+            assertThat(w.recovered()).hasSize(3);
+            assertThat(w.tornTailCut()).isFalse();
+            // Past the end of the zeros: the segment grows again, the records stay in order.
+            w.append(records((int) (Wal.PREALLOCATE_BYTES / 10)));
+            w.sync();
+        }
+        try (Wal w = Wal.open(dir)) {
+            assertThat(w.recovered()).hasSize(3 + (int) (Wal.PREALLOCATE_BYTES / 10));
+            assertThat(w.recovered().get(3).getAccepted().getSlot()).isEqualTo(1);
+            assertThat(w.tornTailCut()).isFalse();
+        }
+    }
+
     @Test
     void recordsComeBackInOrder() throws IOException {
         try (Wal w = Wal.open(dir)) {
@@ -65,9 +98,10 @@ class WalTest {
             w.sync();
         }
         Path seg = onlySegment();
-        long size = Files.size(seg);
+        long end = recordsEnd(seg);
         try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
-            f.setLength(size - 3); // the last record lost its final bytes
+            f.seek(end - 3);
+            f.write(new byte[3]); // the last record lost its final bytes: the zeros ahead show through
         }
         try (Wal w = Wal.open(dir)) {
             assertThat(w.tornTailCut()).isTrue();
@@ -79,6 +113,14 @@ class WalTest {
             assertThat(w.recovered()).hasSize(10);
             assertThat(w.tornTailCut()).isFalse();
         }
+        // A log whose file ends with its records (no zeros ahead), cut short.
+        try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+            f.setLength(recordsEnd(seg) - 3);
+        }
+        try (Wal w = Wal.open(dir)) {
+            assertThat(w.tornTailCut()).isTrue();
+            assertThat(w.recovered()).hasSize(9);
+        }
     }
 
     @Test
@@ -88,18 +130,37 @@ class WalTest {
             w.sync();
         }
         Path seg = onlySegment();
-        Files.write(seg, new byte[] {0, 0, 0}, java.nio.file.StandardOpenOption.APPEND);
+        try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+            f.setLength(recordsEnd(seg));
+        }
+        Files.write(seg, new byte[] {0, 0, 7}, java.nio.file.StandardOpenOption.APPEND);
         try (Wal w = Wal.open(dir)) {
             assertThat(w.recovered()).hasSize(4);
             assertThat(w.tornTailCut()).isTrue();
         }
         // A final record whose bytes were scrambled (written but not synced before the crash).
+        long end = recordsEnd(seg);
         try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
-            f.seek(f.length() - 2);
+            f.seek(end - 2);
             f.write(new byte[] {0x55, 0x55});
         }
         try (Wal w = Wal.open(dir)) {
             assertThat(w.recovered()).hasSize(3);
+            assertThat(w.tornTailCut()).isTrue();
+        }
+        // A header that never reached the disk (zeros) with a later page that did.
+        try (Wal w = Wal.open(dir)) {
+            w.append(records(2));
+            w.sync();
+        }
+        long before = recordsEnd(seg);
+        try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+            f.seek(before + 4096);
+            f.write(new byte[] {1, 2, 3});
+        }
+        try (Wal w = Wal.open(dir)) {
+            assertThat(w.recovered()).hasSize(5);
+            assertThat(w.tornTailCut()).isTrue();
         }
     }
 
