@@ -8,9 +8,10 @@ import java.util.List;
 
 /**
  * What one call into the core asks the driver to do, in this order: make {@link #records}
- * durable; then send {@link #messages} (they may promise what the records say) and apply {@link
- * #committed}. Messages never leave before the records of the same or an earlier Ready are on disk,
- * except {@link #early} ones, which promise nothing the records say and leave at once.
+ * durable; then send {@link #messages} (they may promise what the records say). Messages never
+ * leave before the records of the same or an earlier Ready are on disk, except {@link #early}
+ * ones, which promise nothing the records say and leave at once. {@link #committed} entries apply
+ * at once, in order (see there).
  */
 public final class Ready {
     /** A read confirmed by a quorum: serve it once the state machine has applied {@code index}. */
@@ -29,8 +30,17 @@ public final class Ready {
      * is counted only once its record is on disk, by a message to itself in {@link #messages})
      * and its news of commits (a commit is a fact once a quorum has durably accepted). So the
      * leader's disk and its followers' disks work at the same time, not one after the other.
+     * Also a follower's requests to the leader (forwarded proposals, read index requests), which
+     * vouch for nothing.
      */
     public final List<PeerMessage> early = new ArrayList<>();
+    /**
+     * Entries now chosen, in slot order. They may apply before this Ready's records are durable:
+     * a slot is chosen once a quorum has accepted it durably, whatever this node's disk holds
+     * (a commit record still to be synced only spares a restarted node asking again). Waiting
+     * for it put a second fsync, after the quorum's, before every write was answered. Only a
+     * snapshot still to install ahead of them holds them back.
+     */
     public final List<SlotEntry> committed = new ArrayList<>();
     public final List<Long> rejected = new ArrayList<>();
     public final List<ReadReady> reads = new ArrayList<>();

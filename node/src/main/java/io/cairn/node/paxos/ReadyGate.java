@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
  * The driver's side of the {@link Ready} contract, written once for the member and the
  * simulator: a leader's snapshot is made durable before any record after it, a Ready's records
  * are appended at once, and its effects are carried out in order only once its records are on
- * disk. The two drivers differ only in how they append, sync and act, which {@link Effects}
+ * disk, except its committed entries, which apply at once (see {@link Ready#committed}). The two drivers differ only in how they append, sync and act, which {@link Effects}
  * says. Not thread-safe: one thread (the member's loop, the simulator's queue) calls it.
  */
 public final class ReadyGate {
@@ -49,13 +49,19 @@ public final class ReadyGate {
         void released();
     }
 
-    private record Pending(Ready ready, long position) {}
+    /** A Ready waiting for its records; {@code applied} when its committed entries already were. */
+    private record Pending(Ready ready, long position, boolean applied) {}
 
     private final Effects effects;
     private final LongSupplier durable;
     private final long self;
     private final Function<PeerMessage, Ready> step;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /**
+     * Pending Readies that hold back the committed entries of later ones: a snapshot to install
+     * (entries after it apply on top of it) or entries of their own not yet applied.
+     */
+    private int holdingBack;
     private boolean releasing;
 
     /**
@@ -77,8 +83,15 @@ public final class ReadyGate {
         if (r.install != null) {
             effects.persistSnapshot(r.install);
         }
-        pending.add(new Pending(r, effects.append(r.records)));
+        long position = effects.append(r.records);
         r.early.forEach(effects::send);
+        boolean applyNow = holdingBack == 0 && r.install == null;
+        if (applyNow) {
+            r.committed.forEach(effects::apply);
+        } else {
+            holdingBack++;
+        }
+        pending.add(new Pending(r, position, applyNow));
         release();
     }
 
@@ -90,7 +103,8 @@ public final class ReadyGate {
         releasing = true;
         try {
             while (!pending.isEmpty() && pending.peek().position() <= durable.getAsLong()) {
-                Ready r = pending.poll().ready();
+                Pending p = pending.poll();
+                Ready r = p.ready();
                 if (r.install != null) {
                     effects.installSnapshot(r.install);
                 }
@@ -101,7 +115,10 @@ public final class ReadyGate {
                         effects.send(m);
                     }
                 }
-                r.committed.forEach(effects::apply);
+                if (!p.applied()) {
+                    r.committed.forEach(effects::apply);
+                    holdingBack--;
+                }
                 r.reads.forEach(rr -> effects.readReady(rr.readId(), rr.index()));
                 r.readsFailed.forEach(effects::readFailed);
                 r.rejected.forEach(effects::rejected);
@@ -116,5 +133,6 @@ public final class ReadyGate {
     /** Forgets everything not yet released (a crash: none of it will happen). */
     public void clear() {
         pending.clear();
+        holdingBack = 0;
     }
 }
