@@ -50,8 +50,8 @@ public final class NodeMain implements Callable<Integer> {
                     + " promoted to voter once caught up. Ignored once this member has joined.")
     String join;
 
-    @Option(names = "--snapshot-every", defaultValue = "100000",
-            description = "Applied slots between snapshots (default ${DEFAULT-VALUE}).")
+    @Option(names = "--snapshot-every", defaultValue = "500000",
+            description = "Log entries (writes) applied between snapshots (default ${DEFAULT-VALUE}).")
     long snapshotEvery;
 
     @Option(names = "--history", defaultValue = "100000",

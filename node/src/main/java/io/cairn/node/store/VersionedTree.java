@@ -619,31 +619,69 @@ public final class VersionedTree {
      * the same past revisions and watch replays as this one.
      */
     public Snapshot snapshot(long atRev) {
+        return capture(atRev).build();
+    }
+
+    /**
+     * What {@link #snapshot} encodes, taken without encoding it: the files and sessions as
+     * lists, the history as references to its revisions' events (which never change once
+     * applied). {@link Capture#build} may then run on another thread while this tree moves on:
+     * encoding a full history window on the member's loop stalled it for a hundred milliseconds
+     * and more.
+     */
+    public Capture capture(long atRev) {
         long r = readRev(atRev);
-        Snapshot.Builder b = Snapshot.newBuilder().setRev(r);
-        forEachFileAt(Paths.ROOT, r, f -> b.addFiles(toEntry(f)));
+        List<FileEntry> files = new ArrayList<>();
+        forEachFileAt(Paths.ROOT, r, files::add);
+        List<SessionEntry> sess = new ArrayList<>();
         if (r == rev) {
-            b.setNextSession(nextSession);
-            for (Session sess : sessions.values()) {
-                b.addSessions(SessionEntry.newBuilder().setId(sess.id()).setTtlMs(sess.ttlMs()).addAllFiles(sess.files()));
+            for (Session x : sessions.values()) {
+                sess.add(SessionEntry.newBuilder().setId(x.id()).setTtlMs(x.ttlMs()).addAllFiles(x.files()).build());
             }
         }
-        if (r == rev && oldest < rev) {
-            b.setOldest(oldest);
-            forEachFileAt(Paths.ROOT, oldest, f -> b.addBaseFiles(toEntry(f)));
+        List<FileEntry> base = new ArrayList<>();
+        long[] revs = new long[0];
+        List<List<Event>> events = new ArrayList<>();
+        boolean withHistory = r == rev && oldest < rev;
+        if (withHistory) {
+            forEachFileAt(Paths.ROOT, oldest, base::add);
+            revs = new long[history.size()];
+            int i = 0;
             for (Map.Entry<Long, List<Event>> e : history.entrySet()) {
-                Revision.Builder rb = Revision.newBuilder().setRev(e.getKey());
-                for (Event ev : e.getValue()) {
-                    Change.Builder c = Change.newBuilder().setPath(ev.path()).setDeleted(ev.deleted());
-                    if (!ev.deleted()) {
-                        c.setValue(UnsafeByteOperations.unsafeWrap(ev.value()));
-                    }
-                    rb.addChanges(c);
-                }
-                b.addHistory(rb);
+                revs[i++] = e.getKey();
+                events.add(e.getValue());
             }
         }
-        return b.build();
+        return new Capture(r, r == rev ? nextSession : -1, files, sess, withHistory ? oldest : -1, base, revs, events);
+    }
+
+    /** A tree's state as of one revision, ready to encode on any thread (see {@link #capture}). */
+    public record Capture(long rev, long nextSession, List<FileEntry> files, List<SessionEntry> sessions, long oldest,
+                          List<FileEntry> baseFiles, long[] historyRevs, List<List<Event>> history) {
+        public Snapshot build() {
+            Snapshot.Builder b = Snapshot.newBuilder().setRev(rev);
+            files.forEach(f -> b.addFiles(toEntry(f)));
+            if (nextSession >= 0) {
+                b.setNextSession(nextSession);
+                b.addAllSessions(sessions);
+            }
+            if (oldest >= 0) {
+                b.setOldest(oldest);
+                baseFiles.forEach(f -> b.addBaseFiles(toEntry(f)));
+                for (int i = 0; i < historyRevs.length; i++) {
+                    Revision.Builder rb = Revision.newBuilder().setRev(historyRevs[i]);
+                    for (Event ev : history.get(i)) {
+                        Change.Builder c = Change.newBuilder().setPath(ev.path()).setDeleted(ev.deleted());
+                        if (!ev.deleted()) {
+                            c.setValue(UnsafeByteOperations.unsafeWrap(ev.value()));
+                        }
+                        rb.addChanges(c);
+                    }
+                    b.addHistory(rb);
+                }
+            }
+            return b.build();
+        }
     }
 
     private static Entry toEntry(FileEntry f) {
