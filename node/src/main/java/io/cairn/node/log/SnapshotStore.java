@@ -1,8 +1,11 @@
 package io.cairn.node.log;
 
 import io.cairn.proto.Peer.SnapshotFile;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -12,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
+import java.util.zip.CheckedOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,16 +33,20 @@ public final class SnapshotStore {
     }
 
     public void save(SnapshotFile snap) throws IOException {
-        byte[] payload = snap.toByteArray();
-        CRC32C crc = new CRC32C();
-        crc.update(payload);
         Path tmp = dir.resolve("snap.tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
-            ByteBuffer b = ByteBuffer.allocate(4 + payload.length).putInt((int) crc.getValue()).put(payload);
-            b.flip();
-            while (b.hasRemaining()) {
-                ch.write(b);
+            // Streamed, checksummed on the way, and the checksum put in front last: encoding a
+            // snapshot of a full history into one array (and copying that into another) made
+            // allocations of tens of megabytes at a time, which the collector paid for in pauses.
+            CRC32C crc = new CRC32C();
+            ch.position(4);
+            OutputStream out = new BufferedOutputStream(new CheckedOutputStream(Channels.newOutputStream(ch), crc), 1 << 16);
+            snap.writeTo(out);
+            out.flush();
+            ByteBuffer sum = ByteBuffer.allocate(4).putInt(0, (int) crc.getValue());
+            while (sum.hasRemaining()) {
+                ch.write(sum, sum.position());
             }
             ch.force(true);
         }

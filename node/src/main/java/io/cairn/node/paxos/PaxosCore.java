@@ -1,6 +1,7 @@
 package io.cairn.node.paxos;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.proto.Peer.Accept;
 import io.cairn.proto.Peer.Accepted;
 import io.cairn.proto.Peer.CatchUp;
@@ -52,13 +53,39 @@ public final class PaxosCore {
     /** One slot of the log as this acceptor holds it. */
     static final class Slot {
         BallotNum ballot;
-        Value value;
+        private Value value;
+        /** The value's encoding, once chosen and handed out; then {@link #value} is dropped. */
+        private ByteString packed;
         boolean chosen;
 
         Slot(BallotNum ballot, Value value, boolean chosen) {
             this.ballot = ballot;
             this.value = value;
             this.chosen = chosen;
+        }
+
+        Value value() {
+            if (value != null) {
+                return value;
+            }
+            try {
+                return Value.parseFrom(packed);
+            } catch (InvalidProtocolBufferException e) {
+                throw new IllegalStateException("a chosen value this core encoded itself does not parse", e);
+            }
+        }
+
+        /**
+         * Keeps a chosen value as its encoding: one array instead of a dozen objects per write.
+         * The log holds chosen slots until the next snapshot, hundreds of thousands of writes, and
+         * the garbage collector copied every object of them, young, into the old generation; an
+         * array is one object. Read again only to catch a follower up, or for an election.
+         */
+        void pack() {
+            if (value != null) {
+                packed = value.toByteString();
+                value = null;
+            }
         }
     }
 
@@ -161,7 +188,7 @@ public final class PaxosCore {
         // Entries up to the recorded commit are chosen; the driver re-applies them from here.
         while (c.chosenUpTo < commit && c.log.containsKey(c.chosenUpTo + 1)) {
             c.chosenUpTo++;
-            c.applyConfig(c.log.get(c.chosenUpTo).value);
+            c.applyConfig(c.log.get(c.chosenUpTo).value());
         }
         return c;
     }
@@ -743,7 +770,8 @@ public final class PaxosCore {
             }
             chosenUpTo++;
             out.committed.add(entry(chosenUpTo, next));
-            applyConfig(next.value);
+            applyConfig(next.value());
+            next.pack();
         }
         if (chosenUpTo > before) {
             out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
@@ -1124,7 +1152,7 @@ public final class PaxosCore {
     }
 
     private static SlotEntry entry(long slot, Slot s) {
-        return SlotEntry.newBuilder().setSlot(slot).setBallot(s.ballot.toProto()).setValue(s.value).build();
+        return SlotEntry.newBuilder().setSlot(slot).setBallot(s.ballot.toProto()).setValue(s.value()).build();
     }
 
     private void persistPromise() {

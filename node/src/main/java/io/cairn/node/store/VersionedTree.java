@@ -41,7 +41,7 @@ public final class VersionedTree {
     /** The files as of {@link #rev}: the fast path for reads and every check of a write. */
     private final TreeMap<String, FileEntry> live = new TreeMap<>();
     /** The events of each revision in (oldest, rev]. */
-    private final TreeMap<Long, List<Event>> history = new TreeMap<>();
+    private final History history = new History();
     /** Open sessions: their TTL and the ephemeral files bound to them. */
     private final TreeMap<Long, Session> sessions = new TreeMap<>();
     /** The session each live ephemeral file belongs to. */
@@ -250,8 +250,9 @@ public final class VersionedTree {
                     + " was compacted; watch from " + (oldest + 1) + " or later, after reading the tree at " + oldest);
         }
         List<Event> out = new ArrayList<>();
-        for (List<Event> events : history.tailMap(from, true).values()) {
-            for (Event e : events) {
+        long end = history.firstRev() + history.size();
+        for (long r = Math.max(from, history.firstRev()); r < end; r++) {
+            for (Event e : history.get(r)) {
                 if (glob.matches(e.path())) {
                     out.add(e);
                     if (out.size() >= max) {
@@ -265,7 +266,8 @@ public final class VersionedTree {
 
     /** The events of exactly one retained revision (empty when none are retained for it). */
     public List<Event> eventsOf(long r) {
-        return history.getOrDefault(r, List.of());
+        List<Event> events = history.get(r);
+        return events == null ? List.of() : events;
     }
 
     // ---- writes ----------------------------------------------------------------------------
@@ -353,7 +355,7 @@ public final class VersionedTree {
         }
         if (!events.isEmpty()) {
             rev = next;
-            history.put(next, List.copyOf(events));
+            history.add(next, List.copyOf(events));
             compact();
         }
         return new ApplyResult(rev, succeeded, List.copyOf(results), List.copyOf(events), null);
@@ -496,7 +498,7 @@ public final class VersionedTree {
                 sessions.remove(s.id());
                 if (!events.isEmpty()) {
                     rev = next;
-                    history.put(next, List.copyOf(events));
+                    history.add(next, List.copyOf(events));
                     compact();
                 }
                 return new ApplyResult(rev, true, List.of(), List.copyOf(events), null, s.id());
@@ -598,7 +600,7 @@ public final class VersionedTree {
     private void compact() {
         while (rev - oldest > config.history()) {
             oldest++;
-            List<Event> events = history.remove(oldest);
+            List<Event> events = history.removeOldest(oldest);
             if (events == null) {
                 continue;
             }
@@ -646,10 +648,9 @@ public final class VersionedTree {
         if (withHistory) {
             forEachFileAt(Paths.ROOT, oldest, base::add);
             revs = new long[history.size()];
-            int i = 0;
-            for (Map.Entry<Long, List<Event>> e : history.entrySet()) {
-                revs[i++] = e.getKey();
-                events.add(e.getValue());
+            for (int i = 0; i < revs.length; i++) {
+                revs[i] = history.firstRev() + i;
+                events.add(history.get(revs[i]));
             }
         }
         return new Capture(r, r == rev ? nextSession : -1, files, sess, withHistory ? oldest : -1, base, revs, events);
@@ -738,7 +739,7 @@ public final class VersionedTree {
                 }
             }
             tree.rev = next;
-            tree.history.put(next, List.copyOf(events));
+            tree.history.add(next, List.copyOf(events));
         }
         if (tree.rev != snapshot.getRev()) {
             throw new IllegalArgumentException("snapshot history ends at rev " + tree.rev + ", not " + snapshot.getRev());
