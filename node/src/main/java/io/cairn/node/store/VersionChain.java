@@ -5,6 +5,10 @@ import java.util.ArrayList;
 /**
  * The versions of one path inside the history window, oldest first. A version with a null value
  * is a deletion. Revisions strictly increase along the chain.
+ *
+ * <p>Compaction forgets versions from the front by moving a start index; the array is shifted
+ * only once the forgotten part is as long as the rest. Shifting on every compaction moved the
+ * whole chain for every write to a busy path (its window's worth of versions, each time).
  */
 final class VersionChain {
     record Version(long rev, byte[] value) {
@@ -14,19 +18,24 @@ final class VersionChain {
     }
 
     private final ArrayList<Version> versions;
+    /** Versions before this index are forgotten. */
+    private int start;
 
     VersionChain() {
         this.versions = new ArrayList<>(2);
     }
 
-    /** How many versions the chain holds: what {@link #truncate} takes back to. */
+    /**
+     * Where the chain ends: what {@link #truncate} takes back to. Only meaningful until the next
+     * {@link #compact}, which a transaction never meets half-way.
+     */
     int size() {
         return versions.size();
     }
 
     /**
-     * Drops every version after the first {@code size}: undoes the puts of a transaction that
-     * failed. Those puts were all at one revision above every version already held, so the first
+     * Drops every version after {@code size}: undoes the puts of a transaction that failed.
+     * Those puts were all at one revision above every version already held, so the first
      * appended and any later one replaced what it appended; none touched the older versions.
      */
     void truncate(int size) {
@@ -40,7 +49,7 @@ final class VersionChain {
      */
     void put(long rev, byte[] valueOrNull) {
         Version v = new Version(rev, valueOrNull);
-        if (!versions.isEmpty() && versions.get(versions.size() - 1).rev() == rev) {
+        if (versions.size() > start && versions.get(versions.size() - 1).rev() == rev) {
             versions.set(versions.size() - 1, v);
         } else {
             versions.add(v);
@@ -49,7 +58,7 @@ final class VersionChain {
 
     /** The version in effect at {@code rev}, or null when the path did not exist then. */
     Version at(long rev) {
-        int lo = 0;
+        int lo = start;
         int hi = versions.size() - 1;
         int found = -1;
         while (lo <= hi) {
@@ -69,7 +78,7 @@ final class VersionChain {
     }
 
     Version latest() {
-        return versions.isEmpty() ? null : versions.get(versions.size() - 1);
+        return versions.size() == start ? null : versions.get(versions.size() - 1);
     }
 
     /**
@@ -78,20 +87,31 @@ final class VersionChain {
      */
     boolean compact(long oldest) {
         int keep = -1;
-        for (int i = 0; i < versions.size(); i++) {
+        for (int i = start; i < versions.size(); i++) {
             if (versions.get(i).rev() <= oldest) {
                 keep = i;
             } else {
                 break;
             }
         }
-        if (keep > 0) {
-            versions.subList(0, keep).clear();
-            keep = 0;
+        if (keep > start) {
+            forget(keep - start);
+            keep = start;
         }
-        if (keep == 0 && versions.get(0).deleted()) {
-            versions.remove(0);
+        if (keep == start && versions.get(start).deleted()) {
+            forget(1);
         }
-        return versions.isEmpty();
+        return versions.size() == start;
+    }
+
+    private void forget(int n) {
+        for (int i = start; i < start + n; i++) {
+            versions.set(i, null); // let the forgotten values go before the shift
+        }
+        start += n;
+        if (start >= versions.size() - start) {
+            versions.subList(0, start).clear();
+            start = 0;
+        }
     }
 }

@@ -384,15 +384,17 @@ public final class VersionedTree {
                     throw new StoreException(Err.TOO_LARGE, "value of " + value.length
                             + " bytes exceeds the limit of " + config.maxValueBytes() + " bytes");
                 }
-                if (isDirLive(path)) {
+                FileEntry file = live.get(path);
+                // A file that exists has no descendants and no file above it (no write makes
+                // either): only a new one needs the directory checks.
+                if (file == null && isDirLive(path)) {
                     throw new StoreException(Err.ISDIR, path + " is a directory");
                 }
-                for (String dir = Paths.parent(path); !dir.equals(Paths.ROOT); dir = Paths.parent(dir)) {
+                for (String dir = Paths.parent(path); file == null && !dir.equals(Paths.ROOT); dir = Paths.parent(dir)) {
                     if (live.containsKey(dir)) {
                         throw new StoreException(Err.NOTDIR, dir + " is a file, so " + path + " cannot be created under it");
                     }
                 }
-                FileEntry file = live.get(path);
                 checkExpectedRev(path, op.getRev(), file);
                 long session = op.getSession();
                 checkOwner(path, session);
