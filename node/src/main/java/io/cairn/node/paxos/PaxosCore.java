@@ -104,6 +104,14 @@ public final class PaxosCore {
 
     // Volatile state.
     private long chosenUpTo;
+    /**
+     * The highest commit written in a record. Commit records only spare a restarted node
+     * relearning what was chosen (Paxos finds it again either way), so they ride along with
+     * records going to disk anyway, or go on the next tick: on a follower, most commits arrive
+     * alone, and a record of their own cost an fsync each.
+     */
+    private long commitRecorded;
+    private boolean commitRecordDue;
     private long knownCommit;
     private Role role = Role.FOLLOWER;
     private long leader;
@@ -185,6 +193,7 @@ public final class PaxosCore {
             }
         }
         c.knownCommit = commit;
+        c.commitRecorded = Math.max(snapshotSlot, commit);
         // Entries up to the recorded commit are chosen; the driver re-applies them from here.
         while (c.chosenUpTo < commit && c.log.containsKey(c.chosenUpTo + 1)) {
             c.chosenUpTo++;
@@ -264,6 +273,7 @@ public final class PaxosCore {
     // ---- driver calls ----------------------------------------------------------------------
 
     public Ready tick() {
+        commitRecordDue = true;
         maintainFollowerReads();
         if (role == Role.LEADER) {
             leaderTicks++;
@@ -774,7 +784,6 @@ public final class PaxosCore {
             next.pack();
         }
         if (chosenUpTo > before) {
-            out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
             if (role == Role.LEADER) {
                 commitAdvanced = true;
                 if (configPendingSlot != 0 && chosenUpTo >= configPendingSlot) {
@@ -930,6 +939,7 @@ public final class PaxosCore {
         knownCommit = Math.max(knownCommit, chosenUpTo);
         out.install = new Ready.InstallSnapshot(s.getSlot(), s.getData().toByteArray());
         out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
+        commitRecorded = chosenUpTo;
         advanceChosen();
         if (leader != 0) {
             send(leader, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(chosenUpTo + 1)));
@@ -1199,6 +1209,11 @@ public final class PaxosCore {
             }
         }
         commitAdvanced = false;
+        if (chosenUpTo > commitRecorded && (commitRecordDue || !out.records.isEmpty())) {
+            out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
+            commitRecorded = chosenUpTo;
+        }
+        commitRecordDue = false;
         Ready r = out;
         out = new Ready();
         return r;

@@ -70,6 +70,28 @@ class PaxosCoreTest {
         assertThat(core.voters()).containsExactlyInAnyOrder(1L, 2L);
     }
 
+    @Test
+    void commitRecordsRideWithOtherRecordsOrGoOnTheNextTick() {
+        PaxosCore core = new PaxosCore(PaxosConfig.of(1, Set.of(1L)), new Random(11));
+        for (int i = 0; i < 100 && !core.isLeader(); i++) {
+            durable(core, core.tick());
+        }
+        assertThat(core.isLeader()).isTrue();
+        durable(core, core.tick());
+        Ready proposed = core.propose(List.of(Proposal.newBuilder().setId(1).setCommand(Command.newBuilder().setSystem(true)).build()));
+        Ready voted = core.step(proposed.messages.get(0));
+        assertThat(voted.committed).hasSize(1);
+        long slot = voted.committed.get(0).getSlot();
+        assertThat(voted.records).as("nothing else to write: no record of its own").noneMatch(r -> r.hasCommit());
+        // The next proposal's record goes to disk anyway; the commit rides with it, after it.
+        Ready next = core.propose(List.of(Proposal.newBuilder().setId(2).setCommand(Command.newBuilder().setSystem(true)).build()));
+        assertThat(next.records).last().satisfies(r -> assertThat(r.getCommit()).isEqualTo(slot));
+        assertThat(core.step(next.messages.get(0)).records).noneMatch(r -> r.hasCommit());
+        // Alone, a commit not yet recorded goes on the next tick, once.
+        assertThat(core.tick().records).anyMatch(r -> r.hasCommit() && r.getCommit() == slot + 1);
+        assertThat(core.tick().records).noneMatch(r -> r.hasCommit());
+    }
+
     /** Every message of {@code r}, held messages and early ones alike (the disk is always durable here). */
     private static List<io.cairn.proto.Peer.PeerMessage> sent(Ready r) {
         List<io.cairn.proto.Peer.PeerMessage> all = new ArrayList<>(r.early);
