@@ -58,8 +58,9 @@ import org.slf4j.LoggerFactory;
  * network, and applies what it commits to the {@link VersionedTree}. Everything but the disk runs
  * on one thread, the node loop (the member's network event loop, so a request or peer message
  * read from a socket is handled without a hand-off to another thread); the WAL has its own thread
- * that group-commits (one fsync for every batch of records waiting). The driver contract of {@link Ready} is kept here: a Ready's
- * messages leave and its commits apply only after its records, and all before them, are durable.
+ * that group-commits (one fsync for every batch of records waiting). The driver contract of
+ * {@link Ready} is kept by {@link ReadyGate}: a Ready's messages leave only after its records, and
+ * all before them, are durable; what it commits applies at once.
  */
 public final class ReplicatedKvService implements KvService, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicatedKvService.class);
