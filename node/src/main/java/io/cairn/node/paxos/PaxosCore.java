@@ -111,7 +111,6 @@ public final class PaxosCore {
      * alone, and a record of their own cost an fsync each.
      */
     private long commitRecorded;
-    private boolean commitRecordDue;
     private long knownCommit;
     private Role role = Role.FOLLOWER;
     private long leader;
@@ -273,7 +272,6 @@ public final class PaxosCore {
     // ---- driver calls ----------------------------------------------------------------------
 
     public Ready tick() {
-        commitRecordDue = true;
         maintainFollowerReads();
         if (role == Role.LEADER) {
             leaderTicks++;
@@ -293,7 +291,7 @@ public final class PaxosCore {
                 startElection();
             }
         }
-        return flush();
+        return flush(true);
     }
 
     public Ready step(PeerMessage m) {
@@ -1027,12 +1025,7 @@ public final class PaxosCore {
             return;
         }
         if (role == Role.LEADER) {
-            List<Long> all = new ArrayList<>(readsOnRequest);
-            all.addAll(readsForNextRequest);
-            readsOnRequest.clear();
-            readsForNextRequest.clear();
-            readRequestOut = 0;
-            all.forEach(r -> startRead(r, id));
+            dropFollowerReads().forEach(r -> startRead(r, id));
             return;
         }
         if (readRequestOut != 0 && ++readRequestAge < config.electionTicks() && leader == readRequestTo) {
@@ -1041,12 +1034,18 @@ public final class PaxosCore {
         if (leader != 0 && leader != id) {
             sendReadRequest();
         } else {
-            out.readsFailed.addAll(readsOnRequest);
-            out.readsFailed.addAll(readsForNextRequest);
-            readsOnRequest.clear();
-            readsForNextRequest.clear();
-            readRequestOut = 0;
+            out.readsFailed.addAll(dropFollowerReads());
         }
+    }
+
+    /** Every read waiting on the leader, oldest first, no longer waiting: no request is out. */
+    private List<Long> dropFollowerReads() {
+        List<Long> all = new ArrayList<>(readsOnRequest);
+        all.addAll(readsForNextRequest);
+        readsOnRequest.clear();
+        readsForNextRequest.clear();
+        readRequestOut = 0;
+        return all;
     }
 
     private void onReadRequest(long from, ReadIndexRequest r) {
@@ -1199,6 +1198,11 @@ public final class PaxosCore {
     }
 
     private Ready flush() {
+        return flush(false);
+    }
+
+    /** Hands over what this call asked for; {@code tick}: a commit not yet recorded goes now. */
+    private Ready flush(boolean tick) {
         if (commitAdvanced && role == Role.LEADER) {
             // Tell followers at once, so those serving clients apply without waiting for a heartbeat.
             // Early: the commit is already a fact (durable acceptances by a quorum), whether or
@@ -1209,11 +1213,10 @@ public final class PaxosCore {
             }
         }
         commitAdvanced = false;
-        if (chosenUpTo > commitRecorded && (commitRecordDue || !out.records.isEmpty())) {
+        if (chosenUpTo > commitRecorded && (tick || !out.records.isEmpty())) {
             out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
             commitRecorded = chosenUpTo;
         }
-        commitRecordDue = false;
         Ready r = out;
         out = new Ready();
         return r;

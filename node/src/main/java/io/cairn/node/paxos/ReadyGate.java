@@ -12,8 +12,9 @@ import java.util.function.LongSupplier;
  * The driver's side of the {@link Ready} contract, written once for the member and the
  * simulator: a leader's snapshot is made durable before any record after it, a Ready's records
  * are appended at once, and its effects are carried out in order only once its records are on
- * disk, except its committed entries, which apply at once (see {@link Ready#committed}). The two drivers differ only in how they append, sync and act, which {@link Effects}
- * says. Not thread-safe: one thread (the member's loop, the simulator's queue) calls it.
+ * disk, except its committed entries, which apply at once (see {@link Ready#committed}). The two
+ * drivers differ only in how they append, sync and act, which {@link Effects} says. Not
+ * thread-safe: one thread (the member's loop, the simulator's queue) calls it.
  */
 public final class ReadyGate {
     /** What a driver does with each part of a Ready. */

@@ -92,7 +92,6 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     private PaxosCore core;
     private VersionedTree tree;
     private long applied;
-    private long lastSnapshot;
     /**
      * Log entries (proposals, or one for an empty slot) applied since the last snapshot: what
      * snapshots are counted in. A slot batches many writes under load, and the log in memory
@@ -175,7 +174,6 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         core = PaxosCore.restore(paxos, new Random(new SecureRandom().nextLong()), promised,
                 new ArrayList<>(accepted.values()), snapshotSlot, commit);
         applied = snapshotSlot;
-        lastSnapshot = snapshotSlot;
         for (SlotEntry e : core.chosenEntriesAfter(snapshotSlot)) {
             apply(e);
         }
@@ -880,7 +878,6 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         long rev = tree.rev();
         int files = tree.fileCount();
         snapshotSaving = true;
-        lastSnapshot = slot;
         entriesSinceSnapshot = 0;
         snapshotWriter.execute(() -> {
             long writing = System.nanoTime();
@@ -938,7 +935,6 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         SnapshotFile snap = parse(s);
         tree = VersionedTree.restore(snap.getTree(), storeConfig);
         applied = s.slot();
-        lastSnapshot = applied;
         entriesSinceSnapshot = 0;
         if (snap.getMembersCount() > 0) {
             members.clear();

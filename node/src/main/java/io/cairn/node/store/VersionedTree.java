@@ -644,23 +644,24 @@ public final class VersionedTree {
             }
         }
         List<FileEntry> base = new ArrayList<>();
-        long[] revs = new long[0];
         List<List<Event>> events = new ArrayList<>();
         boolean withHistory = r == rev && oldest < rev;
         if (withHistory) {
             forEachFileAt(Paths.ROOT, oldest, base::add);
-            revs = new long[history.size()];
-            for (int i = 0; i < revs.length; i++) {
-                revs[i] = history.firstRev() + i;
-                events.add(history.get(revs[i]));
+            for (int i = 0; i < history.size(); i++) {
+                events.add(history.get(history.firstRev() + i));
             }
         }
-        return new Capture(r, r == rev ? nextSession : -1, files, sess, withHistory ? oldest : -1, base, revs, events);
+        return new Capture(r, r == rev ? nextSession : -1, files, sess, withHistory ? oldest : -1, base,
+                history.firstRev(), events);
     }
 
-    /** A tree's state as of one revision, ready to encode on any thread (see {@link #capture}). */
+    /**
+     * A tree's state as of one revision, ready to encode on any thread (see {@link #capture}):
+     * {@code history} holds the events of consecutive revisions from {@code historyFrom}.
+     */
     public record Capture(long rev, long nextSession, List<FileEntry> files, List<SessionEntry> sessions, long oldest,
-                          List<FileEntry> baseFiles, long[] historyRevs, List<List<Event>> history) {
+                          List<FileEntry> baseFiles, long historyFrom, List<List<Event>> history) {
         public Snapshot build() {
             Snapshot.Builder b = Snapshot.newBuilder().setRev(rev);
             files.forEach(f -> b.addFiles(toEntry(f)));
@@ -671,8 +672,8 @@ public final class VersionedTree {
             if (oldest >= 0) {
                 b.setOldest(oldest);
                 baseFiles.forEach(f -> b.addBaseFiles(toEntry(f)));
-                for (int i = 0; i < historyRevs.length; i++) {
-                    Revision.Builder rb = Revision.newBuilder().setRev(historyRevs[i]);
+                for (int i = 0; i < history.size(); i++) {
+                    Revision.Builder rb = Revision.newBuilder().setRev(historyFrom + i);
                     for (Event ev : history.get(i)) {
                         Change.Builder c = Change.newBuilder().setPath(ev.path()).setDeleted(ev.deleted());
                         if (!ev.deleted()) {
