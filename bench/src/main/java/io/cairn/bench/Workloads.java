@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -168,7 +169,7 @@ final class Workloads {
                 clients.add(group.client(i % ServerGroup.MEMBERS));
             }
             AtomicIntegerArray registered = new AtomicIntegerArray(watchers);
-            java.util.concurrent.atomic.AtomicInteger registeredCount = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicInteger registeredCount = new AtomicInteger();
             for (int i = 0; i < watchers; i++) {
                 int watcher = i;
                 watches.add(clients.get(i % connections).watchPrefix(prefix, key -> {

@@ -49,13 +49,13 @@ public final class CairnClient implements AutoCloseable {
     private static final int MAX_FRAME = 64 << 20;
     /** Extra tries a read gets when the cluster answers UNAVAILABLE (an election under way). */
     private static final int READ_RETRIES = 20;
+    /** How often overdue calls are looked for: a timeout fires at most this much late. */
+    private static final long SWEEP_MS = 20;
 
     private final List<InetSocketAddress> endpoints;
     private final Duration requestTimeout;
     private final Duration connectTimeout;
     private final EventLoopGroup group;
-    /** How often overdue calls are looked for: a timeout fires at most this much late. */
-    private static final long SWEEP_MS = 20;
     private final CallDeadlines deadlines = new CallDeadlines();
     private final ExecutorService listeners;
     private final Bootstrap bootstrap;

@@ -73,7 +73,10 @@ public final class CairnNode implements AutoCloseable {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(1,
                 new io.netty.util.concurrent.DefaultThreadFactory("cairn-member-" + config.id()), NioIoHandler.newFactory());
-        ReplicatedKvService kv;
+        ReplicatedKvService kv = null;
+        PeerTransport pt = null;
+        ClientServer cs = null;
+        HttpGateway gw = null;
         try {
             kv = new ReplicatedKvService(config.id(), members, config.dataDir(), config.store(), o, workers.next(),
                     () -> {
@@ -81,15 +84,6 @@ public final class CairnNode implements AutoCloseable {
                             self[0].publishMembership();
                         }
                     });
-        } catch (IOException | RuntimeException e) {
-            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw e;
-        }
-        PeerTransport pt = null;
-        ClientServer cs = null;
-        HttpGateway gw = null;
-        try {
             ReloadingSslContext peerServerTls = null;
             ReloadingSslContext peerClientTls = null;
             ReloadingSslContext clientTls = null;
@@ -122,9 +116,11 @@ public final class CairnNode implements AutoCloseable {
             if (pt != null) {
                 pt.close();
             }
+            if (kv != null) {
+                kv.close(); // before its loop, the workers' thread, is shut down
+            }
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            kv.close();
             throw e;
         }
         CairnNode node = new CairnNode(config, boss, workers, kv, pt, cs, gw);

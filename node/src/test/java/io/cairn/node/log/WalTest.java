@@ -37,6 +37,14 @@ class WalTest {
         }
     }
 
+    /** Opens the log, appends {@code n} records, syncs and closes it. */
+    private void writeAndClose(int n) throws IOException {
+        try (Wal w = Wal.open(dir)) {
+            w.append(records(n));
+            w.sync();
+        }
+    }
+
     /** Where the records of a segment end: the zeros written ahead of them start there. */
     private static long recordsEnd(Path seg) throws IOException {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(seg));
@@ -49,10 +57,7 @@ class WalTest {
 
     @Test
     void segmentsGrowAheadOfTheirRecordsWithZeros() throws IOException {
-        try (Wal w = Wal.open(dir)) {
-            w.append(records(3));
-            w.sync();
-        }
+        writeAndClose(3);
         Path seg = onlySegment();
         long end = recordsEnd(seg);
         assertThat(Files.size(seg)).isGreaterThanOrEqualTo(end + Wal.PREALLOCATE_BYTES);
@@ -93,10 +98,7 @@ class WalTest {
 
     @Test
     void tornTailIsCut() throws IOException {
-        try (Wal w = Wal.open(dir)) {
-            w.append(records(10));
-            w.sync();
-        }
+        writeAndClose(10);
         Path seg = onlySegment();
         long end = recordsEnd(seg);
         try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
@@ -125,10 +127,7 @@ class WalTest {
 
     @Test
     void halfWrittenHeaderAndGarbageTailAreCut() throws IOException {
-        try (Wal w = Wal.open(dir)) {
-            w.append(records(4));
-            w.sync();
-        }
+        writeAndClose(4);
         Path seg = onlySegment();
         try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
             f.setLength(recordsEnd(seg));
@@ -149,10 +148,7 @@ class WalTest {
             assertThat(w.tornTailCut()).isTrue();
         }
         // A header that never reached the disk (zeros) with a later page that did.
-        try (Wal w = Wal.open(dir)) {
-            w.append(records(2));
-            w.sync();
-        }
+        writeAndClose(2);
         long before = recordsEnd(seg);
         try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
             f.seek(before + 4096);
@@ -166,10 +162,7 @@ class WalTest {
 
     @Test
     void corruptionInTheMiddleStopsWithAClearMessage() throws IOException {
-        try (Wal w = Wal.open(dir)) {
-            w.append(records(10));
-            w.sync();
-        }
+        writeAndClose(10);
         Path seg = onlySegment();
         try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
             f.seek(Wal.HEADER + 2); // inside the first record's payload
