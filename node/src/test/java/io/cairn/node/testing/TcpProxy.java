@@ -19,7 +19,8 @@ public final class TcpProxy implements AutoCloseable {
     private final ServerSocket server;
     private final InetSocketAddress target;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
-    private volatile boolean refusing;
+    private final Object lock = new Object();
+    private boolean refusing;
     private volatile boolean closed;
 
     public TcpProxy(InetSocketAddress target) {
@@ -40,34 +41,46 @@ public final class TcpProxy implements AutoCloseable {
 
     /** Closes every relayed connection now. */
     public void cutAll() {
-        for (Socket s : open) {
-            try {
-                s.close();
-            } catch (IOException ignored) {
-                // already closed
+        synchronized (lock) {
+            for (Socket s : open) {
+                closeQuietly(s);
             }
+            open.clear();
         }
-        open.clear();
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
     }
 
     /** While refusing, new connections are closed at once. */
     public void refuse(boolean on) {
-        refusing = on;
+        synchronized (lock) {
+            refusing = on;
+        }
     }
 
     private void acceptLoop() {
         while (!closed) {
             try {
                 Socket in = server.accept();
-                if (refusing) {
-                    in.close();
-                    continue;
+                // Checked and registered under the lock: a connection accepted just before
+                // refuse(true) and cutAll() must be cut by them, not slip in after and relay on.
+                synchronized (lock) {
+                    if (refusing) {
+                        closeQuietly(in);
+                        continue;
+                    }
+                    open.add(in);
+                    Socket out = new Socket(target.getAddress(), target.getPort());
+                    open.add(out);
+                    pump(in, out);
+                    pump(out, in);
                 }
-                Socket out = new Socket(target.getAddress(), target.getPort());
-                open.add(in);
-                open.add(out);
-                pump(in, out);
-                pump(out, in);
             } catch (IOException e) {
                 if (closed) {
                     return;
@@ -88,12 +101,8 @@ public final class TcpProxy implements AutoCloseable {
             } catch (IOException ignored) {
                 // one side closed
             } finally {
-                try {
-                    from.close();
-                    to.close();
-                } catch (IOException ignored) {
-                    // closing
-                }
+                closeQuietly(from);
+                closeQuietly(to);
             }
         }, "tcp-proxy-pump");
         t.setDaemon(true);
