@@ -122,11 +122,22 @@ class CliTest {
 
     @Test
     void waitBlocksUntilAChange() throws Exception {
+        // Without --from the wait starts at the next change after it connects, which a test cannot
+        // see happen: change the file until the wait answers; it reports one of those changes.
         CompletableFuture<Run> waiting = CompletableFuture.supplyAsync(() -> cairn("wait", "/cli/wait/*", "--for", "20s"));
-        Thread.sleep(300);
-        long rev = Long.parseLong(cairn("set", "/cli/wait/x", "go").line());
+        java.util.List<String> made = new java.util.ArrayList<>();
+        for (int i = 0; i < 100 && !waiting.isDone(); i++) {
+            made.add(cairn("set", "/cli/wait/x", "go" + i).line() + " SET /cli/wait/x go" + i);
+            Thread.sleep(100);
+        }
         Run r = waiting.get(20, TimeUnit.SECONDS);
-        assertThat(r.line()).isEqualTo(rev + " SET /cli/wait/x go");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(made).contains(r.line());
+        // With --from it reports the first change at or after that revision, made before or after.
+        long next = Long.parseLong(cairn("rev").line()) + 1;
+        long rev = Long.parseLong(cairn("set", "/cli/wait/y", "later").line());
+        assertThat(cairn("wait", "/cli/wait/*", "--from", Long.toString(next), "--for", "20s").line())
+                .isEqualTo(rev + " SET /cli/wait/y later");
         assertError(cairn("wait", "/cli/wait/never", "--for", "200ms"), "UNAVAILABLE");
     }
 
