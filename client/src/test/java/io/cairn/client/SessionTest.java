@@ -29,8 +29,8 @@ class SessionTest {
                     .hasMessageContaining("ephemeral file of session " + s.id());
             assertThatThrownBy(() -> other.del("/presence/ns/app/pod-1", -1)).isInstanceOf(PermissionDeniedException.class);
             LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-            c.watch("/presence/**", 0, events::add);
-            Thread.sleep(100);
+            // From a revision pinned now: a watch of "the next change" could start after the close.
+            c.watch("/presence/**", c.rev().rev() + 1, events::add);
             s.close();
             Event gone = events.poll(5, TimeUnit.SECONDS);
             assertThat(gone).isNotNull();
@@ -59,8 +59,7 @@ class SessionTest {
             CompletableFuture<CairnException> expired = new CompletableFuture<>();
             s.onExpired(expired::complete);
             LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-            direct.watch("/presence/**", 0, events::add);
-            Thread.sleep(100);
+            direct.watch("/presence/**", direct.rev().rev() + 1, events::add);
             proxy.refuse(true);
             proxy.cutAll();
             Event gone = events.poll(10, TimeUnit.SECONDS);
