@@ -43,12 +43,19 @@ class ChangeActionTest {
     void signalReachesTheProcessInThePidFile() throws Exception {
         Path marker = dir.resolve("got-hup");
         Path script = dir.resolve("app.sh");
-        Files.writeString(script, "trap 'touch " + marker + "; exit 0' HUP\nwhile true; do sleep 0.05; done\n");
+        Path trapped = dir.resolve("trapped");
+        Files.writeString(script, "trap 'touch " + marker + "; exit 0' HUP\ntouch " + trapped
+                + "\nwhile true; do sleep 0.05; done\n");
         Process app = new ProcessBuilder("sh", script.toString()).start();
         try {
             Path pidFile = dir.resolve("app.pid");
             Files.writeString(pidFile, app.pid() + "\n");
-            Thread.sleep(200); // let the shell install its trap
+            // A HUP before the shell has installed its trap would kill it the default way.
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!Files.exists(trapped) && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            assertThat(trapped).as("the app installed its trap").exists();
             ChangeAction.parse("signal:HUP:" + pidFile).run(7);
             assertThat(app.waitFor(5, TimeUnit.SECONDS)).isTrue();
             assertThat(Files.exists(marker)).isTrue();
