@@ -2,10 +2,14 @@ package io.cairn.client;
 
 import com.google.protobuf.ByteString;
 import io.cairn.proto.Msg.Entry;
-import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Request.Verb;
+import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Response;
 import io.cairn.proto.Msg.Txn;
+import io.cairn.proto.wire.Causes;
+import io.cairn.proto.wire.FramedProtobufEncoder;
+import io.cairn.proto.wire.ReloadingSslContext;
+import io.cairn.proto.wire.TlsConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -15,14 +19,9 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.ssl.SslHandler;
-import io.cairn.proto.wire.ReloadingSslContext;
-import io.cairn.proto.wire.TlsConfig;
-import io.cairn.proto.wire.Causes;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.protobuf.ProtobufDecoder;
-import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -188,8 +187,7 @@ public final class CairnClient implements AutoCloseable {
                 ch.pipeline()
                         .addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4))
                         .addLast(new ProtobufDecoder(Response.getDefaultInstance()))
-                        .addLast(new LengthFieldPrepender(4))
-                        .addLast(new ProtobufEncoder())
+                        .addLast(new FramedProtobufEncoder())
                         .addLast(handler);
             }
         }).connect(new InetSocketAddress(endpoint.getHostString(), endpoint.getPort()));

@@ -2,6 +2,8 @@ package io.cairn.node.transport;
 
 import io.cairn.node.server.KvService;
 import io.cairn.node.server.ServerLimits;
+import io.cairn.proto.wire.FramedProtobufEncoder;
+import io.cairn.proto.wire.ReloadingSslContext;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -10,9 +12,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.codec.LengthFieldPrepender;
-import io.netty.handler.codec.protobuf.ProtobufEncoder;
-import io.cairn.proto.wire.ReloadingSslContext;
 import java.net.InetSocketAddress;
 
 /**
@@ -43,8 +42,7 @@ public final class ClientServer implements AutoCloseable {
                         ch.pipeline()
                                 .addLast("frames", new LengthFieldBasedFrameDecoder(limits.maxFrameBytes(), 0, 4, 0, 4, true))
                                 .addLast("requests", new RequestDecoder())
-                                .addLast("prepender", new LengthFieldPrepender(4))
-                                .addLast("encoder", new ProtobufEncoder())
+                                .addLast("encoder", new FramedProtobufEncoder())
                                 .addLast("handler", new ClientChannelHandler(kv, limits));
                     }
                 });

@@ -1,10 +1,10 @@
 package io.cairn.node.transport;
 
-import io.cairn.proto.wire.CoalescingWriter;
 import io.cairn.proto.Peer.PeerMessage;
 import io.cairn.proto.wire.Causes;
+import io.cairn.proto.wire.CoalescingWriter;
+import io.cairn.proto.wire.FramedProtobufEncoder;
 import io.cairn.proto.wire.ReloadingSslContext;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -18,9 +18,8 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.protobuf.ProtobufDecoder;
-import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -100,7 +99,7 @@ public final class PeerTransport implements AutoCloseable {
                                 });
                                 ch.pipeline().addLast("tls", tls);
                             }
-                            ch.pipeline().addLast(new LengthFieldPrepender(4)).addLast(new ProtobufEncoder())
+                            ch.pipeline().addLast(new FramedProtobufEncoder())
                                     // Outbound only: anything the peer sends back here is ignored.
                                     .addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
                                         @Override
