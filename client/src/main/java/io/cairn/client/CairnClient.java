@@ -7,6 +7,7 @@ import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Response;
 import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.wire.Causes;
+import io.cairn.proto.wire.FramedProtobufDecoder;
 import io.cairn.proto.wire.FramedProtobufEncoder;
 import io.cairn.proto.wire.ReloadingSslContext;
 import io.cairn.proto.wire.TlsConfig;
@@ -20,7 +21,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.codec.protobuf.ProtobufDecoder;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -186,7 +186,7 @@ public final class CairnClient implements AutoCloseable {
                 }
                 ch.pipeline()
                         .addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4))
-                        .addLast(new ProtobufDecoder(Response.getDefaultInstance()))
+                        .addLast(new FramedProtobufDecoder<>(Response.parser()))
                         .addLast(new FramedProtobufEncoder())
                         .addLast(handler);
             }

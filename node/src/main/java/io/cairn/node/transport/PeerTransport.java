@@ -3,6 +3,7 @@ package io.cairn.node.transport;
 import io.cairn.proto.Peer.PeerMessage;
 import io.cairn.proto.wire.Causes;
 import io.cairn.proto.wire.CoalescingWriter;
+import io.cairn.proto.wire.FramedProtobufDecoder;
 import io.cairn.proto.wire.FramedProtobufEncoder;
 import io.cairn.proto.wire.ReloadingSslContext;
 import io.netty.bootstrap.Bootstrap;
@@ -18,7 +19,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.codec.protobuf.ProtobufDecoder;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.util.Map;
@@ -181,7 +181,7 @@ public final class PeerTransport implements AutoCloseable {
                         }
                         ch.pipeline()
                                 .addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4))
-                                .addLast(new ProtobufDecoder(PeerMessage.getDefaultInstance()))
+                                .addLast(new FramedProtobufDecoder<>(PeerMessage.parser()))
                                 .addLast(new SimpleChannelInboundHandler<PeerMessage>() {
                                     @Override
                                     protected void channelRead0(ChannelHandlerContext ctx, PeerMessage m) {

@@ -7,6 +7,7 @@ import com.google.protobuf.MessageLite;
 import io.cairn.proto.Msg.Response;
 import io.cairn.proto.Peer.Ballot;
 import io.cairn.proto.Peer.PeerMessage;
+import io.cairn.proto.wire.FramedProtobufDecoder;
 import io.cairn.proto.wire.FramedProtobufEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -21,7 +22,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-class FramedProtobufEncoderTest {
+class FramedProtobufCodecTest {
     static final Random RANDOM = new Random(7);
 
     static byte[] bytes(int n) {
@@ -60,27 +61,42 @@ class FramedProtobufEncoderTest {
     }
 
     @Test
-    void framesDecodeBackToTheMessages() {
+    void framesDecodeBackToTheMessagesFromDirectAndHeapBuffersAsNettysDecoderDoes() {
+        List<Response> sent = MESSAGES.stream().filter(Response.class::isInstance).map(Response.class::cast).toList();
         for (boolean direct : new boolean[] {true, false}) {
             EmbeddedChannel out = new EmbeddedChannel(new FramedProtobufEncoder());
             out.config().setAllocator(new UnpooledByteBufAllocator(direct));
-            EmbeddedChannel in = new EmbeddedChannel(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4),
-                    new ProtobufDecoder(Response.getDefaultInstance()));
-            List<Response> sent = MESSAGES.stream().filter(Response.class::isInstance).map(Response.class::cast).toList();
             sent.forEach(out::writeOutbound);
-            // Arrives as one stream cut at arbitrary points, as TCP would.
-            ByteBuf stream = Unpooled.buffer();
+            ByteBuf stream = direct ? Unpooled.directBuffer() : Unpooled.buffer();
             for (ByteBuf b; (b = out.readOutbound()) != null; ) {
                 stream.writeBytes(b);
                 b.release();
             }
+            EmbeddedChannel ours = new EmbeddedChannel(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4),
+                    new FramedProtobufDecoder<>(Response.parser()));
+            EmbeddedChannel netty = new EmbeddedChannel(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4),
+                    new ProtobufDecoder(Response.getDefaultInstance()));
+            // Arrives as one stream cut at arbitrary points, as TCP would.
             while (stream.isReadable()) {
-                in.writeInbound(stream.readRetainedSlice(Math.min(stream.readableBytes(), 1 + RANDOM.nextInt(5000))));
+                ByteBuf piece = stream.readRetainedSlice(Math.min(stream.readableBytes(), 1 + RANDOM.nextInt(5000)));
+                netty.writeInbound(piece.retainedDuplicate());
+                ours.writeInbound(piece);
             }
             for (Response r : sent) {
-                assertThat((Response) in.readInbound()).isEqualTo(r);
+                Response got = ours.readInbound();
+                assertThat(got).isEqualTo(r).isEqualTo(netty.readInbound());
             }
-            assertThat((Object) in.readInbound()).isNull();
+            assertThat((Object) ours.readInbound()).isNull();
+            stream.release();
         }
+    }
+
+    @Test
+    void aFrameThatIsNotTheMessageFailsToDecode() {
+        EmbeddedChannel ours = new EmbeddedChannel(new FramedProtobufDecoder<>(PeerMessage.parser()));
+        ByteBuf junk = Unpooled.directBuffer().writeBytes(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff});
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ours.writeInbound(junk))
+                .isInstanceOf(io.netty.handler.codec.DecoderException.class)
+                .hasCauseInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class);
     }
 }
