@@ -93,6 +93,45 @@ class ReplicatedClusterTest {
         }
     }
 
+    /** This member's cairn_snapshots_total, from its metrics endpoint. */
+    private static double snapshotsTaken(CairnNode n) throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + n.httpAddress().getPort() + "/metrics"))
+                        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        return r.body().lines().filter(l -> l.startsWith("cairn_snapshots_total ")).mapToDouble(l -> Double.parseDouble(l.split(" ")[1]))
+                .findFirst().orElseThrow();
+    }
+
+    @Test
+    void membersDoNotAllSnapshotAtTheSameEntry() throws Exception {
+        ReplicatedKvService.Options d = ReplicatedKvService.Options.defaults();
+        ReplicatedKvService.Options options = new ReplicatedKvService.Options(d.tickMs(), d.electionTicks(),
+                d.heartbeatTicks(), d.window(), d.maxBatch(), 30, d.requestTimeoutMs());
+        List<CairnNode> nodes = new ArrayList<>();
+        try {
+            long leader = startThree(nodes, options);
+            CairnNode to = nodes.stream().filter(n -> n.id() == leader).findFirst().orElseThrow();
+            // 20 entries (and the leader's no-op): short of 30 for member 1, whose count starts at
+            // zero, past it for members 2 and 3, whose counts start a third and two thirds along.
+            try (WireClient c = new WireClient(to.clientAddress())) {
+                for (int i = 0; i < 20; i++) {
+                    Response w = call(c, Request.newBuilder().setVerb(Verb.SET).setPath("/rc/s" + i)
+                            .setValue(ByteString.copyFromUtf8("v")).setRev(-1));
+                    assertThat(w.hasErrCode()).as(w.getErrDetail()).isFalse();
+                }
+            }
+            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while ((snapshotsTaken(nodes.get(1)) < 1 || snapshotsTaken(nodes.get(2)) < 1) && System.nanoTime() < end) {
+                Thread.sleep(20);
+            }
+            assertThat(snapshotsTaken(nodes.get(1))).as("member 2 took a snapshot").isEqualTo(1);
+            assertThat(snapshotsTaken(nodes.get(2))).as("member 3 took a snapshot").isEqualTo(1);
+            assertThat(snapshotsTaken(nodes.get(0))).as("member 1 has not yet").isZero();
+        } finally {
+            nodes.forEach(CairnNode::close);
+        }
+    }
+
     @Test
     void followersForwardWritesAndServeBothReadLevels() throws Exception {
         List<CairnNode> nodes = new ArrayList<>();
