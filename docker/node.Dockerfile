@@ -4,4 +4,4 @@ FROM eclipse-temurin:17-jre
 COPY node/target/cairn-node-*-all.jar /app/cairn-node.jar
 EXPOSE 8046 8047 8048
 VOLUME /var/lib/cairn
-ENTRYPOINT ["java", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=30", "-jar", "/app/cairn-node.jar"]
+ENTRYPOINT ["java", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=30", "-XX:MaxTenuringThreshold=0", "-jar", "/app/cairn-node.jar"]

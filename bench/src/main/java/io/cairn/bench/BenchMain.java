@@ -53,7 +53,7 @@ public final class BenchMain implements Callable<Integer> {
 
     @Option(names = "--cairn-jvm-flags", paramLabel = "FLAGS",
             description = "JVM flags for Cairn members (default: those of bin/cairn-node); {member} becomes the member's number.")
-    String cairnJvmFlags = "-XX:+UseG1GC -XX:MaxGCPauseMillis=30 -Xmx1g";
+    String cairnJvmFlags = "-XX:+UseG1GC -XX:MaxGCPauseMillis=30 -XX:MaxTenuringThreshold=0 -Xmx1g";
 
     @Option(names = "--warmup", paramLabel = "SECONDS", description = "Warm-up per step (default: 5, quick: 1).")
     Integer warmupSeconds;

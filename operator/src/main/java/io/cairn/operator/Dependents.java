@@ -96,10 +96,10 @@ final class Dependents {
                     + TLS_DIR + "/ca.crt" + (s.getTls().requiresClientCerts() ? " --client-cert-auth" : "");
             String start = "ID=$((${HOSTNAME##*-} + 1)); COMMON=\"--id $ID --history $(cat /etc/cairn/history)"
                     + " --data-dir /var/lib/cairn --client-addr 0.0.0.0:8046 --http-addr 0.0.0.0:8048" + tlsFlags + "\";"
-                    + " if [ -f /var/lib/cairn/cluster.pb ]; then exec java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -jar /app/cairn-node.jar $COMMON;"
+                    + " if [ -f /var/lib/cairn/cluster.pb ]; then exec java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -XX:MaxTenuringThreshold=0 -jar /app/cairn-node.jar $COMMON;"
                     + " elif [ $ID -le $(cat /etc/cairn/initial) ]; then"
-                    + " exec java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -jar /app/cairn-node.jar $COMMON --peers \"$(cat /etc/cairn/peers)\";"
-                    + " else exec java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -jar /app/cairn-node.jar $COMMON --join $(cat /etc/cairn/join)"
+                    + " exec java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -XX:MaxTenuringThreshold=0 -jar /app/cairn-node.jar $COMMON --peers \"$(cat /etc/cairn/peers)\";"
+                    + " else exec java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -XX:MaxTenuringThreshold=0 -jar /app/cairn-node.jar $COMMON --join $(cat /etc/cairn/join)"
                     + " --peer-addr $HOSTNAME." + Names.headless(c) + "." + c.getMetadata().getNamespace() + ".svc:8047; fi";
             String scheme = tls ? "HTTPS" : "HTTP";
             StatefulSet sts = new StatefulSetBuilder().withNewMetadata().withName(c.getMetadata().getName())
