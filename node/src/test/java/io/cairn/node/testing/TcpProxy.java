@@ -21,6 +21,7 @@ public final class TcpProxy implements AutoCloseable {
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
     private boolean refusing;
+    private int accepted;
     private volatile boolean closed;
 
     public TcpProxy(InetSocketAddress target) {
@@ -57,6 +58,13 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
+    /** How many connections it has relayed so far. */
+    public int accepted() {
+        synchronized (lock) {
+            return accepted;
+        }
+    }
+
     /** While refusing, new connections are closed at once. */
     public void refuse(boolean on) {
         synchronized (lock) {
@@ -75,6 +83,7 @@ public final class TcpProxy implements AutoCloseable {
                         closeQuietly(in);
                         continue;
                     }
+                    accepted++;
                     open.add(in);
                     Socket out = new Socket(target.getAddress(), target.getPort());
                     open.add(out);
