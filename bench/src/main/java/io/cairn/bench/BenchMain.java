@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 
 /**
  * Runs the same workloads against three-member clusters of Cairn, etcd and ZooKeeper on
- * loopback, step by step with each system in turn on a fresh cluster, and writes the figures
+ * loopback, one system after the other with fresh data directories, and writes the figures
  * with ratios to {@code bench/results/}.
  */
 @Command(name = "cairn-bench", mixinStandardHelpOptions = true, version = "cairn-bench 0.1.0",
@@ -139,7 +139,7 @@ public final class BenchMain implements Callable<Integer> {
         run.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + memory() + ", Java "
                 + System.getProperty("java.version"));
         run.put("setup", "3 members per system on 127.0.0.1, one data directory each, fsync on, default safety"
-                + " settings; each step runs on each system in turn, on a fresh cluster whose data is wiped after it");
+                + " settings; systems run one after the other and their data is wiped between them");
         run.put("load", String.format(Locale.ROOT, "%d B values; %d s warm-up then %d s measured per step; closed-loop"
                         + " workers sharing at most %d client connections spread over the members",
                 settings.valueBytes(), settings.warmup().toSeconds(), settings.measure().toSeconds(),
@@ -152,47 +152,44 @@ public final class BenchMain implements Callable<Integer> {
         run.put("failover", settings.failoverTrials() + " trial(s): SIGKILL the leader, time until a write sent"
                 + " after the kill (one every 10 ms, through the survivors) is committed");
 
-        // Step by step, each system in turn on a fresh cluster: the machine's speed drifts over
-        // minutes, and a system that ran all its steps before the next one started could meet a
-        // different machine (a whole-suite-per-system run once put ZooKeeper's best minutes
-        // against Cairn's average ones). Wiping between systems holds as before.
-        List<String> steps = new ArrayList<>();
-        for (String workload : WORKLOADS) {
-            if (workloads.contains(workload)) {
-                if (workload.equals("write")) {
-                    settings.writeClients().forEach(c -> steps.add("write:" + c));
-                } else {
-                    steps.add(workload);
-                }
-            }
-        }
         List<Measurement> rows = new ArrayList<>();
         boolean failed = false;
-        for (String step : steps) {
-            for (String system : order) {
-                long began = System.nanoTime();
-                try (ServerGroup group = group(system)) {
-                    group.keepData = keepData;
-                    group.start();
-                    versions.computeIfAbsent(system, s -> version(s, group));
-                    System.out.printf(Locale.ROOT, "%s: 3 members up in %.1f s (data in %s)%n", system,
-                            (System.nanoTime() - began) / 1e9, group.base);
-                    Workloads w = new Workloads(group, settings);
-                    Measurement m = switch (step.contains(":") ? "write" : step) {
-                        case "write" -> w.writes(Integer.parseInt(step.substring(step.indexOf(':') + 1)));
-                        case "read-linearizable" -> w.reads(true);
-                        case "read-serializable" -> w.reads(false);
-                        case "watch-fanout" -> w.watchFanout();
-                        case "ephemeral-churn" -> w.churn();
-                        case "failover" -> w.failover();
-                        default -> throw new IllegalStateException(step);
-                    };
-                    print(system, m);
-                    rows.add(m.withSystem(system));
-                } catch (Exception e) {
-                    failed = true;
-                    System.err.println("cairn-bench: " + system + " failed at " + step + ": " + e);
+        for (String system : order) {
+            long began = System.nanoTime();
+            try (ServerGroup group = group(system)) {
+                group.keepData = keepData;
+                group.start();
+                versions.put(system, version(system, group));
+                System.out.printf(Locale.ROOT, "%s: 3 members up in %.1f s (data in %s)%n", system,
+                        (System.nanoTime() - began) / 1e9, group.base);
+                Workloads w = new Workloads(group, settings);
+                for (String workload : WORKLOADS) {
+                    if (!workloads.contains(workload)) {
+                        continue;
+                    }
+                    List<Measurement> ms = new ArrayList<>();
+                    switch (workload) {
+                        case "write" -> {
+                            for (int clients : settings.writeClients()) {
+                                ms.add(w.writes(clients));
+                                print(system, ms.get(ms.size() - 1));
+                            }
+                        }
+                        case "read-linearizable" -> ms.add(w.reads(true));
+                        case "read-serializable" -> ms.add(w.reads(false));
+                        case "watch-fanout" -> ms.add(w.watchFanout());
+                        case "ephemeral-churn" -> ms.add(w.churn());
+                        case "failover" -> ms.add(w.failover());
+                        default -> throw new IllegalStateException(workload);
+                    }
+                    if (!workload.equals("write")) {
+                        print(system, ms.get(0));
+                    }
+                    ms.forEach(m -> rows.add(m.withSystem(system)));
                 }
+            } catch (Exception e) {
+                failed = true;
+                System.err.println("cairn-bench: " + system + " failed: " + e);
             }
         }
         String name = quick ? "cairn-bench-quick" : "cairn-bench";
