@@ -19,6 +19,9 @@ import java.util.Map;
 
 /** The Kubernetes objects a CairnCluster is made of, each the desired state of a dependent resource. */
 final class Dependents {
+    /** How a pod starts its member: the launcher's JVM flags (bin/cairn-node), the image's jar. */
+    static final String NODE_JAVA = "java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -XX:MaxTenuringThreshold=0 -jar /app/cairn-node.jar";
+
     private Dependents() {}
 
     /** Member settings every pod reads. */
@@ -96,10 +99,10 @@ final class Dependents {
                     + TLS_DIR + "/ca.crt" + (s.getTls().requiresClientCerts() ? " --client-cert-auth" : "");
             String start = "ID=$((${HOSTNAME##*-} + 1)); COMMON=\"--id $ID --history $(cat /etc/cairn/history)"
                     + " --data-dir /var/lib/cairn --client-addr 0.0.0.0:8046 --http-addr 0.0.0.0:8048" + tlsFlags + "\";"
-                    + " if [ -f /var/lib/cairn/cluster.pb ]; then exec java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -XX:MaxTenuringThreshold=0 -jar /app/cairn-node.jar $COMMON;"
+                    + " if [ -f /var/lib/cairn/cluster.pb ]; then exec " + NODE_JAVA + " $COMMON;"
                     + " elif [ $ID -le $(cat /etc/cairn/initial) ]; then"
-                    + " exec java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -XX:MaxTenuringThreshold=0 -jar /app/cairn-node.jar $COMMON --peers \"$(cat /etc/cairn/peers)\";"
-                    + " else exec java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -XX:MaxTenuringThreshold=0 -jar /app/cairn-node.jar $COMMON --join $(cat /etc/cairn/join)"
+                    + " exec " + NODE_JAVA + " $COMMON --peers \"$(cat /etc/cairn/peers)\";"
+                    + " else exec " + NODE_JAVA + " $COMMON --join $(cat /etc/cairn/join)"
                     + " --peer-addr $HOSTNAME." + Names.headless(c) + "." + c.getMetadata().getNamespace() + ".svc:8047; fi";
             String scheme = tls ? "HTTPS" : "HTTP";
             StatefulSet sts = new StatefulSetBuilder().withNewMetadata().withName(c.getMetadata().getName())

@@ -56,9 +56,7 @@ class FailoverTimingTest {
             } else {
                 r = core.step(e.message);
             }
-            List<PeerMessage> out = new ArrayList<>(r.early);
-            out.addAll(r.messages);
-            for (PeerMessage m : out) {
+            for (PeerMessage m : PaxosCoreTest.sent(r)) {
                 long latency = m.getTo() == m.getFrom() ? 0 : 100 + random.nextInt(400);
                 queue.add(new Event(e.atMicros + latency, seq[0]++, (int) m.getTo() - 1, m));
             }

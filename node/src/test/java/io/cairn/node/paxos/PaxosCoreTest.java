@@ -34,13 +34,19 @@ class PaxosCoreTest {
         return committed;
     }
 
+    /** Ticks a lone voter, its disk always durable, until it leads. */
+    private static void electAlone(PaxosCore core) {
+        for (int i = 0; i < 100 && !core.isLeader(); i++) {
+            durable(core, core.tick());
+        }
+        assertThat(core.isLeader()).as("a lone voter elects itself").isTrue();
+    }
+
     @Test
     void aLeadersAcceptsLeaveEarlyOnlyWhenItsPromiseIsKnownDurable() {
         // A lone voter with a learner: its promise may not be on disk yet, so accepts wait.
         PaxosCore lone = new PaxosCore(new PaxosConfig(1, Set.of(1L), Set.of(2L), 10, 2, 8, 64, 64), new Random(3));
-        for (int i = 0; i < 100 && !lone.isLeader(); i++) {
-            durable(lone, lone.tick());
-        }
+        electAlone(lone);
         Ready r = lone.propose(List.of(Proposal.newBuilder().setId(9).setCommand(Command.newBuilder().setSystem(true)).build()));
         assertThat(r.early).isEmpty();
         assertThat(r.messages).anyMatch(m -> m.getTo() == 2 && m.hasAccept());
@@ -51,10 +57,7 @@ class PaxosCoreTest {
     @Test
     void aLoneVoterKeepsTakingProposalsAfterAMembershipChange() {
         PaxosCore core = new PaxosCore(PaxosConfig.of(1, Set.of(1L)), new Random(7));
-        for (int i = 0; i < 100 && !core.isLeader(); i++) {
-            durable(core, core.tick());
-        }
-        assertThat(core.isLeader()).isTrue();
+        electAlone(core);
         List<SlotEntry> chosen = new ArrayList<>();
         Proposal addLearner = Proposal.newBuilder().setId(1).setConfig(ConfigChange.newBuilder()
                 .setKind(ConfigChange.Kind.ADD_LEARNER).setMember(Member.newBuilder().setId(2).setPeerAddr("127.0.0.1:1"))).build();
@@ -73,10 +76,7 @@ class PaxosCoreTest {
     @Test
     void commitRecordsRideWithOtherRecordsOrGoOnTheNextTick() {
         PaxosCore core = new PaxosCore(PaxosConfig.of(1, Set.of(1L)), new Random(11));
-        for (int i = 0; i < 100 && !core.isLeader(); i++) {
-            durable(core, core.tick());
-        }
-        assertThat(core.isLeader()).isTrue();
+        electAlone(core);
         durable(core, core.tick());
         Ready proposed = core.propose(List.of(Proposal.newBuilder().setId(1).setCommand(Command.newBuilder().setSystem(true)).build()));
         Ready voted = core.step(proposed.messages.get(0));
@@ -93,7 +93,7 @@ class PaxosCoreTest {
     }
 
     /** Every message of {@code r}, held messages and early ones alike (the disk is always durable here). */
-    private static List<io.cairn.proto.Peer.PeerMessage> sent(Ready r) {
+    static List<io.cairn.proto.Peer.PeerMessage> sent(Ready r) {
         List<io.cairn.proto.Peer.PeerMessage> all = new ArrayList<>(r.early);
         all.addAll(r.messages);
         return all;
