@@ -1,0 +1,67 @@
+# Helpers for the e2e scenarios (sourced; every scenario runs under set -euo pipefail).
+# Outcomes are checked through the API and through the store; waits poll a condition with a
+# bound, never sleep a fixed time.
+
+k() { "$K8S_BIN/kubectl" "$@"; }
+helm() { "$K8S_BIN/helm" "$@"; }
+
+step() { printf '  [%(%H:%M:%S)T] %s\n' -1 "$*"; }
+
+fail() { printf '  FAILED: %s\n' "$*" >&2; exit 1; }
+
+# wait_for SECONDS WHAT COMMAND...: polls COMMAND every half second until it succeeds.
+wait_for() {
+  local limit=$1 what=$2 start=$SECONDS; shift 2
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS - start < limit)) || fail "timed out after ${limit}s: $what"
+    sleep 0.5
+  done
+  step "$what ($((SECONDS - start))s)"
+}
+
+# jp KIND/NAME JSONPATH [NAMESPACE]: one field of an object, empty when it does not exist.
+jp() { k -n "${3:-default}" get "$1" -o "jsonpath=$2" 2>/dev/null || true; }
+
+# eq EXPECTED COMMAND...: COMMAND prints EXPECTED.
+eq() { local want=$1; shift; [ "$("$@" 2>/dev/null)" = "$want" ]; }
+
+pods_ready() { # pods_ready NAMESPACE SELECTOR COUNT: exactly COUNT pods, all Ready
+  local out
+  out=$(k -n "$1" get pods -l "$2" -o 'jsonpath={range .items[*]}{.metadata.deletionTimestamp}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}')
+  [ "$(grep -c . <<<"$out")" = "$3" ] && [ "$(grep -cx True <<<"$out")" = "$3" ]
+}
+
+# The client endpoints of a CairnCluster's members, as the host reaches them (pod addresses).
+member_endpoints() { # member_endpoints CLUSTER [NAMESPACE]
+  k -n "${2:-default}" get pods -l "app.kubernetes.io/instance=$1,app.kubernetes.io/name=cairn" \
+    -o 'jsonpath={range .items[*]}{.status.podIP}:8046{","}{end}' | sed 's/,$//'
+}
+
+# cairn_on CLUSTER ARGS...: the cairn CLI against the cluster's members.
+cairn_on() { local c=$1; shift; "$REPO/bin/cairn" --endpoints "$(member_endpoints "$c" "${NS:-default}")" "$@"; }
+
+cluster_status() { jp "cairncluster/$1" "$2" "${3:-default}"; }
+
+condition() { # condition CLUSTER TYPE [NAMESPACE]: the status of one condition
+  cluster_status "$1" "{.status.conditions[?(@.type==\"$2\")].status}" "${3:-default}"
+}
+
+# The directory the node agent keeps a pod in (logs CONTAINER.log, pids CONTAINER.pid).
+pod_dir() { # pod_dir NAMESPACE POD
+  local uid; uid=$(k -n "$1" get pod "$2" -o 'jsonpath={.metadata.uid}')
+  echo "$CAIRN_E2E_RUN/pods/${1}_${2}_${uid:0:8}"
+}
+
+# pod_exec NAMESPACE POD CONTAINER COMMAND...: what kubectl exec does on a real node (there is
+# no kubelet API here): the command runs in the container's network, mount and UTS namespaces
+# and root.
+pod_exec() {
+  local d; d=$(pod_dir "$1" "$2")
+  nsenter -t "$(cat "$d/$3.pid")" -n -m -u -r -w -- "${@:4}"
+}
+
+# ge N COMMAND...: COMMAND prints a number of at least N (for wait_for: evaluated each poll).
+ge() { local n; n=$("${@:2}" 2>/dev/null); [ "${n:-0}" -ge "$1" ]; }
+
+# nonempty COMMAND...: COMMAND prints something.
+nonempty() { [ -n "$("$@" 2>/dev/null)" ]; }
