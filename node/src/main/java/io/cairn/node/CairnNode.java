@@ -60,8 +60,9 @@ public final class CairnNode implements AutoCloseable {
         this.http = http;
     }
 
-    public static CairnNode start(NodeConfig config) throws IOException, InterruptedException {
-        claimDataDir(config);
+    public static CairnNode start(NodeConfig given) throws IOException, InterruptedException {
+        claimDataDir(given);
+        NodeConfig config = given.peerAddr() != null ? given : given.withPeerAddr(savedPeerAddr(given));
         List<Member> members = initialMembers(config);
         ReplicatedKvService.Options o = config.replication();
         CairnNode[] self = new CairnNode[1];
@@ -95,16 +96,16 @@ public final class CairnNode implements AutoCloseable {
                 clientTls = tls.clientCertAuth() ? peerServerTls : ReloadingSslContext.server(tls.files(), ClientAuth.NONE);
                 httpTls = ReloadingSslContext.server(tls.files(), tls.clientCertAuth() ? ClientAuth.OPTIONAL : ClientAuth.NONE);
             }
-            pt = PeerTransport.start(config.id(), config.peerAddr(), boss, workers, kv::receive, peerServerTls, peerClientTls);
+            pt = PeerTransport.start(config.id(), Addresses.resolved(config.peerAddr()), boss, workers, kv::receive, peerServerTls, peerClientTls);
             PeerTransport transport = pt;
             kv.onPeerAddress((member, addr) -> {
                 if (member != config.id() && !addr.isEmpty()) {
-                    transport.setAddress(member, parse(addr));
+                    transport.setAddress(member, Addresses.parse(addr));
                 }
             });
             ServerLimits limits = ServerLimits.forMaxValue(config.store().maxValueBytes());
-            cs = ClientServer.bind(config.clientAddr(), kv, limits, clientTls, boss, workers);
-            gw = HttpGateway.bind(config.httpAddr(), kv, limits.maxFrameBytes(), kv::isReady, kv::status, kv::metricsText,
+            cs = ClientServer.bind(Addresses.resolved(config.clientAddr()), kv, limits, clientTls, boss, workers);
+            gw = HttpGateway.bind(Addresses.resolved(config.httpAddr()), kv, limits.maxFrameBytes(), kv::isReady, kv::status, kv::metricsText,
                     httpTls, tls != null && tls.clientCertAuth(), boss, workers);
         } catch (Exception e) {
             if (gw != null) {
@@ -144,6 +145,22 @@ public final class CairnNode implements AutoCloseable {
         return config.tls() == null ? null : config.tls().files().jdkClientContext();
     }
 
+    /**
+     * Where a member given no peer address listens: its own entry in the membership it saved
+     * (a restarted pod is started without --peers or --peer-addr), else the default.
+     */
+    private static InetSocketAddress savedPeerAddr(NodeConfig config) throws IOException {
+        Path file = config.dataDir().resolve("cluster.pb");
+        if (Files.exists(file)) {
+            for (Member m : ClusterConfig.parseFrom(Files.readAllBytes(file)).getMembersList()) {
+                if (m.getId() == config.id() && !m.getPeerAddr().isEmpty()) {
+                    return Addresses.parse(m.getPeerAddr());
+                }
+            }
+        }
+        return InetSocketAddress.createUnresolved("127.0.0.1", 8047);
+    }
+
     private static List<Member> initialMembers(NodeConfig config) throws IOException {
         Path file = config.dataDir().resolve("cluster.pb");
         if (Files.exists(file)) {
@@ -178,8 +195,8 @@ public final class CairnNode implements AutoCloseable {
     private void finishJoin() {
         Thread t = new Thread(() -> {
             try {
-                MemberInfo me = MemberInfo.newBuilder().setId(config.id()).setPeerAddr(hostPort(peers.address()))
-                        .setClientAddr(hostPort(clientAddress())).setHttpAddr(hostPort(httpAddress())).build();
+                MemberInfo me = MemberInfo.newBuilder().setId(config.id()).setPeerAddr(advertisedPeer())
+                        .setClientAddr(advertisedClient()).setHttpAddr(advertisedHttp()).build();
                 if (!isListed()) {
                     retry(() -> JoinClient.change(config.join(), Verb.MEMBER_ADD, me, joinTls(config)));
                     log.info("member {}: added as a learner; catching up", config.id());
@@ -233,9 +250,16 @@ public final class CairnNode implements AutoCloseable {
         throw last == null ? new IOException("stopped") : last;
     }
 
-    static InetSocketAddress parse(String hostPort) {
-        int colon = hostPort.lastIndexOf(':');
-        return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+    private String advertisedPeer() {
+        return Addresses.advertised(config.peerAddr(), peers.address());
+    }
+
+    private String advertisedClient() {
+        return Addresses.advertised(config.advertiseClient() != null ? config.advertiseClient() : config.clientAddr(), clientAddress());
+    }
+
+    private String advertisedHttp() {
+        return Addresses.advertised(config.advertiseHttp() != null ? config.advertiseHttp() : config.httpAddr(), httpAddress());
     }
 
     /** Keeps /ctl/members/ID (and /ctl/leader, when leading) true; retried until it sticks. */
@@ -251,8 +275,8 @@ public final class CairnNode implements AutoCloseable {
                 return CompletableFuture.completedFuture(null); // not (or no longer) a member
             }
             String json = ReplicatedKvService.memberJson(Member.newBuilder().setId(config.id())
-                    .setPeerAddr(hostPort(peers.address())).setClientAddr(hostPort(clientAddress()))
-                    .setHttpAddr(hostPort(httpAddress())).setLearner(mine.getLearner()).build());
+                    .setPeerAddr(advertisedPeer()).setClientAddr(advertisedClient())
+                    .setHttpAddr(advertisedHttp()).setLearner(mine.getLearner()).build());
             return kv.localGet("/ctl/members/" + config.id()).thenApply(f -> new Object[] {f, json});
         }).thenCompose(pair -> {
             if (pair == null) {
@@ -295,8 +319,9 @@ public final class CairnNode implements AutoCloseable {
         }
     }
 
+    /** A bound address's IP and port; an address from the flags as given (a name stays a name). */
     static String hostPort(InetSocketAddress a) {
-        return a.getAddress().getHostAddress() + ":" + a.getPort();
+        return a.isUnresolved() ? Addresses.show(a) : a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
     public long id() {

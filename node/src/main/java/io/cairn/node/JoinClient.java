@@ -44,7 +44,7 @@ final class JoinClient {
     private static Socket open(InetSocketAddress member, SSLContext tls) throws IOException {
         Socket plain = new Socket();
         try {
-            plain.connect(member, 3000);
+            plain.connect(Addresses.resolved(member), 3000);
             plain.setSoTimeout(20_000);
             if (tls == null) {
                 return plain;

@@ -8,15 +8,22 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Everything a node is started with. Port 0 picks a free port (tests).
+ * Everything a node is started with. Port 0 picks a free port (tests). Addresses may be names;
+ * they are resolved when bound or dialled ({@link Addresses}).
  *
  * @param peers every voting member's peer address, this node's included; empty for a cluster of one
  * @param join the client address of a member of an existing cluster to join as a learner, or null
  * @param tls TLS for every port, or null for plain TCP
+ * @param peerAddr where this member listens for peers (and what it advertises); null: its own
+ *     address in the membership saved in the data directory, else 127.0.0.1:8047
+ * @param advertiseClient the client address others are told (members list), or null: the
+ *     client address unless that is a wildcard, then the bound one
+ * @param advertiseHttp likewise for the HTTP gateway
  */
 public record NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, InetSocketAddress httpAddr,
         InetSocketAddress peerAddr, Map<Long, InetSocketAddress> peers, StoreConfig store,
-        ReplicatedKvService.Options replication, InetSocketAddress join, Tls tls) {
+        ReplicatedKvService.Options replication, InetSocketAddress join, Tls tls,
+        InetSocketAddress advertiseClient, InetSocketAddress advertiseHttp) {
 
     /**
      * A member's TLS: its certificate serves the client port and the HTTP gateway and is shown
@@ -26,15 +33,32 @@ public record NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, In
      */
     public record Tls(TlsConfig files, boolean clientCertAuth) {}
 
+    /** Advertised addresses from the ones given. */
+    public NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, InetSocketAddress httpAddr,
+            InetSocketAddress peerAddr, Map<Long, InetSocketAddress> peers, StoreConfig store,
+            ReplicatedKvService.Options replication, InetSocketAddress join, Tls tls) {
+        this(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, tls, null, null);
+    }
+
     /** Plain TCP. */
     public NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, InetSocketAddress httpAddr,
             InetSocketAddress peerAddr, Map<Long, InetSocketAddress> peers, StoreConfig store,
             ReplicatedKvService.Options replication, InetSocketAddress join) {
-        this(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, null);
+        this(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, null, null, null);
     }
 
     public NodeConfig withTls(Tls t) {
-        return new NodeConfig(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, t);
+        return new NodeConfig(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, t,
+                advertiseClient, advertiseHttp);
+    }
+
+    public NodeConfig withPeerAddr(InetSocketAddress addr) {
+        return new NodeConfig(id, dataDir, clientAddr, httpAddr, addr, peers, store, replication, join, tls,
+                advertiseClient, advertiseHttp);
+    }
+
+    public NodeConfig withAdvertised(InetSocketAddress client, InetSocketAddress http) {
+        return new NodeConfig(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, tls, client, http);
     }
 
     /** A cluster of one with default replication settings. */

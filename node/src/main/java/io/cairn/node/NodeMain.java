@@ -36,8 +36,18 @@ public final class NodeMain implements Callable<Integer> {
             description = "HTTP gateway address, HOST:PORT (default ${DEFAULT-VALUE}).")
     String httpAddr;
 
-    @Option(names = "--peer-addr", defaultValue = "127.0.0.1:8047",
-            description = "Peer protocol address when --peers is not given (default ${DEFAULT-VALUE}).")
+    @Option(names = "--advertise-client-addr", paramLabel = "HOST:PORT",
+            description = "The client address other members and clients are told (members list), when --client-addr"
+                    + " is a wildcard such as 0.0.0.0; a name is kept as a name (default: --client-addr, or the bound address).")
+    String advertiseClientAddr;
+
+    @Option(names = "--advertise-http-addr", paramLabel = "HOST:PORT",
+            description = "Likewise for the HTTP gateway (default: --http-addr, or the bound address).")
+    String advertiseHttpAddr;
+
+    @Option(names = "--peer-addr",
+            description = "Peer protocol address when --peers is not given (default: this member's address in the"
+                    + " membership it saved, cluster.pb, else 127.0.0.1:8047).")
     String peerAddr;
 
     @Option(names = "--peers", paramLabel = "ID=HOST:PORT,...",
@@ -78,6 +88,10 @@ public final class NodeMain implements Callable<Integer> {
     boolean clientCertAuth;
 
     public static void main(String[] args) {
+        // Peers and clients are found by DNS names whose addresses change when a pod restarts:
+        // do not keep a lookup for the JVM's default 30 s (or a failed one for 10 s).
+        java.security.Security.setProperty("networkaddress.cache.ttl", "5");
+        java.security.Security.setProperty("networkaddress.cache.negative.ttl", "1");
         System.exit(new CommandLine(new NodeMain()).execute(args));
     }
 
@@ -96,7 +110,8 @@ public final class NodeMain implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--snapshot-every must be at least 1, got " + snapshotEvery);
         }
         Map<Long, InetSocketAddress> members = parsePeers();
-        InetSocketAddress myPeer = members.isEmpty() ? parseAddr("--peer-addr", peerAddr) : members.get(id);
+        // Null: a restarted member listens where its saved membership says it is (CairnNode).
+        InetSocketAddress myPeer = !members.isEmpty() ? members.get(id) : peerAddr == null ? null : parseAddr("--peer-addr", peerAddr);
         if (!members.isEmpty() && myPeer == null) {
             throw new ParameterException(spec.commandLine(), "--id " + id + " is not one of the members in --peers (" + peers + ")");
         }
@@ -110,7 +125,9 @@ public final class NodeMain implements Callable<Integer> {
         if (join != null && peers != null) {
             throw new ParameterException(spec.commandLine(), "--join and --peers do not go together: a joining member learns the members");
         }
-        config = config.withTls(tls());
+        config = config.withTls(tls()).withAdvertised(
+                advertiseClientAddr == null ? null : parseAddr("--advertise-client-addr", advertiseClientAddr),
+                advertiseHttpAddr == null ? null : parseAddr("--advertise-http-addr", advertiseHttpAddr));
         CairnNode node;
         try {
             node = CairnNode.start(config);
@@ -204,6 +221,8 @@ public final class NodeMain implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw new ParameterException(spec.commandLine(), flag + " port must be 0..65535, got " + port);
         }
-        return new InetSocketAddress(host, port);
+        // Unresolved: a peer's name may resolve only once its pod has an address, and to a new
+        // one after each restart; it is resolved when bound or dialled.
+        return InetSocketAddress.createUnresolved(host, port);
     }
 }
