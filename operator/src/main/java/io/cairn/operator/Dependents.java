@@ -97,13 +97,17 @@ final class Dependents {
             // With TLS, every port speaks it with the member Secret (renewals are read without a restart).
             String tlsFlags = !tls ? "" : " --tls-cert " + TLS_DIR + "/tls.crt --tls-key " + TLS_DIR + "/tls.key --tls-ca "
                     + TLS_DIR + "/ca.crt" + (s.getTls().requiresClientCerts() ? " --client-cert-auth" : "");
+            // Members listen on every address and advertise their stable name (the pod IP changes
+            // at every restart): the members list, the operator's status and `cairn members` show it.
+            String stable = "$HOSTNAME." + Names.headless(c) + "." + c.getMetadata().getNamespace() + ".svc";
             String start = "ID=$((${HOSTNAME##*-} + 1)); COMMON=\"--id $ID --history $(cat /etc/cairn/history)"
-                    + " --data-dir /var/lib/cairn --client-addr 0.0.0.0:8046 --http-addr 0.0.0.0:8048" + tlsFlags + "\";"
+                    + " --data-dir /var/lib/cairn --client-addr 0.0.0.0:8046 --http-addr 0.0.0.0:8048"
+                    + " --advertise-client-addr " + stable + ":8046 --advertise-http-addr " + stable + ":8048" + tlsFlags + "\";"
                     + " if [ -f /var/lib/cairn/cluster.pb ]; then exec " + NODE_JAVA + " $COMMON;"
                     + " elif [ $ID -le $(cat /etc/cairn/initial) ]; then"
                     + " exec " + NODE_JAVA + " $COMMON --peers \"$(cat /etc/cairn/peers)\";"
                     + " else exec " + NODE_JAVA + " $COMMON --join $(cat /etc/cairn/join)"
-                    + " --peer-addr $HOSTNAME." + Names.headless(c) + "." + c.getMetadata().getNamespace() + ".svc:8047; fi";
+                    + " --peer-addr " + stable + ":8047; fi";
             String scheme = tls ? "HTTPS" : "HTTP";
             StatefulSet sts = new StatefulSetBuilder().withNewMetadata().withName(c.getMetadata().getName())
                     .withNamespace(c.getMetadata().getNamespace()).withLabels(Names.selector(c)).endMetadata()
@@ -119,10 +123,12 @@ final class Dependents {
                     .addNewPort().withName("peer").withContainerPort(8047).endPort()
                     .addNewPort().withName("http").withContainerPort(8048).endPort()
                     .withResources(s.getResources())
+                    // Timeouts above Kubernetes' 1 s default: on a busy node (the e2e suite's two
+                    // cores under load) a healthy member answered late and liveness killed it.
                     .withNewReadinessProbe().withNewHttpGet().withPath("/readyz").withPort(new IntOrString(8048)).withScheme(scheme).endHttpGet()
-                    .withPeriodSeconds(2).endReadinessProbe()
+                    .withPeriodSeconds(2).withTimeoutSeconds(3).endReadinessProbe()
                     .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(8048)).withScheme(scheme).endHttpGet()
-                    .withPeriodSeconds(10).withFailureThreshold(6).endLivenessProbe()
+                    .withPeriodSeconds(10).withTimeoutSeconds(5).withFailureThreshold(6).endLivenessProbe()
                     .addNewVolumeMount().withName("data").withMountPath("/var/lib/cairn").endVolumeMount()
                     .addNewVolumeMount().withName("config").withMountPath("/etc/cairn").endVolumeMount()
                     .endContainer()
