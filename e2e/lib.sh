@@ -65,3 +65,27 @@ ge() { local n; n=$("${@:2}" 2>/dev/null); [ "${n:-0}" -ge "$1" ]; }
 
 # nonempty COMMAND...: COMMAND prints something.
 nonempty() { [ -n "$("$@" 2>/dev/null)" ]; }
+
+# writes_start CLUSTER PREFIX: writes in the background until writes_check (see writer.sh).
+writes_start() {
+  WRITES_OUT=$(mktemp) WRITES_STOP=$(mktemp -u) WRITES_PREFIX=$2 WRITES_CLUSTER=$1
+  bash "$REPO/e2e/writer.sh" "$1" "$2" "$WRITES_OUT" "$WRITES_STOP" &
+  WRITES_PID=$!
+  trap 'touch "$WRITES_STOP"; wait $WRITES_PID 2>/dev/null' EXIT
+}
+
+# writes_check: stops the writer; every write it started was acknowledged (none failed for
+# 15 s on every member) and every acknowledged write is in the store.
+writes_check() {
+  touch "$WRITES_STOP"; wait "$WRITES_PID" || true
+  local ok failed missing
+  ok=$(grep -c '^ok' "$WRITES_OUT" || true) failed=$(grep -c '^failed' "$WRITES_OUT" || true)
+  ((ok > 0)) || fail "no write was acknowledged"
+  missing=$(cairn_on "$WRITES_CLUSTER" walk "$WRITES_PREFIX/**" | awk -v p="$WRITES_PREFIX/" '
+    FNR == NR { if ($1 == "ok") want[$2] = 1; next }
+    { sub(p, "", $1); if ($1 == $3) have[$1] = 1 }
+    END { n = 0; for (k in want) if (!(k in have)) n++; print n }' "$WRITES_OUT" -)
+  ((missing == 0)) || fail "$missing of $ok acknowledged writes are not in the store"
+  ((failed == 0)) || fail "$failed of $((ok + failed)) writes could not be made for 15 s (the cluster was unavailable)"
+  step "$ok writes during the change, every one acknowledged and in the store"
+}

@@ -6,7 +6,7 @@ step "helm install cairn: $(helm -n cairn-system status cairn -o json | python3 
 wait_for 60 "the CRD is Established" eq True k get crd cairnclusters.cairn.io \
   -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}'
 wait_for 120 "the operator pod is Ready" pods_ready cairn-system app.kubernetes.io/name=cairn-operator 1
-[ "$(k -n cairn-system get pod -l app.kubernetes.io/name=cairn-operator -o 'jsonpath={.items[0].spec.serviceAccountName}')" = cairn-operator ] \
+[ "$(k -n cairn-system get pod -l app.kubernetes.io/name=cairn-operator -o 'jsonpath={.items[0].spec.serviceAccountName}')" = cairn ] \
   || fail "the operator does not run as the chart's ServiceAccount"
 wait_for 120 "the operator set the webhook's caBundle" \
-  nonempty k get mutatingwebhookconfiguration cairn-operator -o 'jsonpath={.webhooks[0].clientConfig.caBundle}'
+  nonempty k get mutatingwebhookconfiguration cairn -o 'jsonpath={.webhooks[0].clientConfig.caBundle}'

@@ -1,0 +1,25 @@
+# The injection webhook on the real apiserver: the example app's pods get the init container and
+# the sidecar; config is in the app's mount path before the app starts; presence appears; a
+# change reaches the files; a deleted pod's presence goes.
+cairn_on config set /config/web/greeting hello >/dev/null
+k apply -f "$REPO/examples/app-deployment.yaml" >/dev/null
+wait_for 300 "two app pods are Ready" pods_ready default app=web 2
+pods=$(k get pods -l app=web -o 'jsonpath={.items[*].metadata.name}')
+for p in $pods; do
+  [ "$(jp "pod/$p" '{.spec.initContainers[*].name}')" = cairn-init ] || fail "$p has no cairn-init init container"
+  [ "$(jp "pod/$p" '{.spec.containers[*].name}')" = "web cairn-sidecar" ] || fail "$p containers: $(jp "pod/$p" '{.spec.containers[*].name}')"
+  [ "$(jp "pod/$p" '{.metadata.annotations.cairn\.io/injected}')" = true ] || fail "$p is not marked injected"
+done
+step "the apiserver called the webhook: both pods have cairn-init and cairn-sidecar"
+p=${pods%% *}
+# The app prints its greeting as it starts: the first line shows the file was there already.
+wait_for 30 "the app's first line shows the config that the init container rendered" \
+  grep -q "^greeting: hello" "$(pod_dir default "$p")/web.log"
+first=$(grep -m1 "^greeting:" "$(pod_dir default "$p")/web.log")
+[ "$first" = "greeting: hello" ] || fail "the app started before its config: first line '$first'"
+wait_for 60 "presence /presence/default/web/$p" cairn_on config get "/presence/default/web/$p"
+cairn_on config set /config/web/greeting bonjour >/dev/null
+wait_for 30 "a config change reaches the app's file" eq bonjour pod_exec default "$p" web cat /etc/web/greeting
+k delete pod "$p" --wait=false >/dev/null
+wait_for 60 "the deleted pod's presence is gone" bash -c "! $REPO/bin/cairn --endpoints $(member_endpoints config) get /presence/default/web/$p"
+wait_for 120 "the Deployment replaced the pod" pods_ready default app=web 2
