@@ -77,6 +77,11 @@ diagnose() {
   k get pods -A -o wide 2>&1 | head -40 || true
   k get cairnclusters -A -o yaml 2>&1 | grep -A40 '^  status:' | head -60 || true
   k get events -A --sort-by=.lastTimestamp 2>&1 | tail -25 || true
+  echo "--- pods not Running, and why"
+  k get pods -A --field-selector=status.phase!=Running -o \
+    'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.phase}: {.status.conditions[?(@.type=="PodScheduled")].message}{"\n"}{end}' 2>&1 || true
+  k get pvc -A 2>&1 | head -20 || true
+  echo "--- kube-scheduler (last 15 lines)"; tail -15 "$RUN/logs/kube-scheduler.log" 2>/dev/null || true
   echo "--- node agent (last 40 lines)"; tail -40 "$RUN/logs/node-agent.log" 2>/dev/null || true
   for f in "$RUN"/pods/*/operator.log; do [ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }; done
 }
