@@ -55,6 +55,12 @@ public final class PeerTransport implements AutoCloseable {
     /** When each kind of TLS failure was last logged, by who failed: a redial every 200 ms must not flood the log. */
     private final Map<String, Long> tlsFailuresLogged = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** Looks peers' names up; at most one lookup per link is outstanding. */
+    private final java.util.concurrent.ExecutorService resolver = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "cairn-peer-resolver");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final class Link {
         final long peer;
@@ -92,6 +98,36 @@ public final class PeerTransport implements AutoCloseable {
             }
             connecting = true;
             nextAttempt = now + TimeUnit.MILLISECONDS.toNanos(200);
+            if (!addr.isUnresolved()) {
+                connect(addr);
+                return;
+            }
+            // A peer's name is looked up off the member's one thread: a lookup can take seconds
+            // (a cluster DNS under load; a pod's name while it is recreated), and that thread
+            // serves every client, peer and probe. Found on a real control plane, where a member
+            // stopped answering its probes for a minute while a peer's pod came back.
+            try {
+                resolver.execute(() -> {
+                    InetSocketAddress resolved = new InetSocketAddress(addr.getHostString(), addr.getPort());
+                    try {
+                        group.next().execute(() -> {
+                            if (resolved.isUnresolved() || closed) {
+                                connecting = false;
+                                redialLater();
+                            } else {
+                                connect(resolved);
+                            }
+                        });
+                    } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+                        connecting = false; // the member is stopping
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+                connecting = false;
+            }
+        }
+
+        private void connect(InetSocketAddress addr) {
             ChannelFuture f = new Bootstrap().group(group).channel(NioSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 1000)
@@ -279,6 +315,7 @@ public final class PeerTransport implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        resolver.shutdownNow();
         server.close().syncUninterruptibly();
         accepted.close().syncUninterruptibly();
         for (Link l : links.values()) {
