@@ -469,6 +469,7 @@ class PodRunner(threading.Thread):
         lines += [f"mkdir -p \"$R/tmp\" \"$R/run\" \"$R/root\" && mount --bind {q(tmp)} \"$R/tmp\"",
                   "mount -t tmpfs -o mode=755 cairn-run \"$R/run\"",
                   f"mount --bind {q(self.hosts_path)} \"$R/etc/hosts\"",
+                  f"mount --bind {q(self._resolv_conf())} \"$R\"{q(in_root('/etc/resolv.conf'))}",
                   f"hostname {q(self.pod['spec'].get('hostname') or self.pod['metadata']['name'])}"]
         binds = []
         for dest, src in image.files.items():
@@ -491,6 +492,17 @@ class PodRunner(threading.Thread):
         path = os.path.join(d, "start.sh")
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
+        return path
+
+    def _resolv_conf(self):
+        """There is no cluster DNS server: a name the hosts file lacks must fail at once, as a
+        cluster DNS answers NXDOMAIN (127.0.0.1:53 refuses in the pod's namespace). The host's
+        resolver is unreachable from a pod, and each lookup waited 20 s for it."""
+        path = os.path.join(self.dir, "resolv.conf")
+        ns = self.pod["metadata"]["namespace"]
+        with open(path, "w") as f:
+            f.write(f"search {ns}.svc.cluster.local svc.cluster.local cluster.local\n"
+                    "nameserver 127.0.0.1\noptions ndots:5 timeout:1 attempts:1\n")
         return path
 
     def _start(self, c):

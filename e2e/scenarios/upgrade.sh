@@ -7,7 +7,7 @@ rolled() { k get pods -l app.kubernetes.io/instance=config -o 'jsonpath={range .
 wait_for 600 "all three members run the new image" eq 3 rolled
 wait_for 300 "and are Ready" pods_ready default app.kubernetes.io/instance=config 3
 wait_for 120 "Available=True" eq True condition config Available
-order=$(k get events --field-selector reason=PodRolled -o 'jsonpath={range .items[*]}{.message}{"\n"}{end}' | awk '{print $2}')
+order=$(k get events --field-selector reason=PodRolled --sort-by=.metadata.creationTimestamp -o 'jsonpath={range .items[*]}{.message}{"\n"}{end}' | awk '{print $2}')
 step "rolled in order: $(echo $order) (leader before: member $leader)"
 [ "$(tail -1 <<<"$order")" = "config-$((leader - 1))" ] || fail "the leader's pod config-$((leader - 1)) was not rolled last"
 writes_check
