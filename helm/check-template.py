@@ -26,6 +26,9 @@ crd = next(d for d in docs if d["kind"] == "CustomResourceDefinition")
 assert crd["metadata"]["name"] == "cairnclusters.cairn.io", crd["metadata"]["name"]
 hook = next(d for d in docs if d["kind"] == "MutatingWebhookConfiguration")["webhooks"][0]
 assert hook["clientConfig"]["service"]["path"] == "/mutate", hook
+# Called only for pods that ask for the sidecar, and refusing them while the operator is down.
+assert hook["objectSelector"] == {"matchLabels": {"cairn.io/inject": "true"}}, hook
+assert hook["failurePolicy"] == "Fail", hook
 # The operator makes the certificate and sets caBundle; it needs these rights and nothing wider.
 role = next(d for d in docs if d["kind"] == "Role")
 assert role["rules"][0]["resources"] == ["secrets"] and role["rules"][0]["resourceNames"], role

@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * The mutating admission webhook's logic: an AdmissionReview for a pod in, an AdmissionReview
- * answer out. A pod annotated {@code cairn.io/inject: "true"} gets an init container (the
+ * answer out. A pod labelled or annotated {@code cairn.io/inject: "true"} (the chart's webhook
+ * selects pods by the label, so the apiserver asks about no other pod) gets an init container (the
  * sidecar in init mode, so config exists before the app starts), the sidecar, a shared volume
  * mounted into every app container, and the Downward API env that names the pod. A pod already
  * injected is left alone; bad annotations are refused with a message kubectl shows. For a
@@ -82,7 +83,8 @@ public final class SidecarInjector {
     ArrayNode patch(JsonNode pod, String namespace) {
         ArrayNode ops = JSON.createArrayNode();
         JsonNode annotations = pod.path("metadata").path("annotations");
-        if (!"true".equals(annotations.path(INJECT).asText())) {
+        if (!"true".equals(annotations.path(INJECT).asText())
+                && !"true".equals(pod.path("metadata").path("labels").path(INJECT).asText())) {
             return ops;
         }
         if ("true".equals(annotations.path(INJECTED).asText()) || hasContainer(pod.path("spec").path("containers"), SIDECAR)) {

@@ -76,6 +76,18 @@ class SidecarInjectorTest {
     }
 
     @Test
+    void theChartsSelectorLabelAsksForTheSidecarToo() throws Exception {
+        String labelled = review("""
+            {"cairn.io/cluster":"config","cairn.io/watch":"/config/web"}""")
+                .replace("\"labels\":{\"app\":\"web\"}", "\"labels\":{\"app\":\"web\",\"cairn.io/inject\":\"true\"}");
+        JsonNode pod = patched(labelled);
+        assertThat(SidecarInjector.names(pod.path("spec").path("containers"))).containsExactly("web", "cairn-sidecar");
+        // Neither the label nor the annotation: the pod is left as it is.
+        assertThat(respond(review("""
+            {"cairn.io/cluster":"config","cairn.io/watch":"/config/web"}""")).has("patch")).isFalse();
+    }
+
+    @Test
     void injectingTwiceChangesNothing() throws Exception {
         String first = review("""
             {"cairn.io/inject":"true","cairn.io/cluster":"config.platform","cairn.io/watch":"/config/web"}""");
