@@ -33,7 +33,13 @@ build() {
 }
 
 start_agent() {
-  python3 "$E2E/nodeagent" --env "$RUN/env" --repo "$REPO" >>"$RUN/logs/node-agent.log" 2>&1 &
+  # Pods run a copy of the images (the Dockerfiles and the jars they COPY), so a rebuild while
+  # the suite runs cannot swap a jar under a running JVM.
+  mkdir -p "$RUN/images/docker"
+  cp "$REPO"/docker/*.Dockerfile "$RUN/images/docker/"
+  (cd "$REPO" && for j in */target/*-all.jar; do mkdir -p "$RUN/images/$(dirname "$j")"; cp "$j" "$RUN/images/$j"; done)
+  # 9>&-: what keeps running after `up` must not hold the suite's lock (see lock).
+  python3 "$E2E/nodeagent" --env "$RUN/env" --repo "$RUN/images" >>"$RUN/logs/node-agent.log" 2>&1 9>&- &
   echo $! > "$RUN/pids/node-agent"
   local i
   for ((i = 0; i < 120; i++)); do
@@ -58,7 +64,7 @@ stop_agent() {
 
 up() {
   build
-  bash "$E2E/control-plane.sh" up
+  bash "$E2E/control-plane.sh" up 9>&-
   load_env
   start_agent
   say "node agent up (log $RUN/logs/node-agent.log)"
@@ -106,6 +112,17 @@ run_scenarios() {
   ((failed == 0))
 }
 
+# One suite at a time: a run that is stopped cleans up on its way out (its EXIT trap), and must
+# not take down the network of a run started meanwhile.
+lock() {
+  mkdir -p "$CACHE"
+  exec 9>"$CACHE/e2e.lock"
+  flock -w 120 9 || { say "another cairn-e2e holds $CACHE/e2e.lock"; exit 1; }
+}
+
+case "${1:-all}" in
+  up|all|run) lock ;;
+esac
 case "${1:-all}" in
   up)
     up

@@ -124,7 +124,7 @@ class Agent:
 def main():
     ap = argparse.ArgumentParser(prog="nodeagent", description=__doc__.splitlines()[0])
     ap.add_argument("--env", required=True, help="the env file control-plane.sh up writes")
-    ap.add_argument("--repo", required=True, help="the checkout whose builds Cairn images run")
+    ap.add_argument("--repo", required=True, help="where docker/*.Dockerfile and the jars they COPY are (a checkout, or the copy cairn-e2e makes)")
     ap.add_argument("--nodes", type=int, default=1, help="how many Nodes to register (default 1)")
     args = ap.parse_args()
     if os.geteuid() != 0:

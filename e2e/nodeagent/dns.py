@@ -17,14 +17,12 @@ class ClusterNames:
     def __init__(self, services, slices, pods):
         self.entries = []      # (address, [names]) valid in every pod
         self.short = []        # (namespace, address, short name): only in pods of that namespace
-        ready_pods = {}
         for p in pods:
             md, spec, st = p["metadata"], p["spec"], p.get("status", {})
             ip = st.get("podIP")
             if ip and spec.get("hostname") and spec.get("subdomain"):
                 fq = f"{spec['hostname']}.{spec['subdomain']}.{md['namespace']}.svc"
                 self.entries.append((ip, [f"{fq}.{DOMAIN}", fq]))
-            ready_pods[(md["namespace"], md["name"])] = ip
         by_service = {}
         for s in slices:
             svc = s["metadata"].get("labels", {}).get("kubernetes.io/service-name")

@@ -5,7 +5,6 @@ downwardAPI and projected (serviceAccountToken, configMap, secret, downwardAPI):
 here and rewritten when their source changes (tokens when 80% of their life is gone), each
 file replaced by a rename so a reader never sees half of one."""
 import base64
-import json
 import os
 import time
 
@@ -197,7 +196,3 @@ class Volumes:
             os.chmod(tmp, mode)
             os.replace(tmp, path)
             self._last[path] = data
-
-
-def describe(v):
-    return json.dumps(v, sort_keys=True)
