@@ -88,10 +88,7 @@ public final class NodeMain implements Callable<Integer> {
     boolean clientCertAuth;
 
     public static void main(String[] args) {
-        // Peers and clients are found by DNS names whose addresses change when a pod restarts:
-        // do not keep a lookup for the JVM's default 30 s (or a failed one for 10 s).
-        java.security.Security.setProperty("networkaddress.cache.ttl", "5");
-        java.security.Security.setProperty("networkaddress.cache.negative.ttl", "1");
+        io.cairn.proto.wire.DnsCache.keepAnswersBriefly();
         System.exit(new CommandLine(new NodeMain()).execute(args));
     }
 

@@ -92,31 +92,40 @@ class MemberAddressTest {
             CairnNode back = CairnNode.start(config(3, dirs.get(2), null, Map.of()));
             nodes.add(back);
             assertThat(back.peerAddress().getPort()).as("the port its membership names").isEqualTo(peers.get(3L).getPort());
-            try (WireClient c = new WireClient(nodes.get(0).clientAddress())) {
-                // Retried until taken: the stopped member may have led, and the others elect anew.
-                Response w = until(() -> c.call(Request.newBuilder().setTag(2).setVerb(Verb.SET).setPath("/addr/after-restart")
-                        .setValue(ByteString.copyFromUtf8("x")).setRev(-1).build()));
-                assertThat(w.hasErrCode()).as(w.getErrDetail()).isFalse();
-            }
+            // Retried until taken: the stopped member may have led, and the others elect anew.
+            Response w = until(nodes.get(0).clientAddress(), Request.newBuilder().setTag(2).setVerb(Verb.SET)
+                    .setPath("/addr/after-restart").setValue(ByteString.copyFromUtf8("x")).setRev(-1).build(), ok -> true);
+            assertThat(w.hasErrCode()).as(w.getErrDetail()).isFalse();
             // The restarted member catches up over its peer link: its own state has the write.
-            try (WireClient c = new WireClient(back.clientAddress())) {
-                Response r = until(() -> c.call(Request.newBuilder().setTag(3).setVerb(Verb.GET).setPath("/addr/after-restart")
-                        .setSerializable(true).build()));
-                assertThat(r.getValue().toStringUtf8()).isEqualTo("x");
-            }
+            Response r = until(back.clientAddress(), Request.newBuilder().setTag(3).setVerb(Verb.GET)
+                    .setPath("/addr/after-restart").setSerializable(true).build(), got -> got.getValue().toStringUtf8().equals("x"));
+            assertThat(r.getValue().toStringUtf8()).isEqualTo("x");
         } finally {
             nodes.forEach(CairnNode::close);
         }
     }
 
-    /** The call's answer once it is not an error, or the last error after 20 s. */
-    private static Response until(java.util.function.Supplier<Response> call) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        Response r = call.get();
-        while (r.hasErrCode() && System.nanoTime() < deadline) {
+    /**
+     * The answer to {@code request} once it is not an error and {@code done}, or the last after 30 s. Each
+     * try has a connection of its own: a write forwarded to a leader that just stopped is answered
+     * only at the member's request timeout, which the test client's read timeout may beat.
+     */
+    private static Response until(InetSocketAddress member, Request request, java.util.function.Predicate<Response> done)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        Response last = null;
+        while (System.nanoTime() < deadline) {
+            try (WireClient c = new WireClient(member)) {
+                last = c.call(request);
+                if (!last.hasErrCode() && done.test(last)) {
+                    return last;
+                }
+            } catch (java.io.UncheckedIOException timedOut) {
+                // asked again below
+            }
             Thread.sleep(50);
-            r = call.get();
         }
-        return r;
+        assertThat(last).as("no answer from " + member + " within 30 s").isNotNull();
+        return last;
     }
 }

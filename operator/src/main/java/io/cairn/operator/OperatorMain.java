@@ -35,6 +35,7 @@ public final class OperatorMain {
     }
 
     public static void main(String[] args) throws Exception {
+        io.cairn.proto.wire.DnsCache.keepAnswersBriefly();
         String image = System.getenv().getOrDefault("CAIRN_SIDECAR_IMAGE", "ghcr.io/cairn/cairn-sidecar:0.1.0");
         int port = Integer.parseInt(System.getenv().getOrDefault("CAIRN_WEBHOOK_PORT", "8443"));
         String certDir = System.getenv().getOrDefault("CAIRN_WEBHOOK_CERT_DIR", "/etc/cairn-webhook");

@@ -96,6 +96,7 @@ public final class SidecarMain implements Callable<Integer> {
     String initTimeout;
 
     public static void main(String[] args) {
+        io.cairn.proto.wire.DnsCache.keepAnswersBriefly();
         System.exit(new CommandLine(new SidecarMain()).execute(args));
     }
 
