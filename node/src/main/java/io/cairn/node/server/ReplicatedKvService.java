@@ -12,6 +12,7 @@ import io.cairn.node.paxos.ReadyGate;
 import io.cairn.node.store.ApplyResult;
 import io.cairn.node.store.FileEntry;
 import io.cairn.node.store.Glob;
+import io.cairn.node.store.Paths;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.node.store.StoreException;
 import io.cairn.node.store.VersionedTree;
@@ -408,6 +409,17 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         return f;
     }
 
+    /** Every path a client's command would create or change is canonical (see {@link Paths#checkWritable}). */
+    private static void checkWritable(Command command) {
+        for (List<io.cairn.proto.Msg.Op> branch : List.of(command.getTxn().getSuccessList(), command.getTxn().getFailureList())) {
+            for (io.cairn.proto.Msg.Op op : branch) {
+                if (op.getKind() == io.cairn.proto.Msg.Op.Kind.SET) {
+                    Paths.checkWritable(op.getPath());
+                }
+            }
+        }
+    }
+
     private void expireRead(long rid) {
         sentVia.remove(rid);
         readIndexWaiters.remove(rid);
@@ -420,6 +432,12 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     @Override
     public CompletableFuture<ApplyResult> write(Command command) {
         CompletableFuture<ApplyResult> f = new CompletableFuture<>();
+        try {
+            checkWritable(command);
+        } catch (StoreException bad) {
+            f.completeExceptionally(bad);
+            return f;
+        }
         boolean queued = execute(() -> {
             if (walFailure != null) {
                 f.completeExceptionally(new StoreException(Err.UNAVAILABLE, "member " + id + " cannot write its log: " + walFailure.getMessage()));

@@ -22,6 +22,26 @@ public final class Paths {
         return path;
     }
 
+    /**
+     * Throws BAD_PATH unless {@code path} may be written: valid, and canonical, so no segment is
+     * {@code .} or {@code ..}. Those name a directory and its parent to every file system, shell
+     * and HTTP client, and the sidecar cannot deliver them, so a file once written there stopped
+     * config delivery to every pod that watched its prefix. Checked where writes enter a member,
+     * not when the log is applied: an older member applied such writes, and a log must replay
+     * the same everywhere. A file an older version stored under such a name stays readable and
+     * deletable.
+     */
+    public static String checkWritable(String path) {
+        check(path);
+        for (String seg : path.split("/")) {
+            if (seg.equals(".") || seg.equals("..")) {
+                throw new StoreException(Err.BAD_PATH, "bad path " + quote(path) + ": the segment \"" + seg
+                        + "\" is not allowed (a path is written in its one canonical form)");
+            }
+        }
+        return path;
+    }
+
     public static boolean isValid(String path) {
         return problem(path) == null;
     }

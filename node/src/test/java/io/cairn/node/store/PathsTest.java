@@ -22,6 +22,18 @@ class PathsTest {
     }
 
     @Test
+    void writablePathsAreCanonical() {
+        for (String bad : new String[] {"/a/..", "/a/../b", "/.", "/a/./b", "/.."}) {
+            assertThatThrownBy(() -> Paths.checkWritable(bad)).as(bad).isInstanceOf(StoreException.class)
+                    .hasMessageContaining("is not allowed");
+            assertThat(Paths.isValid(bad)).as("still readable: " + bad).isTrue();
+        }
+        for (String fine : new String[] {"/", "/a", "/.a", "/a..", "/...", "/a/b.c"}) {
+            assertThat(Paths.checkWritable(fine)).isEqualTo(fine);
+        }
+    }
+
+    @Test
     void tooLong() {
         assertThat(Paths.isValid("/" + "a".repeat(Paths.MAX_PATH_LENGTH))).isFalse();
     }

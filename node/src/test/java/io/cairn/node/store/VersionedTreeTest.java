@@ -45,6 +45,16 @@ class VersionedTreeTest {
     }
 
     @Test
+    void aLogThatAnOlderVersionWroteWithDotSegmentsStillReplaysAndItsFilesCanBeReadAndDeleted() {
+        // Members refuse such writes before they reach the log (Paths.checkWritable); the tree
+        // itself applies what an older member committed, the same on every replica.
+        ok(cmd(set("/legacy/../x", "old", -1)));
+        assertThat(new String(tree.get("/legacy/../x", 0).value(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("old");
+        ok(cmd(del("/legacy/../x", -1)));
+        assertThat(tree.get("/legacy/../x", 0).rev()).isEqualTo(Revs.MISSING);
+    }
+
+    @Test
     void doozerRevConstants() {
         ok(cmd(set("/dir/file", "v", -1)));
         assertThat(tree.get("/missing", 0).rev()).isEqualTo(Revs.MISSING);
