@@ -6,6 +6,7 @@ import io.pebbletemplates.pebble.template.PebbleTemplate;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,13 +48,41 @@ public final class Renderer {
         }
     }
 
-    /** The files for this view, by path relative to the output directory. */
-    public SortedMap<String, byte[]> render(ConfigView view) throws RenderException {
+    /**
+     * What a view renders to: the files (by path relative to the output directory), what could
+     * not be rendered and why, and which of those were outputs the pod asked for by name (a
+     * template, the env file) rather than config keys.
+     */
+    public record Rendered(SortedMap<String, byte[]> files, List<String> problems, List<String> failedOutputs) {
+        public boolean complete() {
+            return problems.isEmpty();
+        }
+    }
+
+    /** Renders a view with nothing published before it. */
+    public Rendered render(ConfigView view) {
+        return render(view, new TreeMap<>());
+    }
+
+    /**
+     * The files for this view. One bad input never holds the rest back: a config key that cannot
+     * be a file (its name, or a file and a directory of the same name) is left out; a template or
+     * env file that fails keeps what {@code previous} had for it. Each is named in the problems.
+     * (One key named {@code ../x} used to keep every later revision from being published.)
+     */
+    public Rendered render(ConfigView view, SortedMap<String, byte[]> previous) {
         SortedMap<String, byte[]> out = new TreeMap<>();
+        List<String> problems = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        Map<String, byte[]> keys = new TreeMap<>();
         if (filesPerKey) {
             for (Map.Entry<String, byte[]> e : view.files().entrySet()) {
-                checkRelative(e.getKey(), "config key " + e.getKey());
-                out.put(e.getKey(), e.getValue());
+                try {
+                    checkRelative(e.getKey(), "config key " + e.getKey());
+                    keys.put(e.getKey(), e.getValue());
+                } catch (RenderException bad) {
+                    problems.add(bad.getMessage() + " (left out)");
+                }
             }
         }
         Map<String, Object> context = context(view);
@@ -61,30 +90,59 @@ public final class Renderer {
             StringWriter w = new StringWriter();
             try {
                 compiled.get(t.name()).evaluate(w, context);
+                out.put(t.dest(), w.toString().getBytes(StandardCharsets.UTF_8));
             } catch (PebbleException | IOException e) {
-                throw new RenderException("template " + t.name() + " failed at rev " + view.rev() + ": " + e.getMessage(), e);
+                failed.add(t.dest());
+                problems.add("template " + t.name() + " failed at rev " + view.rev() + ": " + e.getMessage()
+                        + keptOrNot(previous, t.dest(), out));
             }
-            put(out, t.dest(), w.toString().getBytes(StandardCharsets.UTF_8));
         }
         if (envFile != null) {
-            put(out, envFile, EnvFiles.shell(view.files()).getBytes(StandardCharsets.UTF_8));
-            put(out, envFile + ".docker", EnvFiles.docker(view.files()).getBytes(StandardCharsets.UTF_8));
-        }
-        // A file and a directory cannot share a name.
-        for (String path : out.keySet()) {
-            for (String other : out.keySet()) {
-                if (other.startsWith(path + "/")) {
-                    throw new RenderException(path + " would be both a file and a directory in the output");
-                }
+            try {
+                byte[] shell = EnvFiles.shell(view.files()).getBytes(StandardCharsets.UTF_8);
+                byte[] docker = EnvFiles.docker(view.files()).getBytes(StandardCharsets.UTF_8);
+                out.put(envFile, shell);
+                out.put(envFile + ".docker", docker);
+            } catch (RenderException e) {
+                failed.add(envFile);
+                problems.add("env file " + envFile + ": " + e.getMessage() + keptOrNot(previous, envFile, out));
+                keptOrNot(previous, envFile + ".docker", out);
             }
         }
-        return out;
+        // A key whose name an output already has, or that would be a file and a directory at once.
+        for (Map.Entry<String, byte[]> k : keys.entrySet()) {
+            String clash = null;
+            for (String other : out.keySet()) {
+                if (other.equals(k.getKey()) || other.startsWith(k.getKey() + "/") || k.getKey().startsWith(other + "/")) {
+                    clash = other;
+                    break;
+                }
+            }
+            if (clash == null) {
+                for (String other : keys.keySet()) {
+                    if (other.startsWith(k.getKey() + "/")) {
+                        clash = other;
+                        break;
+                    }
+                }
+            }
+            if (clash != null) {
+                problems.add("config key " + k.getKey() + " would clash with " + clash + " in the output (left out)");
+            } else {
+                out.put(k.getKey(), k.getValue());
+            }
+        }
+        return new Rendered(out, List.copyOf(problems), List.copyOf(failed));
     }
 
-    private static void put(SortedMap<String, byte[]> out, String path, byte[] content) throws RenderException {
-        if (out.put(path, content) != null) {
-            throw new RenderException("two outputs want the same file " + path);
+    /** Keeps the previous output at {@code path}, if there was one, and says which. */
+    private static String keptOrNot(SortedMap<String, byte[]> previous, String path, SortedMap<String, byte[]> out) {
+        byte[] before = previous.get(path);
+        if (before == null) {
+            return " (no output yet)";
         }
+        out.put(path, before);
+        return " (kept the previous output)";
     }
 
     /**

@@ -96,7 +96,12 @@ public final class Sidecar implements AutoCloseable {
             attempts++;
             try {
                 ConfigView view = read();
-                publish(view);
+                Renderer.Rendered r = publish(view);
+                if (!r.failedOutputs().isEmpty()) {
+                    // An init container that exits 0 lets the app start on config it does not have.
+                    throw new RenderException("rev " + view.rev() + " could not render " + String.join(", ", r.failedOutputs())
+                            + ": " + String.join("; ", r.problems()));
+                }
                 return view.rev();
             } catch (CairnException e) {
                 last = e;
@@ -223,16 +228,23 @@ public final class Sidecar implements AutoCloseable {
         return new ConfigView(rev, files);
     }
 
-    private void publish(ConfigView view) {
-        SortedMap<String, byte[]> outputs;
-        try {
-            outputs = s.renderer().render(view);
-        } catch (RenderException e) {
-            metrics.renderErrors.inc();
-            lastError = e.getMessage();
-            log.warn("rev {} not published, keeping the files of rev {}: {}", view.rev(), applied, e.getMessage());
-            return;
+    /**
+     * Publishes what the view renders to. A key or template that cannot be rendered does not
+     * hold back the rest (see {@link Renderer#render(ConfigView, SortedMap)}): the revision is
+     * published without it, and /healthz, the presence status, the metrics and the log say what
+     * was left out. Returns the render, so init mode can fail on a missing output.
+     */
+    private Renderer.Rendered publish(ConfigView view) {
+        Renderer.Rendered r = s.renderer().render(view, published == null ? new java.util.TreeMap<>() : published);
+        SortedMap<String, byte[]> outputs = r.files();
+        if (r.complete()) {
+            lastError = null;
+        } else {
+            metrics.renderErrors.inc(r.problems().size());
+            lastError = String.join("; ", r.problems());
+            log.warn("rev {} published without what could not be rendered: {}", view.rev(), lastError);
         }
+        metrics.problems.set(r.problems().size());
         boolean changed = published == null || !same(published, outputs);
         if (changed) {
             try {
@@ -241,14 +253,14 @@ public final class Sidecar implements AutoCloseable {
                 metrics.renderErrors.inc();
                 lastError = "writing files: " + e.getMessage();
                 log.warn("could not write the files of rev {}: {}", view.rev(), e.getMessage());
-                return;
+                updatePresence();
+                return r;
             }
             published = outputs;
             metrics.renders.inc();
         }
         boolean first = applied < 0;
         applied = view.rev();
-        lastError = null;
         metrics.appliedRevision.set(applied);
         metrics.watchLag.set(Math.max(0, seen - applied));
         if (!ready) {
@@ -261,6 +273,7 @@ public final class Sidecar implements AutoCloseable {
             runAction(applied, 0);
         }
         updatePresence();
+        return r;
     }
 
     private static boolean same(SortedMap<String, byte[]> a, SortedMap<String, byte[]> b) {
@@ -329,6 +342,9 @@ public final class Sidecar implements AutoCloseable {
         o.put("started", started);
         o.put("rev", applied);
         o.put("status", lastError == null ? "ready" : "degraded");
+        if (lastError != null) {
+            o.put("problem", lastError);
+        }
         try {
             sess.set(s.identity().path(), o.toString(), -1);
         } catch (CairnException e) {

@@ -17,7 +17,9 @@ final class SidecarMetrics {
     final Counter renders = Counter.builder().name("cairn_sidecar_renders_total")
             .help("Publications of new config files").register(registry);
     final Counter renderErrors = Counter.builder().name("cairn_sidecar_render_errors_total")
-            .help("Renders that failed (the previous files were kept)").register(registry);
+            .help("Keys, templates and env files that could not be rendered, and failed writes").register(registry);
+    final Gauge problems = Gauge.builder().name("cairn_sidecar_render_problems")
+            .help("Keys and outputs the last published revision left out or kept from before").register(registry);
     final Counter reloads = Counter.builder().name("cairn_sidecar_reload_actions_total")
             .help("On-change actions run, by result").labelNames("result").register(registry);
     final Counter storeErrors = Counter.builder().name("cairn_sidecar_store_errors_total")

@@ -33,24 +33,35 @@ class RendererTest {
     void oneFilePerKeyAndTemplatesSeeTheWholeTree() throws Exception {
         Renderer r = new Renderer(true, List.of(new Renderer.Template("t", "url={{ tree.db.url }}\nname={{ config[\"name\"] }} rev={{ rev }} pod={{ pod.name }}\n", "app.conf")),
                 null, Map.of("name", "web-1"));
-        SortedMap<String, byte[]> out = r.render(view(7, "db/url", "postgres://x", "name", "web"));
+        SortedMap<String, byte[]> out = r.render(view(7, "db/url", "postgres://x", "name", "web")).files();
         assertThat(out.keySet()).containsExactly("app.conf", "db/url", "name");
         assertThat(text(out.get("app.conf"))).isEqualTo("url=postgres://x\nname=web rev=7 pod=web-1\n");
     }
 
     @Test
-    void aTemplateNamingAMissingKeyFailsInsteadOfRenderingBlank() throws Exception {
-        Renderer r = new Renderer(false, List.of(new Renderer.Template("t", "{{ config[\"missing\"] }}", "x")), null, Map.of());
-        assertThatThrownBy(() -> r.render(view(1, "other", "1"))).isInstanceOf(RenderException.class).hasMessageContaining("template t");
+    void aTemplateNamingAMissingKeyFailsInsteadOfRenderingBlankAndKeepsItsPreviousOutput() throws Exception {
+        Renderer r = new Renderer(true, List.of(new Renderer.Template("t", "{{ config[\"missing\"] }}", "x")), null, Map.of());
+        Renderer.Rendered first = r.render(view(1, "other", "1"));
+        assertThat(first.failedOutputs()).containsExactly("x");
+        assertThat(first.problems()).singleElement().asString().contains("template t").contains("no output yet");
+        assertThat(first.files()).as("the other outputs still advance").containsOnlyKeys("other");
+        SortedMap<String, byte[]> before = new java.util.TreeMap<>(Map.of("x", "old".getBytes(StandardCharsets.UTF_8)));
+        Renderer.Rendered later = r.render(view(2, "other", "2"), before);
+        assertThat(text(later.files().get("x"))).isEqualTo("old");
+        assertThat(text(later.files().get("other"))).isEqualTo("2");
+        assertThat(later.problems()).singleElement().asString().contains("kept the previous output");
         assertThatThrownBy(() -> new Renderer(false, List.of(new Renderer.Template("bad", "{{ unclosed", "x")), null, Map.of()))
                 .isInstanceOf(RenderException.class).hasMessageContaining("does not compile");
     }
 
     @Test
-    void oddNamesAreRefused() throws Exception {
+    void oddNamesAreLeftOutAndTheRestIsStillDelivered() throws Exception {
         Renderer r = new Renderer(true, List.of(), null, Map.of());
         for (String key : List.of("..", "../etc/passwd", "a/../b", "..data", "a/..x", ".", "a//b")) {
-            assertThatThrownBy(() -> r.render(view(1, key, "v"))).as(key).isInstanceOf(RenderException.class);
+            Renderer.Rendered out = r.render(view(1, key, "v", "good", "g"));
+            assertThat(out.files()).as(key).containsOnlyKeys("good");
+            assertThat(out.problems()).as(key).singleElement().asString().contains(key).contains("left out");
+            assertThat(out.failedOutputs()).as("a key is not an output the pod named").isEmpty();
         }
         assertThatThrownBy(() -> new Renderer(false, List.of(new Renderer.Template("t", "x", "/etc/x")), null, Map.of()))
                 .isInstanceOf(RenderException.class);
@@ -60,7 +71,7 @@ class RendererTest {
     void envFileQuotesForTheShellAndForDocker() throws Exception {
         Renderer r = new Renderer(false, List.of(), "app.env", Map.of());
         String tricky = "it's $HOME `date` \"q\" \\ end";
-        SortedMap<String, byte[]> out = r.render(view(1, "db/url", tricky, "multi", "a\nb", "9lives", "x"));
+        SortedMap<String, byte[]> out = r.render(view(1, "db/url", tricky, "multi", "a\nb", "9lives", "x")).files();
         Path env = dir.resolve("app.env");
         Files.write(env, out.get("app.env"));
         Process p = new ProcessBuilder("sh", "-c", "set -a; . \"$0\"; set +a; printf '%s|%s|%s' \"$DB_URL\" \"$MULTI\" \"$_9LIVES\"", env.toString())
@@ -75,9 +86,20 @@ class RendererTest {
     }
 
     @Test
-    void keysThatCollideAsVariablesAreAnError() throws Exception {
-        Renderer r = new Renderer(false, List.of(), "app.env", Map.of());
-        assertThatThrownBy(() -> r.render(view(1, "db/url", "1", "db-url", "2"))).isInstanceOf(RenderException.class)
-                .hasMessageContaining("DB_URL");
+    void keysThatCollideAsVariablesFailTheEnvFileOnly() throws Exception {
+        Renderer r = new Renderer(true, List.of(), "app.env", Map.of());
+        Renderer.Rendered out = r.render(view(1, "db/url", "1", "db-url", "2"));
+        assertThat(out.failedOutputs()).containsExactly("app.env");
+        assertThat(out.problems()).singleElement().asString().contains("DB_URL");
+        assertThat(out.files()).containsOnlyKeys("db/url", "db-url");
+    }
+
+    @Test
+    void aKeyThatWouldBeAFileAndADirectoryIsLeftOut() throws Exception {
+        Renderer r = new Renderer(true, List.of(new Renderer.Template("t", "x", "app.conf")), null, Map.of());
+        Renderer.Rendered out = r.render(view(1, "a", "1", "a/b", "2", "app.conf/x", "3", "c", "4"));
+        assertThat(out.files()).containsOnlyKeys("a/b", "app.conf", "c");
+        assertThat(out.problems()).hasSize(2).anyMatch(p -> p.contains("config key a would clash with a/b"))
+                .anyMatch(p -> p.contains("config key app.conf/x would clash with app.conf"));
     }
 }

@@ -7,8 +7,13 @@ import io.cairn.client.CairnClient;
 import io.cairn.node.testing.TcpProxy;
 import io.cairn.node.testing.TestNode;
 import java.io.IOException;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -96,7 +101,12 @@ class SidecarTest {
             c.set("/config/web/other", "x", -1);
             eventually("error reported", () -> s.lastError() != null && s.lastError().contains("template"));
             assertThat(read(out.resolve("app.conf"))).isEqualTo("port=8080\n");
+            eventually("the other outputs still advance", () -> "x".equals(read(out.resolve("other"))));
             assertThat(s.health()).contains("degraded");
+            eventually("presence says degraded, and why", () -> {
+                String p = c.get("/presence/prod/web/web-1").text();
+                return p != null && p.contains("\"status\":\"degraded\"") && p.contains("template t");
+            });
             assertThat(s.metrics.scrape()).containsPattern("cairn_sidecar_render_errors_total [1-9]");
             // Fixed config renders again.
             c.set("/config/web/port", "9090", -1);
@@ -104,6 +114,56 @@ class SidecarTest {
             eventually("recovered", () -> "port=9090\n".equals(read(out.resolve("app.conf"))) && s.lastError() == null);
             assertThat(s.health()).doesNotContain("degraded");
             s.close();
+        }
+    }
+
+    @Test
+    void aKeyThatCannotBeAFileNeverStopsDelivery() throws Exception {
+        try (TestNode node = TestNode.start(); CairnClient c = CairnClient.connect(node.endpoint())) {
+            c.set("/config/web/greeting", "hello", -1);
+            Sidecar s = sidecar(c, List.of(), ChangeAction.parse("none"));
+            s.start();
+            Path out = dir.resolve("out");
+            eventually("first render", s::ready);
+            // A name the store takes but the output cannot have (..data is the atomic swap's).
+            c.set("/config/web/..data", "x", -1);
+            long later = c.set("/config/web/greeting", "bonjour", -1);
+            eventually("later revisions are still published", () -> "bonjour".equals(read(out.resolve("greeting"))));
+            assertThat(s.applied()).isGreaterThanOrEqualTo(later);
+            assertThat(s.health()).contains("degraded").contains("..data");
+            assertThat(s.metrics.scrape()).contains("cairn_sidecar_render_problems 1.0");
+            eventually("presence has the published rev and says what was left out", () -> {
+                String p = c.get("/presence/prod/web/web-1").text();
+                return p != null && p.contains("\"rev\":" + s.applied()) && p.contains("\"status\":\"degraded\"")
+                        && p.contains("..data");
+            });
+            c.del("/config/web/..data", -1);
+            eventually("healthy again", () -> s.lastError() == null);
+            s.close();
+        }
+    }
+
+    @Test
+    void initModeFailsWhenATemplateCannotRender() throws Exception {
+        try (TestNode node = TestNode.start(); CairnClient c = CairnClient.connect(node.endpoint())) {
+            c.set("/config/web/greeting", "hi", -1);
+            Path tpl = dir.resolve("app.conf.tpl");
+            Files.writeString(tpl, "port={{ config[\"port\"] }}\n");
+            StringWriter err = new StringWriter();
+            CommandLine cl = new CommandLine(new SidecarMain());
+            cl.setErr(new PrintWriter(err));
+            PrintStream was = System.err;
+            ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+            System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+            int code;
+            try {
+                code = cl.execute("--mode", "init", "--endpoints", node.endpoint(), "--watch", "/config/web",
+                        "--out", dir.resolve("init").toString(), "--template", tpl + ":app.conf");
+            } finally {
+                System.setErr(was);
+            }
+            assertThat(code).as("an init container must not let the app start without its config").isEqualTo(1);
+            assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("init failed").contains("app.conf");
         }
     }
 
