@@ -17,9 +17,10 @@ import picocli.CommandLine.Option;
  * {@code cairn}: the command line for a Cairn cluster. Text output by default, {@code --json}
  * for scripts; one line on stderr and a non-zero exit on error.
  */
-@Command(name = "cairn", mixinStandardHelpOptions = true, version = "cairn 0.1.0",
+// scope INHERIT: every subcommand takes -h/--help (and -V) too; `cairn help CMD` is HelpCommand.
+@Command(name = "cairn", mixinStandardHelpOptions = true, version = "cairn 0.1.0", scope = CommandLine.ScopeType.INHERIT,
         description = "Reads, writes and watches a Cairn store.",
-        subcommands = {GetCommand.class, SetCommand.class, DelCommand.class, LsCommand.class, WalkCommand.class,
+        subcommands = {CommandLine.HelpCommand.class, GetCommand.class, SetCommand.class, DelCommand.class, LsCommand.class, WalkCommand.class,
                 StatCommand.class, RevCommand.class, WatchCommand.class, WaitCommand.class, TxnCommand.class,
                 MembersCommand.class, SessionsCommand.class, PresenceCommand.class})
 public final class CairnCli {
@@ -27,6 +28,8 @@ public final class CairnCli {
     static final int EXIT_ERROR = 1;
     /** Exit code of bad usage. */
     static final int EXIT_USAGE = 2;
+    /** Exit code of `wait --for` when nothing changed in time. */
+    static final int EXIT_TIMEOUT = 3;
 
     @Option(names = "--endpoints", paramLabel = "HOST:PORT,...",
             description = "Members to talk to (default: $CAIRN_ENDPOINTS, else 127.0.0.1:8046).")

@@ -49,6 +49,14 @@ abstract class ClientCommand implements Callable<Integer> {
         root.out.println(s);
     }
 
+    void printBytes(byte[] value, boolean newline) {
+        root.out.write(value == null ? new byte[0] : value, 0, value == null ? 0 : value.length);
+        if (newline) {
+            root.out.write('\n');
+        }
+        root.out.flush();
+    }
+
     void printJson(Object node) {
         root.out.println(node.toString());
     }

@@ -7,13 +7,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "get", description = "Print a file's value.")
+@Command(name = "get", description = {"Print a file's value: its bytes exactly as stored, then a newline.",
+        "--raw leaves out the newline (cairn get --raw /config/cert > cert.der)."})
 final class GetCommand extends ClientCommand {
     @Parameters(index = "0", paramLabel = "PATH")
     String path;
 
     @Option(names = "--rev", defaultValue = "0", description = "Read at this revision (default: latest).")
     long rev;
+
+    @Option(names = "--raw", description = "Write only the value's bytes, with no newline after them.")
+    boolean raw;
 
     @Override
     public Integer call() {
@@ -27,7 +31,8 @@ final class GetCommand extends ClientCommand {
         if (json()) {
             printJson(fileJson(path, v.value(), v.rev()));
         } else {
-            println(text(v.value()));
+            // The bytes, not text decoded and encoded again: 0xff came out as U+FFFD.
+            printBytes(v.value(), !raw);
         }
         return 0;
     }

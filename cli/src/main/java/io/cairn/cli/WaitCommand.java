@@ -1,12 +1,12 @@
 package io.cairn.cli;
 
 import io.cairn.client.Event;
-import io.cairn.client.UnavailableException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "wait", description = "Wait for the first change matching a glob and print it as REV SET|DEL PATH VALUE.")
+@Command(name = "wait", description = {"Wait for the first change matching a glob and print it as REV SET|DEL PATH VALUE.",
+        "Exits 3 (TIMEOUT) when --for runs out with no change, 1 when the store cannot be reached."})
 final class WaitCommand extends ClientCommand {
     @Parameters(index = "0", paramLabel = "GLOB")
     String glob;
@@ -28,7 +28,9 @@ final class WaitCommand extends ClientCommand {
         } else {
             e = client().waitFor(glob, from, Durations.parse(forDuration));
             if (e == null) {
-                throw new UnavailableException("no change matching " + glob + " within " + forDuration);
+                // Its own exit code: a quiet store is not an unreachable one (UNAVAILABLE, exit 1).
+                root.err.println("cairn: TIMEOUT: no change matching " + glob + " within " + forDuration);
+                return CairnCli.EXIT_TIMEOUT;
             }
         }
         if (json()) {

@@ -59,6 +59,39 @@ class CliTest {
     }
 
     @Test
+    void getWritesTheExactBytes() throws Exception {
+        byte[] bin = {0x00, 0x01, (byte) 0xff, (byte) 0xfe, '\n'};
+        try (io.cairn.client.CairnClient c = io.cairn.client.CairnClient.connect(node.endpoint())) {
+            c.set("/cli/bin", bin, -1);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = CairnCli.run(new String[] {"get", "--raw", "/cli/bin"}, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), Map.of("CAIRN_ENDPOINTS", node.endpoint()));
+        assertThat(code).isZero();
+        assertThat(out.toByteArray()).containsExactly(bin);
+        out.reset();
+        CairnCli.run(new String[] {"get", "/cli/bin"}, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), Map.of("CAIRN_ENDPOINTS", node.endpoint()));
+        byte[] withNewline = java.util.Arrays.copyOf(bin, bin.length + 1);
+        withNewline[bin.length] = '\n';
+        assertThat(out.toByteArray()).containsExactly(withNewline);
+    }
+
+    @Test
+    void everySubcommandHasHelp() {
+        for (String[] args : new String[][] {{"txn", "--help"}, {"get", "-h"}, {"help", "set"}, {"members", "--help"},
+                {"watch", "-h"}}) {
+            Run r = cairnWithEnv(Map.of(), args);
+            assertThat(r.code()).as(String.join(" ", args) + ": " + r).isZero();
+            String cmd = args[0].equals("help") ? args[1] : args[0];
+            assertThat(r.out()).as(String.join(" ", args)).contains("Usage: cairn " + cmd);
+        }
+        Run top = cairnWithEnv(Map.of(), "help");
+        assertThat(top.code()).isZero();
+        assertThat(top.out()).contains("Usage: cairn").contains("txn");
+    }
+
+    @Test
     void setGetDelWithText() {
         Run set = cairn("set", "/cli/greeting", "hello world");
         assertThat(set.code()).isZero();
@@ -138,7 +171,9 @@ class CliTest {
         long rev = Long.parseLong(cairn("set", "/cli/wait/y", "later").line());
         assertThat(cairn("wait", "/cli/wait/*", "--from", Long.toString(next), "--for", "20s").line())
                 .isEqualTo(rev + " SET /cli/wait/y later");
-        assertError(cairn("wait", "/cli/wait/never", "--for", "200ms"), "UNAVAILABLE");
+        Run quiet = cairn("wait", "/cli/wait/never", "--for", "200ms");
+        assertThat(quiet.code()).as("a quiet store is not an unreachable one").isEqualTo(3);
+        assertThat(quiet.err()).startsWith("cairn: TIMEOUT: no change matching /cli/wait/never within 200ms");
     }
 
     @Test
