@@ -89,3 +89,13 @@ writes_check() {
   ((failed == 0)) || fail "$failed of $((ok + failed)) writes could not be made for 15 s (the cluster was unavailable)"
   step "$ok writes during the change, every one acknowledged and in the store"
 }
+
+# gone [-n NAMESPACE] KIND/NAME...: every one of them is gone (one `kubectl get` of several
+# fails as soon as any one is missing, so each is asked on its own).
+gone() {
+  local ns=() r
+  if [ "$1" = -n ]; then ns=(-n "$2"); shift 2; fi
+  for r in "$@"; do
+    if k "${ns[@]}" get "$r" >/dev/null 2>&1; then return 1; fi
+  done
+}

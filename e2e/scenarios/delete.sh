@@ -6,7 +6,6 @@ wait_for 120 "the secure StatefulSet deletes its claims with it" eq Delete \
   jp statefulset/secure '{.spec.persistentVolumeClaimRetentionPolicy.whenDeleted}'
 claims=$(k get pvc -o name | grep 'data-config-' | sort)
 k delete cairncluster config secure --wait=false >/dev/null
-gone() { ! k get "$@" >/dev/null 2>&1; }
 for c in config secure; do
   wait_for 180 "$c: StatefulSet, Services, ConfigMap and PodDisruptionBudget garbage-collected" \
     gone statefulset/$c service/$c-client service/$c-peers configmap/$c-config poddisruptionbudget/$c

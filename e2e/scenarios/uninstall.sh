@@ -1,7 +1,6 @@
 # helm uninstall removes what the chart installed (the CRD stays: Helm never deletes the CRDs
 # of a chart's crds/ directory, so no CairnCluster is lost by an uninstall).
 helm uninstall cairn -n cairn-system --wait --timeout 3m >/dev/null
-gone() { ! k get "$@" >/dev/null 2>&1; }
 wait_for 120 "the operator's Deployment, Service and webhook Secret are gone" \
   gone -n cairn-system deployment/cairn service/cairn-webhook secret/cairn-webhook-cert serviceaccount/cairn
 wait_for 60 "the webhook configuration and RBAC are gone" \
