@@ -96,7 +96,12 @@ public final class CairnNode implements AutoCloseable {
                 clientTls = tls.clientCertAuth() ? peerServerTls : ReloadingSslContext.server(tls.files(), ClientAuth.NONE);
                 httpTls = ReloadingSslContext.server(tls.files(), tls.clientCertAuth() ? ClientAuth.OPTIONAL : ClientAuth.NONE);
             }
-            pt = PeerTransport.start(config.id(), Addresses.resolved(config.peerAddr()), boss, workers, kv::receive, peerServerTls, peerClientTls);
+            // Final copies for the binds below.
+            ReplicatedKvService service = kv;
+            ReloadingSslContext pst = peerServerTls;
+            ReloadingSslContext pct = peerClientTls;
+            pt = listen(config.peers().isEmpty() ? "--peer-addr" : "--peers", config.peerAddr(),
+                    a -> PeerTransport.start(config.id(), a, boss, workers, service::receive, pst, pct));
             PeerTransport transport = pt;
             kv.onPeerAddress((member, addr) -> {
                 if (member != config.id() && !addr.isEmpty()) {
@@ -104,9 +109,12 @@ public final class CairnNode implements AutoCloseable {
                 }
             });
             ServerLimits limits = ServerLimits.forMaxValue(config.store().maxValueBytes());
-            cs = ClientServer.bind(Addresses.resolved(config.clientAddr()), kv, limits, clientTls, boss, workers);
-            gw = HttpGateway.bind(Addresses.resolved(config.httpAddr()), kv, limits.maxFrameBytes(), kv::isReady, kv::status, kv::metricsText,
-                    httpTls, tls != null && tls.clientCertAuth(), boss, workers);
+            ReloadingSslContext ct = clientTls;
+            ReloadingSslContext ht = httpTls;
+            boolean certAuth = tls != null && tls.clientCertAuth();
+            cs = listen("--client-addr", config.clientAddr(), a -> ClientServer.bind(a, service, limits, ct, boss, workers));
+            gw = listen("--http-addr", config.httpAddr(), a -> HttpGateway.bind(a, service, limits.maxFrameBytes(), service::isReady,
+                    service::status, service::metricsText, ht, certAuth, boss, workers));
         } catch (Exception e) {
             if (gw != null) {
                 gw.close();
@@ -143,6 +151,26 @@ public final class CairnNode implements AutoCloseable {
     /** The TLS a joining member calls the cluster with: its own certificate, the cluster's CAs. */
     private static SSLContext joinTls(NodeConfig config) {
         return config.tls() == null ? null : config.tls().files().jdkClientContext();
+    }
+
+    private interface Bind<T> {
+        T at(InetSocketAddress resolved) throws Exception;
+    }
+
+    /**
+     * Binds {@code addr} (given by {@code flag}); a failure names both, in one line: "cairn-node:
+     * Address already in use" did not say which of three ports, or which flag to change.
+     */
+    private static <T> T listen(String flag, InetSocketAddress addr, Bind<T> bind) throws IOException, InterruptedException {
+        try {
+            return bind.at(Addresses.resolved(addr));
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            String why = e instanceof java.net.UnknownHostException ? e.getMessage()
+                    : e.getMessage() == null ? e.toString() : e.getMessage();
+            throw new IOException("cannot listen on " + Addresses.show(addr) + " (" + flag + "): " + why, e);
+        }
     }
 
     /**

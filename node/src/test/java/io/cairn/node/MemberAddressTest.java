@@ -67,6 +67,22 @@ class MemberAddressTest {
     }
 
     @Test
+    void aPortInUseIsNamedWithItsFlag() throws Exception {
+        try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            InetSocketAddress taken = new InetSocketAddress("127.0.0.1", busy.getLocalPort());
+            NodeConfig c = new NodeConfig(1, Files.createTempDirectory("cairn-addr"), taken, new InetSocketAddress("127.0.0.1", 0),
+                    new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), ReplicatedKvService.Options.defaults(), null);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> CairnNode.start(c)).isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("cannot listen on 127.0.0.1:" + busy.getLocalPort() + " (--client-addr): ")
+                    .hasMessageContaining("in use");
+            NodeConfig h = new NodeConfig(1, Files.createTempDirectory("cairn-addr"), new InetSocketAddress("127.0.0.1", 0), taken,
+                    new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), ReplicatedKvService.Options.defaults(), null);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> CairnNode.start(h))
+                    .hasMessageStartingWith("cannot listen on 127.0.0.1:" + busy.getLocalPort() + " (--http-addr): ");
+        }
+    }
+
+    @Test
     void aRestartedMemberListensWhereItsSavedMembershipSaysAndRejoins() throws Exception {
         Map<Long, InetSocketAddress> peers = new TreeMap<>();
         List<Path> dirs = new ArrayList<>();
