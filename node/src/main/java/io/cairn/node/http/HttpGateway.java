@@ -44,12 +44,37 @@ public final class HttpGateway implements AutoCloseable {
                             ch.pipeline().addLast("tls", tls.current().newHandler(ch.alloc()));
                         }
                         ch.pipeline()
-                                .addLast(new HttpServerCodec())
-                                .addLast(new HttpObjectAggregator(maxBodyBytes))
+                                .addLast(new HttpServerCodec(MAX_LINE, MAX_HEADERS, 8192))
+                                .addLast(new JsonRefusingAggregator(maxBodyBytes))
                                 .addLast(new HttpGatewayHandler(kv, ready, status, metrics, requireClientCert));
                     }
                 });
         return new HttpGateway(b.bind(addr).sync().channel());
+    }
+
+    /** Longest request line (414 past it) and header block (431 past it): Netty's defaults. */
+    static final int MAX_LINE = 4096;
+    static final int MAX_HEADERS = 8192;
+
+    /**
+     * Refuses a body over the limit with 413 and a JSON error, like every other error of the
+     * gateway (Netty's aggregator answers with an empty 413, or only closes a chunked one), and
+     * closes the connection: the rest of the body is not read.
+     */
+    private static final class JsonRefusingAggregator extends HttpObjectAggregator {
+        private final int max;
+
+        JsonRefusingAggregator(int max) {
+            super(max);
+            this.max = max;
+        }
+
+        @Override
+        protected void handleOversizedMessage(io.netty.channel.ChannelHandlerContext ctx, io.netty.handler.codec.http.HttpMessage oversized) {
+            ctx.writeAndFlush(HttpGatewayHandler.errorResponse(io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    io.cairn.proto.Msg.Response.Err.TOO_LARGE, "the body is over the limit of " + max + " bytes"))
+                    .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+        }
     }
 
     public InetSocketAddress address() {

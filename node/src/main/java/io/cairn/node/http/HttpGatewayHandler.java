@@ -108,7 +108,16 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         boolean keepOpen = HttpUtil.isKeepAlive(req);
         if (!req.decoderResult().isSuccess()) {
-            send(ctx, false, errorResponse(HttpResponseStatus.BAD_REQUEST, Err.INVALID, "malformed HTTP request"));
+            Throwable why = req.decoderResult().cause();
+            if (why instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
+                send(ctx, false, errorResponse(HttpResponseStatus.REQUEST_URI_TOO_LONG, Err.TOO_LARGE,
+                        "the request line is longer than " + HttpGateway.MAX_LINE + " bytes"));
+            } else if (why instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
+                send(ctx, false, errorResponse(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, Err.TOO_LARGE,
+                        "the headers are longer than " + HttpGateway.MAX_HEADERS + " bytes"));
+            } else {
+                send(ctx, false, errorResponse(HttpResponseStatus.BAD_REQUEST, Err.INVALID, "malformed HTTP request"));
+            }
             return;
         }
         QueryStringDecoder q = new QueryStringDecoder(req.uri());
@@ -378,7 +387,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
         return r;
     }
 
-    private static FullHttpResponse errorResponse(HttpResponseStatus status, Err code, String detail) {
+    static FullHttpResponse errorResponse(HttpResponseStatus status, Err code, String detail) {
         ObjectNode o = JSON.createObjectNode();
         o.put("error", code.name());
         o.put("detail", detail);

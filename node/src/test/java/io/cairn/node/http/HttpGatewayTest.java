@@ -48,6 +48,20 @@ class HttpGatewayTest {
     }
 
     @Test
+    void oversizedRequestsGetTheirOwnStatusAndAJsonError() throws Exception {
+        HttpResponse<String> body = send("PUT", "/v1/kv/http/big", "x".repeat(200_000));
+        assertThat(body.statusCode()).isEqualTo(413);
+        assertThat(json(body).get("error").asText()).isEqualTo("TOO_LARGE");
+        HttpResponse<String> uri = send("GET", "/v1/kv/http/" + "a".repeat(20_000), null);
+        assertThat(uri.statusCode()).isEqualTo(414);
+        assertThat(json(uri).get("error").asText()).isEqualTo("TOO_LARGE");
+        HttpResponse<String> headers = http.send(HttpRequest.newBuilder(URI.create(node.httpBase() + "/v1/rev"))
+                .header("X-Big", "h".repeat(20_000)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(headers.statusCode()).isEqualTo(431);
+        assertThat(json(headers).get("detail").asText()).contains("headers are longer than");
+    }
+
+    @Test
     void putGetDeleteAndList() throws Exception {
         HttpResponse<String> put = send("PUT", "/v1/kv/http/app/name", "cairn");
         assertThat(put.statusCode()).isEqualTo(200);
