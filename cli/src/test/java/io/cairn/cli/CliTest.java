@@ -78,6 +78,17 @@ class CliTest {
     }
 
     @Test
+    void aClientPointedAtTheHttpPortIsToldSo() {
+        String http = "127.0.0.1:" + node.httpAddress().getPort();
+        Run get = cairn("--endpoints", http, "get", "/cli/x");
+        assertThat(get.code()).isEqualTo(1);
+        assertThat(get.err()).contains(http + " does not speak the Cairn protocol: it answered in HTTP");
+        Run set = cairn("--endpoints", http, "set", "/cli/x", "1");
+        assertThat(set.err()).contains("does not speak the Cairn protocol").contains("nothing was written")
+                .doesNotContain("outcome is unknown");
+    }
+
+    @Test
     void everySubcommandHasHelp() {
         for (String[] args : new String[][] {{"txn", "--help"}, {"get", "-h"}, {"help", "set"}, {"members", "--help"},
                 {"watch", "-h"}}) {

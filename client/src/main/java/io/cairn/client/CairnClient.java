@@ -185,6 +185,7 @@ public final class CairnClient implements AutoCloseable {
                     ch.pipeline().addLast("tls", tls.current().newHandler(ch.alloc(), endpoint.getHostString(), endpoint.getPort()));
                 }
                 ch.pipeline()
+                        .addLast(new Connection.FirstBytes(handler))
                         .addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4))
                         .addLast(new FramedProtobufDecoder<>(Response.parser()))
                         .addLast(new FramedProtobufEncoder())
@@ -287,7 +288,7 @@ public final class CairnClient implements AutoCloseable {
                         result.completeExceptionally(new ConnectionLostException("connection to "
                                 + Endpoints.show(conn.endpoint()) + " closed before " + req.getVerb() + " was answered"
                                 + (conn.failure() == null ? "" : " (" + conn.failure() + ")")
-                                + (idempotent ? "" : "; its outcome is unknown")));
+                                + (idempotent ? "" : conn.notCairn() ? "; nothing was written" : "; its outcome is unknown")));
                     }
                 }
             });

@@ -38,6 +38,7 @@ final class Connection {
     private final AtomicInteger nextTag = new AtomicInteger();
     /** Why the channel failed, when it said (a TLS alert from the member, say); null otherwise. */
     private volatile String failure;
+    private volatile boolean notCairn;
 
     Connection(InetSocketAddress endpoint, Channel channel) {
         this.endpoint = endpoint;
@@ -93,6 +94,48 @@ final class Connection {
         return failure;
     }
 
+    /** The other end answered with something that is not a Cairn frame: it was never a member. */
+    boolean notCairn() {
+        return notCairn;
+    }
+
+    /**
+     * Why {@code cause} says the endpoint does not speak Cairn's protocol, or null: its first
+     * bytes, read as a frame length, were far over the limit. An HTTP server's answer begins with
+     * "HTTP", which is what a client pointed at a member's HTTP port (8048) gets. Netty's own
+     * words, "Adjusted frame length exceeds 67108864", told a user nothing.
+     */
+    static String notCairn(Throwable cause, java.net.SocketAddress remote, String firstBytes) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof io.netty.handler.codec.TooLongFrameException) {
+                String where = remote instanceof java.net.InetSocketAddress a ? a.getHostString() + ":" + a.getPort() : String.valueOf(remote);
+                return where + " does not speak the Cairn protocol" + (firstBytes != null && firstBytes.startsWith("HTTP")
+                        ? ": it answered in HTTP (a member's HTTP gateway? clients use its client port, 8046 by default)"
+                        : ": its answer is not a Cairn frame");
+            }
+        }
+        return null;
+    }
+
+    /** Keeps the first bytes a connection receives (for {@link #notCairn}), then leaves the pipeline. */
+    static final class FirstBytes extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private final Handler handler;
+
+        FirstBytes(Handler handler) {
+            this.handler = handler;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof io.netty.buffer.ByteBuf b) {
+                handler.firstBytes = b.toString(b.readerIndex(), Math.min(4, b.readableBytes()),
+                        java.nio.charset.StandardCharsets.ISO_8859_1);
+                ctx.pipeline().remove(this);
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
     private void lost() {
         List<Integer> tags = List.copyOf(calls.keySet());
         for (Integer t : tags) {
@@ -106,6 +149,8 @@ final class Connection {
     /** The last handler of the pipeline: responses in, loss of the channel. */
     static final class Handler extends SimpleChannelInboundHandler<Response> {
         private Connection connection;
+        /** What the other end sent first (FirstBytes). */
+        volatile String firstBytes;
 
         void bind(Connection c) {
             this.connection = c;
@@ -128,7 +173,9 @@ final class Connection {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             log.debug("connection to {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
             if (connection != null) {
-                connection.failure = io.cairn.proto.wire.Causes.innermost(cause);
+                String notCairn = notCairn(cause, ctx.channel().remoteAddress(), firstBytes);
+                connection.notCairn = notCairn != null;
+                connection.failure = notCairn != null ? notCairn : io.cairn.proto.wire.Causes.innermost(cause);
             }
             ctx.close();
         }
