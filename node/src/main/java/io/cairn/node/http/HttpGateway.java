@@ -58,8 +58,10 @@ public final class HttpGateway implements AutoCloseable {
 
     /**
      * Refuses a body over the limit with 413 and a JSON error, like every other error of the
-     * gateway (Netty's aggregator answers with an empty 413, or only closes a chunked one), and
-     * closes the connection: the rest of the body is not read.
+     * gateway (Netty's aggregator answers with an empty 413). As Netty's does, it closes the
+     * connection only when it must (the whole body came at once, or the client will not keep the
+     * connection): closing while a client is still sending its body resets the connection before
+     * the client reads the answer. Otherwise the aggregator discards the rest of the body.
      */
     private static final class JsonRefusingAggregator extends HttpObjectAggregator {
         private final int max;
@@ -71,9 +73,14 @@ public final class HttpGateway implements AutoCloseable {
 
         @Override
         protected void handleOversizedMessage(io.netty.channel.ChannelHandlerContext ctx, io.netty.handler.codec.http.HttpMessage oversized) {
-            ctx.writeAndFlush(HttpGatewayHandler.errorResponse(io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                    io.cairn.proto.Msg.Response.Err.TOO_LARGE, "the body is over the limit of " + max + " bytes"))
-                    .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+            boolean close = oversized instanceof io.netty.handler.codec.http.FullHttpMessage
+                    || !io.netty.handler.codec.http.HttpUtil.is100ContinueExpected(oversized)
+                    && !io.netty.handler.codec.http.HttpUtil.isKeepAlive(oversized);
+            io.netty.handler.codec.http.FullHttpResponse refusal = HttpGatewayHandler.errorResponse(
+                    io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    io.cairn.proto.Msg.Response.Err.TOO_LARGE, "the body is over the limit of " + max + " bytes");
+            ctx.writeAndFlush(refusal).addListener(close ? io.netty.channel.ChannelFutureListener.CLOSE
+                    : io.netty.channel.ChannelFutureListener.CLOSE_ON_FAILURE);
         }
     }
 
