@@ -74,7 +74,7 @@ public final class Renderer {
         SortedMap<String, byte[]> out = new TreeMap<>();
         List<String> problems = new ArrayList<>();
         List<String> failed = new ArrayList<>();
-        Map<String, byte[]> keys = new TreeMap<>();
+        SortedMap<String, byte[]> keys = new TreeMap<>();
         if (filesPerKey) {
             for (Map.Entry<String, byte[]> e : view.files().entrySet()) {
                 try {
@@ -109,22 +109,18 @@ public final class Renderer {
                 keptOrNot(previous, envFile + ".docker", out);
             }
         }
-        // A key whose name an output already has, or that would be a file and a directory at once.
+        // A key whose name an output already has, or that would be a file and a directory at once
+        // (a directory wins over a file of the same name). Sorted lookups, not every pair.
+        java.util.NavigableMap<String, byte[]> named = new TreeMap<>(out);
+        java.util.NavigableMap<String, byte[]> sortedKeys = new TreeMap<>(keys);
         for (Map.Entry<String, byte[]> k : keys.entrySet()) {
-            String clash = null;
-            for (String other : out.keySet()) {
-                if (other.equals(k.getKey()) || other.startsWith(k.getKey() + "/") || k.getKey().startsWith(other + "/")) {
-                    clash = other;
-                    break;
-                }
+            String clash = named.containsKey(k.getKey()) ? k.getKey() : under(named, k.getKey());
+            for (int i = k.getKey().indexOf('/'); clash == null && i > 0; i = k.getKey().indexOf('/', i + 1)) {
+                String parent = k.getKey().substring(0, i);
+                clash = named.containsKey(parent) ? parent : null;
             }
             if (clash == null) {
-                for (String other : keys.keySet()) {
-                    if (other.startsWith(k.getKey() + "/")) {
-                        clash = other;
-                        break;
-                    }
-                }
+                clash = under(sortedKeys, k.getKey());
             }
             if (clash != null) {
                 problems.add("config key " + k.getKey() + " would clash with " + clash + " in the output (left out)");
@@ -133,6 +129,12 @@ public final class Renderer {
             }
         }
         return new Rendered(out, List.copyOf(problems), List.copyOf(failed));
+    }
+
+    /** The first name in {@code m} under the directory {@code path}, or null. */
+    private static String under(java.util.NavigableMap<String, byte[]> m, String path) {
+        String next = m.ceilingKey(path + "/");
+        return next != null && next.startsWith(path + "/") ? next : null;
     }
 
     /** Keeps the previous output at {@code path}, if there was one, and says which. */
