@@ -108,7 +108,7 @@ final class Connection {
     static String notCairn(Throwable cause, java.net.SocketAddress remote, String firstBytes) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof io.netty.handler.codec.TooLongFrameException) {
-                String where = remote instanceof java.net.InetSocketAddress a ? a.getHostString() + ":" + a.getPort() : String.valueOf(remote);
+                String where = remote instanceof InetSocketAddress a ? Endpoints.show(a) : String.valueOf(remote);
                 return where + " does not speak the Cairn protocol" + (firstBytes != null && firstBytes.startsWith("HTTP")
                         ? ": it answered in HTTP (a member's HTTP gateway? clients use its client port, 8046 by default)"
                         : ": its answer is not a Cairn frame");

@@ -62,8 +62,9 @@ public final class CairnNode implements AutoCloseable {
 
     public static CairnNode start(NodeConfig given) throws IOException, InterruptedException {
         claimDataDir(given);
-        NodeConfig config = given.peerAddr() != null ? given : given.withPeerAddr(savedPeerAddr(given));
-        List<Member> members = initialMembers(config);
+        List<Member> saved = savedMembers(given);
+        NodeConfig config = given.peerAddr() != null ? given : given.withPeerAddr(savedPeerAddr(given, saved));
+        List<Member> members = initialMembers(config, saved);
         ReplicatedKvService.Options o = config.replication();
         CairnNode[] self = new CairnNode[1];
         // One thread serves every connection (clients, peers, HTTP) and runs the replica: a
@@ -167,8 +168,7 @@ public final class CairnNode implements AutoCloseable {
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
-            String why = e instanceof java.net.UnknownHostException ? e.getMessage()
-                    : e.getMessage() == null ? e.toString() : e.getMessage();
+            String why = e.getMessage() == null ? e.toString() : e.getMessage();
             throw new IOException("cannot listen on " + Addresses.show(addr) + " (" + flag + "): " + why, e);
         }
     }
@@ -177,22 +177,24 @@ public final class CairnNode implements AutoCloseable {
      * Where a member given no peer address listens: its own entry in the membership it saved
      * (a restarted pod is started without --peers or --peer-addr), else the default.
      */
-    private static InetSocketAddress savedPeerAddr(NodeConfig config) throws IOException {
-        Path file = config.dataDir().resolve("cluster.pb");
-        if (Files.exists(file)) {
-            for (Member m : ClusterConfig.parseFrom(Files.readAllBytes(file)).getMembersList()) {
-                if (m.getId() == config.id() && !m.getPeerAddr().isEmpty()) {
-                    return Addresses.parse(m.getPeerAddr());
-                }
+    private static InetSocketAddress savedPeerAddr(NodeConfig config, List<Member> saved) {
+        for (Member m : saved == null ? List.<Member>of() : saved) {
+            if (m.getId() == config.id() && !m.getPeerAddr().isEmpty()) {
+                return Addresses.parse(m.getPeerAddr());
             }
         }
         return InetSocketAddress.createUnresolved("127.0.0.1", 8047);
     }
 
-    private static List<Member> initialMembers(NodeConfig config) throws IOException {
+    /** The membership saved in the data directory ({@code cluster.pb}), or null before the first start. */
+    private static List<Member> savedMembers(NodeConfig config) throws IOException {
         Path file = config.dataDir().resolve("cluster.pb");
-        if (Files.exists(file)) {
-            List<Member> saved = ClusterConfig.parseFrom(Files.readAllBytes(file)).getMembersList();
+        return Files.exists(file) ? ClusterConfig.parseFrom(Files.readAllBytes(file)).getMembersList() : null;
+    }
+
+    private static List<Member> initialMembers(NodeConfig config, List<Member> saved) throws IOException {
+        Path file = config.dataDir().resolve("cluster.pb");
+        if (saved != null) {
             log.info("member {}: membership from {} ({} members); later changes come from the log", config.id(), file, saved.size());
             return saved;
         }
