@@ -210,6 +210,8 @@ class CliTest {
         assertError(cairn("set", "/cli/err/file/x", "v"), "NOTDIR");
         assertError(cairn("ls", "/cli/err/file"), "NOTDIR");
         assertError(cairn("set", "/cli/err/big", "x".repeat(MAX_VALUE + 1)), "TOO_LARGE");
+        // Past the frame limit (the value limit plus 64 KiB), not only the value limit.
+        assertError(cairn("set", "/cli/err/big", "x".repeat(2 << 20)), "TOO_LARGE");
         assertError(cairn("set", "/ctl/nope", "v"), "READONLY");
         assertError(cairn("get", "/cli/err/file", "--rev", "99999999"), "RANGE");
         assertError(cairn("set", "/cli/err/file", "v", "--rev", "-5"), "INVALID");

@@ -55,6 +55,15 @@ public final class RequestHandler {
         out.send(Responses.error(null, Err.INVALID, "malformed request: " + detail));
     }
 
+    /**
+     * A request whose frame was over the limit, answered under its tag (null when it had none);
+     * its bytes are skipped and the connection stays.
+     */
+    public void oversized(Integer tag, long frameBytes) {
+        out.send(Responses.error(tag, Err.TOO_LARGE, "request of " + frameBytes + " bytes exceeds the frame limit of "
+                + limits.maxFrameBytes() + " bytes; nothing was applied"));
+    }
+
     public void handle(Request req) {
         if (!req.hasTag()) {
             out.send(Responses.error(null, Err.MISSING_ARG, "request has no tag"));

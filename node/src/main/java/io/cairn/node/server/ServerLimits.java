@@ -4,8 +4,8 @@ package io.cairn.node.server;
  * Bounds on what one client connection may ask for (DESIGN §4). Past a bound the client gets a
  * clear error, not a dropped connection.
  *
- * @param maxFrameBytes largest request frame; a bigger one is answered TOO_LARGE and the
- *     connection closed, since the stream cannot be trusted past it
+ * @param maxFrameBytes largest request frame; a bigger one is answered TOO_LARGE under its tag,
+ *     its bytes are skipped and the connection stays open
  * @param maxInFlight requests (including running WAITs and WATCHes) open at once on a connection
  * @param maxWatches WAITs and WATCHes open at once on a connection
  * @param maxPage largest page a GETDIR or WALK returns

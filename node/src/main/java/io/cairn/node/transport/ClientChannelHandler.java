@@ -15,7 +15,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.DecoderException;
-import io.netty.handler.codec.TooLongFrameException;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -67,6 +66,8 @@ final class ClientChannelHandler extends ChannelInboundHandlerAdapter {
             handler.handle(req);
         } else if (msg instanceof RequestDecoder.Malformed m) {
             handler.malformed(m.detail());
+        } else if (msg instanceof ClientFrameDecoder.Oversized o) {
+            handler.oversized(o.tag(), o.length());
         }
     }
 
@@ -81,14 +82,11 @@ final class ClientChannelHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-        if (c instanceof TooLongFrameException || c instanceof CorruptedFrameException) {
-            // The length prefix cannot be trusted or honoured: say why, then close this one connection.
-            String detail = c instanceof TooLongFrameException
-                    ? "frame exceeds the limit of " + limits.maxFrameBytes() + " bytes; closing the connection"
-                    : "bad frame length; closing the connection";
+        if (c instanceof CorruptedFrameException) {
+            // The stream is not this protocol's (see ClientFrameDecoder): say why, then close this one connection.
+            String detail = c.getMessage() + "; closing the connection";
             log.info("client {}: {}", ctx.channel().remoteAddress(), detail);
-            ctx.writeAndFlush(Responses.error(null, c instanceof TooLongFrameException ? Err.TOO_LARGE : Err.INVALID, detail))
-                    .addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(Responses.error(null, Err.INVALID, detail)).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         if (c instanceof IOException) {

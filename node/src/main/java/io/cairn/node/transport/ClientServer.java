@@ -11,7 +11,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import java.net.InetSocketAddress;
 
 /**
@@ -40,7 +39,7 @@ public final class ClientServer implements AutoCloseable {
                             ch.pipeline().addLast("tls", tls.current().newHandler(ch.alloc()));
                         }
                         ch.pipeline()
-                                .addLast("frames", new LengthFieldBasedFrameDecoder(limits.maxFrameBytes(), 0, 4, 0, 4, true))
+                                .addLast("frames", new ClientFrameDecoder(limits.maxFrameBytes()))
                                 .addLast("requests", new RequestDecoder())
                                 .addLast("encoder", new FramedProtobufEncoder())
                                 .addLast("handler", new ClientChannelHandler(kv, limits));

@@ -232,23 +232,40 @@ class WireProtocolTest {
     }
 
     @Test
-    void oversizedFrameGetsAnErrorThenAClose() {
-        try (WireClient bad = wire(); WireClient good = wire()) {
-            bad.sendRaw(ByteBuffer.allocate(4).putInt(50 << 20).array());
-            Response r = bad.read();
+    void oversizedFrameIsAnsweredUnderItsTagAndTheConnectionStays() {
+        try (WireClient c = wire()) {
+            byte[] frame = set(7, "/oversized/x", "z".repeat(300_000), -1).toByteArray();
+            // Send the length and the head first: the answer comes before the rest is sent.
+            c.sendRaw(ByteBuffer.allocate(4 + 64).putInt(frame.length).put(frame, 0, 64).array());
+            Response r = c.read();
+            assertThat(r.getTag()).isEqualTo(7);
             assertThat(r.getErrCode()).isEqualTo(Err.TOO_LARGE);
-            assertThat(r.getErrDetail()).contains("frame exceeds");
+            assertThat(r.getErrDetail()).contains("exceeds the frame limit").contains("nothing was applied");
+            c.sendRaw(java.util.Arrays.copyOfRange(frame, 64, frame.length));
+            assertThat(c.call(req(8, Verb.GET).setPath("/oversized/x").build()).getRev()).isZero();
+            assertThat(c.call(req(9, Verb.NOP).build()).hasErrCode()).isFalse();
+        }
+    }
+
+    @Test
+    void implausibleLengthGetsAnErrorThenAClose() {
+        try (WireClient bad = wire(); WireClient good = wire()) {
+            bad.sendRaw(new byte[] {(byte) 0x80, 0, 0, 1});
+            Response r = bad.read();
+            assertThat(r.getErrCode()).isEqualTo(Err.INVALID);
+            assertThat(r.getErrDetail()).contains("not plausible");
             assertThat(bad.closedByServer()).isTrue();
             assertThat(good.call(req(1, Verb.NOP).build()).hasErrCode()).isFalse();
         }
     }
 
     @Test
-    void negativeLengthClosesOnlyThatConnection() {
-        try (WireClient bad = wire(); WireClient good = wire()) {
-            bad.sendRaw(new byte[] {(byte) 0x80, 0, 0, 1});
+    void httpOnTheClientPortIsRefusedAndClosed() {
+        try (WireClient bad = wire()) {
+            bad.sendRaw("GET /v1/kv/x HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            Response r = bad.read();
+            assertThat(r.getErrCode()).isEqualTo(Err.INVALID);
             assertThat(bad.closedByServer()).isTrue();
-            assertThat(good.call(req(1, Verb.NOP).build()).hasErrCode()).isFalse();
         }
     }
 
