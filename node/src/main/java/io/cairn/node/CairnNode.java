@@ -101,14 +101,20 @@ public final class CairnNode implements AutoCloseable {
             ReplicatedKvService service = kv;
             ReloadingSslContext pst = peerServerTls;
             ReloadingSslContext pct = peerClientTls;
-            pt = listen(config.peers().isEmpty() ? "--peer-addr" : "--peers", config.peerAddr(),
-                    a -> PeerTransport.start(config.id(), a, boss, workers, service::receive, pst, pct));
-            PeerTransport transport = pt;
-            kv.onPeerAddress((member, addr) -> {
-                if (member != config.id() && !addr.isEmpty()) {
-                    transport.setAddress(member, Addresses.parse(addr));
+            if (config.peerAddr() != null) {
+                pt = listen(config.peers().isEmpty() ? "--peer-addr" : "--peers", config.peerAddr(),
+                        a -> PeerTransport.start(config.id(), a, boss, workers, service::receive, pst, pct));
+                PeerTransport transport = pt;
+                String mine = Addresses.advertised(config.peerAddr(), pt.address());
+                if (kv.fillOwnPeerAddress(mine)) {
+                    recordOwnPeerAddress(config, members, mine);
                 }
-            });
+                kv.onPeerAddress((member, addr) -> {
+                    if (member != config.id() && !addr.isEmpty()) {
+                        transport.setAddress(member, Addresses.parse(addr));
+                    }
+                });
+            }
             ServerLimits limits = ServerLimits.forMaxValue(config.store().maxValueBytes());
             ReloadingSslContext ct = clientTls;
             ReloadingSslContext ht = httpTls;
@@ -135,9 +141,12 @@ public final class CairnNode implements AutoCloseable {
         }
         CairnNode node = new CairnNode(config, boss, workers, kv, pt, cs, gw);
         self[0] = node;
-        kv.start(pt::send);
-        log.info("member {}: serving clients on {}, http on {}, peers on {} ({} members, {})", config.id(),
-                hostPort(node.clientAddress()), hostPort(node.httpAddress()), hostPort(pt.address()), members.size(),
+        PeerTransport transport = pt;
+        // A member without a peer port is alone: it has nobody to send to.
+        kv.start(transport == null ? message -> { } : transport::send);
+        log.info("member {}: serving clients on {}, http on {}, {} ({} members, {})", config.id(),
+                hostPort(node.clientAddress()), hostPort(node.httpAddress()),
+                pt == null ? "no peer port (alone; --peer-addr gives it one)" : "peers on " + hostPort(pt.address()), members.size(),
                 config.tls() == null ? "plain TCP" : config.tls().clientCertAuth() ? "TLS, client certificates required" : "TLS");
         if (config.join() != null) {
             node.finishJoin();
@@ -175,7 +184,9 @@ public final class CairnNode implements AutoCloseable {
 
     /**
      * Where a member given no peer address listens: its own entry in the membership it saved
-     * (a restarted pod is started without --peers or --peer-addr), else the default.
+     * (a restarted pod is started without --peers or --peer-addr), else nowhere: a member started
+     * alone without --peer-addr has no peer port (a second one on the same host used to fail on
+     * the default port it did not need).
      */
     private static InetSocketAddress savedPeerAddr(NodeConfig config, List<Member> saved) {
         for (Member m : saved == null ? List.<Member>of() : saved) {
@@ -183,7 +194,20 @@ public final class CairnNode implements AutoCloseable {
                 return Addresses.parse(m.getPeerAddr());
             }
         }
-        return InetSocketAddress.createUnresolved("127.0.0.1", 8047);
+        return null;
+    }
+
+    /**
+     * Writes the peer address a member started alone without one now has into {@code cluster.pb},
+     * so that a restart without --peer-addr listens there again (where joiners will dial).
+     */
+    private static void recordOwnPeerAddress(NodeConfig config, List<Member> members, String addr) throws IOException {
+        List<Member> filled = new ArrayList<>();
+        for (Member m : members) {
+            filled.add(m.getId() == config.id() && m.getPeerAddr().isEmpty() ? m.toBuilder().setPeerAddr(addr).build() : m);
+        }
+        Files.write(config.dataDir().resolve("cluster.pb"), ClusterConfig.newBuilder().addAllMembers(filled).build().toByteArray());
+        log.info("member {}: alone until now without a peer port; it listens for peers on {} from here on", config.id(), addr);
     }
 
     /** The membership saved in the data directory ({@code cluster.pb}), or null before the first start. */
@@ -199,7 +223,7 @@ public final class CairnNode implements AutoCloseable {
             return saved;
         }
         List<Member> members = new ArrayList<>();
-        String me = hostPort(config.peerAddr());
+        String me = config.peerAddr() == null ? "" : hostPort(config.peerAddr());
         if (config.join() != null) {
             List<MemberInfo> theirs = JoinClient.members(config.join(), joinTls(config));
             for (MemberInfo m : theirs) {
@@ -281,7 +305,7 @@ public final class CairnNode implements AutoCloseable {
     }
 
     private String advertisedPeer() {
-        return Addresses.advertised(config.peerAddr(), peers.address());
+        return peers == null ? "" : Addresses.advertised(config.peerAddr(), peers.address());
     }
 
     private String advertisedClient() {
@@ -366,8 +390,9 @@ public final class CairnNode implements AutoCloseable {
         return http.address();
     }
 
+    /** Where this member listens for peers, or null: it was started alone without a peer address. */
     public InetSocketAddress peerAddress() {
-        return peers.address();
+        return peers == null ? null : peers.address();
     }
 
     public boolean ready() {
@@ -395,7 +420,9 @@ public final class CairnNode implements AutoCloseable {
         closed = true;
         http.close();
         clientServer.close();
-        peers.close();
+        if (peers != null) {
+            peers.close();
+        }
         kv.close();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -15,7 +15,7 @@ import java.util.Map;
  * @param join the client address of a member of an existing cluster to join as a learner, or null
  * @param tls TLS for every port, or null for plain TCP
  * @param peerAddr where this member listens for peers (and what it advertises); null: its own
- *     address in the membership saved in the data directory, else 127.0.0.1:8047
+ *     address in the membership saved in the data directory, else none (a lone member has no peer port)
  * @param advertiseClient the client address others are told (members list), or null: the
  *     client address unless that is a wildcard, then the bound one
  * @param advertiseHttp likewise for the HTTP gateway

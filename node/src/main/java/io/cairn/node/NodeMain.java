@@ -47,7 +47,7 @@ public final class NodeMain implements Callable<Integer> {
 
     @Option(names = "--peer-addr",
             description = "Peer protocol address when --peers is not given (default: this member's address in the"
-                    + " membership it saved, cluster.pb, else 127.0.0.1:8047).")
+                    + " membership it saved, cluster.pb, else none: a member alone binds no peer port unless given one).")
     String peerAddr;
 
     @Option(names = "--peers", paramLabel = "ID=HOST:PORT,...",

@@ -121,6 +121,46 @@ class MemberAddressTest {
         }
     }
 
+    @Test
+    void aLoneMemberBindsNoPeerPortUntilGivenOneThenGrows() throws Exception {
+        Path dir = Files.createTempDirectory("cairn-addr");
+        List<CairnNode> nodes = new ArrayList<>();
+        try {
+            CairnNode alone = CairnNode.start(config(1, dir, null, Map.of()));
+            nodes.add(alone);
+            assertThat(alone.peerAddress()).as("no peer port for a cluster of one").isNull();
+            assertThat(alone.awaitReady(Duration.ofSeconds(10))).isTrue();
+            Response w = until(alone.clientAddress(), Request.newBuilder().setTag(1).setVerb(Verb.SET)
+                    .setPath("/addr/alone").setValue(ByteString.copyFromUtf8("kept")).setRev(-1).build(), ok -> true);
+            assertThat(w.hasErrCode()).as(w.getErrDetail()).isFalse();
+            try (WireClient c = new WireClient(alone.clientAddress())) {
+                Response add = c.call(Request.newBuilder().setTag(2).setVerb(Verb.MEMBER_ADD).setMember(MemberInfo.newBuilder()
+                        .setId(2).setPeerAddr("127.0.0.1:1").setClientAddr("127.0.0.1:2").setHttpAddr("127.0.0.1:3")).build());
+                assertThat(add.getErrCode()).isEqualTo(io.cairn.proto.Msg.Response.Err.INVALID);
+                assertThat(add.getErrDetail()).contains("--peer-addr");
+            }
+            nodes.remove(alone);
+            alone.close();
+            // Restarted with a peer address, it records it, and a joiner can reach it.
+            CairnNode grown = CairnNode.start(config(1, dir, new InetSocketAddress("127.0.0.1", 0), Map.of()));
+            nodes.add(grown);
+            assertThat(grown.peerAddress()).isNotNull();
+            assertThat(grown.awaitReady(Duration.ofSeconds(10))).isTrue();
+            CairnNode joiner = CairnNode.start(new NodeConfig(2, Files.createTempDirectory("cairn-addr"),
+                    new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
+                    new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), ReplicatedKvService.Options.defaults(),
+                    grown.clientAddress()));
+            nodes.add(joiner);
+            Response r = until(joiner.clientAddress(), Request.newBuilder().setTag(3).setVerb(Verb.GET)
+                    .setPath("/addr/alone").setSerializable(true).build(), got -> got.getValue().toStringUtf8().equals("kept"));
+            assertThat(r.getValue().toStringUtf8()).as("the joiner caught up over its peer link").isEqualTo("kept");
+            assertThat(savedPeers(dir)).as("a restart without --peer-addr listens there again")
+                    .containsExactly("127.0.0.1:" + grown.peerAddress().getPort());
+        } finally {
+            nodes.forEach(CairnNode::close);
+        }
+    }
+
     /**
      * The answer to {@code request} once it is not an error and {@code done}, or the last after 30 s. Each
      * try has a connection of its own: a write forwarded to a leader that just stopped is answered

@@ -198,6 +198,22 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
                 options.window(), options.maxBatch(), 256);
     }
 
+    /**
+     * Gives this member's entry the peer address it now listens on, when the membership has none:
+     * a member started alone without --peer-addr records none, and gets one when restarted with
+     * it. Alone, nobody else holds the membership, so filling it in here changes it everywhere;
+     * a member that joins later learns it from this one. Called before {@link #start}; true when
+     * it filled it in.
+     */
+    public boolean fillOwnPeerAddress(String addr) {
+        Member me = members.get(id);
+        if (me != null && me.getPeerAddr().isEmpty() && !addr.isEmpty()) {
+            members.put(id, me.toBuilder().setPeerAddr(addr).build());
+            return true;
+        }
+        return false;
+    }
+
     /** Where peer addresses go when the membership changes (the peer transport). */
     public void onPeerAddress(java.util.function.BiConsumer<Long, String> listener) {
         this.peerAddresses = listener;
@@ -512,6 +528,11 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         return submit(() -> {
             if (members.containsKey(m.getId())) {
                 throw new StoreException(Err.INVALID, "member " + m.getId() + " is already in the cluster");
+            }
+            Member me = members.get(id);
+            if (me != null && me.getPeerAddr().isEmpty()) {
+                throw new StoreException(Err.INVALID, "member " + id + " was started alone without a peer address,"
+                        + " so a new member could not reach it; restart it with --peer-addr HOST:PORT, then add members");
             }
             return m;
         }).thenCompose(x -> propose(ConfigChange.newBuilder().setKind(ConfigChange.Kind.ADD_LEARNER)
