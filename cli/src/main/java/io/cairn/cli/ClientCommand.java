@@ -84,11 +84,51 @@ abstract class ClientCommand implements Callable<Integer> {
 
     /** {@code REV SET|DEL PATH VALUE}: the watch and wait line. */
     static String eventLine(Event e) {
-        return e.rev() + " " + (e.deleted() ? "DEL " + e.path() : "SET " + e.path() + " " + text(e.value()));
+        return e.rev() + " " + (e.deleted() ? "DEL " + e.path() : "SET " + e.path() + " " + oneLine(e.value()));
     }
 
-    static String text(byte[] value) {
-        return value == null ? "" : new String(value, StandardCharsets.UTF_8);
+    /**
+     * A value as it goes on one line of {@code walk}, {@code watch}, {@code wait} and {@code txn}
+     * output, so that one entry stays one line: a backslash, newline, carriage return and tab are
+     * written {@code \\ \n \r \t}; other control characters, and every byte of a value that is
+     * not UTF-8, as {@code \xHH}. {@code get} and {@code --json} give the exact value.
+     */
+    static String oneLine(byte[] value) {
+        if (value == null) {
+            return "";
+        }
+        String text = utf8OrNull(value);
+        StringBuilder b = new StringBuilder(value.length + 8);
+        if (text == null) {
+            for (byte x : value) {
+                int c = x & 0xff;
+                if (c >= 0x20 && c < 0x7f && c != '\\') {
+                    b.append((char) c);
+                } else {
+                    escape(b, c);
+                }
+            }
+            return b.toString();
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == '\\') {
+                escape(b, c);
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    private static void escape(StringBuilder b, int c) {
+        switch (c) {
+            case '\n' -> b.append("\\n");
+            case '\r' -> b.append("\\r");
+            case '\t' -> b.append("\\t");
+            case '\\' -> b.append("\\\\");
+            default -> b.append(String.format("\\x%02x", c));
+        }
     }
 
     static String utf8OrNull(byte[] value) {

@@ -40,7 +40,7 @@ final class PresenceCommand extends ClientCommand {
                 o.set("value", body == null ? JSON.getNodeFactory().textNode(v.text()) : body);
                 out.add(o);
             } else {
-                println(String.format("%-16s %-20s %-28s %-8d %s", ns, app, pod, v.rev(), summary(body, v.text())));
+                println(String.format("%-16s %-20s %-28s %-8d %s", ns, app, pod, v.rev(), summary(body, v.value())));
             }
         }
         if (json()) {
@@ -58,13 +58,14 @@ final class PresenceCommand extends ClientCommand {
         }
     }
 
-    private static String summary(JsonNode body, String raw) {
+    private static String summary(JsonNode body, byte[] raw) {
         if (body == null) {
-            return raw == null ? "" : raw;
+            return oneLine(raw);
         }
         StringBuilder sb = new StringBuilder();
         body.fields().forEachRemaining(e -> sb.append(sb.length() == 0 ? "" : " ").append(e.getKey()).append('=')
-                .append(e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
+                .append(oneLine((e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString())
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8))));
         return sb.toString();
     }
 }

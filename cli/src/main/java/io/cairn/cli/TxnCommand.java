@@ -54,7 +54,7 @@ final class TxnCommand extends ClientCommand {
             for (int i = 0; i < r.results().size(); i++) {
                 Versioned v = r.results().get(i);
                 String kind = ran.get(i).getKind().name();
-                println(kind + " " + v.path() + " " + v.rev() + (kind.equals("GET") && v.value() != null ? " " + text(v.value()) : ""));
+                println(kind + " " + v.path() + " " + v.rev() + (kind.equals("GET") && v.value() != null ? " " + oneLine(v.value()) : ""));
             }
         }
         return 0;

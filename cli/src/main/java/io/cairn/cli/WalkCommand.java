@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "walk", description = "Print every file matching a glob (* within a segment, ** across, ? one character) as PATH REV VALUE.")
+@Command(name = "walk", description = {"Print every file matching a glob (* within a segment, ** across, ? one character) as PATH REV VALUE, one line each.",
+        "VALUE is escaped to stay on one line (\\n \\t \\r \\\\ and \\xHH for other control and non-UTF-8 bytes);",
+        "get or --json give the exact bytes."})
 final class WalkCommand extends ClientCommand {
     @Parameters(index = "0", paramLabel = "GLOB")
     String glob;
@@ -26,7 +28,7 @@ final class WalkCommand extends ClientCommand {
             all.items().forEach(f -> files.add(fileJson(f.path(), f.value(), f.rev())));
             printJson(o);
         } else {
-            all.items().forEach(f -> println(f.path() + " " + f.rev() + " " + text(f.value())));
+            all.items().forEach(f -> println(f.path() + " " + f.rev() + " " + oneLine(f.value())));
         }
         return 0;
     }

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "watch", description = "Print every change matching a glob as REV SET|DEL PATH VALUE, in order, until interrupted or --count events.")
+@Command(name = "watch", description = {"Print every change matching a glob as REV SET|DEL PATH VALUE, in order, until interrupted or --count events.",
+        "VALUE is escaped to stay on one line, as walk does; --json gives the exact bytes."})
 final class WatchCommand extends ClientCommand {
     @Parameters(index = "0", paramLabel = "GLOB")
     String glob;

@@ -151,6 +151,21 @@ class CliTest {
     }
 
     @Test
+    void multiLineAndBinaryValuesStayOnOneLineInWalkWatchAndTxn() {
+        long from = Long.parseLong(cairn("set", "/cli/ml/text", "line one\nline\ttwo \\ end\r\n").line());
+        cairn("set", "/cli/ml/plain", "nothing to escape: é");
+        assertThat(cairn("walk", "/cli/ml/*").out().lines()).containsExactly(
+                "/cli/ml/plain " + (from + 1) + " nothing to escape: é",
+                "/cli/ml/text " + from + " line one\\nline\\ttwo \\\\ end\\r\\n");
+        assertThat(cairn("watch", "/cli/ml/*", "--from", Long.toString(from), "--count", "1").out().lines())
+                .containsExactly(from + " SET /cli/ml/text line one\\nline\\ttwo \\\\ end\\r\\n");
+        assertThat(cairn("txn", "--then", "get /cli/ml/text").out().lines())
+                .contains("GET /cli/ml/text " + from + " line one\\nline\\ttwo \\\\ end\\r\\n");
+        assertThat(cairn("get", "--raw", "/cli/ml/text").out()).as("get --raw gives the value as it is").isEqualTo("line one\nline\ttwo \\ end\r\n");
+        assertThat(ClientCommand.oneLine(new byte[] {0x41, (byte) 0xff, 0x00, 0x5c})).isEqualTo("A\\xff\\x00\\\\");
+    }
+
+    @Test
     void watchPrintsOneLinePerEventAndStopsAtCount() {
         long from = Long.parseLong(cairn("rev").line()) + 1;
         cairn("set", "/cli/w/x", "1");
