@@ -41,8 +41,14 @@ import java.util.concurrent.TimeoutException;
  * CompletableFuture and a blocking form that throws the {@link CairnException} subclass of the
  * error code.
  *
- * <p>Reads are retried on another endpoint when the connection drops; writes are not (their
- * outcome is unknown, and they fail with {@link ConnectionLostException}).
+ * <p>Reads are retried on another endpoint when the connection drops, and also when a read is
+ * not answered within the attempt timeout (1 s by default) while other endpoints are known: a
+ * member that is stopped (SIGSTOP, a frozen VM, a long pause) keeps its connections open and
+ * answers nothing, so without that deadline a read waited out the whole request timeout. The
+ * connection that missed it is left for the calls still on it and closed a request timeout
+ * later; new calls go to the next endpoint. Writes are not retried once sent (their outcome is
+ * unknown, and they fail with {@link ConnectionLostException} or {@link RequestTimeoutException});
+ * a write that could not be sent because no connection could be made fails with nothing written.
  */
 public final class CairnClient implements AutoCloseable {
     private static final int MAX_FRAME = 64 << 20;
@@ -54,8 +60,10 @@ public final class CairnClient implements AutoCloseable {
     private final List<InetSocketAddress> endpoints;
     private final Duration requestTimeout;
     private final Duration connectTimeout;
+    private final Duration attemptTimeout;
     private final EventLoopGroup group;
     private final CallDeadlines deadlines = new CallDeadlines();
+    private final CallDeadlines attemptDeadlines = new CallDeadlines();
     private final ExecutorService listeners;
     private final Bootstrap bootstrap;
     private final ReloadingSslContext tls;
@@ -64,9 +72,11 @@ public final class CairnClient implements AutoCloseable {
     private volatile boolean closed;
 
     private CairnClient(Builder b) {
-        this.endpoints = List.copyOf(b.endpoints);
+        // Each endpoint once, in the order given: a stopped member listed twice cost two attempt deadlines.
+        this.endpoints = List.copyOf(new java.util.LinkedHashSet<>(b.endpoints));
         this.requestTimeout = b.requestTimeout;
         this.connectTimeout = b.connectTimeout;
+        this.attemptTimeout = b.attemptTimeout;
         this.tls = b.tls == null ? null : ReloadingSslContext.client(b.tls);
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.listeners = Executors.newSingleThreadExecutor(r -> {
@@ -74,7 +84,11 @@ public final class CairnClient implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        group.next().scheduleAtFixedRate(() -> deadlines.sweep(System.nanoTime()), SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
+        group.next().scheduleAtFixedRate(() -> {
+            long now = System.nanoTime();
+            deadlines.sweep(now);
+            attemptDeadlines.sweep(now);
+        }, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
         this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis());
@@ -93,6 +107,7 @@ public final class CairnClient implements AutoCloseable {
         private List<InetSocketAddress> endpoints = List.of();
         private Duration requestTimeout = Duration.ofSeconds(10);
         private Duration connectTimeout = Duration.ofSeconds(3);
+        private Duration attemptTimeout = Duration.ofSeconds(1);
         private TlsConfig tls;
 
         /**
@@ -131,6 +146,19 @@ public final class CairnClient implements AutoCloseable {
                 throw new IllegalArgumentException("connect timeout must be positive");
             }
             this.connectTimeout = d;
+            return this;
+        }
+
+        /**
+         * How long one try of a read waits on a member before the read is tried on the next
+         * endpoint (default 1 s; used only with more than one endpoint). A linearizable read
+         * takes a quorum round trip, milliseconds; a second is far past a slow answer.
+         */
+        public Builder attemptTimeout(Duration d) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("attempt timeout must be positive");
+            }
+            this.attemptTimeout = d;
             return this;
         }
 
@@ -182,7 +210,10 @@ public final class CairnClient implements AutoCloseable {
             @Override
             protected void initChannel(SocketChannel ch) {
                 if (tls != null) {
-                    ch.pipeline().addLast("tls", tls.current().newHandler(ch.alloc(), endpoint.getHostString(), endpoint.getPort()));
+                    SslHandler ssl = tls.current().newHandler(ch.alloc(), endpoint.getHostString(), endpoint.getPort());
+                    // A stopped member accepts the TCP connection (the kernel does) but never shakes hands.
+                    ssl.setHandshakeTimeoutMillis(connectTimeout.toMillis());
+                    ch.pipeline().addLast("tls", ssl);
                 }
                 ch.pipeline()
                         .addLast(new Connection.FirstBytes(handler))
@@ -233,6 +264,22 @@ public final class CairnClient implements AutoCloseable {
         nextEndpoint = (nextEndpoint + 1) % endpoints.size();
     }
 
+    /**
+     * A connection whose member let a read's attempt deadline pass: new calls go to the next
+     * endpoint; the calls still on it keep it until a request timeout from now, when none can be
+     * waiting any more.
+     */
+    private void suspect(Connection c) {
+        synchronized (this) {
+            if (current == null || !current.isDone() || current.isCompletedExceptionally() || current.join() != c) {
+                return;
+            }
+            advance();
+            current = null;
+        }
+        group.next().schedule(c::close, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Marks the current connection bad so the next call fails over. */
     private synchronized void dropped(Connection c) {
         if (current != null && current.isDone() && !current.isCompletedExceptionally() && current.join() == c) {
@@ -261,9 +308,11 @@ public final class CairnClient implements AutoCloseable {
             if (result.isDone()) {
                 return;
             }
+            CompletableFuture<Void> attemptDue = new CompletableFuture<>();
             int tag = conn.send(req.clone(), new Connection.Call() {
                 @Override
                 public boolean onResponse(Response r) {
+                    attemptDue.complete(null);
                     if (r.hasErrCode() && r.getErrCode() == io.cairn.proto.Msg.Response.Err.UNAVAILABLE
                             && idempotent && attemptsLeft > 1) {
                         // Reads are safe to repeat: try again shortly, while the cluster elects a leader.
@@ -281,6 +330,7 @@ public final class CairnClient implements AutoCloseable {
 
                 @Override
                 public void onLost() {
+                    attemptDue.complete(null);
                     dropped(conn);
                     if (idempotent && attemptsLeft > 1) {
                         attempt(req, true, result, attemptsLeft - 1);
@@ -293,10 +343,21 @@ public final class CairnClient implements AutoCloseable {
                 }
             });
             result.whenComplete((r, e) -> {
+                attemptDue.complete(null);
                 if (e instanceof RequestTimeoutException) {
                     conn.forget(tag);
                 }
             });
+            if (idempotent && attemptsLeft > 1 && endpoints.size() > 1) {
+                attemptDeadlines.add(System.nanoTime() + attemptTimeout.toNanos(), attemptDue, () -> "attempt");
+                attemptDue.whenComplete((x, late) -> {
+                    if (late instanceof RequestTimeoutException && !result.isDone()) {
+                        conn.forget(tag);
+                        suspect(conn);
+                        attempt(req, true, result, attemptsLeft - 1);
+                    }
+                });
+            }
         });
     }
 

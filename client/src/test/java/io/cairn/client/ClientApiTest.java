@@ -53,6 +53,35 @@ class ClientApiTest {
         assertThat(client.get("/api/a").exists()).isFalse();
     }
 
+    /**
+     * A member stopped with SIGSTOP (or frozen) still completes TCP handshakes: the kernel accepts
+     * into the listen backlog, and nothing is ever answered. A socket nobody accepts from behaves
+     * the same. Named first in the list, it held every read for the whole request timeout.
+     */
+    @Test
+    void aReadFailsOverPastAMemberThatAcceptsButNeverAnswers() throws Exception {
+        long rev = client.set("/api/failover", "here", Versioned.CLOBBER);
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                CairnClient c = CairnClient.builder()
+                        .endpoints("127.0.0.1:" + silent.getLocalPort() + "," + node.endpoint())
+                        .requestTimeout(Duration.ofSeconds(60)).attemptTimeout(Duration.ofMillis(300)).build()) {
+            Versioned v = c.get("/api/failover");
+            assertThat(v.text()).isEqualTo("here");
+            assertThat(v.rev()).isEqualTo(rev);
+            // Later calls, writes included, go to the endpoint that answers.
+            assertThat(c.set("/api/failover", "moved", rev)).isGreaterThan(rev);
+        }
+        // A write already sent to the silent member is not repeated elsewhere: its outcome is unknown.
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                CairnClient c = CairnClient.builder()
+                        .endpoints("127.0.0.1:" + silent.getLocalPort() + "," + node.endpoint())
+                        .requestTimeout(Duration.ofMillis(1500)).attemptTimeout(Duration.ofMillis(300)).build()) {
+            assertThatThrownBy(() -> c.set("/api/failover-write", "once", Versioned.CLOBBER))
+                    .isInstanceOf(RequestTimeoutException.class).hasMessageContaining("outcome is unknown");
+            assertThat(client.get("/api/failover-write").exists()).isFalse();
+        }
+    }
+
     @Test
     void eachErrorCodeHasItsException() {
         long r = client.set("/exc/file", "v", Versioned.CLOBBER);

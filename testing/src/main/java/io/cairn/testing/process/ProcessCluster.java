@@ -1,5 +1,6 @@
 package io.cairn.testing.process;
 
+import io.cairn.client.CairnClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -181,6 +182,26 @@ public final class ProcessCluster implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Waits until {@code m} answers a read from its own state (a restarted member may not listen
+     * yet); throws if it does not within {@code timeout}.
+     */
+    public void awaitServing(Member m, Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        RuntimeException last = null;
+        while (System.nanoTime() < end) {
+            try (CairnClient c = CairnClient.builder().endpoints(m.endpoint()).requestTimeout(Duration.ofSeconds(2))
+                    .connectTimeout(Duration.ofMillis(500)).build()) {
+                c.revAsync(true).get(3, java.util.concurrent.TimeUnit.SECONDS);
+                return;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+                last = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("member " + m.id + " did not serve within " + timeout, last);
     }
 
     /** The leader as the first answering member sees it, or 0. */

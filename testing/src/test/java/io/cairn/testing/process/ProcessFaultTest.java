@@ -58,8 +58,20 @@ class ProcessFaultTest {
             // 2. SIGSTOP a follower for a while, then let it go on.
             Thread.sleep(1000);
             Member follower = someFollower(cluster);
-            cluster.pause(follower);
-            Thread.sleep(1500);
+            // A read through a list naming the stopped member first fails over after one attempt deadline.
+            String others = cluster.members().stream().filter(m -> m != follower).map(Member::endpoint)
+                    .collect(java.util.stream.Collectors.joining(","));
+            cluster.awaitServing(follower, Duration.ofSeconds(20));
+            try (CairnClient past = CairnClient.builder().endpoints(follower.endpoint() + "," + others)
+                    .requestTimeout(Duration.ofSeconds(20)).build()) {
+                assertThat(past.revAsync(true).get(20, TimeUnit.SECONDS).rev()).as("connected to the member about to stop").isPositive();
+                cluster.pause(follower);
+                long pausedAt = System.nanoTime();
+                assertThat(past.rev().rev()).isPositive();
+                System.out.printf("read through stopped member %d named first: answered %d ms after the SIGSTOP%n",
+                        follower.id, (System.nanoTime() - pausedAt) / 1_000_000);
+            }
+            Thread.sleep(500);
             cluster.resume(follower);
 
             // 3. SIGKILL a follower and restart it.
