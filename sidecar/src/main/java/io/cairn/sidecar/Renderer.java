@@ -78,7 +78,7 @@ public final class Renderer {
         if (filesPerKey) {
             for (Map.Entry<String, byte[]> e : view.files().entrySet()) {
                 try {
-                    checkRelative(e.getKey(), "config key " + e.getKey());
+                    checkRelative(e.getKey(), "config key " + quoted(e.getKey()));
                     keys.put(e.getKey(), e.getValue());
                 } catch (RenderException bad) {
                     problems.add(bad.getMessage() + " (left out)");
@@ -123,12 +123,17 @@ public final class Renderer {
                 clash = under(sortedKeys, k.getKey());
             }
             if (clash != null) {
-                problems.add("config key " + k.getKey() + " would clash with " + clash + " in the output (left out)");
+                problems.add("config key " + quoted(k.getKey()) + " would clash with " + clash + " in the output (left out)");
             } else {
                 out.put(k.getKey(), k.getValue());
             }
         }
         return new Rendered(out, List.copyOf(problems), List.copyOf(failed));
+    }
+
+    /** A key as problems name it: quoted, so an empty key or one with spaces reads as what it is. */
+    static String quoted(String key) {
+        return "\"" + key.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
     }
 
     /** The first name in {@code m} under the directory {@code path}, or null. */

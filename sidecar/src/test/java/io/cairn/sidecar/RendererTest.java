@@ -99,14 +99,14 @@ class RendererTest {
         Renderer r = new Renderer(true, List.of(new Renderer.Template("t", "x", "app.conf")), null, Map.of());
         Renderer.Rendered out = r.render(view(1, "a", "1", "a/b", "2", "app.conf/x", "3", "c", "4"));
         assertThat(out.files()).containsOnlyKeys("a/b", "app.conf", "c");
-        assertThat(out.problems()).hasSize(2).anyMatch(p -> p.contains("config key a would clash with a/b"))
-                .anyMatch(p -> p.contains("config key app.conf/x would clash with app.conf"));
+        assertThat(out.problems()).hasSize(2).anyMatch(p -> p.contains("config key \"a\" would clash with a/b"))
+                .anyMatch(p -> p.contains("config key \"app.conf/x\" would clash with app.conf"));
         // A key named like a template's output, and one above it.
         Renderer deep = new Renderer(true, List.of(new Renderer.Template("t", "x", "conf/app.conf")), null, Map.of());
         Renderer.Rendered d = deep.render(view(1, "conf/app.conf", "1", "conf", "2", "conf/other", "3"));
         assertThat(d.files()).containsOnlyKeys("conf/app.conf", "conf/other");
         assertThat(text(d.files().get("conf/app.conf"))).as("the template's, not the key's").isEqualTo("x");
-        assertThat(d.problems()).hasSize(2).anyMatch(p -> p.contains("config key conf/app.conf would clash with conf/app.conf"))
-                .anyMatch(p -> p.contains("config key conf would clash with conf/app.conf"));
+        assertThat(d.problems()).hasSize(2).anyMatch(p -> p.contains("config key \"conf/app.conf\" would clash with conf/app.conf"))
+                .anyMatch(p -> p.contains("config key \"conf\" would clash with conf/app.conf"));
     }
 }

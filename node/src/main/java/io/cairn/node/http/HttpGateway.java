@@ -43,13 +43,19 @@ public final class HttpGateway implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.current().newHandler(ch.alloc()));
                         }
-                        ch.pipeline()
-                                .addLast(new HttpServerCodec(MAX_LINE, MAX_HEADERS, 8192))
-                                .addLast(new JsonRefusingAggregator(maxBodyBytes))
-                                .addLast(new HttpGatewayHandler(kv, ready, status, metrics, requireClientCert));
+                        handlers(ch.pipeline(), kv, maxBodyBytes, ready, status, metrics, requireClientCert);
                     }
                 });
         return new HttpGateway(b.bind(addr).sync().channel());
+    }
+
+    /** The gateway's handlers after TLS: HTTP codec, body aggregator, the gateway itself. */
+    static void handlers(io.netty.channel.ChannelPipeline p, KvService kv, int maxBodyBytes, BooleanSupplier ready,
+            Supplier<CompletableFuture<Map<String, Object>>> status, Supplier<CompletableFuture<String>> metrics,
+            boolean requireClientCert) {
+        p.addLast(new HttpServerCodec(MAX_LINE, MAX_HEADERS, 8192))
+                .addLast(new JsonRefusingAggregator(maxBodyBytes))
+                .addLast(new HttpGatewayHandler(kv, ready, status, metrics, requireClientCert));
     }
 
     /** Longest request line (414 past it) and header block (431 past it): Netty's defaults. */
@@ -69,6 +75,29 @@ public final class HttpGateway implements AutoCloseable {
         JsonRefusingAggregator(int max) {
             super(max);
             this.max = max;
+        }
+
+        /**
+         * Netty answers an Expect it does not support (417), and a 100-continue for a body over
+         * the limit (413), with empty bodies; these say why in JSON like every other error (the
+         * fuzz target found the 417).
+         */
+        @Override
+        protected Object newContinueResponse(io.netty.handler.codec.http.HttpMessage start, int maxContentLength,
+                io.netty.channel.ChannelPipeline pipeline) {
+            Object r = super.newContinueResponse(start, maxContentLength, pipeline);
+            if (r instanceof io.netty.handler.codec.http.FullHttpResponse full) {
+                int code = full.status().code();
+                if (code == 417 || code == 413) {
+                    full.release();
+                    return code == 417
+                            ? HttpGatewayHandler.errorResponse(io.netty.handler.codec.http.HttpResponseStatus.EXPECTATION_FAILED,
+                                    io.cairn.proto.Msg.Response.Err.INVALID, "only \"Expect: 100-continue\" is supported")
+                            : HttpGatewayHandler.errorResponse(io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                                    io.cairn.proto.Msg.Response.Err.TOO_LARGE, "the body is over the limit of " + max + " bytes");
+                }
+            }
+            return r;
         }
 
         @Override

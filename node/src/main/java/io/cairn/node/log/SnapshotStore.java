@@ -64,17 +64,30 @@ public final class SnapshotStore {
     public SnapshotFile loadLatest() throws IOException {
         List<Path> all = list();
         for (int i = all.size() - 1; i >= 0; i--) {
-            byte[] data = Files.readAllBytes(all.get(i));
-            if (data.length >= 4) {
-                CRC32C crc = new CRC32C();
-                crc.update(data, 4, data.length - 4);
-                if ((int) crc.getValue() == ByteBuffer.wrap(data).getInt()) {
-                    return SnapshotFile.parseFrom(ByteBuffer.wrap(data, 4, data.length - 4));
-                }
+            SnapshotFile snap = decode(Files.readAllBytes(all.get(i)));
+            if (snap != null) {
+                return snap;
             }
             log.warn("snapshot {} is damaged; trying an older one", all.get(i).getFileName());
         }
         return null;
+    }
+
+    /**
+     * A snapshot file's bytes (CRC32C of the rest, then the encoded {@link SnapshotFile}), or null
+     * when the checksum does not hold. Throws {@link com.google.protobuf.InvalidProtocolBufferException}
+     * for bytes whose checksum holds but that do not parse (a file of another format).
+     */
+    static SnapshotFile decode(byte[] data) throws IOException {
+        if (data.length < 4) {
+            return null;
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(data, 4, data.length - 4);
+        if ((int) crc.getValue() != ByteBuffer.wrap(data).getInt()) {
+            return null;
+        }
+        return SnapshotFile.parseFrom(ByteBuffer.wrap(data, 4, data.length - 4));
     }
 
     private List<Path> list() throws IOException {

@@ -63,7 +63,7 @@ public final class Wal implements AutoCloseable {
     }
 
     /** Where one segment's records stopped, and whether a torn or garbled record stopped them. */
-    private record End(long at, boolean torn) {}
+    record End(long at, boolean torn) {}
 
     /** Opens (or creates) the log in {@code dir}, reading back every record it holds. */
     public static Wal open(Path dir) throws IOException {
@@ -108,7 +108,16 @@ public final class Wal implements AutoCloseable {
 
     /** Reads one segment into {@code out}; returns where its valid records end. */
     private static End read(Path segment, boolean last, List<WalRecord> out) throws IOException {
-        byte[] data = Files.readAllBytes(segment);
+        return parse(Files.readAllBytes(segment), segment, last, out);
+    }
+
+    /**
+     * One segment's bytes to its records (into {@code out}); returns where the valid records end
+     * and whether a torn record stopped them. Throws {@link WalCorruptException} for damage that
+     * a crash cannot explain (anywhere in a segment that is not the last, or with records after
+     * it). Pure, so the fuzz target reads what a member reads.
+     */
+    static End parse(byte[] data, Path segment, boolean last, List<WalRecord> out) throws WalCorruptException {
         ByteBuffer buf = ByteBuffer.wrap(data);
         int pos = 0;
         CRC32C crc = new CRC32C();
@@ -178,16 +187,24 @@ public final class Wal implements AutoCloseable {
                     scratch = ByteBuffer.allocate(need);
                 }
             }
-            // Encoded straight into the buffer, and checksummed there: no copy per record.
-            int at = scratch.position();
-            int payload = at + HEADER;
-            CodedOutputStream out = CodedOutputStream.newInstance(scratch.array(), scratch.arrayOffset() + payload, len);
-            r.writeTo(out);
-            out.checkNoSpaceLeft();
-            crc.reset();
-            crc.update(scratch.array(), scratch.arrayOffset() + payload, len);
-            scratch.putInt(at, len).putInt(at + 4, (int) crc.getValue()).position(payload + len);
+            frame(r, scratch, crc);
         }
+    }
+
+    /**
+     * Puts one record into {@code buf} at its position as the log stores it: length, CRC32C of the
+     * payload, payload. Encoded straight into the buffer, and checksummed there: no copy per record.
+     */
+    static void frame(WalRecord r, ByteBuffer buf, CRC32C crc) throws IOException {
+        int len = r.getSerializedSize();
+        int at = buf.position();
+        int payload = at + HEADER;
+        CodedOutputStream out = CodedOutputStream.newInstance(buf.array(), buf.arrayOffset() + payload, len);
+        r.writeTo(out);
+        out.checkNoSpaceLeft();
+        crc.reset();
+        crc.update(buf.array(), buf.arrayOffset() + payload, len);
+        buf.putInt(at, len).putInt(at + 4, (int) crc.getValue()).position(payload + len);
     }
 
     private void flushScratch() throws IOException {

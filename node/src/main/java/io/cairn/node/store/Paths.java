@@ -95,9 +95,9 @@ public final class Paths {
         return dir.equals(ROOT) ? ROOT : dir + "/";
     }
 
-    /** True when {@code path} is {@code tree} or lies under it. */
+    /** True when {@code path} is {@code tree} or lies under it (every path lies under the root). */
     public static boolean isUnder(String path, String tree) {
-        return path.equals(tree) || path.startsWith(tree + "/");
+        return path.equals(tree) || path.startsWith(childPrefix(tree));
     }
 
     static String quote(String s) {

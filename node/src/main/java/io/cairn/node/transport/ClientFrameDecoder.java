@@ -34,6 +34,8 @@ final class ClientFrameDecoder extends ByteToMessageDecoder {
 
     private final int maxFrame;
     private long skipping;
+    /** The stream was refused: what else arrives before the close is dropped, not decoded again. */
+    private boolean refused;
 
     ClientFrameDecoder(int maxFrame) {
         this.maxFrame = maxFrame;
@@ -41,6 +43,10 @@ final class ClientFrameDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (refused) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
         if (skipping > 0) {
             int n = (int) Math.min(skipping, in.readableBytes());
             in.skipBytes(n);
@@ -60,17 +66,30 @@ final class ClientFrameDecoder extends ByteToMessageDecoder {
             return;
         }
         if (length > MAX_PLAUSIBLE) {
-            throw new CorruptedFrameException("frame length " + length + " is not plausible");
+            throw refuse(in, "frame length " + length + " is not plausible");
         }
         if (in.readableBytes() < 4 + HEAD) {
             return;
         }
         in.skipBytes(4);
-        out.add(new Oversized(leadingTag(in.slice(in.readerIndex(), HEAD)), length));
+        Integer tag;
+        try {
+            tag = leadingTag(in.slice(in.readerIndex(), HEAD));
+        } catch (CorruptedFrameException e) {
+            throw refuse(in, e.getMessage());
+        }
+        out.add(new Oversized(tag, length));
         skipping = length;
         int n = (int) Math.min(skipping, in.readableBytes());
         in.skipBytes(n);
         skipping -= n;
+    }
+
+    /** Drops the rest of the stream (it is not decoded again as the connection closes) and says why. */
+    private CorruptedFrameException refuse(ByteBuf in, String why) {
+        refused = true;
+        in.skipBytes(in.readableBytes());
+        return new CorruptedFrameException(why);
     }
 
     /**

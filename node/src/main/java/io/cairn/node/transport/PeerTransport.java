@@ -268,8 +268,7 @@ public final class PeerTransport implements AutoCloseable {
                             ch.pipeline().addLast("tls", tls);
                         }
                         ch.pipeline()
-                                .addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4))
-                                .addLast(new FramedProtobufDecoder<>(PeerMessage.parser()))
+                                .addLast(inboundDecoders())
                                 .addLast(new SimpleChannelInboundHandler<PeerMessage>() {
                                     @Override
                                     protected void channelRead0(ChannelHandlerContext ctx, PeerMessage m) {
@@ -289,6 +288,12 @@ public final class PeerTransport implements AutoCloseable {
         PeerTransport t = new PeerTransport(self, workers, inbound, server, accepted, clientTls);
         holder[0] = t;
         return t;
+    }
+
+    /** What turns a peer connection's bytes into messages: length-prefixed frames, then protobuf. */
+    static io.netty.channel.ChannelHandler[] inboundDecoders() {
+        return new io.netty.channel.ChannelHandler[] {
+            new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4), new FramedProtobufDecoder<>(PeerMessage.parser())};
     }
 
     public InetSocketAddress address() {

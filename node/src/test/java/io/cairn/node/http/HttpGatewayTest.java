@@ -61,6 +61,34 @@ class HttpGatewayTest {
         assertThat(json(headers).get("detail").asText()).contains("headers are longer than");
     }
 
+    /** Netty's own 417 and 100-continue 413 had empty bodies (found by HttpGatewayFuzzTest). */
+    @Test
+    void expectationsRefusedWithAJsonError() throws Exception {
+        for (String[] c : new String[][] {{"nope", "1", "417", "INVALID"}, {"100-continue", "200000", "413", "TOO_LARGE"}}) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", java.net.URI.create(node.httpBase()).getPort())) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(("PUT /v1/kv/http/expect HTTP/1.1\r\nHost: x\r\nExpect: " + c[0]
+                        + "\r\nContent-Length: " + c[1] + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                        java.nio.charset.StandardCharsets.UTF_8));
+                assertThat(in.readLine()).startsWith("HTTP/1.1 " + c[2]);
+                int length = 0;
+                for (String h = in.readLine(); !h.isEmpty(); h = in.readLine()) {
+                    if (h.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                        length = Integer.parseInt(h.substring(15).trim());
+                    }
+                }
+                char[] body = new char[length];
+                int got = 0;
+                while (got < length) {
+                    got += in.read(body, got, length - got);
+                }
+                assertThat(JSON.readTree(new String(body)).get("error").asText()).isEqualTo(c[3]);
+            }
+        }
+        assertThat(json(send("GET", "/v1/kv/http/expect", null)).get("error").asText()).isEqualTo("NOENT");
+    }
+
     @Test
     void putGetDeleteAndList() throws Exception {
         HttpResponse<String> put = send("PUT", "/v1/kv/http/app/name", "cairn");
