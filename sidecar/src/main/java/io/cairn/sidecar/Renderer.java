@@ -174,6 +174,9 @@ public final class Renderer {
 
     @SuppressWarnings("unchecked")
     private static void insert(Map<String, Object> tree, String[] segments, String value) {
+        if (segments.length == 0) {
+            return; // a key of slashes only ("/" splits into nothing; found by KeyToFileFuzzTest)
+        }
         Map<String, Object> at = tree;
         for (int i = 0; i < segments.length - 1; i++) {
             Object next = at.computeIfAbsent(segments[i], k -> new LinkedHashMap<String, Object>());

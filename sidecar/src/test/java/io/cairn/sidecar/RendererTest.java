@@ -38,6 +38,16 @@ class RendererTest {
         assertThat(text(out.get("app.conf"))).isEqualTo("url=postgres://x\nname=web rev=7 pod=web-1\n");
     }
 
+    /** Found by KeyToFileFuzzTest: a key of slashes only threw out of render, holding every key back. */
+    @Test
+    void aKeyOfSlashesOnlyIsLeftOutAndTheRestRenders() throws Exception {
+        Renderer r = new Renderer(true, List.of(new Renderer.Template("t", "{{ config[\"a\"] }}", "app.conf")), null, Map.of());
+        Renderer.Rendered out = r.render(view(3, "/", "x", "a", "kept"));
+        assertThat(text(out.files().get("a"))).isEqualTo("kept");
+        assertThat(text(out.files().get("app.conf"))).isEqualTo("kept");
+        assertThat(out.problems()).singleElement().asString().contains("config key \"/\"");
+    }
+
     @Test
     void aTemplateNamingAMissingKeyFailsInsteadOfRenderingBlankAndKeepsItsPreviousOutput() throws Exception {
         Renderer r = new Renderer(true, List.of(new Renderer.Template("t", "{{ config[\"missing\"] }}", "x")), null, Map.of());

@@ -121,7 +121,14 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
             return;
         }
         QueryStringDecoder q = new QueryStringDecoder(req.uri());
-        String route = q.path();
+        String route;
+        try {
+            route = q.path();
+        } catch (IllegalArgumentException e) {
+            // A bad percent-escape (found by HttpGatewayFuzzTest: "%/readyz" closed the connection unanswered).
+            send(ctx, keepOpen, errorResponse(HttpResponseStatus.BAD_REQUEST, Err.INVALID, "bad request target: " + e.getMessage()));
+            return;
+        }
         try {
             if (route.equals("/healthz")) {
                 send(ctx, keepOpen, text(HttpResponseStatus.OK, "ok\n"));
@@ -207,6 +214,9 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
             send(ctx, keepOpen, errorResponse(e));
         } catch (MethodNotAllowed e) {
             send(ctx, keepOpen, errorResponse(HttpResponseStatus.METHOD_NOT_ALLOWED, Err.INVALID, e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            // The query's escapes are decoded only when a parameter is read.
+            send(ctx, keepOpen, errorResponse(HttpResponseStatus.BAD_REQUEST, Err.INVALID, "bad request target: " + e.getMessage()));
         }
     }
 

@@ -89,6 +89,23 @@ class HttpGatewayTest {
         assertThat(json(send("GET", "/v1/kv/http/expect", null)).get("error").asText()).isEqualTo("NOENT");
     }
 
+    /** Found by HttpGatewayFuzzTest: a bad percent-escape closed the connection without an answer. */
+    @Test
+    void aBadPercentEscapeIsABadRequest() throws Exception {
+        for (String target : new String[] {"/v1/kv/http/%zz", "/v1/walk?glob=%", "%/readyz"}) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", URI.create(node.httpBase()).getPort())) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                String whole = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                assertThat(whole).as(target).startsWith("HTTP/1.1 400");
+                JsonNode err = JSON.readTree(whole.substring(whole.indexOf("\r\n\r\n") + 4));
+                assertThat(err.get("error").asText()).isEqualTo("INVALID");
+                assertThat(err.get("detail").asText()).startsWith("bad request target");
+            }
+        }
+    }
+
     @Test
     void putGetDeleteAndList() throws Exception {
         HttpResponse<String> put = send("PUT", "/v1/kv/http/app/name", "cairn");
