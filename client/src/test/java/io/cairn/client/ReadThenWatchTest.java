@@ -3,6 +3,7 @@ package io.cairn.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.node.store.StoreConfig;
+import io.cairn.node.testing.Background;
 import io.cairn.node.testing.TcpProxy;
 import io.cairn.node.testing.TestNode;
 import java.time.Duration;
@@ -25,8 +26,8 @@ class ReadThenWatchTest {
     static final int WRITES_EACH = 400;
 
     /** Writers change /rtw/w{n}/k{0..9} and also delete, so sets and deletes interleave. */
-    private static Thread writer(CairnClient c, int n, CountDownLatch done) {
-        Thread t = new Thread(() -> {
+    private static void writer(Background bg, CairnClient c, int n, CountDownLatch done) {
+        bg.start("writer-" + n, () -> {
             try {
                 for (int i = 0; i < WRITES_EACH; i++) {
                     String path = "/rtw/w" + n + "/k" + (i % 10);
@@ -43,9 +44,7 @@ class ReadThenWatchTest {
             } finally {
                 done.countDown();
             }
-        }, "writer-" + n);
-        t.start();
-        return t;
+        });
     }
 
     private static void check(String endpoint) throws Exception {
@@ -54,12 +53,16 @@ class ReadThenWatchTest {
         for (int n = 0; n < WRITERS; n++) {
             writerClients.add(CairnClient.connect(endpoint));
         }
+        Background bg = new Background();
         for (int n = 0; n < WRITERS; n++) {
-            writer(writerClients.get(n), n, done);
+            writer(bg, writerClients.get(n), n, done);
         }
-        Thread.sleep(50); // let the writers get going: the read happens mid-stream
-
         try (CairnClient c = CairnClient.connect(endpoint)) {
+            // The read happens mid-stream: once some writes are in, and (most likely) before the last.
+            long start = c.rev().rev();
+            while (c.rev().rev() < start + WRITERS && done.getCount() > 0) {
+                Thread.onSpinWait();
+            }
             Page<Versioned> snapshot = c.walk("/rtw/**", 0);
             long r = snapshot.rev();
             Map<String, String> state = new HashMap<>();
@@ -79,6 +82,7 @@ class ReadThenWatchTest {
                 }
             });
             done.await();
+            bg.join();
             long finalRev = c.rev().rev();
             // Apply the stream to the snapshot; check order and that nothing repeats.
             long lastRev = r;
@@ -124,10 +128,11 @@ class ReadThenWatchTest {
             // Writers go straight to the node; the reader's connection runs through the proxy that keeps cutting it.
             CountDownLatch done = new CountDownLatch(WRITERS);
             List<CairnClient> writers = new ArrayList<>();
+            Background bg = new Background();
             for (int n = 0; n < WRITERS; n++) {
                 CairnClient wc = CairnClient.connect(node.endpoint());
                 writers.add(wc);
-                writer(wc, n, done);
+                writer(bg, wc, n, done);
             }
             try (CairnClient c = CairnClient.builder().endpoints(proxy.endpoint()).requestTimeout(Duration.ofSeconds(5)).build()) {
                 long r = c.rev().rev();
@@ -140,6 +145,7 @@ class ReadThenWatchTest {
                         cuts++;
                     }
                 }
+                bg.join();
                 long finalRev;
                 try (CairnClient direct = CairnClient.connect(node.endpoint())) {
                     finalRev = direct.rev().rev();
@@ -169,10 +175,12 @@ class ReadThenWatchTest {
                 c.set("/late/x", "v" + i, -1);
             }
             LinkedBlockingQueue<CairnException> errors = new LinkedBlockingQueue<>();
+            Background bg = new Background();
             c.watch("/late/**", 2, new WatchListener() {
                 @Override
                 public void onEvent(Event event) {
-                    throw new AssertionError("no event expected, got " + event);
+                    // Thrown here it would be lost on the listener's thread.
+                    bg.fail(new AssertionError("no event expected, got " + event));
                 }
 
                 @Override
@@ -183,6 +191,7 @@ class ReadThenWatchTest {
             CairnException e = errors.poll(10, TimeUnit.SECONDS);
             assertThat(e).isInstanceOf(TooLateException.class);
             assertThat(e.getMessage()).contains("compacted").contains("watch from");
+            bg.check();
         }
     }
 }

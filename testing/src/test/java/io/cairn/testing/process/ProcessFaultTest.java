@@ -6,6 +6,7 @@ import io.cairn.client.CairnClient;
 import io.cairn.client.CairnException;
 import io.cairn.client.Event;
 import io.cairn.client.Watch;
+import io.cairn.node.testing.Background;
 import io.cairn.testing.lin.KvModel;
 import io.cairn.testing.lin.LinearizabilityChecker;
 import io.cairn.testing.lin.Operation;
@@ -31,37 +32,35 @@ class ProcessFaultTest {
         try (ProcessCluster cluster = ProcessCluster.start(3)) {
             AtomicBoolean stop = new AtomicBoolean();
             List<HistoryRecorder> recorders = new ArrayList<>();
-            List<Thread> threads = new ArrayList<>();
             List<CairnClient> clients = new ArrayList<>();
+            Background bg = new Background();
             for (int c = 0; c < 4; c++) {
                 CairnClient client = CairnClient.builder().endpoints(cluster.endpoints())
                         .requestTimeout(Duration.ofSeconds(3)).connectTimeout(Duration.ofMillis(500)).build();
                 clients.add(client);
                 HistoryRecorder r = new HistoryRecorder(c, client, stop, 1000 + c);
                 recorders.add(r);
-                Thread t = new Thread(r, "recorder-" + c);
-                threads.add(t);
-                t.start();
+                bg.start("recorder-" + c, r::run);
             }
-            Thread.sleep(1500);
+            // Each step waits on what it needs (a write acknowledged after the fault, a member
+            // serving again), with generous deadlines; the figures printed are not asserted.
+            waitForAckAfter(recorders, System.nanoTime(), Duration.ofSeconds(30));
 
             // 1. SIGKILL the leader; time until the next acknowledged write.
-            Member leader = cluster.member(cluster.awaitLeader(Duration.ofSeconds(10)));
+            Member leader = cluster.member(cluster.awaitLeader(Duration.ofSeconds(30)));
             long killedAt = System.nanoTime();
             cluster.kill(leader);
-            long recoveredAt = waitForAckAfter(recorders, killedAt, Duration.ofSeconds(20));
+            long recoveredAt = waitForAckAfter(recorders, killedAt, Duration.ofSeconds(30));
             System.out.printf("leader %d killed: first write called after the kill acknowledged %d ms after it%n", leader.id,
                     (recoveredAt - killedAt) / 1_000_000);
-            Thread.sleep(500);
             cluster.launch(leader);
+            cluster.awaitServing(leader, Duration.ofSeconds(30));
 
-            // 2. SIGSTOP a follower for a while, then let it go on.
-            Thread.sleep(1000);
+            // 2. SIGSTOP a follower, read past it, write without it, then let it go on.
             Member follower = someFollower(cluster);
             // A read through a list naming the stopped member first fails over after one attempt deadline.
             String others = cluster.members().stream().filter(m -> m != follower).map(Member::endpoint)
                     .collect(java.util.stream.Collectors.joining(","));
-            cluster.awaitServing(follower, Duration.ofSeconds(20));
             try (CairnClient past = CairnClient.builder().endpoints(follower.endpoint() + "," + others)
                     .requestTimeout(Duration.ofSeconds(20)).build()) {
                 assertThat(past.revAsync(true).get(20, TimeUnit.SECONDS).rev()).as("connected to the member about to stop").isPositive();
@@ -70,33 +69,33 @@ class ProcessFaultTest {
                 assertThat(past.rev().rev()).isPositive();
                 System.out.printf("read through stopped member %d named first: answered %d ms after the SIGSTOP%n",
                         follower.id, (System.nanoTime() - pausedAt) / 1_000_000);
+                waitForAckAfter(recorders, pausedAt, Duration.ofSeconds(30));
             }
-            Thread.sleep(500);
             cluster.resume(follower);
+            cluster.awaitServing(follower, Duration.ofSeconds(30));
 
             // 3. SIGKILL a follower and restart it.
-            Thread.sleep(800);
             Member other = someFollower(cluster);
+            long killedFollower = System.nanoTime();
             cluster.kill(other);
-            Thread.sleep(1000);
+            waitForAckAfter(recorders, killedFollower, Duration.ofSeconds(30));
             cluster.launch(other);
+            cluster.awaitServing(other, Duration.ofSeconds(30));
 
             // 4. SIGKILL the new leader too.
-            Thread.sleep(1000);
-            Member second = cluster.member(cluster.awaitLeader(Duration.ofSeconds(10)));
+            Member second = cluster.member(cluster.awaitLeader(Duration.ofSeconds(30)));
             long killed2 = System.nanoTime();
             cluster.kill(second);
-            long recovered2 = waitForAckAfter(recorders, killed2, Duration.ofSeconds(20));
+            long recovered2 = waitForAckAfter(recorders, killed2, Duration.ofSeconds(30));
             System.out.printf("leader %d killed: first write called after the kill acknowledged %d ms after it%n", second.id,
                     (recovered2 - killed2) / 1_000_000);
-            Thread.sleep(500);
             cluster.launch(second);
-            Thread.sleep(1500);
+            cluster.awaitServing(second, Duration.ofSeconds(30));
+            // Writes go on with every member back.
+            waitForAckAfter(recorders, System.nanoTime(), Duration.ofSeconds(30));
 
             stop.set(true);
-            for (Thread t : threads) {
-                t.join(15_000);
-            }
+            bg.join(); // a recorder that died of anything but a Cairn error fails the test here
 
             List<Operation> history = new ArrayList<>();
             int acks = 0;
@@ -105,7 +104,6 @@ class ProcessFaultTest {
                 acks += r.acks.size();
             }
             System.out.printf("history: %d operations, %d acknowledged writes%n", history.size(), acks);
-            assertThat(acks).as("clients made progress").isGreaterThan(50);
             List<Operation> resolved = resolveUnknownSets(history, cluster);
             LinearizabilityChecker.Result lin = LinearizabilityChecker.check(resolved, KvModel.State.empty(),
                     LinearizabilityChecker.DEFAULT_BUDGET, true);
