@@ -40,6 +40,9 @@ for a in "$@"; do
 done
 ((${#names[@]})) || names=($(echo "$TARGETS" | awk 'NF{print $1}'))
 ((${#flags[@]})) || flags=(-max_total_time=15)
+# Jazzer stops a @FuzzTest's class after five minutes unless told otherwise: a run bounded by
+# -runs alone gets a time limit that will not cut it short.
+printf '%s\n' "${flags[@]}" | grep -q -- '-max_total_time=' || flags+=(-max_total_time=86400)
 
 if [ "${CAIRN_FUZZ_SKIP_MVN:-}" != 1 ]; then
   (cd "$ROOT" && mvn -q -B -Dstyle.color=never -DskipTests install) || { echo "cairn-fuzz: the build failed" >&2; exit 1; }

@@ -141,6 +141,7 @@ final class SimNode {
         StoreConfig storeConfig = sim.storeConfig;
         SnapshotFile snap = disk.snapshot;
         tree = snap == null ? new VersionedTree(storeConfig) : VersionedTree.restore(snap.getTree(), storeConfig);
+        sim.stateRebuilt(id); // what it applies from here re-applies the log after its snapshot
         long snapshotSlot = snap == null ? 0 : snap.getSlot();
         BallotNum promised = BallotNum.ZERO;
         TreeMap<Long, SlotEntry> accepted = new TreeMap<>();
@@ -264,6 +265,7 @@ final class SimNode {
     private void installSnapshot(Ready.InstallSnapshot s) {
         SnapshotFile snap = parse(s);
         tree = VersionedTree.restore(snap.getTree(), sim.storeConfig);
+        sim.stateRebuilt(id);
         applied = s.slot();
         lastSnapshot = s.slot();
         sim.checkRevAtSlot(id, applied, tree.rev());
@@ -280,12 +282,12 @@ final class SimNode {
             if (!p.hasCommand()) {
                 continue;
             }
-            ApplyResult result = tree.apply(p.getCommand());
+            ApplyResult result = applyCommand(p);
             sim.checkEvents(id, result);
             if (p.getCommand().hasSessionOp() && result.ok()) {
                 sim.sessionChanged(p.getCommand().getSessionOp(), result);
             }
-            sim.recordApplied(p.getId(), result);
+            sim.recordApplied(id, e.getSlot(), p.getId(), result);
             Consumer<ApplyResult> k = waitingWrites.remove(p.getId());
             writeFailures.remove(p.getId());
             if (k != null) {
@@ -300,6 +302,43 @@ final class SimNode {
             lastSnapshot = applied;
             handle(core.snapshotTaken(applied));
         }
+    }
+
+    private boolean planted;
+
+    /**
+     * Applies one command to the tree; where a bug is planted (Simulation.Plant), replica 1 or 2
+     * gets it wrong once, on a client's write to /k, as a broken replica would.
+     */
+    private ApplyResult applyCommand(Proposal p) {
+        Simulation.Plant bug = sim.options.plant();
+        boolean clientWrite = p.getCommand().hasTxn() && p.getCommand().getTxn().getSuccessCount() > 0
+                && p.getCommand().getTxn().getSuccess(0).getPath().startsWith("/k/") && !p.getCommand().getTxn().getSuccess(0)
+                        .getKind().equals(io.cairn.proto.Msg.Op.Kind.DEL) && p.getCommand().getTxn().getCompareCount() == 0
+                && p.getCommand().getTxn().getSuccess(0).getRev() == -1;
+        if (!planted && clientWrite && tree.rev() > 20) {
+            if (bug == Simulation.Plant.LOSE_ACKNOWLEDGED_WRITE && id == 1) {
+                planted = true;
+                // Answers its client as if applied, but the write lands under another name.
+                io.cairn.proto.State.Command.Builder lost = p.getCommand().toBuilder();
+                lost.getTxnBuilder().getSuccessBuilder(0).setPath("/lost/" + p.getId());
+                ApplyResult r = tree.apply(lost.build());
+                return r;
+            }
+            if (bug == Simulation.Plant.APPLY_TWICE && id == 1) {
+                planted = true;
+                sim.recordApplied(id, applied, p.getId(), tree.apply(p.getCommand()));
+            }
+            if (bug == Simulation.Plant.DIVERGE && id == 2) {
+                planted = true;
+                // Also writes a file nobody else has, and nobody will overwrite.
+                io.cairn.proto.State.Command.Builder other = p.getCommand().toBuilder();
+                other.getTxnBuilder().addSuccess(io.cairn.proto.Msg.Op.newBuilder().setKind(io.cairn.proto.Msg.Op.Kind.SET)
+                        .setPath("/diverged/" + id).setValue(com.google.protobuf.ByteString.copyFromUtf8("x")));
+                return tree.apply(other.build());
+            }
+        }
+        return tree.apply(p.getCommand());
     }
 
     private void serveReads() {

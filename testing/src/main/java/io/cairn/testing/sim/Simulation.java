@@ -39,10 +39,34 @@ import java.util.stream.Collectors;
  */
 public final class Simulation {
     /** What to run. */
-    public record Options(long seed, int nodes, long durationMs, boolean faults) {
+    public record Options(long seed, int nodes, long durationMs, boolean faults, Plant plant) {
+        public Options(long seed, int nodes, long durationMs, boolean faults) {
+            this(seed, nodes, durationMs, faults, Plant.NONE);
+        }
+
         public static Options of(long seed, int nodes) {
             return new Options(seed, nodes, 6_000, true);
         }
+
+        public Options planting(Plant bug) {
+            return new Options(seed, nodes, durationMs, faults, bug);
+        }
+    }
+
+    /**
+     * A bug planted on purpose, to show that the invariant guarding against it can fail
+     * (SimulationTest plants each one and expects its violation). NONE in every real run.
+     */
+    public enum Plant {
+        NONE,
+        /** Replica 1 skips one write it applies but still answers its client: an acknowledged write lost. */
+        LOSE_ACKNOWLEDGED_WRITE,
+        /** Replica 1 applies one write twice. */
+        APPLY_TWICE,
+        /** Replica 2 writes one file more than the others with one write, in the same revision. */
+        DIVERGE,
+        /** Once the faults heal, no write is proposed any more: the cluster makes no progress. */
+        STALL_AFTER_HEAL
     }
 
     /** What happened: violations (empty when all invariants held) and a few counts. */
@@ -76,7 +100,18 @@ public final class Simulation {
     /** For each write whose client gave up: its proposal id, to learn from the replicas what became of it. */
     private final Map<Integer, Long> unknownProposal = new HashMap<>();
     private final Map<Long, ApplyResult> appliedByProposal = new HashMap<>();
-    private final Map<Long, String> acknowledgedWrites = new HashMap<>();
+    /** Which proposals each replica applied: each at most once. */
+    private final Map<Long, Set<Long>> appliedByNode = new HashMap<>();
+    /** The slot each proposal was chosen in: one, the same on every replica. */
+    private final Map<Long, Long> slotOfProposal = new HashMap<>();
+    /**
+     * What clients were told was written, from the clients' own requests (not from what the
+     * replicas reported applying), checked against every replica's final tree.
+     */
+    private final List<Acked> acknowledged = new ArrayList<>();
+
+    /** An acknowledged write: at {@code rev}, each path holds its value (null: deleted). */
+    private record Acked(long rev, Map<String, String> wrote) {}
     private boolean clientsRunning = true;
     private long healedAt = -1;
     private long firstWriteAfterHeal = -1;
@@ -385,6 +420,10 @@ public final class Simulation {
 
     private void write(int client, SimNode node, Input in, Command cmd) {
         long call = queue.seq();
+        long calledAt = queue.now();
+        if (options.plant() == Plant.STALL_AFTER_HEAL && healedAt >= 0) {
+            return; // planted: this client never writes again
+        }
         boolean[] done = {false};
         long[] pid = {0};
         pid[0] = node.write(cmd, result -> {
@@ -394,9 +433,17 @@ public final class Simulation {
             done[0] = true;
             Output out = output(in, result);
             history.add(new Operation(client, call, queue.seq(), in, out));
-            if (result.ok() && !result.events().isEmpty()) {
-                acknowledgedWrites.put(result.rev(), result.events().get(0).path());
-                if (healedAt >= 0 && call > 0 && firstWriteAfterHeal < 0) {
+            if (result.ok() && (in.kind() != KvModel.Kind.TXN || result.succeeded())) {
+                Map<String, String> wrote = new java.util.TreeMap<>();
+                switch (in.kind()) {
+                    case SET -> wrote.put(in.path(), in.value());
+                    case DEL -> wrote.put(in.path(), null);
+                    case TXN -> in.writes().forEach(w -> wrote.put(w.path(), w.value()));
+                    default -> { }
+                }
+                acknowledged.add(new Acked(result.rev(), wrote));
+                // Progress after the heal counts only writes the clients made after it.
+                if (healedAt >= 0 && calledAt >= healedAt && firstWriteAfterHeal < 0) {
                     firstWriteAfterHeal = queue.now();
                 }
             }
@@ -430,8 +477,24 @@ public final class Simulation {
         }
     }
 
-    void recordApplied(long proposalId, ApplyResult r) {
+    /**
+     * Replica {@code node} rebuilt its state from a snapshot (a restart, or one installed from
+     * the leader): it applies the log after it again, so its count of applied proposals starts over.
+     */
+    void stateRebuilt(long node) {
+        appliedByNode.remove(node);
+    }
+
+    /** Replica {@code node} applied proposal {@code proposalId} from {@code slot}: at most once, from one slot. */
+    void recordApplied(long node, long slot, long proposalId, ApplyResult r) {
         appliedByProposal.putIfAbsent(proposalId, r);
+        if (!appliedByNode.computeIfAbsent(node, n -> new java.util.HashSet<>()).add(proposalId)) {
+            violation("node " + node + " applied proposal " + proposalId + " twice (again at slot " + slot + ")");
+        }
+        Long first = slotOfProposal.putIfAbsent(proposalId, slot);
+        if (first != null && first != slot) {
+            violation("proposal " + proposalId + " was chosen at slot " + first + " and at slot " + slot);
+        }
     }
 
     /**
@@ -511,6 +574,20 @@ public final class Simulation {
         }
     }
 
+    static boolean sameFiles(List<FileEntry> a, List<FileEntry> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            FileEntry x = a.get(i);
+            FileEntry y = b.get(i);
+            if (!x.path().equals(y.path()) || x.rev() != y.rev() || !Arrays.equals(x.value(), y.value())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static boolean sameEvents(List<Event> a, List<Event> b) {
         if (a.size() != b.size()) {
             return false;
@@ -539,17 +616,36 @@ public final class Simulation {
                 violation("node " + n.id + " applied " + n.applied + " of " + maxApplied + " slots after healing");
             }
         }
-        // No acknowledged write is lost: its revision is in the replicas' common history.
-        for (Map.Entry<Long, String> w : acknowledgedWrites.entrySet()) {
-            List<Event> evs = eventsByRev.get(w.getKey());
-            if (evs == null || evs.stream().noneMatch(e -> e.path().equals(w.getValue()))) {
-                violation("acknowledged write at rev " + w.getKey() + " to " + w.getValue() + " is missing");
+        // No acknowledged write is lost: what each client was told it wrote is what every
+        // replica's tree holds at that revision (the history window holds every revision here).
+        for (SimNode n : nodes) {
+            for (Acked a : acknowledged) {
+                if (a.rev() > n.tree.rev()) {
+                    violation("node " + n.id + " ends at rev " + n.tree.rev() + ", before the acknowledged write at rev " + a.rev());
+                    break;
+                }
+                for (Map.Entry<String, String> w : a.wrote().entrySet()) {
+                    FileEntry f = n.tree.get(w.getKey(), a.rev());
+                    String held = f.value() == null ? null : new String(f.value(), java.nio.charset.StandardCharsets.UTF_8);
+                    boolean ok = w.getValue() == null ? f.value() == null : w.getValue().equals(held) && f.rev() == a.rev();
+                    if (!ok) {
+                        violation("acknowledged write of " + w.getKey() + " = " + w.getValue() + " at rev " + a.rev()
+                                + " is not in node " + n.id + "'s tree (it holds " + held + " from rev " + f.rev() + ")");
+                    }
+                }
             }
         }
+        // Replicas converge: the same revision and the same files, byte for byte.
         SimNode any = nodes.get(0);
+        List<FileEntry> reference = any.tree.walk(Glob.compile("/**"), 0, 0, Integer.MAX_VALUE).items();
         for (SimNode n : nodes) {
             if (n.tree.rev() != any.tree.rev()) {
                 violation("node " + n.id + " ends at rev " + n.tree.rev() + ", node " + any.id + " at " + any.tree.rev());
+                continue;
+            }
+            List<FileEntry> files = n.tree.walk(Glob.compile("/**"), 0, 0, Integer.MAX_VALUE).items();
+            if (!sameFiles(reference, files)) {
+                violation("node " + n.id + " ends with other files than node " + any.id + " at rev " + n.tree.rev());
             }
         }
         checkSessions();

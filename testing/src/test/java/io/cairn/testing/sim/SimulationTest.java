@@ -69,4 +69,28 @@ class SimulationTest {
         assertThat(o.operations()).isGreaterThan(100);
         assertThat(o.slots()).isGreaterThan(50);
     }
+
+    /**
+     * Each invariant can fail: with its bug planted, some seed of the first ten shows the
+     * violation it guards against (the checks once could not: acknowledged writes were checked
+     * against what the replicas reported applying, and progress after healing counted writes
+     * made before it).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+        "LOSE_ACKNOWLEDGED_WRITE, is not in node 1's tree",
+        "APPLY_TWICE, applied proposal",
+        "DIVERGE, ends with other files",
+        "STALL_AFTER_HEAL, no write committed within"})
+    void aPlantedBugIsCaught(Simulation.Plant bug, String violation) {
+        List<String> seen = new java.util.ArrayList<>();
+        for (long seed = 1; seed <= 10; seed++) {
+            Simulation.Outcome o = Simulation.run(Simulation.Options.of(seed, 3).planting(bug));
+            seen.addAll(o.violations());
+            if (o.violations().stream().anyMatch(v -> v.contains(violation))) {
+                return;
+            }
+        }
+        throw new AssertionError(bug + " planted, but no seed of ten reported \"" + violation + "\"; saw " + seen);
+    }
 }
