@@ -978,7 +978,9 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     /** Takes on a snapshot already saved (see {@link #handle}), in order with what came before. */
     private void installSnapshot(Ready.InstallSnapshot s) {
         SnapshotFile snap = parse(s);
+        long before = tree.rev();
         tree = VersionedTree.restore(snap.getTree(), storeConfig);
+        hub.restored(tree, before);
         applied = s.slot();
         entriesSinceSnapshot = 0;
         if (snap.getMembersCount() > 0) {

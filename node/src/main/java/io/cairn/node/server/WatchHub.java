@@ -12,17 +12,20 @@ import java.util.Set;
 /**
  * The watchers of one tree. Lives on the state machine's thread, like the tree itself: a watcher
  * is registered, replayed from history and then fed each applied revision all on that thread, so
- * no revision can slip between the replay and the live feed.
+ * no revision can slip between the replay and the live feed. The simulator drives it the same way
+ * (one thread, its own tree), so watches there go through this code too.
  */
-final class WatchHub {
-    final class Watcher implements WatchHandle {
+public final class WatchHub {
+    public final class Watcher implements WatchHandle {
         private final Glob glob;
         private final boolean once;
         private final WatchSink sink;
         private final Runnable onCancel;
         private boolean ended;
+        /** The first revision it asked for: a member behind it must not hand it older ones as it catches up. */
+        private long from;
 
-        Watcher(Glob glob, boolean once, WatchSink sink, Runnable onCancel) {
+        public Watcher(Glob glob, boolean once, WatchSink sink, Runnable onCancel) {
             this.glob = glob;
             this.once = once;
             this.sink = sink;
@@ -34,7 +37,7 @@ final class WatchHub {
             onCancel.run();
         }
 
-        void cancelOnThread() {
+        public void cancelOnThread() {
             if (!ended) {
                 finish(null);
             }
@@ -48,6 +51,9 @@ final class WatchHub {
 
         /** Hands one revision's events over; false once the watcher is gone. */
         private boolean offer(List<Event> revisionEvents) {
+            if (revisionEvents.isEmpty() || revisionEvents.get(0).rev() < from) {
+                return true;
+            }
             List<Event> matching = null;
             for (Event e : revisionEvents) {
                 if (glob.matches(e.path())) {
@@ -76,8 +82,11 @@ final class WatchHub {
     private final Set<Watcher> watchers = new LinkedHashSet<>();
 
     /** Registers a watcher and replays what it missed. Must run on the tree's thread. */
-    void register(Watcher w, VersionedTree tree, long fromRev) {
+    public void register(Watcher w, VersionedTree tree, long fromRev) {
         long from = fromRev <= 0 ? tree.rev() + 1 : fromRev;
+        // A watch resumed on a member that is behind (a client failed over from one ahead of
+        // it) starts past the member's tree: the revisions it catches up on first are not news.
+        w.from = from;
         if (from <= tree.rev()) {
             try {
                 // Validates the window (TOO_LATE) before anything is sent.
@@ -96,8 +105,37 @@ final class WatchHub {
         watchers.add(w);
     }
 
+    /**
+     * The tree was replaced by a snapshot's (installed from the leader) that jumped from revision
+     * {@code before} to {@code tree.rev()}: every watcher gets the revisions in between from the
+     * snapshot's history, or, if they are older than it keeps, ends TOO_LATE so that its client
+     * reads afresh. Before this, such a watcher went on from the snapshot's revision and missed
+     * every change in between without a word. Must run on the tree's thread.
+     */
+    public void restored(VersionedTree tree, long before) {
+        if (watchers.isEmpty() || tree.rev() <= before) {
+            return;
+        }
+        for (Watcher w : List.copyOf(watchers)) {
+            if (w.ended) {
+                continue;
+            }
+            try {
+                tree.eventsFrom(before + 1, w.glob, 1);
+            } catch (StoreException e) {
+                w.finish(e);
+                continue;
+            }
+            for (long r = before + 1; r <= tree.rev() && !w.ended; r++) {
+                if (!w.offer(tree.eventsOf(r))) {
+                    break;
+                }
+            }
+        }
+    }
+
     /** Feeds one applied revision to every watcher. Must run on the tree's thread. */
-    void publish(List<Event> events) {
+    public void publish(List<Event> events) {
         if (events.isEmpty() || watchers.isEmpty()) {
             return;
         }

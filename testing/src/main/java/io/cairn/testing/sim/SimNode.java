@@ -44,6 +44,8 @@ final class SimNode {
     private final Random random;
     PaxosCore core;
     VersionedTree tree;
+    /** The member's watch-serving code over its tree; a restarted process starts with none. */
+    io.cairn.node.server.WatchHub hub = new io.cairn.node.server.WatchHub();
     long applied;
     private long lastSnapshot;
     boolean alive;
@@ -141,6 +143,7 @@ final class SimNode {
         StoreConfig storeConfig = sim.storeConfig;
         SnapshotFile snap = disk.snapshot;
         tree = snap == null ? new VersionedTree(storeConfig) : VersionedTree.restore(snap.getTree(), storeConfig);
+        hub = new io.cairn.node.server.WatchHub();
         sim.stateRebuilt(id); // what it applies from here re-applies the log after its snapshot
         long snapshotSlot = snap == null ? 0 : snap.getSlot();
         BallotNum promised = BallotNum.ZERO;
@@ -264,7 +267,11 @@ final class SimNode {
     /** Takes on a snapshot already on disk (see {@link #handle}), in order with what came before. */
     private void installSnapshot(Ready.InstallSnapshot s) {
         SnapshotFile snap = parse(s);
+        long before = tree.rev();
         tree = VersionedTree.restore(snap.getTree(), sim.storeConfig);
+        if (sim.options.plant() != Simulation.Plant.SKIP_WATCH_REPLAY) {
+            hub.restored(tree, before);
+        }
         sim.stateRebuilt(id);
         applied = s.slot();
         lastSnapshot = s.slot();
@@ -284,6 +291,7 @@ final class SimNode {
             }
             ApplyResult result = applyCommand(p);
             sim.checkEvents(id, result);
+            hub.publish(result.events());
             if (p.getCommand().hasSessionOp() && result.ok()) {
                 sim.sessionChanged(p.getCommand().getSessionOp(), result);
             }
@@ -295,7 +303,6 @@ final class SimNode {
             }
         }
         sim.checkRevAtSlot(id, applied, tree.rev());
-        sim.watchers.forEach(w -> w.onApplied(this));
         if (applied - lastSnapshot >= SNAPSHOT_EVERY) {
             SnapshotFile snap = SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).build();
             disk.compact(snap);

@@ -1,15 +1,20 @@
 package io.cairn.testing.sim;
 
+import io.cairn.node.server.WatchHub;
+import io.cairn.node.server.WatchSink;
 import io.cairn.node.store.Event;
 import io.cairn.node.store.Glob;
 import io.cairn.node.store.StoreException;
+import io.cairn.proto.Msg.Response.Err;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A client watching a glob through one replica at a time: it starts from a read of the tree,
- * moves to another replica when its replica dies, and resumes after the last revision it saw.
- * At the end its stream must equal the replicas' common history for its glob.
+ * A client watching a glob through one replica at a time, through the replica's own
+ * watch-serving code ({@link WatchHub}, as a member serves WATCH): it starts from a read of the
+ * tree, moves to another replica when its replica dies, and resumes from the revision after the
+ * last it saw. At the end its stream must equal the replicas' common history for its glob, up to
+ * where its replica is, and no revision may come twice or out of order.
  */
 final class SimWatcher {
     private final Simulation sim;
@@ -17,6 +22,7 @@ final class SimWatcher {
     private final Glob glob;
     private SimNode node;
     private int nodeIncarnation;
+    private WatchHub.Watcher current;
     private long startRev = -1;
     private long lastRev;
     private final List<Event> seen = new ArrayList<>();
@@ -42,70 +48,69 @@ final class SimWatcher {
             lastRev = startRev;
             segments.add(new long[] {startRev, startRev});
         }
-        if (n.tree.rev() >= lastRev + 1) {
-            try {
-                List<Event> replay = n.tree.eventsFrom(lastRev + 1, glob, Integer.MAX_VALUE);
-                node = n;
-                nodeIncarnation = n.incarnation;
-                deliverUpTo(replay, n.tree.rev());
-            } catch (StoreException tooLate) {
-                // This replica restored a snapshot past our position: start over from a fresh read.
-                resets++;
-                startRev = n.tree.rev();
-                lastRev = startRev;
-                segments.add(new long[] {startRev, startRev});
-                node = n;
-                nodeIncarnation = n.incarnation;
+        watchOn(n);
+    }
+
+    private void watchOn(SimNode n) {
+        node = n;
+        nodeIncarnation = n.incarnation;
+        WatchHub hub = n.hub;
+        WatchHub.Watcher[] self = new WatchHub.Watcher[1];
+        self[0] = hub.new Watcher(glob, false, new WatchSink() {
+            @Override
+            public boolean deliver(List<Event> events) {
+                if (current != self[0]) {
+                    return false; // a watch this client has left
+                }
+                long rev = events.get(0).rev();
+                if (rev <= lastRev) {
+                    sim.violation("watcher " + id + " on " + glob + " got rev " + rev + " again, after rev " + lastRev
+                            + " (from node " + n.id + ")");
+                    return true;
+                }
+                seen.addAll(events);
+                lastRev = rev;
+                segments.get(segments.size() - 1)[1] = lastRev;
+                return true;
             }
-        } else {
-            // The replica is behind us: live events will bring it past lastRev.
-            node = n;
-            nodeIncarnation = n.incarnation;
-        }
-    }
 
-    private void deliverUpTo(List<Event> events, long rev) {
-        for (Event e : events) {
-            if (e.rev() > lastRev) {
-                seen.add(e);
+            @Override
+            public void end(StoreException error) {
+                if (current != self[0]) {
+                    return;
+                }
+                current = null;
+                if (error != null && error.code() == Err.TOO_LATE) {
+                    // The replica no longer has our position: start over from a fresh read.
+                    resets++;
+                    startRev = n.tree.rev();
+                    lastRev = startRev;
+                    segments.add(new long[] {startRev, startRev});
+                    sim.queue.after(1, () -> watchOn(n));
+                }
             }
-        }
-        if (rev > lastRev) {
-            lastRev = rev;
-            segments.get(segments.size() - 1)[1] = lastRev;
-        }
+        }, () -> { });
+        current = self[0];
+        hub.register(self[0], n.tree, lastRev + 1);
     }
 
-    /** Called by a replica after it applied a slot. */
-    void onApplied(SimNode n) {
-        if (n != node) {
-            return;
-        }
-        if (!n.alive || n.incarnation != nodeIncarnation) {
-            node = null;
-            sim.queue.after(10 + sim.random.nextInt(40), this::attach);
-            return;
-        }
-        if (n.tree.rev() <= lastRev) {
-            return;
-        }
-        try {
-            deliverUpTo(n.tree.eventsFrom(lastRev + 1, glob, Integer.MAX_VALUE), n.tree.rev());
-        } catch (StoreException e) {
-            node = null;
-            sim.queue.after(10, this::attach);
-        }
-    }
-
-    /** Notices a dead replica even when nothing is applied anywhere. */
+    /** Notices a dead replica (its watchers died with it), as a client notices a lost connection. */
     void poll() {
         if (node != null && (!node.alive || node.incarnation != nodeIncarnation)) {
             node = null;
+            current = null;
             attach();
         }
     }
 
     String verify() {
+        // Attached to a live replica at the end, the watcher must have seen everything that
+        // replica applied: the last segment runs to the replica's revision, not only to the last
+        // event delivered.
+        if (node != null && node.alive && node.incarnation == nodeIncarnation && current != null) {
+            long[] last = segments.get(segments.size() - 1);
+            last[1] = Math.max(last[1], node.tree.rev());
+        }
         List<Event> expected = new ArrayList<>();
         for (long[] seg : segments) {
             expected.addAll(sim.globalEvents(seg[0], seg[1], glob));

@@ -66,7 +66,9 @@ public final class Simulation {
         /** Replica 2 writes one file more than the others with one write, in the same revision. */
         DIVERGE,
         /** Once the faults heal, no write is proposed any more: the cluster makes no progress. */
-        STALL_AFTER_HEAL
+        STALL_AFTER_HEAL,
+        /** A replica installing a snapshot does not replay the revisions in between to its watchers. */
+        SKIP_WATCH_REPLAY
     }
 
     /** What happened: violations (empty when all invariants held) and a few counts. */
