@@ -34,26 +34,47 @@ public final class OperatorMain {
         return v;
     }
 
+    /** CAIRN_WEBHOOK_PORT as a port, or a one-line error and exit 2. */
+    static int port(String value) {
+        try {
+            int p = Integer.parseInt(value.trim());
+            if (p >= 0 && p <= 65535) {
+                return p;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        System.err.println("cairn-operator: CAIRN_WEBHOOK_PORT must be a port number (0..65535), got \"" + value + "\"");
+        System.exit(2);
+        return -1;
+    }
+
     public static void main(String[] args) throws Exception {
         io.cairn.proto.wire.DnsCache.keepAnswersBriefly();
         String image = System.getenv().getOrDefault("CAIRN_SIDECAR_IMAGE", "ghcr.io/cairn/cairn-sidecar:0.1.0");
-        int port = Integer.parseInt(System.getenv().getOrDefault("CAIRN_WEBHOOK_PORT", "8443"));
+        int port = port(System.getenv().getOrDefault("CAIRN_WEBHOOK_PORT", "8443"));
         String certDir = System.getenv().getOrDefault("CAIRN_WEBHOOK_CERT_DIR", "/etc/cairn-webhook");
         String namespace = System.getenv().getOrDefault("WATCH_NAMESPACE", "");
         SidecarInjector injector = new SidecarInjector(image);
         KubernetesClient k8s = new KubernetesClientBuilder().build();
         WebhookServer webhook;
         WebhookCertManager certs = null;
-        if (Files.exists(Path.of(certDir, "tls.crt"))) {
-            webhook = new WebhookServer(new InetSocketAddress(port), Path.of(certDir), injector);
-            log.info("webhook serves the certificate in {}", certDir);
-        } else {
-            String podNamespace = required("POD_NAMESPACE");
-            ReloadingKeyManager keys = new ReloadingKeyManager();
-            certs = new WebhookCertManager(k8s, podNamespace, required("CAIRN_WEBHOOK_SECRET"),
-                    required("CAIRN_WEBHOOK_SERVICE"), required("CAIRN_WEBHOOK_CONFIG"), keys, Clock.systemUTC());
-            certs.start();
-            webhook = new WebhookServer(new InetSocketAddress(port), keys, injector);
+        try {
+            if (Files.exists(Path.of(certDir, "tls.crt"))) {
+                webhook = new WebhookServer(new InetSocketAddress(port), Path.of(certDir), injector);
+                log.info("webhook serves the certificate in {}", certDir);
+            } else {
+                String podNamespace = required("POD_NAMESPACE");
+                ReloadingKeyManager keys = new ReloadingKeyManager();
+                certs = new WebhookCertManager(k8s, podNamespace, required("CAIRN_WEBHOOK_SECRET"),
+                        required("CAIRN_WEBHOOK_SERVICE"), required("CAIRN_WEBHOOK_CONFIG"), keys, Clock.systemUTC());
+                certs.start();
+                webhook = new WebhookServer(new InetSocketAddress(port), keys, injector);
+            }
+        } catch (java.io.IOException e) {
+            System.err.println("cairn-operator: " + e.getMessage());
+            System.exit(1);
+            return;
         }
         WebhookCertManager certManager = certs;
         Operator operator = new Operator(o -> o.withKubernetesClient(k8s));

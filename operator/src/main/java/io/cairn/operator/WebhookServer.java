@@ -39,12 +39,16 @@ public final class WebhookServer implements AutoCloseable {
     }
 
     private WebhookServer(InetSocketAddress addr, SSLContext tls, SidecarInjector injector) throws IOException {
-        if (tls != null) {
-            HttpsServer https = HttpsServer.create(addr, 64);
-            https.setHttpsConfigurator(new HttpsConfigurator(tls));
-            server = https;
-        } else {
-            server = HttpServer.create(addr, 64);
+        try {
+            if (tls != null) {
+                HttpsServer https = HttpsServer.create(addr, 64);
+                https.setHttpsConfigurator(new HttpsConfigurator(tls));
+                server = https;
+            } else {
+                server = HttpServer.create(addr, 64);
+            }
+        } catch (IOException e) {
+            throw new IOException("cannot listen on port " + addr.getPort() + " (CAIRN_WEBHOOK_PORT): " + e.getMessage(), e);
         }
         server.setExecutor(Executors.newFixedThreadPool(2));
         server.createContext("/mutate", ex -> {

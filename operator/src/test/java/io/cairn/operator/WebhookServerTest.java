@@ -60,4 +60,14 @@ class WebhookServerTest {
             assertThat(r.body()).contains("\"allowed\":true").contains("\"patchType\":\"JSONPatch\"");
         }
     }
+
+    @Test
+    void aBusyPortIsNamedWithItsSetting() throws Exception {
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new WebhookServer(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), busy.getLocalPort()), (Path) null,
+                    new SidecarInjector("sidecar:test"))).isInstanceOf(java.io.IOException.class)
+                    .hasMessage("cannot listen on port " + busy.getLocalPort() + " (CAIRN_WEBHOOK_PORT): Address already in use");
+        }
+    }
 }

@@ -202,7 +202,15 @@ public final class SidecarMain implements Callable<Integer> {
             }
         }
         InetSocketAddress health = parseAddr(healthAddr);
-        HealthServer server = new HealthServer(health, sidecar);
+        HealthServer server;
+        try {
+            server = new HealthServer(health, sidecar);
+        } catch (java.io.IOException e) {
+            // One line naming the address and the flag, not a stack trace.
+            System.err.println("cairn-sidecar: cannot listen on " + healthAddr + " (--health-addr): " + e.getMessage());
+            client.close();
+            return 1;
+        }
         sidecar.start();
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -207,6 +207,31 @@ class SidecarTest {
     }
 
     @Test
+    void aBusyHealthPortIsOneLineNamingTheFlag() throws Exception {
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+                TestNode node = TestNode.start()) {
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream before = System.err;
+            int code;
+            try {
+                System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+                CommandLine cl = new CommandLine(new SidecarMain());
+                cl.setErr(new java.io.PrintWriter(System.err, true));
+                code = cl.execute("--endpoints", node.endpoint(), "--watch", "/config/web", "--out", dir.resolve("busy").toString(),
+                        "--app", "web", "--pod", "web-1", "--health-addr", "127.0.0.1:" + busy.getLocalPort());
+            } finally {
+                System.setErr(before);
+            }
+            // The member's own log lines share stderr here; the sidecar's is one line, no stack trace.
+            java.util.List<String> lines = err.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                    .filter(l -> !l.contains("ReplicatedKvService")).toList();
+            assertThat(code).isEqualTo(1);
+            assertThat(lines).containsExactly("cairn-sidecar: cannot listen on 127.0.0.1:" + busy.getLocalPort()
+                    + " (--health-addr): Address already in use");
+        }
+    }
+
+    @Test
     void initModeRendersOnceAndExits() throws Exception {
         try (TestNode node = TestNode.start(); CairnClient c = CairnClient.connect(node.endpoint())) {
             c.set("/config/web/greeting", "hi", -1);
