@@ -700,6 +700,12 @@ public final class VersionedTree {
      * snapshot's revision is the oldest readable one, and watches start after it.
      */
     public static VersionedTree restore(Snapshot snapshot, StoreConfig config) {
+        // Found by SnapshotReaderFuzzTest: a snapshot at a negative revision restored into a tree
+        // that refused every read afterwards.
+        if (snapshot.getRev() < 0 || snapshot.hasOldest() && (snapshot.getOldest() < 0 || snapshot.getOldest() > snapshot.getRev())) {
+            throw new IllegalArgumentException("snapshot at revision " + snapshot.getRev()
+                    + (snapshot.hasOldest() ? " with oldest " + snapshot.getOldest() : "") + " is not a tree's");
+        }
         VersionedTree tree = snapshot.hasOldest() && snapshot.getOldest() < snapshot.getRev()
                 ? restoreWithHistory(snapshot, config)
                 : restoreFiles(snapshot.getRev(), snapshot.getFilesList(), config);

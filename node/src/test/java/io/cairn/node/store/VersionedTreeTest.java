@@ -278,6 +278,11 @@ class VersionedTreeTest {
         Snapshot future = Snapshot.newBuilder().setRev(2)
                 .addFiles(io.cairn.proto.Msg.Entry.newBuilder().setPath("/a").setRev(5)).build();
         assertThatThrownBy(() -> VersionedTree.restore(future, StoreConfig.defaults())).hasMessageContaining("outside");
+        // Found by SnapshotReaderFuzzTest: restored, it refused every read afterwards.
+        assertThatThrownBy(() -> VersionedTree.restore(Snapshot.newBuilder().setRev(-25).build(), StoreConfig.defaults()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("revision -25");
+        assertThatThrownBy(() -> VersionedTree.restore(Snapshot.newBuilder().setRev(3).setOldest(9).build(), StoreConfig.defaults()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("oldest 9");
     }
 
     @Test
