@@ -81,6 +81,7 @@ public class HttpGatewayFuzzTest {
         req.writeBytes(("Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         req.writeBytes(body);
 
+        FuzzReplica.keepSmall();
         long revBefore = FuzzReplica.rev();
         LinkedBlockingQueue<Object> got = new LinkedBlockingQueue<>();
         Channel ch = new Bootstrap().group(group).channel(LocalChannel.class).handler(new ChannelInitializer<LocalChannel>() {

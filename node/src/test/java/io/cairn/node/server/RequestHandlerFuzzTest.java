@@ -40,6 +40,7 @@ public class RequestHandlerFuzzTest {
     public static void fuzzerTestOneInput(FuzzedDataProvider data) {
         KvService kv = FuzzReplica.get();
         closeSessionsOpenedBefore(kv);
+        FuzzReplica.keepSmall();
         long revBefore = FuzzReplica.rev();
         LinkedBlockingQueue<Response> answers = new LinkedBlockingQueue<>();
         RequestHandler handler = new RequestHandler(kv, LIMITS, new Responder() {
