@@ -577,28 +577,20 @@ public final class Simulation {
     }
 
     static boolean sameFiles(List<FileEntry> a, List<FileEntry> b) {
-        if (a.size() != b.size()) {
-            return false;
-        }
-        for (int i = 0; i < a.size(); i++) {
-            FileEntry x = a.get(i);
-            FileEntry y = b.get(i);
-            if (!x.path().equals(y.path()) || x.rev() != y.rev() || !Arrays.equals(x.value(), y.value())) {
-                return false;
-            }
-        }
-        return true;
+        return sameLists(a, b, (x, y) -> x.path().equals(y.path()) && x.rev() == y.rev() && Arrays.equals(x.value(), y.value()));
     }
 
     static boolean sameEvents(List<Event> a, List<Event> b) {
+        return sameLists(a, b, (x, y) -> x.rev() == y.rev() && x.path().equals(y.path()) && x.deleted() == y.deleted()
+                && Arrays.equals(x.value(), y.value()));
+    }
+
+    private static <T> boolean sameLists(List<T> a, List<T> b, java.util.function.BiPredicate<T, T> same) {
         if (a.size() != b.size()) {
             return false;
         }
         for (int i = 0; i < a.size(); i++) {
-            Event x = a.get(i);
-            Event y = b.get(i);
-            if (x.rev() != y.rev() || !x.path().equals(y.path()) || x.deleted() != y.deleted()
-                    || !Arrays.equals(x.value(), y.value())) {
+            if (!same.test(a.get(i), b.get(i))) {
                 return false;
             }
         }
