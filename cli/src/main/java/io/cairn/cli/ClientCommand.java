@@ -98,8 +98,8 @@ abstract class ClientCommand implements Callable<Integer> {
             return "";
         }
         String text = utf8OrNull(value);
-        StringBuilder b = new StringBuilder(value.length + 8);
         if (text == null) {
+            StringBuilder b = new StringBuilder(value.length + 8);
             for (byte x : value) {
                 int c = x & 0xff;
                 if (c >= 0x20 && c < 0x7f && c != '\\') {
@@ -110,6 +110,12 @@ abstract class ClientCommand implements Callable<Integer> {
             }
             return b.toString();
         }
+        return oneLine(text);
+    }
+
+    /** A text value on one line, escaped as {@link #oneLine(byte[])} says. */
+    static String oneLine(String text) {
+        StringBuilder b = new StringBuilder(text.length() + 8);
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (c < 0x20 || c == 0x7f || c == '\\') {

@@ -64,8 +64,7 @@ final class PresenceCommand extends ClientCommand {
         }
         StringBuilder sb = new StringBuilder();
         body.fields().forEachRemaining(e -> sb.append(sb.length() == 0 ? "" : " ").append(e.getKey()).append('=')
-                .append(oneLine((e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString())
-                        .getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+                .append(oneLine(e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString())));
         return sb.toString();
     }
 }

@@ -93,11 +93,15 @@ public final class HttpGateway implements AutoCloseable {
                     return code == 417
                             ? HttpGatewayHandler.errorResponse(io.netty.handler.codec.http.HttpResponseStatus.EXPECTATION_FAILED,
                                     io.cairn.proto.Msg.Response.Err.INVALID, "only \"Expect: 100-continue\" is supported")
-                            : HttpGatewayHandler.errorResponse(io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                                    io.cairn.proto.Msg.Response.Err.TOO_LARGE, "the body is over the limit of " + max + " bytes");
+                            : tooLarge();
                 }
             }
             return r;
+        }
+
+        private io.netty.handler.codec.http.FullHttpResponse tooLarge() {
+            return HttpGatewayHandler.errorResponse(io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    io.cairn.proto.Msg.Response.Err.TOO_LARGE, "the body is over the limit of " + max + " bytes");
         }
 
         @Override
@@ -105,10 +109,7 @@ public final class HttpGateway implements AutoCloseable {
             boolean close = oversized instanceof io.netty.handler.codec.http.FullHttpMessage
                     || !io.netty.handler.codec.http.HttpUtil.is100ContinueExpected(oversized)
                     && !io.netty.handler.codec.http.HttpUtil.isKeepAlive(oversized);
-            io.netty.handler.codec.http.FullHttpResponse refusal = HttpGatewayHandler.errorResponse(
-                    io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                    io.cairn.proto.Msg.Response.Err.TOO_LARGE, "the body is over the limit of " + max + " bytes");
-            ctx.writeAndFlush(refusal).addListener(close ? io.netty.channel.ChannelFutureListener.CLOSE
+            ctx.writeAndFlush(tooLarge()).addListener(close ? io.netty.channel.ChannelFutureListener.CLOSE
                     : io.netty.channel.ChannelFutureListener.CLOSE_ON_FAILURE);
         }
     }

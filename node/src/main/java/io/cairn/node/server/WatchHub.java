@@ -87,22 +87,30 @@ public final class WatchHub {
         // A watch resumed on a member that is behind (a client failed over from one ahead of
         // it) starts past the member's tree: the revisions it catches up on first are not news.
         w.from = from;
-        if (from <= tree.rev()) {
-            try {
-                // Validates the window (TOO_LATE) before anything is sent.
-                tree.eventsFrom(from, w.glob, 1);
-            } catch (StoreException e) {
-                w.ended = true;
-                w.sink.end(e);
-                return;
-            }
-            for (long r = from; r <= tree.rev(); r++) {
-                if (!w.offer(tree.eventsOf(r))) {
-                    return;
-                }
-            }
+        if (from <= tree.rev() && !replay(w, tree, from)) {
+            return;
         }
         watchers.add(w);
+    }
+
+    /**
+     * Hands {@code w} the revisions from {@code from} to the tree's from its history; false when
+     * the watcher ended on the way (those revisions are no longer kept: TOO_LATE, before anything
+     * is sent; or it is done).
+     */
+    private static boolean replay(Watcher w, VersionedTree tree, long from) {
+        try {
+            tree.eventsFrom(from, w.glob, 1);
+        } catch (StoreException e) {
+            w.finish(e);
+            return false;
+        }
+        for (long r = from; r <= tree.rev(); r++) {
+            if (!w.offer(tree.eventsOf(r))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -117,19 +125,8 @@ public final class WatchHub {
             return;
         }
         for (Watcher w : List.copyOf(watchers)) {
-            if (w.ended) {
-                continue;
-            }
-            try {
-                tree.eventsFrom(before + 1, w.glob, 1);
-            } catch (StoreException e) {
-                w.finish(e);
-                continue;
-            }
-            for (long r = before + 1; r <= tree.rev() && !w.ended; r++) {
-                if (!w.offer(tree.eventsOf(r))) {
-                    break;
-                }
+            if (!w.ended) {
+                replay(w, tree, before + 1);
             }
         }
     }

@@ -48,9 +48,7 @@ final class ClientFrameDecoder extends ByteToMessageDecoder {
             return;
         }
         if (skipping > 0) {
-            int n = (int) Math.min(skipping, in.readableBytes());
-            in.skipBytes(n);
-            skipping -= n;
+            skipSome(in);
             return;
         }
         if (in.readableBytes() < 4) {
@@ -80,6 +78,11 @@ final class ClientFrameDecoder extends ByteToMessageDecoder {
         }
         out.add(new Oversized(tag, length));
         skipping = length;
+        skipSome(in);
+    }
+
+    /** Skips what has arrived of the oversized frame being passed over. */
+    private void skipSome(ByteBuf in) {
         int n = (int) Math.min(skipping, in.readableBytes());
         in.skipBytes(n);
         skipping -= n;
