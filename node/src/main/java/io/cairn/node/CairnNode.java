@@ -2,7 +2,7 @@ package io.cairn.node;
 
 import com.google.protobuf.ByteString;
 import io.cairn.node.http.HttpGateway;
-import io.cairn.node.server.ReplicatedKvService;
+import io.cairn.node.replica.Replica;
 import io.cairn.node.server.ServerLimits;
 import io.cairn.node.store.FileEntry;
 import io.cairn.node.transport.ClientServer;
@@ -43,13 +43,13 @@ public final class CairnNode implements AutoCloseable {
     private final NodeConfig config;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
-    private final ReplicatedKvService kv;
+    private final Replica kv;
     private final PeerTransport peers;
     private final ClientServer clientServer;
     private final HttpGateway http;
     private volatile boolean closed;
 
-    private CairnNode(NodeConfig config, EventLoopGroup boss, EventLoopGroup workers, ReplicatedKvService kv,
+    private CairnNode(NodeConfig config, EventLoopGroup boss, EventLoopGroup workers, Replica kv,
             PeerTransport peers, ClientServer clientServer, HttpGateway http) {
         this.config = config;
         this.boss = boss;
@@ -65,7 +65,7 @@ public final class CairnNode implements AutoCloseable {
         List<Member> saved = savedMembers(given);
         NodeConfig config = given.peerAddr() != null ? given : given.withPeerAddr(savedPeerAddr(given, saved));
         List<Member> members = initialMembers(config, saved);
-        ReplicatedKvService.Options o = config.replication();
+        Replica.Options o = config.replication();
         CairnNode[] self = new CairnNode[1];
         // One thread serves every connection (clients, peers, HTTP) and runs the replica: a
         // request read from a socket is proposed, and a peer's message stepped, without waking
@@ -75,12 +75,12 @@ public final class CairnNode implements AutoCloseable {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(1,
                 new io.netty.util.concurrent.DefaultThreadFactory("cairn-member-" + config.id()), NioIoHandler.newFactory());
-        ReplicatedKvService kv = null;
+        Replica kv = null;
         PeerTransport pt = null;
         ClientServer cs = null;
         HttpGateway gw = null;
         try {
-            kv = new ReplicatedKvService(config.id(), members, config.dataDir(), config.store(), o, workers.next(),
+            kv = Replica.open(config.id(), members, config.dataDir(), config.store(), o, workers.next(),
                     () -> {
                         if (self[0] != null) {
                             self[0].publishMembership();
@@ -98,7 +98,7 @@ public final class CairnNode implements AutoCloseable {
                 httpTls = ReloadingSslContext.server(tls.files(), tls.clientCertAuth() ? ClientAuth.OPTIONAL : ClientAuth.NONE);
             }
             // Final copies for the binds below.
-            ReplicatedKvService service = kv;
+            Replica service = kv;
             ReloadingSslContext pst = peerServerTls;
             ReloadingSslContext pct = peerClientTls;
             if (config.peerAddr() != null) {
@@ -328,7 +328,7 @@ public final class CairnNode implements AutoCloseable {
             if (mine == null) {
                 return CompletableFuture.completedFuture(null); // not (or no longer) a member
             }
-            String json = ReplicatedKvService.memberJson(Member.newBuilder().setId(config.id())
+            String json = Replica.memberJson(Member.newBuilder().setId(config.id())
                     .setPeerAddr(advertisedPeer()).setClientAddr(advertisedClient())
                     .setHttpAddr(advertisedHttp()).setLearner(mine.getLearner()).build());
             return kv.localGet("/ctl/members/" + config.id()).thenApply(f -> new Object[] {f, json});

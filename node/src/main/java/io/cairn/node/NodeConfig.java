@@ -1,6 +1,6 @@
 package io.cairn.node;
 
-import io.cairn.node.server.ReplicatedKvService;
+import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.proto.wire.TlsConfig;
 import java.net.InetSocketAddress;
@@ -22,7 +22,7 @@ import java.util.Map;
  */
 public record NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, InetSocketAddress httpAddr,
         InetSocketAddress peerAddr, Map<Long, InetSocketAddress> peers, StoreConfig store,
-        ReplicatedKvService.Options replication, InetSocketAddress join, Tls tls,
+        Replica.Options replication, InetSocketAddress join, Tls tls,
         InetSocketAddress advertiseClient, InetSocketAddress advertiseHttp) {
 
     /**
@@ -36,14 +36,14 @@ public record NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, In
     /** Advertised addresses from the ones given. */
     public NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, InetSocketAddress httpAddr,
             InetSocketAddress peerAddr, Map<Long, InetSocketAddress> peers, StoreConfig store,
-            ReplicatedKvService.Options replication, InetSocketAddress join, Tls tls) {
+            Replica.Options replication, InetSocketAddress join, Tls tls) {
         this(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, tls, null, null);
     }
 
     /** Plain TCP. */
     public NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, InetSocketAddress httpAddr,
             InetSocketAddress peerAddr, Map<Long, InetSocketAddress> peers, StoreConfig store,
-            ReplicatedKvService.Options replication, InetSocketAddress join) {
+            Replica.Options replication, InetSocketAddress join) {
         this(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, null, null, null);
     }
 
@@ -65,6 +65,6 @@ public record NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, In
     public static NodeConfig single(long id, Path dataDir, InetSocketAddress clientAddr, InetSocketAddress httpAddr,
             StoreConfig store) {
         return new NodeConfig(id, dataDir, clientAddr, httpAddr, new InetSocketAddress(clientAddr.getAddress(), 0),
-                Map.of(), store, ReplicatedKvService.Options.defaults(), null);
+                Map.of(), store, Replica.Options.defaults(), null);
     }
 }

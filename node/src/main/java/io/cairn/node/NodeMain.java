@@ -3,7 +3,7 @@ package io.cairn.node;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.proto.wire.TlsConfig;
 import java.net.InetSocketAddress;
-import io.cairn.node.server.ReplicatedKvService;
+import io.cairn.node.replica.Replica;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -112,11 +112,11 @@ public final class NodeMain implements Callable<Integer> {
         if (!members.isEmpty() && myPeer == null) {
             throw new ParameterException(spec.commandLine(), "--id " + id + " is not one of the members in --peers (" + peers + ")");
         }
-        ReplicatedKvService.Options d = ReplicatedKvService.Options.defaults();
+        Replica.Options d = Replica.Options.defaults();
         NodeConfig config = new NodeConfig(id, dataDir,
                 parseAddr("--client-addr", clientAddr), parseAddr("--http-addr", httpAddr), myPeer, members,
                 new StoreConfig(history, maxValueBytes),
-                new ReplicatedKvService.Options(d.tickMs(), d.electionTicks(), d.heartbeatTicks(), d.window(), d.maxBatch(),
+                new Replica.Options(d.tickMs(), d.electionTicks(), d.heartbeatTicks(), d.window(), d.maxBatch(),
                         snapshotEvery, d.requestTimeoutMs()),
                 join == null ? null : parseAddr("--join", join));
         if (join != null && peers != null) {

@@ -3,7 +3,7 @@ package io.cairn.node;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import io.cairn.node.server.ReplicatedKvService;
+import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.node.testing.WireClient;
 import io.cairn.proto.Peer.ClusterConfig;
@@ -42,7 +42,7 @@ class MemberAddressTest {
 
     private static NodeConfig config(long id, Path dir, InetSocketAddress peer, Map<Long, InetSocketAddress> peers) {
         return new NodeConfig(id, dir, new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), peer,
-                peers, StoreConfig.defaults(), ReplicatedKvService.Options.defaults(), null);
+                peers, StoreConfig.defaults(), Replica.Options.defaults(), null);
     }
 
     private static List<String> savedPeers(Path dir) throws IOException {
@@ -71,12 +71,12 @@ class MemberAddressTest {
         try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             InetSocketAddress taken = new InetSocketAddress("127.0.0.1", busy.getLocalPort());
             NodeConfig c = new NodeConfig(1, Files.createTempDirectory("cairn-addr"), taken, new InetSocketAddress("127.0.0.1", 0),
-                    new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), ReplicatedKvService.Options.defaults(), null);
+                    new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), Replica.Options.defaults(), null);
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> CairnNode.start(c)).isInstanceOf(IOException.class)
                     .hasMessageStartingWith("cannot listen on 127.0.0.1:" + busy.getLocalPort() + " (--client-addr): ")
                     .hasMessageContaining("in use");
             NodeConfig h = new NodeConfig(1, Files.createTempDirectory("cairn-addr"), new InetSocketAddress("127.0.0.1", 0), taken,
-                    new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), ReplicatedKvService.Options.defaults(), null);
+                    new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), Replica.Options.defaults(), null);
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> CairnNode.start(h))
                     .hasMessageStartingWith("cannot listen on 127.0.0.1:" + busy.getLocalPort() + " (--http-addr): ");
         }
@@ -148,7 +148,7 @@ class MemberAddressTest {
             assertThat(grown.awaitReady(Duration.ofSeconds(10))).isTrue();
             CairnNode joiner = CairnNode.start(new NodeConfig(2, Files.createTempDirectory("cairn-addr"),
                     new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
-                    new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), ReplicatedKvService.Options.defaults(),
+                    new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), Replica.Options.defaults(),
                     grown.clientAddress()));
             nodes.add(joiner);
             Response r = until(joiner.clientAddress(), Request.newBuilder().setTag(3).setVerb(Verb.GET)

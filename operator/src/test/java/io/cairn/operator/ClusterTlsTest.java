@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cairn.client.CairnClient;
 import io.cairn.node.CairnNode;
 import io.cairn.node.NodeConfig;
-import io.cairn.node.server.ReplicatedKvService;
+import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.proto.wire.TlsConfig;
 import io.fabric8.kubernetes.api.model.Container;
@@ -132,7 +132,7 @@ class ClusterTlsTest {
         for (long i = 1; i <= 3; i++) {
             CairnNode n = CairnNode.start(new NodeConfig(i, Files.createTempDirectory("cairn-tls-pod"),
                     new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), peers.get(i), peers,
-                    StoreConfig.defaults(), ReplicatedKvService.Options.defaults(), null, new NodeConfig.Tls(files, true)));
+                    StoreConfig.defaults(), Replica.Options.defaults(), null, new NodeConfig.Tls(files, true)));
             members.add(n);
             list.append(list.length() == 0 ? "" : ",").append("127.0.0.1:").append(n.clientAddress().getPort());
         }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cairn.client.CairnClient;
 import io.cairn.node.CairnNode;
 import io.cairn.node.NodeConfig;
-import io.cairn.node.server.ReplicatedKvService;
+import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.proto.Msg.MemberInfo;
 import io.cairn.proto.Msg.Request.Verb;
@@ -55,7 +55,7 @@ class ScalingTest {
             CairnNode joined = CairnNode.start(new NodeConfig(id, Files.createTempDirectory("cairn-scale"),
                     new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
                     new InetSocketAddress("127.0.0.1", peer), Map.of(), StoreConfig.defaults(),
-                    ReplicatedKvService.Options.defaults(), pods.firstEntry().getValue().clientAddress()));
+                    Replica.Options.defaults(), pods.firstEntry().getValue().clientAddress()));
             pods.put(id, joined);
             events.add("pod " + id + " started");
         }
@@ -75,7 +75,7 @@ class ScalingTest {
         for (long i = 1; i <= 3; i++) {
             pods.put(i, CairnNode.start(new NodeConfig(i, Files.createTempDirectory("cairn-scale"),
                     new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), peers.get(i), peers,
-                    StoreConfig.defaults(), ReplicatedKvService.Options.defaults(), null)));
+                    StoreConfig.defaults(), Replica.Options.defaults(), null)));
         }
         for (CairnNode n : pods.values()) {
             assertThat(n.awaitReady(Duration.ofSeconds(15))).isTrue();

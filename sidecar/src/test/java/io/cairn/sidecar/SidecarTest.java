@@ -224,7 +224,7 @@ class SidecarTest {
             }
             // The member's own log lines share stderr here; the sidecar's is one line, no stack trace.
             java.util.List<String> lines = err.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
-                    .filter(l -> !l.contains("ReplicatedKvService")).toList();
+                    .filter(l -> !l.contains("Replica")).toList();
             assertThat(code).isEqualTo(1);
             assertThat(lines).containsExactly("cairn-sidecar: cannot listen on 127.0.0.1:" + busy.getLocalPort()
                     + " (--health-addr): Address already in use");

@@ -363,7 +363,7 @@ public final class PaxosCore {
     }
 
     /** Takes the membership a snapshot from the leader records (the log before it is gone). */
-    public void resetMembership(Set<Long> newVoters, Set<Long> newLearners) {
+    private void resetMembership(Set<Long> newVoters, Set<Long> newLearners) {
         voters.clear();
         voters.addAll(newVoters);
         learners.clear();
@@ -505,7 +505,12 @@ public final class PaxosCore {
     }
 
     private void onPrepare(long from, BallotNum b, Prepare p) {
-        if (!voters.contains(from)) {
+        if (!voters.contains(from) && p.getFromSlot() <= chosenUpTo + 1) {
+            // Not a voter in the configuration this node knows, and no further along the log:
+            // a learner or a stranger, which may not recruit it. A candidate further along may
+            // know a newer configuration, in which it votes and this node's vote is needed: a
+            // member that slept through a promotion and two removals refused the only candidate
+            // left, and no leader could ever be elected again (simulator seed 2746, membership).
             return;
         }
         // Busy: following a live leader, or just promised another candidate that may be winning now.
@@ -934,6 +939,14 @@ public final class PaxosCore {
         log.headMap(s.getSlot(), true).clear();
         snapshotSlot = s.getSlot();
         chosenUpTo = s.getSlot();
+        if (s.getVotersCount() > 0) {
+            // The configuration as of the snapshot, here, before the slots after it apply their
+            // changes on top. Taken on later, when the driver installs the snapshot, it undid
+            // the changes of slots chosen meanwhile: a member restarted into a promotion kept
+            // the promoted member a learner, and two voters could no longer agree on a quorum
+            // (simulator seed 50132, membership and disk faults).
+            resetMembership(new java.util.HashSet<>(s.getVotersList()), new java.util.HashSet<>(s.getLearnersList()));
+        }
         knownCommit = Math.max(knownCommit, chosenUpTo);
         out.install = new Ready.InstallSnapshot(s.getSlot(), s.getData().toByteArray());
         out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
@@ -944,10 +957,14 @@ public final class PaxosCore {
         }
     }
 
-    /** Builds the snapshot message a driver sends for {@link Ready.SnapshotNeeded}. */
-    public PeerMessage snapshotMessage(long to, long slot, byte[] data) {
+    /**
+     * Builds the snapshot message a driver sends for {@link Ready.SnapshotNeeded}: the state
+     * through {@code slot}, and the voters and learners as of that slot.
+     */
+    public PeerMessage snapshotMessage(long to, long slot, byte[] data, Set<Long> votersAtSlot, Set<Long> learnersAtSlot) {
         return PeerMessage.newBuilder().setFrom(id).setTo(to).setBallot(promised.toProto())
-                .setSnapshot(InstallSnapshot.newBuilder().setSlot(slot).setData(ByteString.copyFrom(data))).build();
+                .setSnapshot(InstallSnapshot.newBuilder().setSlot(slot).setData(ByteString.copyFrom(data))
+                        .addAllVoters(votersAtSlot).addAllLearners(learnersAtSlot)).build();
     }
 
     private void onForward(long from, Forward f) {

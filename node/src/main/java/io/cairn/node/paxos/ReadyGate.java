@@ -130,10 +130,4 @@ public final class ReadyGate {
             releasing = false;
         }
     }
-
-    /** Forgets everything not yet released (a crash: none of it will happen). */
-    public void clear() {
-        pending.clear();
-        holdingBack = 0;
-    }
 }

@@ -42,6 +42,54 @@ class PaxosCoreTest {
         assertThat(core.isLeader()).as("a lone voter elects itself").isTrue();
     }
 
+    private static io.cairn.proto.Peer.PeerMessage prepareFrom(long from, long to, long round, long fromSlot) {
+        return io.cairn.proto.Peer.PeerMessage.newBuilder().setFrom(from).setTo(to)
+                .setBallot(new BallotNum(round, from).toProto())
+                .setPrepare(io.cairn.proto.Peer.Prepare.newBuilder().setFromSlot(fromSlot)).build();
+    }
+
+    /**
+     * A member that slept through changes still holds the old configuration, where the only
+     * candidate left is a learner or unknown. It must still answer a candidate further along the
+     * log than itself (in the configuration that candidate knows, its vote may be needed), and
+     * only such a candidate (simulator seed 2746 with membership changes: voters {2, 4}, member 2
+     * behind with {1, 2, 3} and 4 a learner, and no leader could be elected again).
+     */
+    @Test
+    void aStaleMemberAnswersOnlyACandidateFurtherAlongTheLog() {
+        // Member 2 knows voters {1, 2, 3}, learner 4, and the log chosen through slot 5.
+        PaxosCore stale = PaxosCore.restore(new PaxosConfig(2, Set.of(1L, 2L, 3L), Set.of(4L), 10, 2, 8, 64, 64), new Random(5),
+                BallotNum.ZERO, List.of(), 5, 5);
+        Ready behind = stale.step(prepareFrom(4, 2, 7, 3));
+        assertThat(behind.messages).as("a non-voter no further along may not recruit it").isEmpty();
+        Ready ahead = stale.step(prepareFrom(4, 2, 8, 40));
+        assertThat(ahead.messages).as("a candidate further along may know a newer configuration")
+                .anyMatch(m -> m.getTo() == 4 && m.hasPromise());
+    }
+
+    /**
+     * A snapshot from the leader carries the configuration as of its slot, and the core takes
+     * it on there, so changes chosen after the slot apply on top (simulator seed 50132: the
+     * driver used to reset the configuration when it installed the snapshot, later, undoing a
+     * promotion the core had already applied).
+     */
+    @Test
+    void aSnapshotsConfigurationIsTakenOnBeforeTheChangesAfterIt() {
+        PaxosCore follower = new PaxosCore(new PaxosConfig(2, Set.of(1L, 2L, 3L), Set.of(), 10, 2, 8, 64, 64), new Random(5));
+        PaxosCore leader = new PaxosCore(new PaxosConfig(1, Set.of(1L, 2L, 3L), Set.of(4L), 10, 2, 8, 64, 64), new Random(6));
+        io.cairn.proto.Peer.PeerMessage snap = leader.snapshotMessage(2, 5, new byte[] {1}, Set.of(1L, 2L, 3L), Set.of(4L));
+        follower.step(snap.toBuilder().setBallot(new BallotNum(3, 1).toProto()).build());
+        assertThat(follower.learners()).containsExactly(4L);
+        Proposal promote = Proposal.newBuilder().setId(1).setConfig(ConfigChange.newBuilder().setKind(ConfigChange.Kind.PROMOTE)
+                .setMember(Member.newBuilder().setId(4))).build();
+        follower.step(io.cairn.proto.Peer.PeerMessage.newBuilder().setFrom(1).setTo(2).setBallot(new BallotNum(3, 1).toProto())
+                .setChosen(io.cairn.proto.Peer.Chosen.newBuilder().setCommit(6).addEntries(SlotEntry.newBuilder().setSlot(6)
+                        .setBallot(new BallotNum(3, 1).toProto()).setValue(io.cairn.proto.Peer.Value.newBuilder().addProposals(promote))))
+                .build());
+        assertThat(follower.voters()).containsExactlyInAnyOrder(1L, 2L, 3L, 4L);
+        assertThat(follower.learners()).isEmpty();
+    }
+
     @Test
     void aLeadersAcceptsLeaveEarlyOnlyWhenItsPromiseIsKnownDurable() {
         // A lone voter with a learner: its promise may not be on disk yet, so accepts wait.

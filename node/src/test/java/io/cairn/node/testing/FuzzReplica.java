@@ -1,6 +1,6 @@
 package io.cairn.node.testing;
 
-import io.cairn.node.server.ReplicatedKvService;
+import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.node.store.VersionedTree;
 import io.cairn.proto.Peer.Member;
@@ -21,11 +21,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FuzzReplica {
     public static final int MAX_VALUE = 4096;
-    private static ReplicatedKvService kv;
+    private static Replica kv;
 
     private FuzzReplica() {}
 
-    public static synchronized ReplicatedKvService get() {
+    public static synchronized Replica get() {
         if (kv == null) {
             try {
                 Path shm = Path.of("/dev/shm");
@@ -36,8 +36,8 @@ public final class FuzzReplica {
                     t.setDaemon(true);
                     return t;
                 });
-                ReplicatedKvService s = new ReplicatedKvService(1, List.of(Member.newBuilder().setId(1).build()), dir,
-                        new StoreConfig(200, MAX_VALUE), ReplicatedKvService.Options.defaults(), loop, () -> { });
+                Replica s = Replica.open(1, List.of(Member.newBuilder().setId(1).build()), dir,
+                        new StoreConfig(200, MAX_VALUE), Replica.Options.defaults(), loop, () -> { });
                 s.start(m -> { });
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (!s.isReady()) {
@@ -68,7 +68,7 @@ public final class FuzzReplica {
      * Called between inputs, before a target measures the revision.
      */
     public static void keepSmall() {
-        ReplicatedKvService s = get();
+        Replica s = get();
         if (s.read(VersionedTree::fileCount, true).join() <= 2_000) {
             return;
         }

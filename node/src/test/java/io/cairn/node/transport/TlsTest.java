@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import io.cairn.node.CairnNode;
 import io.cairn.node.NodeConfig;
-import io.cairn.node.server.ReplicatedKvService;
+import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.node.testing.TestCerts;
 import io.cairn.node.testing.WireClient;
@@ -71,7 +71,7 @@ class TlsTest {
         for (long i = 1; i <= certs.size(); i++) {
             CairnNode n = CairnNode.start(new NodeConfig(i, Files.createTempDirectory("cairn-tls"),
                     new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), peers.get(i), peers,
-                    StoreConfig.defaults(), ReplicatedKvService.Options.defaults(), null,
+                    StoreConfig.defaults(), Replica.Options.defaults(), null,
                     new NodeConfig.Tls(certs.get((int) i - 1), true)));
             nodes.add(n);
             out.add(n);
@@ -170,12 +170,12 @@ class TlsTest {
         CairnNode first = CairnNode.start(new NodeConfig(1, Files.createTempDirectory("cairn-tls"),
                 new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
                 new InetSocketAddress("127.0.0.1", freePort()), Map.of(), StoreConfig.defaults(),
-                ReplicatedKvService.Options.defaults(), null, new NodeConfig.Tls(ca.member("first"), true)));
+                Replica.Options.defaults(), null, new NodeConfig.Tls(ca.member("first"), true)));
         nodes.add(first);
         assertThat(first.awaitReady(Duration.ofSeconds(10))).isTrue();
         CairnNode joiner = CairnNode.start(new NodeConfig(2, Files.createTempDirectory("cairn-tls"),
                 new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
-                new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), ReplicatedKvService.Options.defaults(),
+                new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), Replica.Options.defaults(),
                 first.clientAddress(), new NodeConfig.Tls(ca.member("joiner"), true)));
         nodes.add(joiner);
         SSLContext client = ca.client("admin").jdkClientContext();

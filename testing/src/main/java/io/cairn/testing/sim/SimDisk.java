@@ -1,69 +1,211 @@
 package io.cairn.testing.sim;
 
+import io.cairn.node.replica.ReplicaStorage;
 import io.cairn.proto.Peer.SnapshotFile;
 import io.cairn.proto.Peer.WalRecord;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
- * One node's disk: a write-ahead log whose unsynced tail is at the mercy of a crash (any prefix
- * of it may survive), and a snapshot file written atomically. The counters only grow, so a
- * writer can wait for "synced past my records" across compactions.
+ * One member's disk under simulation, what {@link io.cairn.node.replica.FileStorage} is to a
+ * member: a write-ahead log whose unsynced tail is at the mercy of a crash (a prefix of it
+ * survives, the last batch maybe torn), snapshots written atomically, and the disk faults a
+ * member must survive or stop cleanly on: a record corrupted in the middle of the log (the
+ * restart then fails with the reader's message), and a full disk (the next sync fails). Each
+ * start of the member opens it anew ({@link #open}); what an older incarnation queued is dropped.
  */
 final class SimDisk {
-    final List<WalRecord> durable = new ArrayList<>();
-    final List<WalRecord> unsynced = new ArrayList<>();
-    SnapshotFile snapshot;
-    long appendedTotal;
-    long syncedTotal;
+    /** A write queued for the log: records to append, or the whole log to replace. */
+    private record Batch(long position, List<WalRecord> records, boolean replace) {}
 
-    void append(List<WalRecord> records) {
-        unsynced.addAll(records);
-        appendedTotal += records.size();
+    private final EventQueue queue;
+    private final Random random;
+    private final long member;
+    private final List<WalRecord> durable = new ArrayList<>();
+    private final List<Batch> unsynced = new ArrayList<>();
+    /** Batches a lying drive reported synced: lost, all of them, on a crash. */
+    private final List<Batch> cache = new ArrayList<>();
+    private SnapshotFile snapshot;
+    private int incarnation;
+    /** The index of a durable record whose bytes no longer match their checksum, or -1. */
+    private int corrupt = -1;
+    /** No space left: the next sync fails. */
+    boolean full;
+    /** Planted (Simulation.Plant.LYING_FSYNC): a sync reports success but writes nothing. */
+    boolean fsyncLies;
+    /** Planted (Simulation.Plant.SNAPSHOT_SLOT_OFF_BY_ONE): a snapshot is labelled one slot early. */
+    boolean snapshotSlotOffByOne;
+    long syncs;
+
+    SimDisk(EventQueue queue, Random random, long member) {
+        this.queue = queue;
+        this.random = random;
+        this.member = member;
     }
 
-    /** An fsync that started when {@code upTo} records had been appended has finished. */
-    void sync(long upTo) {
-        while (syncedTotal < upTo && !unsynced.isEmpty()) {
-            durable.add(unsynced.remove(0));
-            syncedTotal++;
+    /** The storage a new incarnation of the member runs on. */
+    ReplicaStorage open() {
+        return new Storage(++incarnation);
+    }
+
+    /** A crash: the current incarnation stops; a prefix of the unsynced writes made it to disk. */
+    void crash() {
+        incarnation++;
+        cache.clear();
+        int keep = unsynced.isEmpty() ? 0 : random.nextInt(unsynced.size() + 1);
+        for (int i = 0; i < keep; i++) {
+            write(unsynced.get(i));
+        }
+        if (keep < unsynced.size() && !unsynced.get(keep).replace() && random.nextBoolean()) {
+            // A torn tail: part of the next batch's records made it, the rest did not.
+            List<WalRecord> rs = unsynced.get(keep).records();
+            durable.addAll(rs.subList(0, random.nextInt(rs.size() + 1)));
+        }
+        unsynced.clear();
+    }
+
+    /** Damages one durable record (a bad sector, a bit flip): the next restart must notice. */
+    void corruptOneRecord() {
+        if (!durable.isEmpty()) {
+            corrupt = random.nextInt(durable.size());
         }
     }
 
-    /** A crash: some prefix of the unsynced writes made it to disk, the rest is gone. */
-    void crash(Random random) {
-        int keep = unsynced.isEmpty() ? 0 : random.nextInt(unsynced.size() + 1);
-        durable.addAll(unsynced.subList(0, keep));
-        unsynced.clear();
-        syncedTotal += keep;
-        appendedTotal = syncedTotal;
+    boolean corrupted() {
+        return corrupt >= 0;
     }
 
-    /** A snapshot through its slot is on disk: the durable log keeps only what comes after it. */
-    void compact(SnapshotFile snap) {
-        snapshot = snap;
-        long slot = snap.getSlot();
-        List<WalRecord> kept = new ArrayList<>();
-        WalRecord lastPromise = null;
-        for (WalRecord r : durable) {
-            if (r.hasPromised()) {
-                lastPromise = r;
-            } else if (r.hasAccepted() && r.getAccepted().getSlot() > slot) {
-                kept.add(r);
-            } else if (r.hasCommit() && r.getCommit() > slot) {
-                kept.add(r);
+    /** The operator replaced the disk: nothing on it. */
+    void wipe() {
+        durable.clear();
+        cache.clear();
+        unsynced.clear();
+        snapshot = null;
+        corrupt = -1;
+        full = false;
+    }
+
+    private void write(Batch b) {
+        if (b.replace()) {
+            durable.clear();
+            cache.clear();
+            corrupt = -1;
+        }
+        durable.addAll(b.records());
+    }
+
+    private final class Storage implements ReplicaStorage {
+        private final int inc;
+        private Listener listener;
+        private boolean syncing;
+        /** Positions count from zero in each process, as a member's do. */
+        private long appended;
+
+        Storage(int inc) {
+            this.inc = inc;
+        }
+
+        private boolean live() {
+            return inc == incarnation;
+        }
+
+        @Override
+        public Recovered recover() throws IOException {
+            if (corrupt >= 0) {
+                // What the log reader says of a record whose checksum fails before the tail.
+                throw new IOException("member " + member + ": log record " + corrupt + " of " + durable.size()
+                        + " is corrupt (checksum mismatch before the last record); not a torn tail, refusing to start");
+            }
+            SnapshotFile s = snapshot;
+            if (s != null && snapshotSlotOffByOne && s.getSlot() > 0) {
+                s = s.toBuilder().setSlot(s.getSlot() - 1).build();
+            }
+            return new Recovered(s, List.copyOf(durable), false);
+        }
+
+        @Override
+        public void start(Listener l) {
+            this.listener = l;
+        }
+
+        @Override
+        public long append(List<WalRecord> records) {
+            if (records.isEmpty() || !live()) {
+                return appended;
+            }
+            unsynced.add(new Batch(++appended, List.copyOf(records), false));
+            maybeSync();
+            return appended;
+        }
+
+        @Override
+        public long replaceLog(List<WalRecord> records) {
+            if (!live()) {
+                return appended;
+            }
+            unsynced.add(new Batch(++appended, List.copyOf(records), true));
+            maybeSync();
+            return appended;
+        }
+
+        /** One fsync at a time, covering everything queued when it starts (group commit). */
+        private void maybeSync() {
+            if (syncing || unsynced.isEmpty()) {
+                return;
+            }
+            syncing = true;
+            long target = appended;
+            queue.after(1 + (random.nextInt(10) == 0 ? random.nextInt(30) : random.nextInt(4)), () -> {
+                if (!live()) {
+                    return;
+                }
+                if (full) {
+                    // As the member's log thread does: it reports the failure once and writes no more.
+                    listener.failed(new IOException("No space left on device"));
+                    return;
+                }
+                syncing = false;
+                syncs++;
+                int records = 0;
+                while (!unsynced.isEmpty() && unsynced.get(0).position() <= target) {
+                    Batch b = unsynced.remove(0);
+                    records += b.records().size();
+                    if (fsyncLies && !b.replace()) {
+                        cache.add(b); // reported durable, still only in the drive's cache
+                    } else {
+                        write(b);
+                    }
+                }
+                listener.durable(target, records);
+                maybeSync();
+            });
+        }
+
+        @Override
+        public void saveSnapshot(Supplier<SnapshotFile> encode, Consumer<IOException> done) {
+            queue.after(1 + random.nextInt(20), () -> {
+                if (!live()) {
+                    return; // the crash came first: the snapshot never reached the disk
+                }
+                snapshot = encode.get();
+                done.accept(null);
+            });
+        }
+
+        @Override
+        public void saveInstalledSnapshot(SnapshotFile s) {
+            if (live()) {
+                snapshot = s;
             }
         }
-        if (lastPromise != null) {
-            kept.add(0, lastPromise);
-        }
-        durable.clear();
-        durable.addAll(kept);
-    }
 
-    /** Everything a restart reads: durable records only. */
-    List<WalRecord> read() {
-        return List.copyOf(durable);
+        @Override
+        public void close() {
+            incarnation++;
+        }
     }
 }

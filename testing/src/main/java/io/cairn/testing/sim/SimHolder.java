@@ -1,7 +1,7 @@
 package io.cairn.testing.sim;
 
 import com.google.protobuf.ByteString;
-import io.cairn.node.store.ApplyResult;
+import io.cairn.node.store.StoreException;
 import io.cairn.proto.Msg.Op;
 import io.cairn.proto.Msg.Response.Err;
 import io.cairn.proto.Msg.Txn;
@@ -68,13 +68,20 @@ final class SimHolder {
         if (n != null) {
             if (session == 0) {
                 open(n);
-            } else if (!n.keepalive(session)) {
-                // The session ended (the replica has applied its expiry): start over with a new one.
-                session = 0;
-                files.clear();
-                uncertain = false;
-            } else if (sim.random.nextInt(8) == 0) {
-                churn(n);
+            } else {
+                long s = session;
+                n.keepalive(s).whenComplete((ok, e) -> {
+                    Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (c instanceof StoreException se && se.code() == Err.SESSION_EXPIRED && s == session) {
+                        // The session ended (the replica has applied its expiry): start over with a new one.
+                        session = 0;
+                        files.clear();
+                        uncertain = false;
+                    }
+                });
+                if (sim.random.nextInt(8) == 0) {
+                    churn(n);
+                }
             }
         }
         sim.queue.after(TTL_MS / 3, this::tick);
@@ -85,18 +92,16 @@ final class SimHolder {
             return;
         }
         opening = true;
-        n.write(Command.newBuilder().setSessionOp(SessionOp.newBuilder().setKind(SessionOp.Kind.OPEN).setTtlMs(TTL_MS)).build(),
-                r -> {
+        n.openSession(TTL_MS).whenComplete((sid, e) -> {
                     opening = false;
-                    if (!alive) {
-                        return;
+                    if (e != null || !alive) {
+                        return; // a session opened without an answer expires unheld
                     }
-                    session = r.session();
+                    session = sid;
                     sessions.add(session);
                     write(n, "/e/h" + id + "/a", false);
                     write(n, "/e/h" + id + "/b", false);
-                },
-                () -> opening = false);
+                });
     }
 
     /** Deletes one of its files and writes it again: explicit deletes racing expiry. */
@@ -111,8 +116,14 @@ final class SimHolder {
                 ? Op.newBuilder().setKind(Op.Kind.DEL).setPath(path).setRev(-1).setSession(s).build()
                 : Op.newBuilder().setKind(Op.Kind.SET).setPath(path).setValue(ByteString.copyFromUtf8("h" + id)).setRev(-1).setSession(s).build();
         inFlight++;
-        n.write(Command.newBuilder().setTxn(Txn.newBuilder().addSuccess(op)).build(), (ApplyResult r) -> {
+        n.write(Command.newBuilder().setTxn(Txn.newBuilder().addSuccess(op)).build()).whenComplete((r, e) -> {
             inFlight--;
+            if (e != null) {
+                if (s == session) {
+                    uncertain = true;
+                }
+                return;
+            }
             if (s != session) {
                 return;
             }
@@ -128,11 +139,6 @@ final class SimHolder {
                 uncertain = false;
             } else if (r.error().code() != Err.NOENT) {
                 sim.violation("holder " + id + ": unexpected refusal " + r.error().code() + ": " + r.error().getMessage());
-            }
-        }, () -> {
-            inFlight--;
-            if (s == session) {
-                uncertain = true;
             }
         });
     }

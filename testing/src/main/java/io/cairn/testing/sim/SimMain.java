@@ -15,8 +15,14 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--start", defaultValue = "1", description = "First seed (default ${DEFAULT-VALUE}).")
     long start;
 
-    @Option(names = "--nodes", defaultValue = "3", description = "Replicas: 3 or 5 (default ${DEFAULT-VALUE}).")
+    @Option(names = {"--members", "--nodes"}, defaultValue = "3", description = "Members to start with: 3 or 5 (default ${DEFAULT-VALUE}).")
     int nodes;
+
+    @Option(names = "--membership", description = "Also add, promote, remove and replace members while the faults go on.")
+    boolean membership;
+
+    @Option(names = "--disk-faults", description = "Also corrupt a record in the middle of a log, and fill disks.")
+    boolean diskFaults;
 
     @Option(names = "--duration-ms", defaultValue = "6000", description = "Simulated time per seed (default ${DEFAULT-VALUE}).")
     long durationMs;
@@ -31,7 +37,7 @@ public final class SimMain implements Callable<Integer> {
     @Override
     public Integer call() {
         if (nodes != 3 && nodes != 5) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--nodes must be 3 or 5, got " + nodes);
+            throw new CommandLine.ParameterException(new CommandLine(this), "--members must be 3 or 5, got " + nodes);
         }
         if (seeds < 1) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--seeds must be at least 1");
@@ -40,7 +46,14 @@ public final class SimMain implements Callable<Integer> {
         long violations = 0;
         long ops = 0;
         for (long s = start; s < start + seeds; s++) {
-            Simulation.Outcome o = Simulation.run(new Simulation.Options(s, nodes, durationMs, true));
+            Simulation.Options options = new Simulation.Options(s, nodes, durationMs, true);
+            if (membership) {
+                options = options.withMembership();
+            }
+            if (diskFaults) {
+                options = options.withDiskFaults();
+            }
+            Simulation.Outcome o = Simulation.run(options);
             ops += o.operations();
             if (verbose) {
                 System.out.printf("seed %d: %d ops, %d slots, %d messages%n", s, o.operations(), o.slots(), o.messages());
@@ -49,7 +62,8 @@ public final class SimMain implements Callable<Integer> {
                 violations++;
                 System.out.println("seed " + s + " FAILED:");
                 o.violations().forEach(v -> System.out.println("  " + v));
-                System.out.println("  replay: bin/cairn-sim --seeds 1 --start " + s + " --nodes " + nodes
+                System.out.println("  replay: bin/cairn-sim --seeds 1 --start " + s + " --members " + nodes
+                        + (membership ? " --membership" : "") + (diskFaults ? " --disk-faults" : "")
                         + (durationMs != 6000 ? " --duration-ms " + durationMs : ""));
             }
         }

@@ -18,6 +18,9 @@ final class SimNetwork {
     int maxDelay = 8;
     long sent;
     long dropped;
+    /** Planted (Simulation.Plant.LATE_DUPLICATE): a copy of every forward arrives again {@link #lateCopyMs} later. */
+    java.util.function.Predicate<Object> lateCopyOf = m -> false;
+    long lateCopyMs = 1_500;
 
     SimNetwork(EventQueue queue, Random random) {
         this.queue = queue;
@@ -41,6 +44,9 @@ final class SimNetwork {
 
     <M> void send(long from, long to, M message, BiConsumer<Long, M> deliver) {
         sent++;
+        if (lateCopyOf.test(message)) {
+            queue.after(lateCopyMs, () -> deliver.accept(to, message));
+        }
         int copies = random.nextDouble() < duplication ? 2 : 1;
         for (int i = 0; i < copies; i++) {
             if (!connected(from, to) || random.nextDouble() < loss) {

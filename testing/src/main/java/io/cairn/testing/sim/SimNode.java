@@ -1,398 +1,271 @@
 package io.cairn.testing.sim;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import io.cairn.node.paxos.BallotNum;
-import io.cairn.node.paxos.PaxosConfig;
-import io.cairn.node.paxos.PaxosCore;
-import io.cairn.node.paxos.Ready;
-import io.cairn.node.paxos.ReadyGate;
+import io.cairn.node.replica.Replica;
+import io.cairn.node.replica.ReplicaClock;
+import io.cairn.node.replica.ReplicaObserver;
 import io.cairn.node.store.ApplyResult;
-import io.cairn.node.store.StoreConfig;
+import io.cairn.node.store.Glob;
 import io.cairn.node.store.VersionedTree;
-import io.cairn.node.server.SessionClock;
-import io.cairn.proto.Peer.Keepalive;
+import io.cairn.node.server.WatchHandle;
+import io.cairn.node.server.WatchSink;
+import io.cairn.proto.Msg.MemberInfo;
+import io.cairn.proto.Msg.Request.Verb;
+import io.cairn.proto.Peer.Member;
 import io.cairn.proto.Peer.PeerMessage;
-import io.cairn.proto.State.SessionOp;
 import io.cairn.proto.Peer.Proposal;
 import io.cairn.proto.Peer.SlotEntry;
-import io.cairn.proto.Peer.SnapshotFile;
-import io.cairn.proto.Peer.WalRecord;
+import io.cairn.proto.State.Command;
+import io.cairn.proto.State.SessionOp;
+import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
-import java.util.function.Consumer;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
- * One replica under simulation: the real {@link PaxosCore} and {@link VersionedTree}, driven the
- * way the real node drives them, over a simulated disk and network.
+ * One member under simulation: the member's own {@link Replica}, wired to a simulated disk
+ * ({@link SimDisk}), the simulator's event queue as its loop and clock, and the simulated
+ * network. Nothing of the replica is re-implemented here; a crash drops the replica and its
+ * timers, and a restart builds a new one from what the disk kept.
  */
 final class SimNode {
     static final int TICK_MS = 10;
-    static final int SNAPSHOT_EVERY = 40;
-
-
-    private record WaitingRead(long index, Runnable serve) {}
 
     final long id;
     private final Simulation sim;
-    private final PaxosConfig config;
-    final SimDisk disk = new SimDisk();
     private final Random random;
-    PaxosCore core;
-    VersionedTree tree;
-    /** The member's watch-serving code over its tree; a restarted process starts with none. */
-    io.cairn.node.server.WatchHub hub = new io.cairn.node.server.WatchHub();
-    long applied;
-    private long lastSnapshot;
+    final SimDisk disk;
+    /** What the member was started with (its cluster.pb): later changes come from its log. */
+    private final List<Member> initialMembers;
+    Replica replica;
     boolean alive;
+    /** Stopped for good: its disk failed it, or it was removed from the cluster. */
+    String stoppedBecause;
     int incarnation;
-    private final ReadyGate gate;
-    private boolean syncing;
-    private final Map<Long, Consumer<ApplyResult>> waitingWrites = new HashMap<>();
-    private final Map<Long, Runnable> writeFailures = new HashMap<>();
-    private final Map<Long, Consumer<Long>> waitingReadIndex = new HashMap<>();
-    private final Map<Long, Runnable> readFailures = new HashMap<>();
-    private final List<WaitingRead> waitingReads = new ArrayList<>();
-    private long nextId;
+    /** The clients' requests in flight here: a crash ends them with an unknown outcome, as a lost connection does. */
+    private final Map<CompletableFuture<?>, Boolean> inFlight = new IdentityHashMap<>();
 
-    SimNode(long id, Simulation sim, PaxosConfig config, Random random) {
+    SimNode(long id, Simulation sim, List<Member> initialMembers, Random random) {
         this.id = id;
-        this.gate = new ReadyGate(new SimEffects(), () -> disk.syncedTotal, id, m -> core.step(m));
         this.sim = sim;
-        this.config = config;
         this.random = random;
+        this.initialMembers = List.copyOf(initialMembers);
+        this.disk = new SimDisk(sim.queue, random, id);
     }
 
     void start() {
+        if (stoppedBecause != null) {
+            return;
+        }
         if (Boolean.getBoolean("cairn.sim.trace")) {
             System.out.println("t=" + sim.queue.now() + " node " + id + " starts");
         }
-        alive = true;
         incarnation++;
-        restoreFromDisk();
         int inc = incarnation;
-        sim.queue.after(1 + random.nextInt(TICK_MS), () -> tickLoop(inc));
-    }
-
-    private void tickLoop(int inc) {
-        if (!alive || inc != incarnation) {
+        Replica.Environment env = new Replica.Environment(disk.open(), task -> sim.queue.after(0, live(inc, task)),
+                new Clock(inc), new Random(random.nextLong()), new Observer(), sim.applier(id));
+        try {
+            replica = new Replica(id, initialMembers, sim.storeConfig, Simulation.REPLICA_OPTIONS, env, () -> { });
+        } catch (IOException | RuntimeException e) {
+            // The member refuses to start (a corrupted log): it stays down, with the reader's message.
+            stoppedBecause = e.getMessage();
+            replica = null;
+            sim.memberStopped(this, e.getMessage());
             return;
         }
-        handle(core.tick());
-        if (++ticks % 5 == 0) {
-            sessionTick();
-        }
-        sim.queue.after(TICK_MS, () -> tickLoop(inc));
+        alive = true;
+        replica.start(m -> sim.network.send(id, m.getTo(), m, sim::deliver));
     }
 
-    // ---- sessions: timed by the leader's SessionClock, as in the real node ----------------------
+    private Runnable live(int inc, Runnable task) {
+        return new Runnable() {
+            @Override
+            public void run() {
+                if (!alive || inc != incarnation) {
+                    return;
+                }
+                if (sim.queue.now() < pausedUntil) {
+                    sim.queue.at(pausedUntil, this); // frozen: it runs when the process resumes
+                    return;
+                }
+                task.run();
+            }
+        };
+    }
 
-    private final SessionClock clock = new SessionClock();
-    private long ticks;
+    /** Until when the process is frozen: nothing of it runs, what arrives waits in its socket buffers. */
+    private long pausedUntil;
 
-    private void sessionTick() {
-        clock.leading(core.isLeader());
-        List<SessionClock.Timed> timed = new ArrayList<>();
-        tree.sessionTtls().forEach((sid, ttl) -> timed.add(new SessionClock.Timed(sid, ttl)));
-        for (long sid : clock.expired(timed, sim.queue.now())) {
-            write(io.cairn.proto.State.Command.newBuilder().setSessionOp(SessionOp.newBuilder()
-                    .setKind(SessionOp.Kind.EXPIRE).setId(sid)).build(), r -> { }, () -> clock.retry(sid));
+    /** Freezes the process for {@code ms}; its clock goes on meanwhile. */
+    void pause(long ms) {
+        pausedUntil = Math.max(pausedUntil, sim.queue.now() + ms);
+    }
+
+    /** The simulator's clock and timers, for one incarnation: a crash stops them. */
+    private final class Clock implements ReplicaClock {
+        private final int inc;
+
+        Clock(int inc) {
+            this.inc = inc;
+        }
+
+        @Override
+        public long nowMs() {
+            return sim.queue.now();
+        }
+
+        @Override
+        public void after(long delayMs, Runnable task) {
+            sim.queue.after(delayMs, live(inc, task));
+        }
+
+        @Override
+        public Timer every(long periodMs, Runnable task) {
+            boolean[] cancelled = {false};
+            // Replicas start their timers at different offsets, as members started apart do.
+            sim.queue.after(1 + random.nextInt((int) periodMs), new Runnable() {
+                @Override
+                public void run() {
+                    if (cancelled[0] || !alive || inc != incarnation) {
+                        return;
+                    }
+                    if (sim.queue.now() < pausedUntil) {
+                        sim.queue.at(pausedUntil, this);
+                        return;
+                    }
+                    task.run();
+                    sim.queue.after(periodMs, this);
+                }
+            });
+            return () -> cancelled[0] = true;
         }
     }
 
-    /** A client's keepalive reaching this member: false when the session has ended here. */
-    boolean keepalive(long session) {
-        if (tree.sessionEnded(session)) {
-            return false;
+    /** Reports what the replica applies to the simulator's checks. */
+    private final class Observer implements ReplicaObserver {
+        @Override
+        public void proposed(long proposalId, CompletableFuture<ApplyResult> request) {
+            sim.proposed(request, proposalId);
         }
-        if (core.isLeader()) {
-            clock.keepalive(session, sim.queue.now());
-        } else if (core.leader() != 0) {
-            sim.network.send(id, core.leader(), PeerMessage.newBuilder().setFrom(id).setTo(core.leader())
-                    .setKeepalive(Keepalive.newBuilder().addSessions(session)).build(), sim::deliver);
+
+        @Override
+        public void rebuilt(long slot, long rev) {
+            sim.stateRebuilt(id);
+            sim.checkRevAtSlot(id, slot, rev);
         }
-        return true;
+
+        @Override
+        public void applying(SlotEntry e) {
+            sim.checkSlotValue(id, e);
+        }
+
+        @Override
+        public void applied(long slot, Proposal p, ApplyResult r) {
+            sim.checkEvents(id, r);
+            if (p.hasCommand() && p.getCommand().hasSessionOp() && r.ok()) {
+                sim.sessionChanged(p.getCommand().getSessionOp(), r);
+            }
+            sim.recordApplied(id, slot, p.getId(), r);
+        }
+
+        @Override
+        public void appliedSlot(long slot, long rev) {
+            sim.checkRevAtSlot(id, slot, rev);
+        }
+
+        @Override
+        public void unexpected(RuntimeException e) {
+            sim.violation("node " + id + " failed on its loop: " + e);
+        }
     }
 
     void crash() {
+        if (!alive) {
+            return;
+        }
         if (Boolean.getBoolean("cairn.sim.trace")) {
             System.out.println("t=" + sim.queue.now() + " node " + id + " crashes");
         }
         alive = false;
-        clock.leading(false);
         incarnation++;
-        disk.crash(random);
-        gate.clear();
-        syncing = false;
-        waitingWrites.clear();
-        waitingReadIndex.clear();
-        waitingReads.clear();
+        pausedUntil = 0;
+        replica = null;
+        disk.crash();
         // The clients of this node lose their connections: their requests end with unknown outcome.
-        List<Runnable> failures = new ArrayList<>(writeFailures.values());
-        failures.addAll(readFailures.values());
-        writeFailures.clear();
-        readFailures.clear();
-        failures.forEach(Runnable::run);
+        List<CompletableFuture<?>> lost = new ArrayList<>(inFlight.keySet());
+        inFlight.clear();
+        lost.forEach(f -> f.completeExceptionally(new IOException("connection to member " + id + " lost")));
     }
 
-    private void restoreFromDisk() {
-        StoreConfig storeConfig = sim.storeConfig;
-        SnapshotFile snap = disk.snapshot;
-        tree = snap == null ? new VersionedTree(storeConfig) : VersionedTree.restore(snap.getTree(), storeConfig);
-        hub = new io.cairn.node.server.WatchHub();
-        sim.stateRebuilt(id); // what it applies from here re-applies the log after its snapshot
-        long snapshotSlot = snap == null ? 0 : snap.getSlot();
-        BallotNum promised = BallotNum.ZERO;
-        TreeMap<Long, SlotEntry> accepted = new TreeMap<>();
-        long commit = snapshotSlot;
-        for (WalRecord r : disk.read()) {
-            switch (r.getKindCase()) {
-                case PROMISED -> promised = BallotNum.of(r.getPromised());
-                case ACCEPTED -> accepted.put(r.getAccepted().getSlot(), r.getAccepted());
-                case COMMIT -> commit = Math.max(commit, r.getCommit());
-                default -> { }
-            }
-        }
-        core = PaxosCore.restore(config, random, promised, new ArrayList<>(accepted.values()), snapshotSlot, commit);
-        applied = snapshotSlot;
-        lastSnapshot = snapshotSlot;
-        for (SlotEntry e : core.chosenEntriesAfter(snapshotSlot)) {
-            apply(e);
-        }
+    /** Stops for good (removed from the cluster, or replaced): it never starts again. */
+    void stop(String why) {
+        crash();
+        stoppedBecause = why;
     }
 
-    // ---- the driver contract ----------------------------------------------------------------
-
-    void handle(Ready r) {
-        gate.handle(r);
+    private <T> CompletableFuture<T> track(CompletableFuture<T> f) {
+        if (!f.isDone()) {
+            inFlight.put(f, Boolean.TRUE);
+            f.whenComplete((r, e) -> inFlight.remove(f));
+        }
+        return f;
     }
 
-    private void maybeSync() {
-        if (syncing || disk.syncedTotal >= disk.appendedTotal) {
-            return;
-        }
-        syncing = true;
-        long target = disk.appendedTotal;
-        int inc = incarnation;
-        sim.queue.after(1 + (random.nextInt(10) == 0 ? random.nextInt(30) : random.nextInt(4)), () -> {
-            if (inc != incarnation) {
-                return;
-            }
-            disk.sync(target);
-            syncing = false;
-            gate.release();
-            maybeSync();
-        });
+    // ---- what clients do, through the replica's own API -----------------------------------
+
+    CompletableFuture<ApplyResult> write(Command cmd) {
+        return track(replica.write(cmd));
     }
 
-    /** How a simulated replica carries out a Ready: its simulated disk, network and tree. */
-    private final class SimEffects implements ReadyGate.Effects {
-        @Override
-        public void persistSnapshot(Ready.InstallSnapshot s) {
-            disk.compact(parse(s));
-        }
-
-        @Override
-        public long append(List<WalRecord> records) {
-            disk.append(records);
-            maybeSync();
-            return disk.appendedTotal;
-        }
-
-        @Override
-        public void installSnapshot(Ready.InstallSnapshot s) {
-            SimNode.this.installSnapshot(s);
-        }
-
-        @Override
-        public void send(PeerMessage m) {
-            sim.network.send(id, m.getTo(), m, sim::deliver);
-        }
-
-        @Override
-        public void apply(SlotEntry e) {
-            SimNode.this.apply(e);
-        }
-
-        @Override
-        public void readReady(long readId, long index) {
-            Consumer<Long> k = waitingReadIndex.remove(readId);
-            if (k != null) {
-                k.accept(index);
-            }
-        }
-
-        @Override
-        public void readFailed(long readId) {
-            waitingReadIndex.remove(readId);
-            Runnable f = readFailures.remove(readId);
-            if (f != null) {
-                f.run();
-            }
-        }
-
-        @Override
-        public void rejected(long proposalId) {
-            waitingWrites.remove(proposalId);
-            Runnable f = writeFailures.remove(proposalId);
-            if (f != null) {
-                sim.rejectedWrite(f);
-            }
-        }
-
-        @Override
-        public void snapshotNeeded(long to) {
-            SnapshotFile snap = SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).build();
-            sim.network.send(id, to, core.snapshotMessage(to, applied, snap.toByteArray()), sim::deliver);
-        }
-
-        @Override
-        public void released() {
-            serveReads();
-        }
+    CompletableFuture<Long> openSession(long ttlMs) {
+        return track(replica.openSession(ttlMs));
     }
 
-    private static SnapshotFile parse(Ready.InstallSnapshot s) {
-        try {
-            return SnapshotFile.parseFrom(s.data());
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
-        }
+    <T> CompletableFuture<T> read(Function<VersionedTree, T> read) {
+        return track(replica.read(read, false));
     }
 
-    /** Takes on a snapshot already on disk (see {@link #handle}), in order with what came before. */
-    private void installSnapshot(Ready.InstallSnapshot s) {
-        SnapshotFile snap = parse(s);
-        long before = tree.rev();
-        tree = VersionedTree.restore(snap.getTree(), sim.storeConfig);
-        if (sim.options.plant() != Simulation.Plant.SKIP_WATCH_REPLAY) {
-            hub.restored(tree, before);
-        }
-        sim.stateRebuilt(id);
-        applied = s.slot();
-        lastSnapshot = s.slot();
-        sim.checkRevAtSlot(id, applied, tree.rev());
+    CompletableFuture<Void> keepalive(long session) {
+        return track(replica.keepalive(session));
     }
 
-    private void apply(SlotEntry e) {
-        if (e.getSlot() != applied + 1) {
-            sim.violation("node " + id + " applied slot " + e.getSlot() + " after " + applied);
-            return;
-        }
-        applied = e.getSlot();
-        sim.checkSlotValue(id, e);
-        for (Proposal p : e.getValue().getProposalsList()) {
-            if (!p.hasCommand()) {
-                continue;
-            }
-            ApplyResult result = applyCommand(p);
-            sim.checkEvents(id, result);
-            hub.publish(result.events());
-            if (p.getCommand().hasSessionOp() && result.ok()) {
-                sim.sessionChanged(p.getCommand().getSessionOp(), result);
-            }
-            sim.recordApplied(id, e.getSlot(), p.getId(), result);
-            Consumer<ApplyResult> k = waitingWrites.remove(p.getId());
-            writeFailures.remove(p.getId());
-            if (k != null) {
-                k.accept(result);
-            }
-        }
-        sim.checkRevAtSlot(id, applied, tree.rev());
-        if (applied - lastSnapshot >= SNAPSHOT_EVERY) {
-            SnapshotFile snap = SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).build();
-            disk.compact(snap);
-            lastSnapshot = applied;
-            handle(core.snapshotTaken(applied));
-        }
+    CompletableFuture<ApplyResult> changeMembership(Verb verb, MemberInfo m) {
+        return track(replica.changeMembership(verb, m));
     }
 
-    private boolean planted;
-
-    /**
-     * Applies one command to the tree; where a bug is planted (Simulation.Plant), replica 1 or 2
-     * gets it wrong once, on a client's write to /k, as a broken replica would.
-     */
-    private ApplyResult applyCommand(Proposal p) {
-        Simulation.Plant bug = sim.options.plant();
-        boolean clientWrite = p.getCommand().hasTxn() && p.getCommand().getTxn().getSuccessCount() > 0
-                && p.getCommand().getTxn().getSuccess(0).getPath().startsWith("/k/") && !p.getCommand().getTxn().getSuccess(0)
-                        .getKind().equals(io.cairn.proto.Msg.Op.Kind.DEL) && p.getCommand().getTxn().getCompareCount() == 0
-                && p.getCommand().getTxn().getSuccess(0).getRev() == -1;
-        if (!planted && clientWrite && tree.rev() > 20) {
-            if (bug == Simulation.Plant.LOSE_ACKNOWLEDGED_WRITE && id == 1) {
-                planted = true;
-                // Answers its client as if applied, but the write lands under another name.
-                io.cairn.proto.State.Command.Builder lost = p.getCommand().toBuilder();
-                lost.getTxnBuilder().getSuccessBuilder(0).setPath("/lost/" + p.getId());
-                ApplyResult r = tree.apply(lost.build());
-                return r;
-            }
-            if (bug == Simulation.Plant.APPLY_TWICE && id == 1) {
-                planted = true;
-                sim.recordApplied(id, applied, p.getId(), tree.apply(p.getCommand()));
-            }
-            if (bug == Simulation.Plant.DIVERGE && id == 2) {
-                planted = true;
-                // Also writes a file nobody else has, and nobody will overwrite.
-                io.cairn.proto.State.Command.Builder other = p.getCommand().toBuilder();
-                other.getTxnBuilder().addSuccess(io.cairn.proto.Msg.Op.newBuilder().setKind(io.cairn.proto.Msg.Op.Kind.SET)
-                        .setPath("/diverged/" + id).setValue(com.google.protobuf.ByteString.copyFromUtf8("x")));
-                return tree.apply(other.build());
-            }
-        }
-        return tree.apply(p.getCommand());
+    WatchHandle watch(Glob glob, long fromRev, WatchSink sink) {
+        return replica.watch(glob, fromRev, false, sink);
     }
 
-    private void serveReads() {
-        Iterator<WaitingRead> it = waitingReads.iterator();
-        while (it.hasNext()) {
-            WaitingRead w = it.next();
-            if (applied >= w.index) {
-                it.remove();
-                w.serve.run();
-            }
-        }
+    /** The replica's tree, read on the simulator's one thread (the replica's loop). */
+    VersionedTree tree() {
+        return replica.treeOnLoop();
     }
 
-    // ---- client requests --------------------------------------------------------------------
-
-    /** Proposes a write; {@code done} gets the result once this node applies it, {@code lost} if it never will here. */
-    long write(io.cairn.proto.State.Command cmd, Consumer<ApplyResult> done, Runnable lost) {
-        long pid = (id << 40) | ++nextId;
-        waitingWrites.put(pid, done);
-        writeFailures.put(pid, lost);
-        handle(core.propose(List.of(Proposal.newBuilder().setId(pid).setCommand(cmd).build())));
-        return pid;
+    long applied() {
+        return replica.appliedOnLoop();
     }
 
-    /** A linearizable read: confirmed by the read index, served once applied reaches it. */
-    void read(Runnable serve, Runnable failed) {
-        long rid = (id << 40) | ++nextId;
-        readFailures.put(rid, failed);
-        waitingReadIndex.put(rid, index -> {
-            waitingReads.add(new WaitingRead(index, () -> {
-                if (readFailures.remove(rid) != null) {
-                    serve.run();
-                }
-            }));
-            serveReads();
-        });
-        handle(core.readIndex(rid));
+    boolean isLeader() {
+        return replica.isLeaderOnLoop();
     }
 
     void receive(PeerMessage m) {
-        if (!alive) {
+        if (alive && sim.queue.now() < pausedUntil) {
+            int inc = incarnation;
+            sim.queue.at(pausedUntil, () -> {
+                if (inc == incarnation) {
+                    receive(m);
+                }
+            });
             return;
         }
-        if (m.hasKeepalive()) {
-            m.getKeepalive().getSessionsList().forEach(sid -> clock.keepalive(sid, sim.queue.now()));
-            return;
+        if (alive) {
+            replica.receive(m);
         }
-        handle(core.step(m));
     }
+
 }

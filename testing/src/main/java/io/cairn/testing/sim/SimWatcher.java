@@ -1,6 +1,5 @@
 package io.cairn.testing.sim;
 
-import io.cairn.node.server.WatchHub;
 import io.cairn.node.server.WatchSink;
 import io.cairn.node.store.Event;
 import io.cairn.node.store.Glob;
@@ -11,7 +10,7 @@ import java.util.List;
 
 /**
  * A client watching a glob through one replica at a time, through the replica's own
- * watch-serving code ({@link WatchHub}, as a member serves WATCH): it starts from a read of the
+ * watch-serving code (its watch call, as a member serves WATCH): it starts from a read of the
  * tree, moves to another replica when its replica dies, and resumes from the revision after the
  * last it saw. At the end its stream must equal the replicas' common history for its glob, up to
  * where its replica is, and no revision may come twice or out of order.
@@ -22,7 +21,9 @@ final class SimWatcher {
     private final Glob glob;
     private SimNode node;
     private int nodeIncarnation;
-    private WatchHub.Watcher current;
+    private Object current;
+    /** How many times it moved to another replica. */
+    private int moves;
     private long startRev = -1;
     private long lastRev;
     private final List<Event> seen = new ArrayList<>();
@@ -44,7 +45,7 @@ final class SimWatcher {
         SimNode n = alive.get(sim.random.nextInt(alive.size()));
         if (startRev < 0) {
             // Read the tree at R; the watch starts at R+1.
-            startRev = n.tree.rev();
+            startRev = n.tree().rev();
             lastRev = startRev;
             segments.add(new long[] {startRev, startRev});
         }
@@ -54,9 +55,12 @@ final class SimWatcher {
     private void watchOn(SimNode n) {
         node = n;
         nodeIncarnation = n.incarnation;
-        WatchHub hub = n.hub;
-        WatchHub.Watcher[] self = new WatchHub.Watcher[1];
-        self[0] = hub.new Watcher(glob, false, new WatchSink() {
+        Object[] self = new Object[1];
+        long from = lastRev + 1;
+        if (sim.options.plant() == Simulation.Plant.WATCH_RESUME_SKIPS && moves > 0) {
+            from++; // planted: resumes one revision late after moving to another replica
+        }
+        self[0] = n.watch(glob, from, new WatchSink() {
             @Override
             public boolean deliver(List<Event> events) {
                 if (current != self[0]) {
@@ -80,18 +84,17 @@ final class SimWatcher {
                     return;
                 }
                 current = null;
-                if (error != null && error.code() == Err.TOO_LATE) {
+                if (error != null && error.code() == Err.TOO_LATE && n.alive) {
                     // The replica no longer has our position: start over from a fresh read.
                     resets++;
-                    startRev = n.tree.rev();
+                    startRev = n.tree().rev();
                     lastRev = startRev;
                     segments.add(new long[] {startRev, startRev});
                     sim.queue.after(1, () -> watchOn(n));
                 }
             }
-        }, () -> { });
+        });
         current = self[0];
-        hub.register(self[0], n.tree, lastRev + 1);
     }
 
     /** Notices a dead replica (its watchers died with it), as a client notices a lost connection. */
@@ -99,6 +102,7 @@ final class SimWatcher {
         if (node != null && (!node.alive || node.incarnation != nodeIncarnation)) {
             node = null;
             current = null;
+            moves++;
             attach();
         }
     }
@@ -109,7 +113,7 @@ final class SimWatcher {
         // event delivered.
         if (node != null && node.alive && node.incarnation == nodeIncarnation && current != null) {
             long[] last = segments.get(segments.size() - 1);
-            last[1] = Math.max(last[1], node.tree.rev());
+            last[1] = Math.max(last[1], node.tree().rev());
         }
         List<Event> expected = new ArrayList<>();
         for (long[] seg : segments) {

@@ -1,7 +1,7 @@
 package io.cairn.testing.sim;
 
 import com.google.protobuf.ByteString;
-import io.cairn.node.paxos.PaxosConfig;
+import io.cairn.node.replica.Replica;
 import io.cairn.node.store.ApplyResult;
 import io.cairn.node.store.Event;
 import io.cairn.node.store.FileEntry;
@@ -12,6 +12,7 @@ import io.cairn.proto.Msg.Compare;
 import io.cairn.proto.Msg.Op;
 import io.cairn.proto.Msg.Response.Err;
 import io.cairn.proto.Msg.Txn;
+import io.cairn.proto.Peer.Member;
 import io.cairn.proto.Peer.PeerMessage;
 import io.cairn.proto.Peer.SlotEntry;
 import io.cairn.proto.State.Command;
@@ -29,7 +30,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
+import ch.qos.logback.classic.Level;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One seed of the deterministic simulation (DESIGN §8.2): replicas running the real consensus
@@ -39,17 +44,29 @@ import java.util.stream.Collectors;
  */
 public final class Simulation {
     /** What to run. */
-    public record Options(long seed, int nodes, long durationMs, boolean faults, Plant plant) {
+    public record Options(long seed, int nodes, long durationMs, boolean faults, boolean membership, boolean diskFaults,
+            Plant plant) {
         public Options(long seed, int nodes, long durationMs, boolean faults) {
-            this(seed, nodes, durationMs, faults, Plant.NONE);
+            this(seed, nodes, durationMs, faults, false, false, Plant.NONE);
         }
 
+        /** Network faults and crashes, with membership changes and disk faults off. */
         public static Options of(long seed, int nodes) {
             return new Options(seed, nodes, 6_000, true);
         }
 
+        /** Also changes the membership while the faults go on. */
+        public Options withMembership() {
+            return new Options(seed, nodes, durationMs, faults, true, diskFaults, plant);
+        }
+
+        /** Also corrupts logs, fills disks. */
+        public Options withDiskFaults() {
+            return new Options(seed, nodes, durationMs, faults, membership, true, plant);
+        }
+
         public Options planting(Plant bug) {
-            return new Options(seed, nodes, durationMs, faults, bug);
+            return new Options(seed, nodes, durationMs, faults, membership, diskFaults, bug);
         }
     }
 
@@ -59,16 +76,22 @@ public final class Simulation {
      */
     public enum Plant {
         NONE,
-        /** Replica 1 skips one write it applies but still answers its client: an acknowledged write lost. */
+        /** Replica 1 applies one client write under another name but still answers its client: an acknowledged write lost. */
         LOSE_ACKNOWLEDGED_WRITE,
-        /** Replica 1 applies one write twice. */
+        /** Every disk labels its snapshots one slot early: a restarted replica applies that slot's proposals again. */
         APPLY_TWICE,
         /** Replica 2 writes one file more than the others with one write, in the same revision. */
         DIVERGE,
         /** Once the faults heal, no write is proposed any more: the cluster makes no progress. */
         STALL_AFTER_HEAL,
-        /** A replica installing a snapshot does not replay the revisions in between to its watchers. */
-        SKIP_WATCH_REPLAY
+        /** A watcher moving to another replica resumes one revision late. */
+        WATCH_RESUME_SKIPS,
+        /** Every disk reports its syncs done but keeps the records in a cache a crash loses. */
+        LYING_FSYNC,
+        /** The network delivers every forwarded proposal again, 1.5 s later (a transport re-sending after a reconnect). */
+        LATE_DUPLICATE,
+        /** A joining member is started as the only voter of a configuration of its own (a bootstrap flag left on). */
+        WRONG_CONFIGURATION
     }
 
     /** What happened: violations (empty when all invariants held) and a few counts. */
@@ -77,6 +100,12 @@ public final class Simulation {
             return violations.isEmpty();
         }
     }
+
+    /**
+     * How simulated replicas run: the member's timings, with a log short enough that snapshots
+     * (taken, sent to a lagging replica, installed) happen many times in every seed.
+     */
+    static final Replica.Options REPLICA_OPTIONS = new Replica.Options(SimNode.TICK_MS, 10, 2, 16, 32, 40, 3_000);
 
     static final String[] KEYS = {"/k/a", "/k/b", "/k/c", "/k/d"};
     static final long CLIENT_TIMEOUT_MS = 1_500;
@@ -90,6 +119,7 @@ public final class Simulation {
     final List<SimNode> nodes = new ArrayList<>();
     final List<SimWatcher> watchers = new ArrayList<>();
     final List<SimHolder> holders = new ArrayList<>();
+    final SimMembership membership;
     /** When each session ended (first replica to apply it), and how. */
     private final Map<Long, long[]> sessionEnds = new HashMap<>();
     /** How long after the faults heal (plus a TTL) sessions must behave exactly. */
@@ -100,8 +130,10 @@ public final class Simulation {
     final Map<Long, List<Event>> eventsByRev = new HashMap<>();
     private final List<Operation> history = new ArrayList<>();
     /** For each write whose client gave up: its proposal id, to learn from the replicas what became of it. */
-    private final Map<Integer, Long> unknownProposal = new HashMap<>();
+    private final Map<Integer, CompletableFuture<ApplyResult>> unknownProposal = new HashMap<>();
     private final Map<Long, ApplyResult> appliedByProposal = new HashMap<>();
+    /** The proposal id each client request became, by the request's future. */
+    private final Map<CompletableFuture<ApplyResult>, Long> proposalOf = new java.util.IdentityHashMap<>();
     /** Which proposals each replica applied: each at most once. */
     private final Map<Long, Set<Long>> appliedByNode = new HashMap<>();
     /** The slot each proposal was chosen in: one, the same on every replica. */
@@ -122,23 +154,38 @@ public final class Simulation {
         this.options = options;
         this.random = new Random(options.seed());
         this.network = new SimNetwork(queue, random);
+        this.membership = new SimMembership(this, new Random(random.nextLong()), options.nodes());
+        if (options.plant() == Plant.LATE_DUPLICATE) {
+            network.lateCopyOf = m -> m instanceof PeerMessage p && p.hasForward();
+        }
     }
 
     public static Outcome run(Options options) {
-        return new Simulation(options).execute();
+        // The replicas log as members do, one line per event: thousands of seeds would bury the
+        // violations, so only warnings and errors are kept while a seed runs (all with the trace).
+        Logger replicas = LoggerFactory.getLogger("io.cairn.node");
+        Level before = replicas instanceof ch.qos.logback.classic.Logger l ? l.getLevel() : null;
+        if (replicas instanceof ch.qos.logback.classic.Logger l && !TRACE) {
+            l.setLevel(Level.WARN);
+        }
+        try {
+            return new Simulation(options).execute();
+        } finally {
+            if (replicas instanceof ch.qos.logback.classic.Logger l) {
+                l.setLevel(before);
+            }
+        }
     }
 
     private Outcome execute() {
-        Set<Long> voters = new LinkedHashSet<>();
+        List<Member> members = new ArrayList<>();
         for (long i = 1; i <= options.nodes(); i++) {
-            voters.add(i);
+            members.add(SimMembership.member(i, false));
         }
         for (long i = 1; i <= options.nodes(); i++) {
-            PaxosConfig cfg = new PaxosConfig(i, voters, Set.of(), 10, 2, 16, 32, 64);
-            SimNode n = new SimNode(i, this, cfg, new Random(random.nextLong()));
-            nodes.add(n);
-            n.start();
+            addNode(i, members).start();
         }
+        checkLeaders();
         for (int w = 0; w < 2; w++) {
             SimWatcher watcher = new SimWatcher(this, w, w == 0 ? "/k/**" : "/k/a");
             watchers.add(watcher);
@@ -159,13 +206,17 @@ public final class Simulation {
         if (options.faults()) {
             scheduleFaults(faultEnd);
         }
+        if (options.membership()) {
+            membership.schedule(300, faultEnd);
+            membership.settle(options.durationMs() + 2_000);
+        }
         queue.at(faultEnd, this::healEverything);
         queue.runUntil(options.durationMs());
         clientsRunning = false;
         // Let what is in flight land; clients issue nothing new.
         queue.runUntil(options.durationMs() + 3_000);
         finalChecks();
-        long slots = nodes.stream().mapToLong(n -> n.applied).max().orElse(0);
+        long slots = serving().stream().mapToLong(SimNode::applied).max().orElse(0);
         return new Outcome(options.seed(), List.copyOf(violations), history.size(), slots, network.sent, queue.now());
     }
 
@@ -182,7 +233,7 @@ public final class Simulation {
         long t = 200 + random.nextInt(300);
         while (t < until) {
             long at = t;
-            int kind = random.nextInt(9);
+            int kind = random.nextInt(options.diskFaults() ? 12 : 10);
             long duration = 100 + random.nextInt(1_200);
             queue.at(at, () -> fault(kind, Math.min(duration, until - at)));
             t += 150 + random.nextInt(600);
@@ -242,7 +293,7 @@ public final class Simulation {
             case 6 -> {
                 // The leader dies: the failure that matters most.
                 for (SimNode n : nodes) {
-                    if (n.alive && n.core.isLeader()) {
+                    if (n.alive && n.isLeader()) {
                         n.crash();
                         queue.after(duration, () -> {
                             if (!n.alive) {
@@ -251,6 +302,36 @@ public final class Simulation {
                         });
                         break;
                     }
+                }
+            }
+            case 9 -> {
+                // The victim freezes (a SIGSTOP, a VM paused, a long collection) and resumes with
+                // its clock gone on: a leader finds every session's last keepalive long past.
+                if (victim.alive) {
+                    trace("node " + victim.id + ": paused for " + duration + " ms");
+                    victim.pause(duration);
+                }
+            }
+            case 10 -> {
+                // A record in the middle of the victim's log goes bad: it must refuse to start,
+                // and the rest must carry on (one such member at a time, or a quorum is gone).
+                // The voters left must still be a majority: three or more, none other broken, and
+                // no change in flight or waiting to be made again that could leave fewer.
+                long broken = nodes.stream().filter(n -> n.disk.corrupted() && membership.voters.contains(n.id)).count();
+                if (victim.alive && broken == 0 && membership.voters.contains(victim.id) && membership.voters.size() >= 3
+                        && !membership.pending()) {
+                    trace("node " + victim.id + ": a log record goes bad");
+                    victim.crash();
+                    victim.disk.corruptOneRecord();
+                    queue.after(duration, victim::start);
+                }
+            }
+            case 11 -> {
+                // The victim's disk fills: its syncs fail until space is freed and it is restarted.
+                if (victim.alive) {
+                    trace("node " + victim.id + ": disk full");
+                    victim.disk.full = true;
+                    queue.after(duration, () -> freeDisk(victim));
                 }
             }
             case 8 -> {
@@ -284,9 +365,21 @@ public final class Simulation {
         network.duplication = dup;
     }
 
+    /** Space freed on a full disk, and the member restarted (it stopped acknowledging when a sync failed). */
+    private void freeDisk(SimNode n) {
+        if (n.disk.full) {
+            n.disk.full = false;
+            n.crash();
+            n.start();
+        }
+    }
+
     private void healEverything() {
         network.healAll();
         network.maxDelay = 8;
+        for (SimNode n : nodes) {
+            freeDisk(n);
+        }
         for (SimNode n : nodes) {
             if (!n.alive) {
                 n.start();
@@ -313,12 +406,21 @@ public final class Simulation {
 
     private static final boolean TRACE = Boolean.getBoolean("cairn.sim.trace");
 
+    void trace(String what) {
+        if (TRACE) {
+            System.out.println("t=" + queue.now() + " " + what);
+        }
+    }
+
     void deliver(long to, PeerMessage m) {
         if (TRACE) {
             System.out.println("t=" + queue.now() + " " + m.getFrom() + "->" + to + " " + m.getBodyCase() + " b="
                     + m.getBallot().getRound() + "." + m.getBallot().getNode() + " " + brief(m));
         }
-        nodes.get((int) to - 1).receive(m);
+        SimNode n = node(to);
+        if (n != null) {
+            n.receive(m);
+        }
     }
 
     private static String brief(PeerMessage m) {
@@ -342,7 +444,102 @@ public final class Simulation {
 
     // ---- clients ----------------------------------------------------------------------------
 
-    private SimNode pickAlive() {
+    /** The member with this id, or null (never added). */
+    SimNode node(long id) {
+        for (SimNode n : nodes) {
+            if (n.id == id) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    /** A new member, with the disk faults planted where a bug is. */
+    SimNode addNode(long id, List<Member> initial) {
+        SimNode n = new SimNode(id, this, initial, new Random(random.nextLong()));
+        n.disk.fsyncLies = options.plant() == Plant.LYING_FSYNC;
+        n.disk.snapshotSlotOffByOne = options.plant() == Plant.APPLY_TWICE;
+        nodes.add(n);
+        return n;
+    }
+
+    /** No two replicas lead under one ballot, ever (checked every tick). */
+    private void checkLeaders() {
+        Map<String, Long> leaders = new HashMap<>();
+        for (SimNode n : nodes) {
+            if (n.alive && n.isLeader()) {
+                Long other = leaders.putIfAbsent(n.replica.ballotOnLoop().toString(), n.id);
+                if (other != null) {
+                    violation("nodes " + other + " and " + n.id + " both lead under ballot " + n.replica.ballotOnLoop());
+                }
+            }
+        }
+        if (queue.now() < options.durationMs() + 3_000) {
+            queue.after(SimNode.TICK_MS, this::checkLeaders);
+        }
+    }
+
+    /**
+     * The members still in service: not stopped for good (removed, or failed by their disk), and
+     * in the membership as the most advanced of them knows it (a member whose removal or addition
+     * the operator never heard the end of is out of it, or never got in).
+     */
+    List<SimNode> serving() {
+        List<SimNode> running = nodes.stream().filter(n -> n.stoppedBecause == null && n.alive).toList();
+        SimNode ahead = running.stream().max(java.util.Comparator.comparingLong(SimNode::applied)).orElse(null);
+        if (ahead == null) {
+            return running;
+        }
+        Set<Long> in = ahead.replica.membersOnLoop().stream().map(Member::getId).collect(Collectors.toSet());
+        return running.stream().filter(n -> in.contains(n.id)).toList();
+    }
+
+    /** A member refused to start: it stays down; the rest of the cluster must stay correct. */
+    void memberStopped(SimNode n, String why) {
+        if (TRACE) {
+            System.out.println("t=" + queue.now() + " node " + n.id + " stopped: " + why);
+        }
+        stoppedMembers.add(n.id + ": " + why);
+        if (why == null || !why.contains("corrupt") || !n.disk.corrupted()) {
+            violation("member " + n.id + " could not start: " + why);
+        }
+    }
+
+    final List<String> stoppedMembers = new ArrayList<>();
+    private boolean planted;
+
+    /**
+     * How replica {@code node} applies commands: the tree's own apply, except where a bug is
+     * planted (Plant), where replica 1 or 2 gets one client write to /k wrong, as a broken replica would.
+     */
+    Replica.Applier applier(long node) {
+        boolean lose = options.plant() == Plant.LOSE_ACKNOWLEDGED_WRITE && node == 1;
+        boolean diverge = options.plant() == Plant.DIVERGE && node == 2;
+        if (!lose && !diverge) {
+            return Replica.Applier.TREE;
+        }
+        return (tree, cmd) -> {
+            boolean clientWrite = cmd.hasTxn() && cmd.getTxn().getSuccessCount() > 0 && cmd.getTxn().getCompareCount() == 0
+                    && cmd.getTxn().getSuccess(0).getPath().startsWith("/k/") && cmd.getTxn().getSuccess(0).getKind() == Op.Kind.SET
+                    && cmd.getTxn().getSuccess(0).getRev() == -1;
+            if (planted || !clientWrite || tree.rev() <= 20) {
+                return tree.apply(cmd);
+            }
+            planted = true;
+            Command.Builder wrong = cmd.toBuilder();
+            if (lose) {
+                // Answers its client as if applied, but the write lands under another name.
+                wrong.getTxnBuilder().getSuccessBuilder(0).setPath("/lost/" + tree.rev());
+            } else {
+                // Also writes a file nobody else has, and nobody will overwrite.
+                wrong.getTxnBuilder().addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath("/diverged/" + node)
+                        .setValue(ByteString.copyFromUtf8("x")));
+            }
+            return tree.apply(wrong.build());
+        };
+    }
+
+    SimNode pickAlive() {
         List<SimNode> alive = nodes.stream().filter(n -> n.alive).toList();
         return alive.isEmpty() ? null : alive.get(random.nextInt(alive.size()));
     }
@@ -386,7 +583,7 @@ public final class Simulation {
 
     /** A client's guess of a file's rev, from a possibly stale local read (CAS may then fail, as in life). */
     private long currentGuess(SimNode node, String path) {
-        FileEntry f = node.tree.get(path, 0);
+        FileEntry f = node.tree().get(path, 0);
         return Math.max(0, f.rev());
     }
 
@@ -397,20 +594,16 @@ public final class Simulation {
     private void read(int client, SimNode node, String path) {
         long call = queue.seq();
         boolean[] done = {false};
-        node.read(() -> {
+        node.read(tree -> tree.get(path, 0)).whenComplete((f, e) -> {
             if (done[0]) {
                 return;
             }
-            done[0] = true;
-            FileEntry f = node.tree.get(path, 0);
-            String v = f.value() == null ? null : new String(f.value(), java.nio.charset.StandardCharsets.UTF_8);
-            history.add(new Operation(client, call, queue.seq(), Input.get(path), Output.read(v, Math.max(0, f.rev()))));
-            next(client);
-        }, () -> {
-            if (!done[0]) {
-                done[0] = true; // a read without an answer had no effect: leave it out
-                next(client);
+            done[0] = true; // a read without an answer had no effect: it is left out
+            if (e == null) {
+                String v = f.value() == null ? null : new String(f.value(), java.nio.charset.StandardCharsets.UTF_8);
+                history.add(new Operation(client, call, queue.seq(), Input.get(path), Output.read(v, Math.max(0, f.rev()))));
             }
+            next(client);
         });
         queue.after(CLIENT_TIMEOUT_MS, () -> {
             if (!done[0]) {
@@ -427,8 +620,20 @@ public final class Simulation {
             return; // planted: this client never writes again
         }
         boolean[] done = {false};
-        long[] pid = {0};
-        pid[0] = node.write(cmd, result -> {
+        CompletableFuture<ApplyResult> request = node.write(cmd);
+        Runnable unknown = () -> {
+            if (!done[0]) {
+                done[0] = true;
+                unknownProposal.put(history.size(), request);
+                history.add(new Operation(client, call, Operation.UNKNOWN, in, null));
+                next(client);
+            }
+        };
+        request.whenComplete((result, e) -> {
+            if (e != null) {
+                unknown.run(); // failed or timed out: it may still have been, or be, applied
+                return;
+            }
             if (done[0]) {
                 return; // the client gave up; its operation stays "unknown"
             }
@@ -450,33 +655,13 @@ public final class Simulation {
                 }
             }
             next(client);
-        }, () -> {
-            if (!done[0]) {
-                done[0] = true;
-                unknownProposal.put(history.size(), pid[0]);
-                history.add(new Operation(client, call, Operation.UNKNOWN, in, null));
-                next(client);
-            }
         });
-        queue.after(CLIENT_TIMEOUT_MS, () -> {
-            if (!done[0]) {
-                done[0] = true;
-                unknownProposal.put(history.size(), pid[0]);
-                history.add(new Operation(client, call, Operation.UNKNOWN, in, null));
-                next(client);
-            }
-        });
+        queue.after(CLIENT_TIMEOUT_MS, unknown);
     }
 
-    /** A proposal refused before it reached any slot: it can never apply, so it is left out of the history. */
-    void rejectedWrite(Runnable failure) {
-        // Run the client's failure path, then drop the unknown-outcome record it adds.
-        int before = history.size();
-        failure.run();
-        if (history.size() == before + 1 && history.get(before).output() == null) {
-            history.remove(before);
-            unknownProposal.remove(before);
-        }
+    /** A client's request became a proposal with this id (what the replicas report applying). */
+    void proposed(CompletableFuture<ApplyResult> request, long proposalId) {
+        proposalOf.put(request, proposalId);
     }
 
     /**
@@ -502,19 +687,20 @@ public final class Simulation {
     /**
      * The history as the checker sees it. A write whose client gave up still has a definite fate
      * here: the replicas either applied it (its result is then known, only its return time is not)
-     * or never did (then it had no effect and is left out). Pinning those fates keeps the search
-     * small without weakening it.
+     * or never did (then it had no effect and is left out). A write that never became a proposal
+     * (refused on the way in, or lost with its member's loop in a crash) had no effect either.
+     * Pinning those fates keeps the search small without weakening it.
      */
     private List<Operation> resolvedHistory() {
         List<Operation> out = new ArrayList<>(history.size());
         for (int i = 0; i < history.size(); i++) {
             Operation o = history.get(i);
-            Long pid = unknownProposal.get(i);
-            if (o.outcomeKnown() || pid == null) {
+            if (o.outcomeKnown() || !unknownProposal.containsKey(i)) {
                 out.add(o);
                 continue;
             }
-            ApplyResult r = appliedByProposal.get(pid);
+            Long pid = proposalOf.get(unknownProposal.get(i));
+            ApplyResult r = pid == null ? null : appliedByProposal.get(pid);
             if (r != null) {
                 out.add(new Operation(o.client(), o.call(), Operation.UNKNOWN, o.input(), output(o.input(), r)));
             }
@@ -604,22 +790,23 @@ public final class Simulation {
                     + healedAt + ", first write " + firstWriteAfterHeal + ")");
         }
         // Replicas converge: all applied the same slots once healed and quiet.
-        long maxApplied = nodes.stream().mapToLong(n -> n.applied).max().orElse(0);
-        for (SimNode n : nodes) {
-            if (n.applied < maxApplied) {
-                violation("node " + n.id + " applied " + n.applied + " of " + maxApplied + " slots after healing");
+        List<SimNode> serving = serving();
+        long maxApplied = serving.stream().mapToLong(SimNode::applied).max().orElse(0);
+        for (SimNode n : serving) {
+            if (n.applied() < maxApplied) {
+                violation("node " + n.id + " applied " + n.applied() + " of " + maxApplied + " slots after healing");
             }
         }
         // No acknowledged write is lost: what each client was told it wrote is what every
         // replica's tree holds at that revision (the history window holds every revision here).
-        for (SimNode n : nodes) {
+        for (SimNode n : serving) {
             for (Acked a : acknowledged) {
-                if (a.rev() > n.tree.rev()) {
-                    violation("node " + n.id + " ends at rev " + n.tree.rev() + ", before the acknowledged write at rev " + a.rev());
+                if (a.rev() > n.tree().rev()) {
+                    violation("node " + n.id + " ends at rev " + n.tree().rev() + ", before the acknowledged write at rev " + a.rev());
                     break;
                 }
                 for (Map.Entry<String, String> w : a.wrote().entrySet()) {
-                    FileEntry f = n.tree.get(w.getKey(), a.rev());
+                    FileEntry f = n.tree().get(w.getKey(), a.rev());
                     String held = f.value() == null ? null : new String(f.value(), java.nio.charset.StandardCharsets.UTF_8);
                     boolean ok = w.getValue() == null ? f.value() == null : w.getValue().equals(held) && f.rev() == a.rev();
                     if (!ok) {
@@ -630,19 +817,20 @@ public final class Simulation {
             }
         }
         // Replicas converge: the same revision and the same files, byte for byte.
-        SimNode any = nodes.get(0);
-        List<FileEntry> reference = any.tree.walk(Glob.compile("/**"), 0, 0, Integer.MAX_VALUE).items();
-        for (SimNode n : nodes) {
-            if (n.tree.rev() != any.tree.rev()) {
-                violation("node " + n.id + " ends at rev " + n.tree.rev() + ", node " + any.id + " at " + any.tree.rev());
+        SimNode any = serving.get(0);
+        List<FileEntry> reference = any.tree().walk(Glob.compile("/**"), 0, 0, Integer.MAX_VALUE).items();
+        for (SimNode n : serving) {
+            if (n.tree().rev() != any.tree().rev()) {
+                violation("node " + n.id + " ends at rev " + n.tree().rev() + ", node " + any.id + " at " + any.tree().rev());
                 continue;
             }
-            List<FileEntry> files = n.tree.walk(Glob.compile("/**"), 0, 0, Integer.MAX_VALUE).items();
+            List<FileEntry> files = n.tree().walk(Glob.compile("/**"), 0, 0, Integer.MAX_VALUE).items();
             if (!sameFiles(reference, files)) {
-                violation("node " + n.id + " ends with other files than node " + any.id + " at rev " + n.tree.rev());
+                violation("node " + n.id + " ends with other files than node " + any.id + " at rev " + n.tree().rev());
             }
         }
         checkSessions();
+        checkMembership(serving);
         // Watches saw every matching change exactly once, in order.
         for (SimWatcher w : watchers) {
             String problem = w.verify();
@@ -661,15 +849,43 @@ public final class Simulation {
     }
 
     /**
+     * Every replica ends with the membership the operator was told it has (when the last change
+     * is not of unknown outcome), and knows the same one as its peers.
+     */
+    private void checkMembership(List<SimNode> serving) {
+        List<Member> reference = serving.get(0).replica.membersOnLoop();
+        for (SimNode n : serving) {
+            List<Member> ms = n.replica.membersOnLoop();
+            if (!ms.equals(reference)) {
+                violation("node " + n.id + " ends with members " + ids(ms) + ", node " + serving.get(0).id + " with " + ids(reference));
+            }
+        }
+        if (!options.membership() || membership.uncertain) {
+            return;
+        }
+        java.util.TreeSet<Long> voters = new java.util.TreeSet<>();
+        java.util.TreeSet<Long> learners = new java.util.TreeSet<>();
+        reference.forEach(m -> (m.getLearner() ? learners : voters).add(m.getId()));
+        if (!voters.equals(membership.voters) || !learners.equals(membership.learners)) {
+            violation("the replicas end with voters " + voters + " and learners " + learners + "; the operator was told "
+                    + membership.voters + " and " + membership.learners);
+        }
+    }
+
+    private static String ids(List<Member> ms) {
+        return ms.stream().map(m -> m.getId() + (m.getLearner() ? "L" : "")).toList().toString();
+    }
+
+    /**
      * Presence invariants: no ephemeral file outlives its session; a dead holder's files go
      * within TTL plus a bound once the cluster can commit again; a live holder's session is not
      * expired once the faults have healed; what a holder believes it holds is what the tree holds.
      */
     private void checkSessions() {
-        SimNode any = nodes.get(0);
-        for (io.cairn.node.store.FileEntry f : any.tree.walk(io.cairn.node.store.Glob.compile("/e/**"), 0, 0, 10_000).items()) {
-            long owner = any.tree.owner(f.path());
-            if (owner != 0 && !any.tree.hasSession(owner)) {
+        io.cairn.node.store.VersionedTree tree = serving().get(0).tree();
+        for (io.cairn.node.store.FileEntry f : tree.walk(io.cairn.node.store.Glob.compile("/e/**"), 0, 0, 10_000).items()) {
+            long owner = tree.owner(f.path());
+            if (owner != 0 && !tree.hasSession(owner)) {
                 violation(f.path() + " outlived its session " + owner);
             }
             if (owner == 0) {
@@ -681,7 +897,7 @@ public final class Simulation {
             if (!h.alive) {
                 long from = Math.max(h.diedAt, heal);
                 for (long sid : h.sessions) {
-                    if (any.tree.hasSession(sid)) {
+                    if (tree.hasSession(sid)) {
                         violation("holder " + h.id + " died at " + h.diedAt + " but its session " + sid + " is still open");
                         continue;
                     }
@@ -700,9 +916,9 @@ public final class Simulation {
                             + ", long after the faults healed at " + heal);
                 }
             }
-            if (h.session != 0 && !h.uncertain && h.inFlight == 0 && any.tree.hasSession(h.session)) {
+            if (h.session != 0 && !h.uncertain && h.inFlight == 0 && tree.hasSession(h.session)) {
                 java.util.TreeSet<String> held = new java.util.TreeSet<>();
-                any.tree.sessions().stream().filter(s -> s.id() == h.session).forEach(s -> held.addAll(s.files()));
+                tree.sessions().stream().filter(s -> s.id() == h.session).forEach(s -> held.addAll(s.files()));
                 if (!held.equals(h.files)) {
                     violation("holder " + h.id + " believes it holds " + h.files + " but session " + h.session + " holds " + held);
                 }

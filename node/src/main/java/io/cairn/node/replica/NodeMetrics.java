@@ -1,4 +1,4 @@
-package io.cairn.node.server;
+package io.cairn.node.replica;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;

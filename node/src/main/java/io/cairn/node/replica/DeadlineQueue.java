@@ -1,4 +1,4 @@
-package io.cairn.node.server;
+package io.cairn.node.replica;
 
 import java.util.function.LongConsumer;
 

@@ -1,5 +1,7 @@
-package io.cairn.node.server;
+package io.cairn.node.replica;
 
+import io.cairn.node.server.WatchHandle;
+import io.cairn.node.server.WatchSink;
 import io.cairn.node.store.Event;
 import io.cairn.node.store.Glob;
 import io.cairn.node.store.StoreException;

@@ -1,9 +1,7 @@
-package io.cairn.node.server;
+package io.cairn.node.replica;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.cairn.node.log.SnapshotStore;
-import io.cairn.node.log.Wal;
 import io.cairn.node.paxos.BallotNum;
 import io.cairn.node.paxos.PaxosConfig;
 import io.cairn.node.paxos.PaxosCore;
@@ -28,6 +26,9 @@ import io.cairn.proto.Peer.SlotEntry;
 import io.cairn.proto.Peer.SnapshotFile;
 import io.cairn.proto.Peer.WalRecord;
 import io.cairn.proto.State.Command;
+import io.cairn.node.server.KvService;
+import io.cairn.node.server.WatchHandle;
+import io.cairn.node.server.WatchSink;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -40,13 +41,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -55,16 +52,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A replica: drives the pure {@link PaxosCore} with real time, the write-ahead log and the peer
- * network, and applies what it commits to the {@link VersionedTree}. Everything but the disk runs
- * on one thread, the node loop (the member's network event loop, so a request or peer message
- * read from a socket is handled without a hand-off to another thread); the WAL has its own thread
- * that group-commits (one fsync for every batch of records waiting). The driver contract of
- * {@link Ready} is kept by {@link ReadyGate}: a Ready's messages leave only after its records, and
- * all before them, are durable; what it commits applies at once.
+ * A replica: drives the pure {@link PaxosCore} with time, its disk and the peer network, and
+ * applies what it commits to the {@link VersionedTree}. It is what a member runs and what the
+ * simulator drives: everything it touches outside memory comes through its {@link Environment}
+ * (a member's: {@link FileStorage}, the member's network event loop and {@link LoopClock}; the
+ * simulator's: a simulated disk, its event queue and its clock). All of it runs on one thread,
+ * the loop (a member's network event loop, so a request or peer message read from a socket is
+ * handled without a hand-off to another thread). The driver contract of {@link Ready} is kept by
+ * {@link ReadyGate}: a Ready's messages leave only after its records, and all before them, are
+ * durable; what it commits applies at once.
  */
-public final class ReplicatedKvService implements KvService, AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(ReplicatedKvService.class);
+public final class Replica implements KvService, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Replica.class);
 
     /** How the replica runs. */
     public record Options(int tickMs, int electionTicks, int heartbeatTicks, int window, int maxBatch,
@@ -74,21 +73,41 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         }
     }
 
-    private record WaitingRead(long index, Runnable serve) {}
+    /** Applies a committed command to the tree: {@link VersionedTree#apply}, but for a planted bug. */
+    @FunctionalInterface
+    public interface Applier {
+        Applier TREE = VersionedTree::apply;
 
-    private record WalBatch(long seq, List<WalRecord> records, boolean rewrite) {}
+        ApplyResult apply(VersionedTree tree, Command command);
+    }
+
+    /**
+     * Everything a replica touches outside memory: its disk, the loop it runs on, its clock and
+     * timers, where its randomness comes from (proposal ids, election timeouts), who watches it
+     * apply, and how it applies.
+     */
+    public record Environment(ReplicaStorage storage, Executor loop, ReplicaClock clock, Random random,
+            ReplicaObserver observer, Applier applier) {
+        /** A member's: files under {@code dir}, its event loop, the system clock. */
+        public static Environment member(long id, Path dir, ScheduledExecutorService loop) throws IOException {
+            return new Environment(new FileStorage(id, dir), loop, new LoopClock(loop), new Random(new SecureRandom().nextLong()),
+                    ReplicaObserver.NONE, Applier.TREE);
+        }
+    }
+
+    private record WaitingRead(long index, Runnable serve) {}
 
     private final long id;
     private final Options options;
     private final StoreConfig storeConfig;
-    private final ScheduledExecutorService loop;
-    private final Thread walThread;
-    private final LinkedBlockingQueue<WalBatch> walQueue = new LinkedBlockingQueue<>();
-    private final Wal wal;
-    private final SnapshotStore snapshots;
+    private final Executor loop;
+    private final ReplicaStorage storage;
+    private final ReplicaClock clock;
+    private final ReplicaObserver observer;
+    private final Applier applier;
     private final WatchHub hub = new WatchHub();
     private final NodeMetrics metrics = new NodeMetrics();
-    private final Random ids = new Random(new SecureRandom().nextLong());
+    private final Random ids;
     private Consumer<PeerMessage> network = m -> { };
     private PaxosCore core;
     private VersionedTree tree;
@@ -102,9 +121,8 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
      */
     private long entriesSinceSnapshot;
     private boolean snapshotSaving;
-    private final ExecutorService snapshotWriter;
-    private long appendedSeq;
-    private volatile long durableSeq;
+    private long durableSeq;
+    private boolean recovering;
     private final ReadyGate gate;
     private final Map<Long, CompletableFuture<ApplyResult>> writes = new HashMap<>();
     /** The leader each pending write or read was sent through; when it changes they cannot finish. */
@@ -120,16 +138,22 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     private volatile boolean caughtUp;
     private volatile boolean closed;
     private volatile IOException walFailure;
-    private ScheduledFuture<?> ticker;
+    private ReplicaClock.Timer ticker;
     private long lastLoggedLeader = -1;
     private final Runnable onLeaderChange;
     /** The membership as of the applied slot: who votes, who learns, and where they listen. */
     private final Map<Long, Member> members = new TreeMap<>();
     private volatile java.util.function.BiConsumer<Long, String> peerAddresses = (m, a) -> { };
 
-    /** Opens the replica's data in {@code dir} and rebuilds its state from the snapshot and the log. */
-    public ReplicatedKvService(long id, List<Member> initialMembers, Path dir, StoreConfig storeConfig, Options options,
+    /** Opens a member's replica on its data in {@code dir}, run on {@code loop}. */
+    public static Replica open(long id, List<Member> initialMembers, Path dir, StoreConfig storeConfig, Options options,
             ScheduledExecutorService loop, Runnable onLeaderChange) throws IOException {
+        return new Replica(id, initialMembers, storeConfig, options, Environment.member(id, dir, loop), onLeaderChange);
+    }
+
+    /** Rebuilds the replica's state from the snapshot and the log its storage holds. */
+    public Replica(long id, List<Member> initialMembers, StoreConfig storeConfig, Options options, Environment env,
+            Runnable onLeaderChange) throws IOException {
         this.id = id;
         this.gate = new ReadyGate(new MemberEffects(), () -> durableSeq, id, m -> core.step(m));
         for (Member m : initialMembers) {
@@ -138,8 +162,12 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         this.options = options;
         this.storeConfig = storeConfig;
         this.onLeaderChange = onLeaderChange;
-        this.snapshots = new SnapshotStore(dir.resolve("snap"));
-        this.wal = Wal.open(dir.resolve("wal"));
+        this.storage = env.storage();
+        this.loop = env.loop();
+        this.clock = env.clock();
+        this.observer = env.observer();
+        this.applier = env.applier();
+        this.ids = env.random();
         // Members apply the same entries, so with the same count they would all snapshot at once:
         // in the benchmark three snapshot threads then took the two cores from the members for
         // most of a second (a 300-470 ms stall). Starting the count a third or two thirds of the
@@ -147,19 +175,11 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         // only ever brings a snapshot earlier.
         entriesSinceSnapshot = Math.floorMod(id - 1, 3) * options.snapshotEvery() / 3;
         recover();
-        this.loop = loop;
-        this.snapshotWriter = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "cairn-snapshot-" + id);
-            t.setDaemon(true);
-            return t;
-        });
-        this.walThread = new Thread(this::walLoop, "cairn-wal-" + id);
-        this.walThread.setDaemon(true);
-        this.walThread.start();
     }
 
     private void recover() throws IOException {
-        SnapshotFile snap = snapshots.loadLatest();
+        ReplicaStorage.Recovered disk = storage.recover();
+        SnapshotFile snap = disk.snapshot();
         if (snap != null && snap.getMembersCount() > 0) {
             members.clear();
             snap.getMembersList().forEach(m -> members.put(m.getId(), m));
@@ -170,7 +190,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         BallotNum promised = BallotNum.ZERO;
         TreeMap<Long, SlotEntry> accepted = new TreeMap<>();
         long commit = snapshotSlot;
-        for (WalRecord r : wal.recovered()) {
+        for (WalRecord r : disk.log()) {
             switch (r.getKindCase()) {
                 case PROMISED -> promised = BallotNum.of(r.getPromised());
                 case ACCEPTED -> accepted.put(r.getAccepted().getSlot(), r.getAccepted());
@@ -178,14 +198,16 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
                 default -> { }
             }
         }
-        core = PaxosCore.restore(paxos, new Random(new SecureRandom().nextLong()), promised,
-                new ArrayList<>(accepted.values()), snapshotSlot, commit);
+        core = PaxosCore.restore(paxos, ids, promised, new ArrayList<>(accepted.values()), snapshotSlot, commit);
         applied = snapshotSlot;
+        observer.rebuilt(snapshotSlot, tree.rev());
+        recovering = true;
         for (SlotEntry e : core.chosenEntriesAfter(snapshotSlot)) {
             apply(e);
         }
+        recovering = false;
         log.info("member {}: recovered slot {} (snapshot {}, {} log records{}), rev {}, ballot {}", id, applied,
-                snapshotSlot, wal.recovered().size(), wal.tornTailCut() ? ", torn tail cut" : "", tree.rev(), promised);
+                snapshotSlot, disk.log().size(), disk.tornTailCut() ? ", torn tail cut" : "", tree.rev(), promised);
     }
 
     private PaxosConfig paxosConfig() {
@@ -223,11 +245,28 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     /** Connects the replica to the peer network and starts its clock. */
     public void start(Consumer<PeerMessage> network) {
         this.network = network;
-        ticker = loop.scheduleAtFixedRate(() -> {
+        storage.start(new ReplicaStorage.Listener() {
+            @Override
+            public void durable(long position, int records) {
+                execute(() -> {
+                    metrics.walSyncs.inc();
+                    metrics.walRecords.inc(records);
+                    durableSeq = position;
+                    release();
+                });
+            }
+
+            @Override
+            public void failed(IOException e) {
+                walFailure = e;
+                log.error("member {}: the write-ahead log failed ({}); this member stops acknowledging anything", id, e.getMessage());
+            }
+        });
+        ticker = clock.every(options.tickMs(), guarded(() -> {
             handle(core.tick());
             expireRequests();
-        }, options.tickMs(), options.tickMs(), TimeUnit.MILLISECONDS);
-        sessionTimer = loop.scheduleAtFixedRate(this::sessionTick, 50, 50, TimeUnit.MILLISECONDS);
+        }));
+        sessionTimer = clock.every(50, guarded(this::sessionTick));
     }
 
     /** A message from another member. Any thread. */
@@ -251,10 +290,10 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
 
     private final SessionClock sessionClock = new SessionClock();
     private final java.util.Set<Long> keepalivesToForward = new java.util.HashSet<>();
-    private ScheduledFuture<?> sessionTimer;
+    private ReplicaClock.Timer sessionTimer;
 
-    private static long nowMs() {
-        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
+    private long nowMs() {
+        return clock.nowMs();
     }
 
     private List<SessionClock.Timed> timedSessions() {
@@ -416,7 +455,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
                 }));
                 serveReads();
             });
-            readDeadlines.add(rid, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.requestTimeoutMs()));
+            readDeadlines.add(rid, nowMs() + options.requestTimeoutMs());
             handle(core.readIndex(rid));
         });
         if (!queued) {
@@ -461,8 +500,9 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             }
             long pid = ids.nextLong();
             writes.put(pid, f);
+            observer.proposed(pid, f);
             sentVia.put(pid, core.leader());
-            writeDeadlines.add(pid, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.requestTimeoutMs()));
+            writeDeadlines.add(pid, nowMs() + options.requestTimeoutMs());
             toPropose.add(Proposal.newBuilder().setId(pid).setCommand(command).build());
             if (toPropose.size() == 1) {
                 execute(this::proposeQueued);
@@ -500,7 +540,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
 
     /** Fails the writes and reads that have waited their whole timeout. Runs every tick. */
     private void expireRequests() {
-        long now = System.nanoTime();
+        long now = nowMs();
         writeDeadlines.expire(now, this::expireWrite);
         readDeadlines.expire(now, this::expireRead);
     }
@@ -573,7 +613,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             execute(() -> {
                 handle(core.transferLeadership());
                 log.info("member {}: handing leadership to member {} before removing itself", id, core.transferTarget());
-                awaitOtherLeader(System.nanoTime() + TimeUnit.SECONDS.toNanos(5), m, done);
+                awaitOtherLeader(nowMs() + 5_000, m, done);
             });
             return done;
         });
@@ -591,12 +631,12 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             });
             return;
         }
-        if (System.nanoTime() > deadline) {
+        if (nowMs() > deadline) {
             done.completeExceptionally(new StoreException(Err.UNAVAILABLE,
                     "no other member took over leadership within 5 s; member " + id + " was not removed"));
             return;
         }
-        loop.schedule(() -> awaitOtherLeader(deadline, m, done), 20, TimeUnit.MILLISECONDS);
+        clock.after(20, guarded(() -> awaitOtherLeader(deadline, m, done)));
     }
 
     /**
@@ -605,7 +645,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
      */
     private CompletableFuture<ApplyResult> propose(ConfigChange change) {
         CompletableFuture<ApplyResult> done = new CompletableFuture<>();
-        proposeUntil(change, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.requestTimeoutMs()), done);
+        proposeUntil(change, nowMs() + options.requestTimeoutMs(), done);
         return done;
     }
 
@@ -619,9 +659,9 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             // Membership changes are idempotent (adding, promoting or removing twice changes
             // nothing more), so even a change whose outcome is unknown is safe to propose again.
             boolean retry = c instanceof StoreException se && se.code() == Err.UNAVAILABLE;
-            if (retry && System.nanoTime() < deadline && !closed) {
+            if (retry && nowMs() < deadline && !closed) {
                 try {
-                    loop.schedule(() -> proposeUntil(change, deadline, done), 100, TimeUnit.MILLISECONDS);
+                    clock.after(100, guarded(() -> proposeUntil(change, deadline, done)));
                 } catch (RejectedExecutionException x) {
                     done.completeExceptionally(closedError());
                 }
@@ -636,14 +676,15 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         boolean queued = execute(() -> {
             long pid = ids.nextLong();
             writes.put(pid, f);
+            observer.proposed(pid, f);
             sentVia.put(pid, core.leader());
-            loop.schedule(() -> {
+            clock.after(options.requestTimeoutMs(), guarded(() -> {
                 CompletableFuture<ApplyResult> w = writes.remove(pid);
                 if (w != null) {
                     w.completeExceptionally(new StoreException(Err.UNAVAILABLE, "the membership change was not committed within "
                             + options.requestTimeoutMs() + " ms; its outcome is unknown"));
                 }
-            }, options.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+            }));
             handle(core.propose(List.of(Proposal.newBuilder().setId(pid).setConfig(change).build())));
         });
         if (!queued) {
@@ -721,16 +762,12 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
 
         @Override
         public long append(List<WalRecord> records) {
-            if (!records.isEmpty()) {
-                appendedSeq++;
-                walQueue.add(new WalBatch(appendedSeq, records, false));
-            }
-            return appendedSeq;
+            return storage.append(records);
         }
 
         @Override
         public void installSnapshot(Ready.InstallSnapshot s) {
-            ReplicatedKvService.this.installSnapshot(s);
+            Replica.this.installSnapshot(s);
         }
 
         @Override
@@ -740,7 +777,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
 
         @Override
         public void apply(SlotEntry e) {
-            ReplicatedKvService.this.apply(e);
+            Replica.this.apply(e);
         }
 
         @Override
@@ -770,7 +807,8 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         public void snapshotNeeded(long to) {
             SnapshotFile snap = snapshotFile();
             log.info("member {}: sending a snapshot at slot {} (rev {}) to member {}", id, applied, tree.rev(), to);
-            network.accept(core.snapshotMessage(to, applied, snap.toByteArray()));
+            PaxosConfig atSlot = paxosConfig();
+            network.accept(core.snapshotMessage(to, applied, snap.toByteArray(), atSlot.voters(), atSlot.learners()));
         }
 
         @Override
@@ -837,6 +875,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             throw new IllegalStateException("member " + id + ": asked to apply slot " + e.getSlot() + " after " + applied);
         }
         applied = e.getSlot();
+        observer.applying(e);
         for (Proposal p : e.getValue().getProposalsList()) {
             if (p.hasConfig()) {
                 applyMembership(p);
@@ -845,7 +884,8 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             if (!p.hasCommand()) {
                 continue;
             }
-            ApplyResult result = tree.apply(p.getCommand());
+            ApplyResult result = applier.apply(tree, p.getCommand());
+            observer.applied(applied, p, result);
             hub.publish(result.events());
             CompletableFuture<ApplyResult> w = writes.remove(p.getId());
             if (w != null) {
@@ -854,8 +894,9 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
                 w.complete(result);
             }
         }
+        observer.appliedSlot(applied, tree.rev());
         entriesSinceSnapshot += Math.max(1, e.getValue().getProposalsCount());
-        if (loop != null && entriesSinceSnapshot >= options.snapshotEvery()) {
+        if (!recovering && entriesSinceSnapshot >= options.snapshotEvery()) {
             takeSnapshot();
         }
     }
@@ -884,7 +925,8 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
                     .setValue(ByteString.copyFromUtf8(memberJson(now))));
             peerAddresses.accept(now.getId(), now.getPeerAddr());
         }
-        ApplyResult result = tree.apply(Command.newBuilder().setSystem(true).setTxn(t).build());
+        ApplyResult result = applier.apply(tree, Command.newBuilder().setSystem(true).setTxn(t).build());
+        observer.applied(applied, p, result);
         hub.publish(result.events());
         log.info("member {}: membership change {} of member {} applied at slot {} (voters {}, learners {})", id, c.getKind(),
                 m.getId(), applied, core.voters(), core.learners());
@@ -915,26 +957,22 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         if (snapshotSaving) {
             return;
         }
-        long began = System.nanoTime();
+        long began = nowMs();
         VersionedTree.Capture capture = tree.capture(0);
         List<Member> memberList = List.copyOf(members.values());
-        long copyMs = (System.nanoTime() - began) / 1_000_000;
+        long copyMs = nowMs() - began;
         long slot = applied;
         long rev = tree.rev();
         int files = tree.fileCount();
         snapshotSaving = true;
         entriesSinceSnapshot = 0;
-        snapshotWriter.execute(() -> {
-            long writing = System.nanoTime();
-            IOException failure = null;
-            try {
-                snapshots.save(SnapshotFile.newBuilder().setSlot(slot).setTree(capture.build()).addAllMembers(memberList).build());
-            } catch (IOException e) {
-                failure = e;
-            }
-            IOException f = failure;
-            long writeMs = (System.nanoTime() - writing) / 1_000_000;
-            execute(() -> snapshotSaved(slot, rev, files, copyMs, writeMs, f));
+        long[] writing = new long[1];
+        storage.saveSnapshot(() -> {
+            writing[0] = nowMs();
+            return SnapshotFile.newBuilder().setSlot(slot).setTree(capture.build()).addAllMembers(memberList).build();
+        }, failure -> {
+            long writeMs = nowMs() - writing[0];
+            execute(() -> snapshotSaved(slot, rev, files, copyMs, writeMs, failure));
         });
     }
 
@@ -946,7 +984,7 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         }
         metrics.snapshots.inc();
         handle(core.snapshotTaken(slot));
-        walQueue.add(new WalBatch(++appendedSeq, core.durableState(), true));
+        storage.replaceLog(core.durableState());
         log.info("member {}: snapshot at slot {} (rev {}, {} files; captured in {} ms, encoded and written in {} ms); log truncated",
                 id, slot, rev, files, copyMs, writeMs);
     }
@@ -960,18 +998,10 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
     }
 
     private void saveInstalledSnapshot(Ready.InstallSnapshot s) {
-        SnapshotFile snap = parse(s);
         try {
-            // Through the snapshot thread, after any save in flight: one writer for the store.
-            snapshotWriter.submit(() -> {
-                snapshots.save(snap);
-                return null;
-            }).get();
-        } catch (ExecutionException e) {
-            throw new UncheckedIOException(e.getCause() instanceof IOException io ? io : new IOException(e.getCause()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("member " + id + ": interrupted while saving a snapshot", e);
+            storage.saveInstalledSnapshot(parse(s));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -982,15 +1012,16 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         tree = VersionedTree.restore(snap.getTree(), storeConfig);
         hub.restored(tree, before);
         applied = s.slot();
+        observer.rebuilt(applied, tree.rev());
         entriesSinceSnapshot = 0;
         if (snap.getMembersCount() > 0) {
+            // The member table as of the snapshot's slot; the core took on its voters and
+            // learners itself when the snapshot reached it (see PaxosCore.onSnapshot).
             members.clear();
             snap.getMembersList().forEach(m -> members.put(m.getId(), m));
-            PaxosConfig pc = paxosConfig();
-            core.resetMembership(pc.voters(), pc.learners());
             members.values().forEach(m -> peerAddresses.accept(m.getId(), m.getPeerAddr()));
         }
-        walQueue.add(new WalBatch(++appendedSeq, core.durableState(), true));
+        storage.replaceLog(core.durableState());
         log.info("member {}: installed a snapshot at slot {} (rev {}) from the leader", id, applied, tree.rev());
     }
 
@@ -1001,46 +1032,6 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             if (applied >= w.index()) {
                 it.remove();
                 w.serve().run();
-            }
-        }
-    }
-
-    // ---- the log's thread -------------------------------------------------------------------
-
-    private void walLoop() {
-        List<WalBatch> batch = new ArrayList<>();
-        while (!closed) {
-            try {
-                WalBatch first = walQueue.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.clear();
-                batch.add(first);
-                walQueue.drainTo(batch);
-                long last = 0;
-                for (WalBatch b : batch) {
-                    if (b.rewrite()) {
-                        wal.rewrite(b.records());
-                    } else {
-                        wal.append(b.records());
-                    }
-                    last = b.seq();
-                }
-                wal.sync();
-                metrics.walSyncs.inc();
-                metrics.walRecords.inc(batch.stream().mapToInt(b -> b.records().size()).sum());
-                long done = last;
-                execute(() -> {
-                    durableSeq = done;
-                    release();
-                });
-            } catch (InterruptedException e) {
-                return;
-            } catch (IOException e) {
-                walFailure = e;
-                log.error("member {}: the write-ahead log failed ({}); this member stops acknowledging anything", id, e.getMessage());
-                return;
             }
         }
     }
@@ -1071,20 +1062,51 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             return false;
         }
         try {
-            loop.execute(() -> {
-                if (closed) {
-                    return;
-                }
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    log.error("member {}: unexpected failure on the node loop", id, e);
-                }
-            });
+            loop.execute(guarded(task));
             return true;
         } catch (RejectedExecutionException e) {
             return false;
         }
+    }
+
+    /** A task for the loop: skipped once closed; an unexpected failure is logged, not lost with the task. */
+    private Runnable guarded(Runnable task) {
+        return () -> {
+            if (closed) {
+                return;
+            }
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.error("member {}: unexpected failure on the node loop", id, e);
+                observer.unexpected(e);
+            }
+        };
+    }
+
+    /** The tree, for a caller already on the loop (the simulator, whose one thread is every replica's loop). */
+    public VersionedTree treeOnLoop() {
+        return tree;
+    }
+
+    /** The slot applied, for a caller already on the loop. */
+    public long appliedOnLoop() {
+        return applied;
+    }
+
+    /** Whether this replica leads, for a caller already on the loop. */
+    public boolean isLeaderOnLoop() {
+        return core.isLeader();
+    }
+
+    /** The ballot this replica promised, for a caller already on the loop. */
+    public BallotNum ballotOnLoop() {
+        return core.promised();
+    }
+
+    /** The membership as of the applied slot, for a caller already on the loop. */
+    public List<Member> membersOnLoop() {
+        return List.copyOf(members.values());
     }
 
     /** Reads a file on the loop, serializably (for the node's own bookkeeping). */
@@ -1098,10 +1120,10 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
             return;
         }
         if (ticker != null) {
-            ticker.cancel(false);
+            ticker.cancel();
         }
         if (sessionTimer != null) {
-            sessionTimer.cancel(false);
+            sessionTimer.cancel();
         }
         CompletableFuture<Void> drained = new CompletableFuture<>();
         try {
@@ -1113,18 +1135,6 @@ public final class ReplicatedKvService implements KvService, AutoCloseable {
         // The loop is the member's event loop, shut down by its owner once the sockets are closed;
         // a task of this replica still queued on it finds it closed and does nothing.
         closed = true;
-        snapshotWriter.shutdown();
-        walThread.interrupt();
-        try {
-            // A snapshot being written finishes first, so a member reopened on this directory
-            // never races with it.
-            snapshotWriter.awaitTermination(10, TimeUnit.SECONDS);
-            walThread.join(2000);
-            wal.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (IOException e) {
-            log.warn("member {}: closing the log: {}", id, e.getMessage());
-        }
+        storage.close();
     }
 }

@@ -1,5 +1,8 @@
-package io.cairn.node.server;
+package io.cairn.node.replica;
 
+import io.cairn.node.server.WatchSink;
+import io.cairn.node.server.WatchHandle;
+import io.cairn.node.server.KvService;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
@@ -35,7 +38,7 @@ class ReplicatedClusterTest {
     }
 
     /** Starts three members into {@code nodes} and returns the leader member 1 knows. */
-    private static long startThree(List<CairnNode> nodes, ReplicatedKvService.Options options) throws Exception {
+    private static long startThree(List<CairnNode> nodes, Replica.Options options) throws Exception {
         Map<Long, InetSocketAddress> peers = new TreeMap<>();
         for (long i = 1; i <= 3; i++) {
             peers.put(i, new InetSocketAddress("127.0.0.1", freePort()));
@@ -60,8 +63,8 @@ class ReplicatedClusterTest {
 
     @Test
     void writesAndReadsThatCannotFinishFailAfterTheRequestTimeout() throws Exception {
-        ReplicatedKvService.Options d = ReplicatedKvService.Options.defaults();
-        ReplicatedKvService.Options options = new ReplicatedKvService.Options(d.tickMs(), d.electionTicks(),
+        Replica.Options d = Replica.Options.defaults();
+        Replica.Options options = new Replica.Options(d.tickMs(), d.electionTicks(),
                 d.heartbeatTicks(), d.window(), d.maxBatch(), d.snapshotEvery(), 400);
         List<CairnNode> nodes = new ArrayList<>();
         try {
@@ -104,8 +107,8 @@ class ReplicatedClusterTest {
 
     @Test
     void membersDoNotAllSnapshotAtTheSameEntry() throws Exception {
-        ReplicatedKvService.Options d = ReplicatedKvService.Options.defaults();
-        ReplicatedKvService.Options options = new ReplicatedKvService.Options(d.tickMs(), d.electionTicks(),
+        Replica.Options d = Replica.Options.defaults();
+        Replica.Options options = new Replica.Options(d.tickMs(), d.electionTicks(),
                 d.heartbeatTicks(), d.window(), d.maxBatch(), 30, d.requestTimeoutMs());
         List<CairnNode> nodes = new ArrayList<>();
         try {
@@ -136,7 +139,7 @@ class ReplicatedClusterTest {
     void followersForwardWritesAndServeBothReadLevels() throws Exception {
         List<CairnNode> nodes = new ArrayList<>();
         try {
-            long leader = startThree(nodes, ReplicatedKvService.Options.defaults());
+            long leader = startThree(nodes, Replica.Options.defaults());
             CairnNode follower = nodes.stream().filter(n -> n.id() != leader).findFirst().orElseThrow();
             try (WireClient c = new WireClient(follower.clientAddress())) {
                 Response w = call(c, Request.newBuilder().setVerb(Verb.SET).setPath("/rc/a")

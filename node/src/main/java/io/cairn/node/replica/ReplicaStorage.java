@@ -1,0 +1,53 @@
+package io.cairn.node.replica;
+
+import io.cairn.proto.Peer.SnapshotFile;
+import io.cairn.proto.Peer.WalRecord;
+import java.io.IOException;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * A replica's disk: its write-ahead log and its snapshots. A member's is {@link FileStorage} (a
+ * log thread that group-commits, a snapshot thread); the simulator's keeps records in memory and
+ * loses what was not synced when it crashes. Positions returned by {@link #append} only grow, so
+ * the replica can wait for "durable past my records" across log rewrites.
+ */
+public interface ReplicaStorage extends AutoCloseable {
+    /** What a restart finds: the newest snapshot (or null) and the log records after it. */
+    record Recovered(SnapshotFile snapshot, List<WalRecord> log, boolean tornTailCut) {}
+
+    /** Told how far the log is durable. Called from any thread. */
+    interface Listener {
+        /** Everything appended up to {@code position} is durable; the sync wrote {@code records} records. */
+        void durable(long position, int records);
+
+        /** The log can no longer be written. */
+        void failed(IOException e);
+    }
+
+    /** Reads what the disk holds. Once, before {@link #start}. */
+    Recovered recover() throws IOException;
+
+    /** Starts writing; durability is reported to {@code listener}. */
+    void start(Listener listener);
+
+    /** Queues records for the log; returns the position that covers them (unchanged when empty). */
+    long append(List<WalRecord> records);
+
+    /** Queues a log that holds only {@code records} (after a snapshot), in order with appends. */
+    long replaceLog(List<WalRecord> records);
+
+    /**
+     * Encodes and saves a snapshot in the background, after any save in flight; {@code done}
+     * gets null or the failure, from any thread.
+     */
+    void saveSnapshot(Supplier<SnapshotFile> encode, Consumer<IOException> done);
+
+    /** Saves a snapshot sent by the leader before anything else is written. Blocks until durable. */
+    void saveInstalledSnapshot(SnapshotFile snapshot) throws IOException;
+
+    /** Finishes the writes in flight and releases the files. */
+    @Override
+    void close();
+}
