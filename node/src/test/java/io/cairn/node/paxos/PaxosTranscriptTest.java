@@ -6,6 +6,8 @@ import com.google.protobuf.ByteString;
 import io.cairn.proto.Msg.Op;
 import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.Peer.Ballot;
+import io.cairn.proto.Peer.ConfigChange;
+import io.cairn.proto.Peer.Member;
 import io.cairn.proto.Peer.PeerMessage;
 import io.cairn.proto.Peer.Proposal;
 import io.cairn.proto.Peer.SlotEntry;
@@ -46,7 +48,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * > propose 1 a                member 1 proposes writing "a"
  * > isolate 3 / heal           messages to and from 3 are dropped, or no longer
  * > status                     role, leader and chosen slot of every member
+ * > read 1                     member 1 asks for a read index (answered "ready at index N" or "failed")
+ * > start 4 voters=1,2,3       a new member 4, knowing these voters and itself a learner
+ * > add-learner 1 4            member 1 proposes adding 4 as a learner (promote 1 4, remove 1 4 likewise)
+ * > transfer 1                 member 1, leading, hands leadership to the most caught-up voter
+ * > compact 1 5                member 1 took a snapshot through slot 5: its log before it is gone
  * </pre>
+ *
+ * A leader asked for a snapshot sends one at once, of its chosen slot (the data is a label here).
  *
  * The driver is the one a member has with a disk that syncs at once: a Ready's records are
  * durable before its messages leave, and a message a core sends itself comes back to it.
@@ -83,6 +92,7 @@ class PaxosTranscriptTest {
         private final Set<Long> isolated = new HashSet<>();
         private final StringBuilder out = new StringBuilder();
         private long nextProposal = 1;
+        private long nextRead = 1;
 
         /** Replays the commands of {@code text}, keeping its comments, replacing each command's output. */
         String play(String text) {
@@ -138,6 +148,36 @@ class PaxosTranscriptTest {
                             .build();
                     handle(id, cores.get(id).propose(List.of(p)), null);
                 }
+                case "read" -> {
+                    long id = Long.parseLong(w[1]);
+                    handle(id, cores.get(id).readIndex(nextRead++), null);
+                }
+                case "start" -> {
+                    long id = Long.parseLong(w[1]);
+                    Set<Long> voters = Stream.of(w[2].substring("voters=".length()).split(",")).map(Long::parseLong)
+                            .collect(Collectors.toCollection(java.util.LinkedHashSet::new));
+                    cores.put(id, new PaxosCore(new PaxosConfig(id, voters, Set.of(id), 10, 2, 8, 64, 64), new Random(id)));
+                }
+                case "add-learner", "promote", "remove" -> {
+                    long id = Long.parseLong(w[1]);
+                    ConfigChange.Kind kind = switch (w[0]) {
+                        case "add-learner" -> ConfigChange.Kind.ADD_LEARNER;
+                        case "promote" -> ConfigChange.Kind.PROMOTE;
+                        default -> ConfigChange.Kind.REMOVE;
+                    };
+                    Proposal p = Proposal.newBuilder().setId(nextProposal++).setConfig(ConfigChange.newBuilder().setKind(kind)
+                            .setMember(Member.newBuilder().setId(Long.parseLong(w[2])).setLearner(kind == ConfigChange.Kind.ADD_LEARNER)))
+                            .build();
+                    handle(id, cores.get(id).propose(List.of(p)), null);
+                }
+                case "transfer" -> {
+                    long id = Long.parseLong(w[1]);
+                    handle(id, cores.get(id).transferLeadership(), null);
+                }
+                case "compact" -> {
+                    long id = Long.parseLong(w[1]);
+                    handle(id, cores.get(id).snapshotTaken(Long.parseLong(w[2])), null);
+                }
                 case "isolate" -> isolated.add(Long.parseLong(w[1]));
                 case "heal" -> isolated.clear();
                 case "status" -> cores.forEach((id, c) -> out.append(id).append(": ").append(c.role().name().toLowerCase())
@@ -179,9 +219,32 @@ class PaxosTranscriptTest {
                 lines.add(message(m));
                 inFlight.add(m);
             }
+            if (r.install != null) {
+                lines.add(id + " installs the snapshot at slot " + r.install.slot() + " (" + new String(r.install.data(),
+                        java.nio.charset.StandardCharsets.UTF_8) + ")");
+            }
             for (SlotEntry e : r.committed) {
                 lines.add(id + " commits slot " + e.getSlot() + " " + value(e));
             }
+            for (Ready.ReadReady rr : r.reads) {
+                lines.add(id + " read " + rr.readId() + " ready at index " + rr.index());
+            }
+            for (long rid : r.readsFailed) {
+                lines.add(id + " read " + rid + " failed");
+            }
+            for (long pid : r.rejected) {
+                lines.add(id + " proposal #" + pid + " rejected");
+            }
+            List<PeerMessage> snapshots = new ArrayList<>();
+            for (Ready.SnapshotNeeded need : r.snapshotsNeeded) {
+                PaxosCore c = cores.get(id);
+                lines.add(id + " must send member " + need.to() + " a snapshot: sends one at slot " + c.chosenUpTo());
+                PeerMessage m = c.snapshotMessage(need.to(), c.chosenUpTo(), ("state through slot " + c.chosenUpTo())
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8), c.voters(), c.learners());
+                lines.add(message(m));
+                snapshots.add(m);
+            }
+            inFlight.addAll(snapshots);
             if (!lines.isEmpty()) {
                 if (what != null) {
                     out.append(id).append(' ').append(what).append(":\n");
@@ -199,7 +262,9 @@ class PaxosTranscriptTest {
                 return "(no-op)";
             }
             return e.getValue().getProposalsList().stream().map(p -> p.hasCommand() && p.getCommand().hasTxn()
-                    ? p.getCommand().getTxn().getSuccess(0).getValue().toStringUtf8() : "#" + p.getId())
+                    ? p.getCommand().getTxn().getSuccess(0).getValue().toStringUtf8()
+                    : p.hasConfig() ? p.getConfig().getKind().name().toLowerCase().replace('_', '-') + " " + p.getConfig().getMember().getId()
+                    : "#" + p.getId())
                     .collect(Collectors.joining(",", "[", "]"));
         }
 
@@ -237,6 +302,7 @@ class PaxosTranscriptTest {
                 case TIMEOUT_NOW -> "TIMEOUT-NOW";
                 case READ_REQUEST -> "READ-INDEX? " + m.getReadRequest().getReadId();
                 case READ_RESPONSE -> "READ-INDEX " + m.getReadResponse().getReadId() + " = " + m.getReadResponse().getIndex();
+                case SNAPSHOT -> "SNAPSHOT" + b + " at slot " + m.getSnapshot().getSlot();
                 default -> m.getBodyCase().name();
             };
         }
