@@ -1,6 +1,5 @@
 package io.cairn.node.replica;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.node.paxos.BallotNum;
 import io.cairn.node.paxos.PaxosConfig;
@@ -34,8 +33,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -95,7 +92,6 @@ public final class Replica implements KvService, AutoCloseable {
         }
     }
 
-    private record WaitingRead(long index, Runnable serve) {}
 
     private final long id;
     private final Options options;
@@ -124,14 +120,7 @@ public final class Replica implements KvService, AutoCloseable {
     private long durableSeq;
     private boolean recovering;
     private final ReadyGate gate;
-    private final Map<Long, CompletableFuture<ApplyResult>> writes = new HashMap<>();
-    /** The leader each pending write or read was sent through; when it changes they cannot finish. */
-    private final Map<Long, Long> sentVia = new HashMap<>();
-    private final Map<Long, Runnable> readFailures = new HashMap<>();
-    private final Map<Long, Consumer<Long>> readIndexWaiters = new HashMap<>();
-    private final List<WaitingRead> waitingApply = new ArrayList<>();
-    private final DeadlineQueue writeDeadlines = new DeadlineQueue();
-    private final DeadlineQueue readDeadlines = new DeadlineQueue();
+    private final PendingRequests pending;
     /** Writes taken on the loop and not yet handed to the core (see {@link #proposeQueued}). */
     private List<Proposal> toPropose = new ArrayList<>();
     private volatile long leader;
@@ -142,8 +131,7 @@ public final class Replica implements KvService, AutoCloseable {
     private long lastLoggedLeader = -1;
     private final Runnable onLeaderChange;
     /** The membership as of the applied slot: who votes, who learns, and where they listen. */
-    private final Map<Long, Member> members = new TreeMap<>();
-    private volatile java.util.function.BiConsumer<Long, String> peerAddresses = (m, a) -> { };
+    private final MemberTable members;
 
     /** Opens a member's replica on its data in {@code dir}, run on {@code loop}. */
     public static Replica open(long id, List<Member> initialMembers, Path dir, StoreConfig storeConfig, Options options,
@@ -156,9 +144,8 @@ public final class Replica implements KvService, AutoCloseable {
             Runnable onLeaderChange) throws IOException {
         this.id = id;
         this.gate = new ReadyGate(new MemberEffects(), () -> durableSeq, id, m -> core.step(m));
-        for (Member m : initialMembers) {
-            members.put(m.getId(), m);
-        }
+        this.members = new MemberTable(id, initialMembers);
+        this.pending = new PendingRequests(id, options.requestTimeoutMs());
         this.options = options;
         this.storeConfig = storeConfig;
         this.onLeaderChange = onLeaderChange;
@@ -181,10 +168,9 @@ public final class Replica implements KvService, AutoCloseable {
         ReplicaStorage.Recovered disk = storage.recover();
         SnapshotFile snap = disk.snapshot();
         if (snap != null && snap.getMembersCount() > 0) {
-            members.clear();
-            snap.getMembersList().forEach(m -> members.put(m.getId(), m));
+            members.replaceWith(snap.getMembersList());
         }
-        PaxosConfig paxos = paxosConfig();
+        PaxosConfig paxos = members.paxosConfig(options);
         long snapshotSlot = snap == null ? 0 : snap.getSlot();
         tree = snap == null ? new VersionedTree(storeConfig) : VersionedTree.restore(snap.getTree(), storeConfig);
         BallotNum promised = BallotNum.ZERO;
@@ -210,16 +196,6 @@ public final class Replica implements KvService, AutoCloseable {
                 snapshotSlot, disk.log().size(), disk.tornTailCut() ? ", torn tail cut" : "", tree.rev(), promised);
     }
 
-    private PaxosConfig paxosConfig() {
-        java.util.Set<Long> voters = new java.util.HashSet<>();
-        java.util.Set<Long> learners = new java.util.HashSet<>();
-        for (Member m : members.values()) {
-            (m.getLearner() ? learners : voters).add(m.getId());
-        }
-        return new PaxosConfig(id, voters, learners, options.electionTicks(), options.heartbeatTicks(),
-                options.window(), options.maxBatch(), 256);
-    }
-
     /**
      * Gives this member's entry the peer address it now listens on, when the membership has none:
      * a member started alone without --peer-addr records none, and gets one when restarted with
@@ -228,18 +204,12 @@ public final class Replica implements KvService, AutoCloseable {
      * it filled it in.
      */
     public boolean fillOwnPeerAddress(String addr) {
-        Member me = members.get(id);
-        if (me != null && me.getPeerAddr().isEmpty() && !addr.isEmpty()) {
-            members.put(id, me.toBuilder().setPeerAddr(addr).build());
-            return true;
-        }
-        return false;
+        return members.fillOwnPeerAddress(addr);
     }
 
     /** Where peer addresses go when the membership changes (the peer transport). */
     public void onPeerAddress(java.util.function.BiConsumer<Long, String> listener) {
-        this.peerAddresses = listener;
-        members.values().forEach(m -> listener.accept(m.getId(), m.getPeerAddr()));
+        members.onPeerAddress(listener);
     }
 
     /** Connects the replica to the peer network and starts its clock. */
@@ -264,7 +234,7 @@ public final class Replica implements KvService, AutoCloseable {
         });
         ticker = clock.every(options.tickMs(), guarded(() -> {
             handle(core.tick());
-            expireRequests();
+            pending.expire(nowMs());
         }));
         sessionTimer = clock.every(50, guarded(this::sessionTick));
     }
@@ -438,24 +408,20 @@ public final class Replica implements KvService, AutoCloseable {
         CompletableFuture<T> f = new CompletableFuture<>();
         boolean queued = execute(() -> {
             long rid = ids.nextLong();
-            sentVia.put(rid, core.leader());
-            readFailures.put(rid, () -> f.completeExceptionally(new StoreException(Err.UNAVAILABLE,
-                    "no leader to confirm a linearizable read; retry, or read with serializable consistency")));
-            readIndexWaiters.put(rid, index -> {
-                waitingApply.add(new WaitingRead(index, () -> {
-                    if (readFailures.remove(rid) == null) {
-                        return;
-                    }
-                    sentVia.remove(rid);
-                    try {
-                        f.complete(read.apply(tree));
-                    } catch (RuntimeException e) {
-                        f.completeExceptionally(e);
-                    }
-                }));
-                serveReads();
-            });
-            readDeadlines.add(rid, nowMs() + options.requestTimeoutMs());
+            pending.addRead(rid, core.leader(), nowMs(), () -> f.completeExceptionally(new StoreException(Err.UNAVAILABLE,
+                    "no leader to confirm a linearizable read; retry, or read with serializable consistency")), index -> {
+                        pending.whenApplied(index, () -> {
+                            if (!pending.finishRead(rid)) {
+                                return;
+                            }
+                            try {
+                                f.complete(read.apply(tree));
+                            } catch (RuntimeException e) {
+                                f.completeExceptionally(e);
+                            }
+                        });
+                        pending.serveReads(applied);
+                    });
             handle(core.readIndex(rid));
         });
         if (!queued) {
@@ -475,15 +441,6 @@ public final class Replica implements KvService, AutoCloseable {
         }
     }
 
-    private void expireRead(long rid) {
-        sentVia.remove(rid);
-        readIndexWaiters.remove(rid);
-        Runnable fail = readFailures.remove(rid);
-        if (fail != null) {
-            fail.run();
-        }
-    }
-
     @Override
     public CompletableFuture<ApplyResult> write(Command command) {
         CompletableFuture<ApplyResult> f = new CompletableFuture<>();
@@ -499,10 +456,8 @@ public final class Replica implements KvService, AutoCloseable {
                 return;
             }
             long pid = ids.nextLong();
-            writes.put(pid, f);
+            pending.addWrite(pid, f, core.leader(), nowMs());
             observer.proposed(pid, f);
-            sentVia.put(pid, core.leader());
-            writeDeadlines.add(pid, nowMs() + options.requestTimeoutMs());
             toPropose.add(Proposal.newBuilder().setId(pid).setCommand(command).build());
             if (toPropose.size() == 1) {
                 execute(this::proposeQueued);
@@ -529,22 +484,6 @@ public final class Replica implements KvService, AutoCloseable {
         handle(core.propose(batch));
     }
 
-    private void expireWrite(long pid) {
-        CompletableFuture<ApplyResult> w = writes.remove(pid);
-        if (w != null) {
-            sentVia.remove(pid);
-            w.completeExceptionally(new StoreException(Err.UNAVAILABLE, "the write was not committed within "
-                    + options.requestTimeoutMs() + " ms; its outcome is unknown"));
-        }
-    }
-
-    /** Fails the writes and reads that have waited their whole timeout. Runs every tick. */
-    private void expireRequests() {
-        long now = nowMs();
-        writeDeadlines.expire(now, this::expireWrite);
-        readDeadlines.expire(now, this::expireRead);
-    }
-
     @Override
     public WatchHandle watch(Glob glob, long fromRev, boolean once, WatchSink sink) {
         WatchHub.Watcher[] self = new WatchHub.Watcher[1];
@@ -560,20 +499,13 @@ public final class Replica implements KvService, AutoCloseable {
 
     /** The members as this replica knows them, with which one leads. */
     public CompletableFuture<List<Member>> members() {
-        return submit(() -> List.copyOf(members.values()));
+        return submit(members::list);
     }
 
     /** Adds a member as a learner: it receives the log but does not vote until promoted. */
     public CompletableFuture<ApplyResult> addLearner(Member m) {
         return submit(() -> {
-            if (members.containsKey(m.getId())) {
-                throw new StoreException(Err.INVALID, "member " + m.getId() + " is already in the cluster");
-            }
-            Member me = members.get(id);
-            if (me != null && me.getPeerAddr().isEmpty()) {
-                throw new StoreException(Err.INVALID, "member " + id + " was started alone without a peer address,"
-                        + " so a new member could not reach it; restart it with --peer-addr HOST:PORT, then add members");
-            }
+            members.checkAdd(m);
             return m;
         }).thenCompose(x -> propose(ConfigChange.newBuilder().setKind(ConfigChange.Kind.ADD_LEARNER)
                 .setMember(m.toBuilder().setLearner(true)).build()));
@@ -581,31 +513,13 @@ public final class Replica implements KvService, AutoCloseable {
 
     /** Makes a learner a voter. */
     public CompletableFuture<ApplyResult> promote(long member) {
-        return submit(() -> {
-            Member m = members.get(member);
-            if (m == null) {
-                throw new StoreException(Err.NOENT, "no member " + member);
-            }
-            if (!m.getLearner()) {
-                throw new StoreException(Err.INVALID, "member " + member + " is already a voter");
-            }
-            return m;
-        }).thenCompose(m -> propose(ConfigChange.newBuilder().setKind(ConfigChange.Kind.PROMOTE).setMember(m).build()));
+        return submit(() -> members.checkPromote(member))
+                .thenCompose(m -> propose(ConfigChange.newBuilder().setKind(ConfigChange.Kind.PROMOTE).setMember(m).build()));
     }
 
     /** Removes a member; when it is the leader, it hands leadership to another voter first. */
     public CompletableFuture<ApplyResult> remove(long member) {
-        return submit(() -> {
-            Member m = members.get(member);
-            if (m == null) {
-                throw new StoreException(Err.NOENT, "no member " + member);
-            }
-            long voters = members.values().stream().filter(x -> !x.getLearner()).count();
-            if (!m.getLearner() && voters <= 1) {
-                throw new StoreException(Err.INVALID, "member " + member + " is the last voter; it cannot be removed");
-            }
-            return m;
-        }).thenCompose(m -> {
+        return submit(() -> members.checkRemove(member)).thenCompose(m -> {
             if (member != id || !core.isLeader()) {
                 return propose(ConfigChange.newBuilder().setKind(ConfigChange.Kind.REMOVE).setMember(m).build());
             }
@@ -675,11 +589,10 @@ public final class Replica implements KvService, AutoCloseable {
         CompletableFuture<ApplyResult> f = new CompletableFuture<>();
         boolean queued = execute(() -> {
             long pid = ids.nextLong();
-            writes.put(pid, f);
+            pending.addChange(pid, f, core.leader());
             observer.proposed(pid, f);
-            sentVia.put(pid, core.leader());
             clock.after(options.requestTimeoutMs(), guarded(() -> {
-                CompletableFuture<ApplyResult> w = writes.remove(pid);
+                CompletableFuture<ApplyResult> w = pending.take(pid);
                 if (w != null) {
                     w.completeExceptionally(new StoreException(Err.UNAVAILABLE, "the membership change was not committed within "
                             + options.requestTimeoutMs() + " ms; its outcome is unknown"));
@@ -695,29 +608,7 @@ public final class Replica implements KvService, AutoCloseable {
 
     @Override
     public CompletableFuture<List<MemberInfo>> memberList() {
-        return submit(() -> {
-            List<MemberInfo> out = new ArrayList<>();
-            for (Member m : members.values()) {
-                MemberInfo.Builder b = MemberInfo.newBuilder().setId(m.getId()).setPeerAddr(m.getPeerAddr())
-                        .setClientAddr(m.getClientAddr()).setHttpAddr(m.getHttpAddr()).setLearner(m.getLearner())
-                        .setLeader(core.leader() == m.getId());
-                if (m.getClientAddr().isEmpty()) {
-                    // Members named by --peers record their own addresses under /ctl/members.
-                    FileEntry f = tree.get("/ctl/members/" + m.getId(), 0);
-                    if (f.value() != null) {
-                        String json = new String(f.value(), java.nio.charset.StandardCharsets.UTF_8);
-                        b.setClientAddr(jsonField(json, "client")).setHttpAddr(jsonField(json, "http"));
-                    }
-                }
-                out.add(b.build());
-            }
-            return out;
-        });
-    }
-
-    private static String jsonField(String json, String name) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":\"([^\"]*)\"").matcher(json);
-        return m.find() ? m.group(1) : "";
+        return submit(() -> members.infos(tree, core.leader()));
     }
 
     @Override
@@ -734,8 +625,8 @@ public final class Replica implements KvService, AutoCloseable {
 
     /** How far this replica has applied, and how far it knows the log chosen. */
     public CompletableFuture<long[]> progress() {
-        return submit(() -> new long[] {applied, core.knownCommit(), members.containsKey(id) ? 1 : 0,
-                members.containsKey(id) && members.get(id).getLearner() ? 1 : 0});
+        return submit(() -> new long[] {applied, core.knownCommit(), members.contains(id) ? 1 : 0,
+                members.isLearner(id) ? 1 : 0});
     }
 
     /** Proposes a command from the node itself (membership records under /ctl). */
@@ -782,38 +673,30 @@ public final class Replica implements KvService, AutoCloseable {
 
         @Override
         public void readReady(long readId, long index) {
-            Consumer<Long> k = readIndexWaiters.remove(readId);
-            if (k != null) {
-                k.accept(index);
-            }
+            pending.readIndexReady(readId, index);
         }
 
         @Override
         public void readFailed(long readId) {
-            expireRead(readId);
+            pending.failRead(readId);
         }
 
         @Override
         public void rejected(long pid) {
-            sentVia.remove(pid);
-            CompletableFuture<ApplyResult> w = writes.remove(pid);
-            if (w != null) {
-                w.completeExceptionally(new StoreException(Err.UNAVAILABLE,
-                        "no leader accepted the write (an election may be under way); it was not applied, retry"));
-            }
+            pending.rejected(pid);
         }
 
         @Override
         public void snapshotNeeded(long to) {
             SnapshotFile snap = snapshotFile();
             log.info("member {}: sending a snapshot at slot {} (rev {}) to member {}", id, applied, tree.rev(), to);
-            PaxosConfig atSlot = paxosConfig();
+            PaxosConfig atSlot = members.paxosConfig(options);
             network.accept(core.snapshotMessage(to, applied, snap.toByteArray(), atSlot.voters(), atSlot.learners()));
         }
 
         @Override
         public void released() {
-            serveReads();
+            pending.serveReads(applied);
             noticeLeader();
         }
     }
@@ -829,43 +712,9 @@ public final class Replica implements KvService, AutoCloseable {
             } else {
                 log.info("member {}: leader is member {} (ballot {}, slot {}, rev {})", id, l, core.promised(), applied, tree.rev());
             }
-            failRequestsSentThroughOldLeaders(l);
+            pending.leaderChanged(l);
             if (onLeaderChange != null) {
                 onLeaderChange.run();
-            }
-        }
-    }
-
-    /**
-     * Requests handed to a leader that is no longer leader will never be answered by it. Reads
-     * fail at once (they can be retried); writes fail as "outcome unknown", since the old leader
-     * may have put them in a slot its successor then finishes. Losing sight of the leader is not
-     * enough: a follower starved of CPU misses heartbeats while the leader carries on and commits
-     * what it was sent (the benchmark showed such blips failing writes that then succeeded), so
-     * they wait for another leader to be known, or for their timeout.
-     */
-    private void failRequestsSentThroughOldLeaders(long newLeader) {
-        if (newLeader == 0) {
-            return;
-        }
-        Iterator<Map.Entry<Long, Long>> it = sentVia.entrySet().iterator();
-        while (it.hasNext()) {
-            Map.Entry<Long, Long> e = it.next();
-            if (e.getValue() == newLeader || (e.getValue() == id && newLeader == id)) {
-                continue;
-            }
-            it.remove();
-            long key = e.getKey();
-            CompletableFuture<ApplyResult> w = writes.get(key);
-            if (w != null && e.getValue() != id) {
-                writes.remove(key);
-                w.completeExceptionally(new StoreException(Err.UNAVAILABLE,
-                        "leader " + e.getValue() + " was lost before the write was committed; its outcome is unknown"));
-                continue;
-            }
-            Runnable readFail = readFailures.get(key);
-            if (readFail != null) {
-                expireRead(key);
             }
         }
     }
@@ -887,9 +736,8 @@ public final class Replica implements KvService, AutoCloseable {
             ApplyResult result = applier.apply(tree, p.getCommand());
             observer.applied(applied, p, result);
             hub.publish(result.events());
-            CompletableFuture<ApplyResult> w = writes.remove(p.getId());
+            CompletableFuture<ApplyResult> w = pending.take(p.getId());
             if (w != null) {
-                sentVia.remove(p.getId());
                 metrics.writes.labelValues(result.ok() ? "ok" : "refused").inc();
                 w.complete(result);
             }
@@ -907,44 +755,25 @@ public final class Replica implements KvService, AutoCloseable {
      */
     private void applyMembership(Proposal p) {
         ConfigChange c = p.getConfig();
-        Member m = c.getMember();
-        Member now = switch (c.getKind()) {
-            case ADD_LEARNER -> m.toBuilder().setLearner(true).build();
-            case PROMOTE -> members.containsKey(m.getId()) ? members.get(m.getId()).toBuilder().setLearner(false).build() : null;
-            case REMOVE -> null;
-        };
-        Txn.Builder t = Txn.newBuilder();
-        if (now == null) {
-            members.remove(m.getId());
-            if (tree.get("/ctl/members/" + m.getId(), 0).rev() > 0) {
-                t.addSuccess(Op.newBuilder().setKind(Op.Kind.DEL).setPath("/ctl/members/" + m.getId()));
-            }
-        } else {
-            members.put(now.getId(), now);
-            t.addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath("/ctl/members/" + now.getId())
-                    .setValue(ByteString.copyFromUtf8(memberJson(now))));
-            peerAddresses.accept(now.getId(), now.getPeerAddr());
-        }
+        Txn t = members.apply(c, tree);
         ApplyResult result = applier.apply(tree, Command.newBuilder().setSystem(true).setTxn(t).build());
         observer.applied(applied, p, result);
         hub.publish(result.events());
         log.info("member {}: membership change {} of member {} applied at slot {} (voters {}, learners {})", id, c.getKind(),
-                m.getId(), applied, core.voters(), core.learners());
-        CompletableFuture<ApplyResult> w = writes.remove(p.getId());
+                c.getMember().getId(), applied, core.voters(), core.learners());
+        CompletableFuture<ApplyResult> w = pending.take(p.getId());
         if (w != null) {
-            sentVia.remove(p.getId());
             w.complete(result);
         }
     }
 
     /** The JSON a member is recorded with under /ctl/members. */
     public static String memberJson(Member m) {
-        return String.format("{\"id\":%d,\"peer\":\"%s\",\"client\":\"%s\",\"http\":\"%s\",\"role\":\"%s\"}",
-                m.getId(), m.getPeerAddr(), m.getClientAddr(), m.getHttpAddr(), m.getLearner() ? "learner" : "voter");
+        return MemberTable.json(m);
     }
 
     private SnapshotFile snapshotFile() {
-        return SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).addAllMembers(members.values()).build();
+        return SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).addAllMembers(members.list()).build();
     }
 
     /**
@@ -959,7 +788,7 @@ public final class Replica implements KvService, AutoCloseable {
         }
         long began = nowMs();
         VersionedTree.Capture capture = tree.capture(0);
-        List<Member> memberList = List.copyOf(members.values());
+        List<Member> memberList = members.list();
         long copyMs = nowMs() - began;
         long slot = applied;
         long rev = tree.rev();
@@ -1017,23 +846,10 @@ public final class Replica implements KvService, AutoCloseable {
         if (snap.getMembersCount() > 0) {
             // The member table as of the snapshot's slot; the core took on its voters and
             // learners itself when the snapshot reached it (see PaxosCore.onSnapshot).
-            members.clear();
-            snap.getMembersList().forEach(m -> members.put(m.getId(), m));
-            members.values().forEach(m -> peerAddresses.accept(m.getId(), m.getPeerAddr()));
+            members.replaceWith(snap.getMembersList());
         }
         storage.replaceLog(core.durableState());
         log.info("member {}: installed a snapshot at slot {} (rev {}) from the leader", id, applied, tree.rev());
-    }
-
-    private void serveReads() {
-        Iterator<WaitingRead> it = waitingApply.iterator();
-        while (it.hasNext()) {
-            WaitingRead w = it.next();
-            if (applied >= w.index()) {
-                it.remove();
-                w.serve().run();
-            }
-        }
     }
 
     // ---- plumbing ---------------------------------------------------------------------------
@@ -1106,7 +922,7 @@ public final class Replica implements KvService, AutoCloseable {
 
     /** The membership as of the applied slot, for a caller already on the loop. */
     public List<Member> membersOnLoop() {
-        return List.copyOf(members.values());
+        return members.list();
     }
 
     /** Reads a file on the loop, serializably (for the node's own bookkeeping). */

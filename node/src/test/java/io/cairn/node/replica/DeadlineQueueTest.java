@@ -1,8 +1,5 @@
 package io.cairn.node.replica;
 
-import io.cairn.node.server.WatchSink;
-import io.cairn.node.server.WatchHandle;
-import io.cairn.node.server.KvService;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;

@@ -6,7 +6,6 @@ import io.cairn.proto.Msg.Op;
 import io.cairn.proto.Msg.Response.Err;
 import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.State.Command;
-import io.cairn.proto.State.SessionOp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;

@@ -15,7 +15,6 @@ import io.cairn.proto.Peer.PeerMessage;
 import io.cairn.proto.Peer.Proposal;
 import io.cairn.proto.Peer.SlotEntry;
 import io.cairn.proto.State.Command;
-import io.cairn.proto.State.SessionOp;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;

@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -91,7 +90,9 @@ public final class Simulation {
         /** The network delivers every forwarded proposal again, 1.5 s later (a transport re-sending after a reconnect). */
         LATE_DUPLICATE,
         /** A joining member is started as the only voter of a configuration of its own (a bootstrap flag left on). */
-        WRONG_CONFIGURATION
+        WRONG_CONFIGURATION,
+        /** Every replica applies a session's expiry as nothing: a dead holder's files stay. */
+        EXPIRY_IGNORED
     }
 
     /** What happened: violations (empty when all invariants held) and a few counts. */
@@ -515,6 +516,10 @@ public final class Simulation {
     Replica.Applier applier(long node) {
         boolean lose = options.plant() == Plant.LOSE_ACKNOWLEDGED_WRITE && node == 1;
         boolean diverge = options.plant() == Plant.DIVERGE && node == 2;
+        if (options.plant() == Plant.EXPIRY_IGNORED) {
+            return (tree, cmd) -> cmd.hasSessionOp() && cmd.getSessionOp().getKind() == io.cairn.proto.State.SessionOp.Kind.EXPIRE
+                    ? tree.apply(Command.newBuilder().setTxn(Txn.getDefaultInstance()).build()) : tree.apply(cmd);
+        }
         if (!lose && !diverge) {
             return Replica.Applier.TREE;
         }
@@ -842,7 +847,7 @@ public final class Simulation {
         List<Operation> checked = resolvedHistory();
         // Presence holders write /e/** too, so revisions advance outside this history.
         LinearizabilityChecker.Result lin = LinearizabilityChecker.check(checked, KvModel.State.empty(),
-                LinearizabilityChecker.DEFAULT_BUDGET, true);
+                Long.getLong("cairn.sim.checkerBudget", LinearizabilityChecker.DEFAULT_BUDGET), true);
         if (!lin.linearizable()) {
             violation("history of " + checked.size() + " operations is not linearizable: " + lin.detail());
         }

@@ -127,7 +127,8 @@ class SimulationTest {
         "STALL_AFTER_HEAL, no write committed within",
         "WATCH_RESUME_SKIPS, events, expected",
         "LYING_FSYNC, applied a different value",
-        "WRONG_CONFIGURATION, applied a different value"})
+        "WRONG_CONFIGURATION, applied a different value",
+        "EXPIRY_IGNORED, is still open"})
     void aPlantedBugIsCaught(Simulation.Plant bug, String violation) {
         List<String> seen = new java.util.ArrayList<>();
         for (long seed = 1; seed <= 40; seed++) {
