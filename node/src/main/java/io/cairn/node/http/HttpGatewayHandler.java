@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import io.cairn.node.server.KvService;
+import io.cairn.node.server.Reads;
 import io.cairn.node.server.WatchHandle;
 import io.cairn.node.server.WatchSink;
 import io.cairn.node.store.ApplyResult;
@@ -160,15 +161,15 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 requireMethod(req, HttpMethod.GET);
                 String path = route.length() <= "/v1/ls/".length() ? "/" : route.substring("/v1/ls".length());
                 long rev = longParam(q, "rev", 0);
-                int offset = (int) longParam(q, "offset", 0);
+                int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
                 boolean serializable = serializable(q);
                 answer(ctx, keepOpen, kv.read(t -> {
-                    long at = t.readRev(rev);
-                    Page<String> page = t.getdir(path, at, offset, limit);
+                    Reads.Listing<String> listing = Reads.names(t, path, rev, offset, limit);
+                    Page<String> page = listing.page();
                     ObjectNode o = JSON.createObjectNode();
                     o.put("path", path);
-                    o.put("rev", at);
+                    o.put("rev", listing.rev());
                     ArrayNode names = o.putArray("names");
                     page.items().forEach(names::add);
                     o.put("more", page.more());
@@ -178,13 +179,13 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 requireMethod(req, HttpMethod.GET);
                 Glob glob = Glob.compile(stringParam(q, "glob"));
                 long rev = longParam(q, "rev", 0);
-                int offset = (int) longParam(q, "offset", 0);
+                int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
                 answer(ctx, keepOpen, kv.read(t -> {
-                    long at = t.readRev(rev);
-                    Page<FileEntry> page = t.walk(glob, at, offset, limit);
+                    Reads.Listing<FileEntry> listing = Reads.files(t, glob, rev, offset, limit);
+                    Page<FileEntry> page = listing.page();
                     ObjectNode o = JSON.createObjectNode();
-                    o.put("rev", at);
+                    o.put("rev", listing.rev());
                     ArrayNode files = o.putArray("files");
                     page.items().forEach(f -> files.add(fileJson(f.path(), f.value(), f.rev())));
                     o.put("more", page.more());
@@ -198,7 +199,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 if (lastId != null) {
                     from = parseLong("Last-Event-ID", lastId) + 1;
                 }
-                startWatch(ctx, glob, from);
+                startWatch(ctx, glob, Reads.watchFrom(from));
             } else {
                 send(ctx, keepOpen, errorResponse(HttpResponseStatus.NOT_FOUND, Err.NOENT, "no route " + route
                         + " (try /v1/kv/PATH, /v1/ls/PATH, /v1/walk, /v1/watch, /v1/rev, /healthz, /readyz)"));
@@ -266,9 +267,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
     private void startWatch(ChannelHandlerContext ctx, Glob glob, long from) {
         // Check the window first, so a compacted start is a plain 410 rather than a broken stream.
         CompletableFuture<Object> check = kv.read(t -> {
-            if (from > 0 && from <= t.rev()) {
-                t.eventsFrom(from, glob, 1);
-            }
+            Reads.checkWatchable(t, glob, from);
             return null;
         });
         check.whenComplete((ok, failure) -> ctx.executor().execute(() -> {
@@ -472,10 +471,6 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
     }
 
     private static int pageParam(QueryStringDecoder q) {
-        long limit = longParam(q, "limit", DEFAULT_PAGE);
-        if (limit < 1 || limit > MAX_PAGE) {
-            throw new StoreException(Err.RANGE, "limit " + limit + " is outside 1.." + MAX_PAGE);
-        }
-        return (int) limit;
+        return Reads.pageLimit(longParam(q, "limit", DEFAULT_PAGE), MAX_PAGE);
     }
 }

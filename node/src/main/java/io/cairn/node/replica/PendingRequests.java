@@ -119,6 +119,21 @@ final class PendingRequests {
         }
     }
 
+    /**
+     * Fails everything pending: writes as "outcome unknown" (the leader may still commit them),
+     * reads outright. {@code why} says what happened.
+     */
+    void failAll(String why) {
+        for (long pid : List.copyOf(writes.keySet())) {
+            CompletableFuture<ApplyResult> w = take(pid);
+            if (w != null) {
+                w.completeExceptionally(new StoreException(Err.UNAVAILABLE, why + "; the write's outcome is unknown"));
+            }
+        }
+        List.copyOf(readFailures.keySet()).forEach(this::failRead);
+        waitingApply.clear();
+    }
+
     /** Fails the writes and reads that have waited their whole timeout. */
     void expire(long nowMs) {
         writeDeadlines.expire(nowMs, pid -> {

@@ -169,6 +169,7 @@ public final class Replica implements KvService, AutoCloseable {
         SnapshotFile snap = disk.snapshot();
         if (snap != null && snap.getMembersCount() > 0) {
             members.replaceWith(snap.getMembersList());
+            noticeRemoval();
         }
         PaxosConfig paxos = members.paxosConfig(options);
         long snapshotSlot = snap == null ? 0 : snap.getSlot();
@@ -309,6 +310,9 @@ public final class Replica implements KvService, AutoCloseable {
     @Override
     public CompletableFuture<Void> keepalive(long session) {
         return submit(() -> {
+            if (removed) {
+                throw removedError();
+            }
             if (tree.sessionEnded(session)) {
                 throw new StoreException(Err.SESSION_EXPIRED, "session " + session + " has ended; its ephemeral files are gone");
             }
@@ -356,7 +360,30 @@ public final class Replica implements KvService, AutoCloseable {
 
     /** Ready for clients: a leader is known and this replica has applied what it knows chosen. */
     public boolean isReady() {
-        return leader != 0 && caughtUp && walFailure == null;
+        return leader != 0 && caughtUp && walFailure == null && !removed;
+    }
+
+    /**
+     * This member is not in the membership it has applied: it was removed. The leader sends it
+     * nothing more, so a request it took could never finish here; it refuses them, so that
+     * clients go to another member (the simulator found clients waiting on a removed member
+     * whose removal the operator had not heard of, seed 1028500).
+     */
+    private volatile boolean removed;
+
+    private StoreException removedError() {
+        return new StoreException(Err.UNAVAILABLE, "member " + id + " was removed from the cluster; ask another member");
+    }
+
+    /** After the membership changed: when this member left it, what it was serving ends. */
+    private void noticeRemoval() {
+        boolean now = !members.contains(id);
+        if (now && !removed && !recovering) {
+            log.info("member {}: removed from the cluster at slot {}; refusing clients from now on", id, applied);
+            pending.failAll("member " + id + " was removed from the cluster");
+            hub.endAll(removedError());
+        }
+        removed = now;
     }
 
     /** Prometheus text for /metrics, refreshed from the loop's state. */
@@ -403,10 +430,19 @@ public final class Replica implements KvService, AutoCloseable {
     @Override
     public <T> CompletableFuture<T> read(Function<VersionedTree, T> read, boolean serializable) {
         if (serializable) {
-            return submit(() -> read.apply(tree));
+            return submit(() -> {
+                if (removed) {
+                    throw removedError();
+                }
+                return read.apply(tree);
+            });
         }
         CompletableFuture<T> f = new CompletableFuture<>();
         boolean queued = execute(() -> {
+            if (removed) {
+                f.completeExceptionally(removedError());
+                return;
+            }
             long rid = ids.nextLong();
             pending.addRead(rid, core.leader(), nowMs(), () -> f.completeExceptionally(new StoreException(Err.UNAVAILABLE,
                     "no leader to confirm a linearizable read; retry, or read with serializable consistency")), index -> {
@@ -455,6 +491,10 @@ public final class Replica implements KvService, AutoCloseable {
                 f.completeExceptionally(new StoreException(Err.UNAVAILABLE, "member " + id + " cannot write its log: " + walFailure.getMessage()));
                 return;
             }
+            if (removed) {
+                f.completeExceptionally(removedError());
+                return;
+            }
             long pid = ids.nextLong();
             pending.addWrite(pid, f, core.leader(), nowMs());
             observer.proposed(pid, f);
@@ -489,7 +529,13 @@ public final class Replica implements KvService, AutoCloseable {
         WatchHub.Watcher[] self = new WatchHub.Watcher[1];
         WatchHub.Watcher w = hub.new Watcher(glob, once, sink, () -> execute(() -> self[0].cancelOnThread()));
         self[0] = w;
-        if (!execute(() -> hub.register(w, tree, fromRev))) {
+        if (!execute(() -> {
+            if (removed) {
+                sink.end(removedError());
+                return;
+            }
+            hub.register(w, tree, fromRev);
+        })) {
             sink.end(closedError());
         }
         return w;
@@ -756,6 +802,7 @@ public final class Replica implements KvService, AutoCloseable {
     private void applyMembership(Proposal p) {
         ConfigChange c = p.getConfig();
         Txn t = members.apply(c, tree);
+        noticeRemoval();
         ApplyResult result = applier.apply(tree, Command.newBuilder().setSystem(true).setTxn(t).build());
         observer.applied(applied, p, result);
         hub.publish(result.events());
@@ -847,6 +894,7 @@ public final class Replica implements KvService, AutoCloseable {
             // The member table as of the snapshot's slot; the core took on its voters and
             // learners itself when the snapshot reached it (see PaxosCore.onSnapshot).
             members.replaceWith(snap.getMembersList());
+            noticeRemoval();
         }
         storage.replaceLog(core.durableState());
         log.info("member {}: installed a snapshot at slot {} (rev {}) from the leader", id, applied, tree.rev());

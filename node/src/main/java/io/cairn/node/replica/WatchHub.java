@@ -133,6 +133,15 @@ public final class WatchHub {
         }
     }
 
+    /** Ends every watch with {@code error} (the member can serve them no longer). Must run on the tree's thread. */
+    public void endAll(StoreException error) {
+        for (Watcher w : List.copyOf(watchers)) {
+            if (!w.ended) {
+                w.finish(error);
+            }
+        }
+    }
+
     /** Feeds one applied revision to every watcher. Must run on the tree's thread. */
     public void publish(List<Event> events) {
         if (events.isEmpty() || watchers.isEmpty()) {

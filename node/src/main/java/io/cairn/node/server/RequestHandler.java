@@ -162,12 +162,13 @@ public final class RequestHandler {
             case GETDIR -> {
                 String path = path(req);
                 long rev = req.getRev();
-                int offset = req.getOffset();
+                int offset = Reads.offset(req.getOffset());
                 boolean paged = req.hasLimit();
-                int limit = paged ? pageLimit(req) : 1;
+                int limit = paged ? Reads.pageLimit(req.getLimit(), limits.maxPage()) : 1;
                 reply(tag, kv.read(t -> {
-                    long at = t.readRev(rev);
-                    Page<String> page = t.getdir(path, at, offset, limit);
+                    Reads.Listing<String> listing = Reads.names(t, path, rev, offset, limit);
+                    long at = listing.rev();
+                    Page<String> page = listing.page();
                     if (!paged) {
                         if (page.items().isEmpty()) {
                             throw new StoreException(Err.RANGE, "offset " + offset + " is past the last entry of " + path);
@@ -180,12 +181,13 @@ public final class RequestHandler {
             case WALK -> {
                 Glob glob = Glob.compile(path(req));
                 long rev = req.getRev();
-                int offset = req.getOffset();
+                int offset = Reads.offset(req.getOffset());
                 boolean paged = req.hasLimit();
-                int limit = paged ? pageLimit(req) : 1;
+                int limit = paged ? Reads.pageLimit(req.getLimit(), limits.maxPage()) : 1;
                 reply(tag, kv.read(t -> {
-                    long at = t.readRev(rev);
-                    Page<FileEntry> page = t.walk(glob, at, offset, limit);
+                    Reads.Listing<FileEntry> listing = Reads.files(t, glob, rev, offset, limit);
+                    long at = listing.rev();
+                    Page<FileEntry> page = listing.page();
                     if (!paged) {
                         if (page.items().isEmpty()) {
                             throw new StoreException(Err.RANGE, "offset " + offset + " is past the last match of " + glob);
@@ -282,14 +284,6 @@ public final class RequestHandler {
         return req.getSession();
     }
 
-    private int pageLimit(Request req) {
-        int limit = req.getLimit();
-        if (limit < 1 || limit > limits.maxPage()) {
-            throw new StoreException(Err.RANGE, "limit " + limit + " is outside 1.." + limits.maxPage());
-        }
-        return limit;
-    }
-
     private static String path(Request req) {
         if (!req.hasPath()) {
             throw new StoreException(Err.MISSING_ARG, req.getVerb() + " needs a path");
@@ -331,10 +325,12 @@ public final class RequestHandler {
             watches.decrementAndGet();
             throw new StoreException(Err.RANGE, "too many watches on this connection (limit " + limits.maxWatches() + ")");
         }
-        long from = req.getRev();
-        if (from < 0) {
+        long from;
+        try {
+            from = Reads.watchFrom(req.getRev());
+        } catch (StoreException bad) {
             watches.decrementAndGet();
-            throw new StoreException(Err.RANGE, "from revision " + from + " is negative");
+            throw bad;
         }
         WatchHandle handle = kv.watch(glob, from, once, new WatchSink() {
             private long lastRev;

@@ -147,6 +147,24 @@ class HttpGatewayTest {
         assertThat(send("GET", "/v1/watch", null).statusCode()).isEqualTo(400);
     }
 
+    /**
+     * Listing and watch bounds are the wire protocol's, with its words: an offset past an int
+     * once wrapped to a page from the start, and a negative watch start began a stream.
+     */
+    @Test
+    void listingAndWatchBoundsAreTheProtocols() throws Exception {
+        HttpResponse<String> wrapped = send("GET", "/v1/ls/?offset=4294967296", null);
+        assertThat(wrapped.statusCode()).isEqualTo(400);
+        assertThat(json(wrapped).get("detail").asText()).contains("offset 4294967296 is outside 0..");
+        assertThat(send("GET", "/v1/walk?glob=/**&offset=-1", null).statusCode()).isEqualTo(400);
+        HttpResponse<String> page = send("GET", "/v1/walk?glob=/**&limit=0", null);
+        assertThat(page.statusCode()).isEqualTo(400);
+        assertThat(json(page).get("detail").asText()).contains("limit 0 is outside 1..");
+        HttpResponse<String> from = send("GET", "/v1/watch?glob=/**&from=-5", null);
+        assertThat(from.statusCode()).isEqualTo(400);
+        assertThat(json(from).get("detail").asText()).contains("from revision -5 is negative");
+    }
+
     @Test
     void prometheusMetrics() throws Exception {
         send("PUT", "/v1/kv/metrics/x", "1");

@@ -626,6 +626,10 @@ public final class Simulation {
         }
         boolean[] done = {false};
         CompletableFuture<ApplyResult> request = node.write(cmd);
+        if (TRACE) {
+            request.whenComplete((r, e) -> trace("client " + client + ": " + in + " through node " + node.id + " (called at "
+                    + calledAt + "): " + (e != null ? e.toString() : r.ok() ? "rev " + r.rev() : r.error().code().name())));
+        }
         Runnable unknown = () -> {
             if (!done[0]) {
                 done[0] = true;
