@@ -362,7 +362,14 @@ public final class PaxosCore {
         }
     }
 
-    /** Takes the membership a snapshot from the leader records (the log before it is gone). */
+    /**
+     * Takes on the membership recorded in a snapshot sent by a leader of an older version, one
+     * whose snapshot message carries no configuration (see {@link Ready.InstallSnapshot}).
+     */
+    public void adoptMembership(Set<Long> newVoters, Set<Long> newLearners) {
+        resetMembership(newVoters, newLearners);
+    }
+
     private void resetMembership(Set<Long> newVoters, Set<Long> newLearners) {
         voters.clear();
         voters.addAll(newVoters);
@@ -948,7 +955,7 @@ public final class PaxosCore {
             resetMembership(new java.util.HashSet<>(s.getVotersList()), new java.util.HashSet<>(s.getLearnersList()));
         }
         knownCommit = Math.max(knownCommit, chosenUpTo);
-        out.install = new Ready.InstallSnapshot(s.getSlot(), s.getData().toByteArray());
+        out.install = new Ready.InstallSnapshot(s.getSlot(), s.getData().toByteArray(), s.getVotersCount() > 0);
         out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
         commitRecorded = chosenUpTo;
         advanceChosen();

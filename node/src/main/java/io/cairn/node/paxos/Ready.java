@@ -20,8 +20,13 @@ public final class Ready {
     /** A follower asked for slots the log no longer has: send it a snapshot. */
     public record SnapshotNeeded(long to) {}
 
-    /** A leader sent a snapshot newer than this node's log: restore the state machine from it. */
-    public record InstallSnapshot(long slot, byte[] data) {}
+    /**
+     * A leader sent a snapshot newer than this node's log: restore the state machine from it.
+     * {@code configured}: the message carried the configuration at its slot and the core has
+     * taken it on; a leader of an older version sends none, and the driver then gives the core
+     * the membership the snapshot records ({@link PaxosCore#adoptMembership}).
+     */
+    public record InstallSnapshot(long slot, byte[] data, boolean configured) {}
 
     public final List<WalRecord> records = new ArrayList<>();
     public final List<PeerMessage> messages = new ArrayList<>();

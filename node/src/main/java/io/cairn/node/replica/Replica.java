@@ -892,9 +892,14 @@ public final class Replica implements KvService, AutoCloseable {
         entriesSinceSnapshot = 0;
         if (snap.getMembersCount() > 0) {
             // The member table as of the snapshot's slot; the core took on its voters and
-            // learners itself when the snapshot reached it (see PaxosCore.onSnapshot).
+            // learners itself when the snapshot reached it (see PaxosCore.onSnapshot), unless
+            // an older leader sent it without them: then, as before, here.
             members.replaceWith(snap.getMembersList());
             noticeRemoval();
+            if (!s.configured()) {
+                PaxosConfig pc = members.paxosConfig(options);
+                core.adoptMembership(pc.voters(), pc.learners());
+            }
         }
         storage.replaceLog(core.durableState());
         log.info("member {}: installed a snapshot at slot {} (rev {}) from the leader", id, applied, tree.rev());

@@ -78,7 +78,8 @@ class PaxosCoreTest {
         PaxosCore follower = new PaxosCore(new PaxosConfig(2, Set.of(1L, 2L, 3L), Set.of(), 10, 2, 8, 64, 64), new Random(5));
         PaxosCore leader = new PaxosCore(new PaxosConfig(1, Set.of(1L, 2L, 3L), Set.of(4L), 10, 2, 8, 64, 64), new Random(6));
         io.cairn.proto.Peer.PeerMessage snap = leader.snapshotMessage(2, 5, new byte[] {1}, Set.of(1L, 2L, 3L), Set.of(4L));
-        follower.step(snap.toBuilder().setBallot(new BallotNum(3, 1).toProto()).build());
+        Ready installed = follower.step(snap.toBuilder().setBallot(new BallotNum(3, 1).toProto()).build());
+        assertThat(installed.install.configured()).isTrue();
         assertThat(follower.learners()).containsExactly(4L);
         Proposal promote = Proposal.newBuilder().setId(1).setConfig(ConfigChange.newBuilder().setKind(ConfigChange.Kind.PROMOTE)
                 .setMember(Member.newBuilder().setId(4))).build();
@@ -88,6 +89,14 @@ class PaxosCoreTest {
                 .build());
         assertThat(follower.voters()).containsExactlyInAnyOrder(1L, 2L, 3L, 4L);
         assertThat(follower.learners()).isEmpty();
+
+        // A leader of an older version sends no configuration: the core keeps its own and says
+        // so, and the driver gives it the membership the snapshot records.
+        PaxosCore behind = new PaxosCore(new PaxosConfig(3, Set.of(1L, 2L, 3L), Set.of(), 10, 2, 8, 64, 64), new Random(7));
+        io.cairn.proto.Peer.PeerMessage old = snap.toBuilder().setTo(3).setBallot(new BallotNum(3, 1).toProto())
+                .setSnapshot(snap.getSnapshot().toBuilder().clearVoters().clearLearners()).build();
+        assertThat(behind.step(old).install.configured()).isFalse();
+        assertThat(behind.learners()).isEmpty();
     }
 
     @Test
