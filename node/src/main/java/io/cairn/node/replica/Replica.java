@@ -92,7 +92,6 @@ public final class Replica implements KvService, AutoCloseable {
         }
     }
 
-
     private final long id;
     private final Options options;
     private final StoreConfig storeConfig;
