@@ -33,6 +33,14 @@ public final class SnapshotStore {
     }
 
     public void save(SnapshotFile snap) throws IOException {
+        for (Path p : list()) {
+            if (indexOf(p) > snap.getSlot()) {
+                // A newer snapshot is already here (one installed from the leader while this
+                // older one was being taken): keep it. The log after the older one's slot is gone.
+                log.info("not saving the snapshot at slot {}: a newer one ({}) is already saved", snap.getSlot(), p.getFileName());
+                return;
+            }
+        }
         Path tmp = dir.resolve("snap.tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
@@ -88,6 +96,16 @@ public final class SnapshotStore {
             return null;
         }
         return SnapshotFile.parseFrom(ByteBuffer.wrap(data, 4, data.length - 4));
+    }
+
+    /** The slot in a snapshot file's name (snap-SLOT.bin), or -1 for a name not of that form. */
+    private static long indexOf(Path p) {
+        String n = p.getFileName().toString();
+        try {
+            return Long.parseLong(n.substring("snap-".length(), n.length() - ".bin".length()));
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            return -1;
+        }
     }
 
     private List<Path> list() throws IOException {

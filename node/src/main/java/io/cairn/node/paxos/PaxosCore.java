@@ -520,6 +520,16 @@ public final class PaxosCore {
             // left, and no leader could ever be elected again (simulator seed 2746, membership).
             return;
         }
+        if (p.getFromSlot() <= chosenUpTo) {
+            // The candidate knows less of the chosen log than this node does, so it may count
+            // its quorum in a configuration older than the one in effect: a member behind a
+            // promotion and a removal won with itself and the removed member, a quorum of the
+            // configuration it knew but not of the current one, and chose a second value for a
+            // slot (simulator seed 1104513, membership and disk faults). Like Raft's election
+            // restriction: only a candidate at least as far along may recruit this node. One
+            // further along will time out and stand itself.
+            return;
+        }
         // Busy: following a live leader, or just promised another candidate that may be winning now.
         boolean leaderAlive = ((leader != 0 && leader != from) || (promisedTo != 0 && promisedTo != from))
                 && ticksSinceHeard < config.electionTicks();

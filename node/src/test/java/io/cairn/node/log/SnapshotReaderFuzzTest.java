@@ -89,6 +89,13 @@ public class SnapshotReaderFuzzTest {
         SnapshotFile file = SnapshotFile.newBuilder().setSlot(data.consumeInt(0, 1000)).setTree(tree.snapshot(0)).build();
         try {
             SnapshotStore s = store();
+            // Each input starts from an empty store: a store keeps the newest snapshot it has,
+            // and refuses an older one (SnapshotStoreTest).
+            try (var list = Files.list(dir)) {
+                for (Path p : list.toList()) {
+                    Files.delete(p);
+                }
+            }
             s.save(file);
             Path saved;
             try (var list = Files.list(dir)) {

@@ -68,6 +68,23 @@ class PaxosCoreTest {
     }
 
     /**
+     * Only a candidate at least as far along the chosen log may recruit a voter: one behind it
+     * may count its quorum in a configuration older than the one in effect (simulator seed
+     * 1104513: a member behind a promotion and a removal won with the removed member, and a
+     * slot got a second value).
+     */
+    @Test
+    void aVoterPromisesOnlyToACandidateAtLeastAsFarAlong() {
+        PaxosCore voter = PaxosCore.restore(new PaxosConfig(2, Set.of(1L, 2L, 3L), Set.of(), 10, 2, 8, 64, 64), new Random(5),
+                BallotNum.ZERO, List.of(), 10, 10);
+        assertThat(voter.step(prepareFrom(3, 2, 4, 6).toBuilder().setPrepare(io.cairn.proto.Peer.Prepare.newBuilder()
+                .setFromSlot(6).setPre(true)).build()).messages).as("pre-vote of a candidate behind").isEmpty();
+        assertThat(voter.step(prepareFrom(3, 2, 5, 6)).messages).as("a candidate behind").isEmpty();
+        assertThat(voter.step(prepareFrom(3, 2, 6, 11)).messages).as("a candidate as far along")
+                .anyMatch(m -> m.getTo() == 3 && m.hasPromise());
+    }
+
+    /**
      * A snapshot from the leader carries the configuration as of its slot, and the core takes
      * it on there, so changes chosen after the slot apply on top (simulator seed 50132: the
      * driver used to reset the configuration when it installed the snapshot, later, undoing a

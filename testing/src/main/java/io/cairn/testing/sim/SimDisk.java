@@ -191,7 +191,14 @@ final class SimDisk {
                 if (!live()) {
                     return; // the crash came first: the snapshot never reached the disk
                 }
-                snapshot = encode.get();
+                // In order with the installed snapshots saved meanwhile, as the member's one
+                // snapshot writer does: a save started before one installed from the leader must
+                // not replace it (the first version of this disk let it, and the log after the
+                // older snapshot was gone: an accepted value lost, simulator seed 3005925).
+                SnapshotFile s = encode.get();
+                if (snapshot == null || s.getSlot() >= snapshot.getSlot()) {
+                    snapshot = s;
+                }
                 done.accept(null);
             });
         }
