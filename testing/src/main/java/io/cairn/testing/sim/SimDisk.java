@@ -39,7 +39,6 @@ final class SimDisk {
     boolean fsyncLies;
     /** Planted (Simulation.Plant.SNAPSHOT_SLOT_OFF_BY_ONE): a snapshot is labelled one slot early. */
     boolean snapshotSlotOffByOne;
-    long syncs;
 
     SimDisk(EventQueue queue, Random random, long member) {
         this.queue = queue;
@@ -169,7 +168,6 @@ final class SimDisk {
                     return;
                 }
                 syncing = false;
-                syncs++;
                 int records = 0;
                 while (!unsynced.isEmpty() && unsynced.get(0).position() <= target) {
                     Batch b = unsynced.remove(0);

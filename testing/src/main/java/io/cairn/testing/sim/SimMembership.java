@@ -32,7 +32,6 @@ final class SimMembership {
     /** The last change's outcome is unknown and it has not been made again yet. */
     boolean uncertain;
     private Runnable retry;
-    int changes;
 
     SimMembership(Simulation sim, Random random, int initial) {
         this.sim = sim;
@@ -183,7 +182,6 @@ final class SimMembership {
             }
             if (e == null || already) {
                 uncertain = false;
-                changes++;
                 done.run();
             } else {
                 uncertain = true;

@@ -500,13 +500,11 @@ public final class Simulation {
         if (TRACE) {
             System.out.println("t=" + queue.now() + " node " + n.id + " stopped: " + why);
         }
-        stoppedMembers.add(n.id + ": " + why);
         if (why == null || !why.contains("corrupt") || !n.disk.corrupted()) {
             violation("member " + n.id + " could not start: " + why);
         }
     }
 
-    final List<String> stoppedMembers = new ArrayList<>();
     private boolean planted;
 
     /**
