@@ -150,6 +150,16 @@ public final class PaxosCore {
     private final List<Long> readsOnRequest = new ArrayList<>();
     private final List<Long> readsForNextRequest = new ArrayList<>();
     private long configPendingSlot;
+    /**
+     * The slot of the last membership change this core saw chosen (the snapshot's slot after a
+     * restart, as it may hold one). Until a slot after it is chosen, a leader counts the
+     * acceptances only of voters that have said they know it chosen (see {@link #checkChosen}).
+     */
+    private long lastConfigSlot;
+    /** Slots this leader assigned a membership change to, not yet chosen. */
+    private final TreeSet<Long> configSlots = new TreeSet<>();
+    /** A membership change was chosen: its commit is recorded now, not on the next tick. */
+    private boolean recordCommitNow;
     /** Whether this leader's accepts may leave before its own records are durable (see maybeWin). */
     private boolean earlyAccepts;
     /** Proposal ids this node has queued as leader, so a duplicated forward is not applied twice. */
@@ -193,10 +203,13 @@ public final class PaxosCore {
         }
         c.knownCommit = commit;
         c.commitRecorded = Math.max(snapshotSlot, commit);
+        c.lastConfigSlot = snapshotSlot;
         // Entries up to the recorded commit are chosen; the driver re-applies them from here.
         while (c.chosenUpTo < commit && c.log.containsKey(c.chosenUpTo + 1)) {
             c.chosenUpTo++;
-            c.applyConfig(c.log.get(c.chosenUpTo).value());
+            if (c.applyConfig(c.log.get(c.chosenUpTo).value())) {
+                c.lastConfigSlot = c.chosenUpTo;
+            }
         }
         return c;
     }
@@ -616,7 +629,14 @@ public final class PaxosCore {
         // only once the promise was on disk. A lone voter's promise may not be; after a crash it
         // could reuse the ballot with another value, so its accepts wait for its disk.
         earlyAccepts = promises.keySet().stream().anyMatch(p -> p != id);
+        followerChosen.clear();
+        promises.forEach((from, p) -> {
+            if (from != id) {
+                followerChosen.put(from, p.getChosenUpTo());
+            }
+        });
         promises.clear();
+        configSlots.clear();
         firstSlotOfBallot = maxSlot + 1;
         nextSlot = chosenUpTo + 1;
         configPendingSlot = 0;
@@ -648,6 +668,7 @@ public final class PaxosCore {
             readsAwaitingCommit.clear();
         }
         role = Role.FOLLOWER;
+        configSlots.clear();
         earlyAccepts = false;
         preVoting = false;
         promises.clear();
@@ -718,6 +739,9 @@ public final class PaxosCore {
     private long assign(Value v) {
         long slot = nextSlot++;
         log.put(slot, new Slot(myBallot, v, false));
+        if (holdsConfig(v)) {
+            configSlots.add(slot);
+        }
         persistAccepted(slot);
         // This leader's own vote counts once its record is durable: the driver hands this back then.
         acks.put(slot, new HashSet<>());
@@ -779,10 +803,38 @@ public final class PaxosCore {
         }
     }
 
+    /**
+     * Marks slot {@code s} chosen once a quorum of voters accepted it. Right after a membership
+     * change, only voters known to hold that change as chosen count: the change is answered only
+     * once a slot after it is chosen, so by then a majority of the new configuration has recorded
+     * it, and any majority of survivors holds one member that counts quorums in the new
+     * configuration. Counting every voter, a removal acknowledged and acted on could leave the
+     * survivors a majority of the new configuration of which none knew it, all counting the old
+     * one, and no leader could be elected again (simulator seed 1033387, membership and disk
+     * faults). A slot behind a change not yet chosen waits for it.
+     */
     private void checkChosen(long s) {
         Set<Long> set = acks.get(s);
         Slot slot = log.get(s);
-        if (set == null || slot == null || countVoters(set) < quorum()) {
+        if (set == null || slot == null) {
+            return;
+        }
+        Long pendingChange = configSlots.lower(s);
+        if (pendingChange != null && pendingChange > chosenUpTo) {
+            return;
+        }
+        int count;
+        if (lastConfigSlot == chosenUpTo && lastConfigSlot > 0 && s > lastConfigSlot) {
+            count = 0;
+            for (long v : set) {
+                if (voters.contains(v) && (v == id || followerChosen.getOrDefault(v, -1L) >= lastConfigSlot)) {
+                    count++;
+                }
+            }
+        } else {
+            count = countVoters(set);
+        }
+        if (count < quorum()) {
             return;
         }
         slot.chosen = true;
@@ -790,9 +842,28 @@ public final class PaxosCore {
         advanceChosen();
     }
 
+    /** Slots waiting on {@link #checkChosen}'s rules: counted again when one of them may have changed. */
+    private void recheckChosen() {
+        for (long s : new ArrayList<>(acks.keySet())) {
+            if (s > chosenUpTo) {
+                checkChosen(s);
+            }
+        }
+    }
+
+    private static boolean holdsConfig(Value v) {
+        for (Proposal p : v.getProposalsList()) {
+            if (p.hasConfig()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Emits, in order, every slot now chosen right after the chosen prefix. */
     private void advanceChosen() {
         long before = chosenUpTo;
+        boolean changed = false;
         while (true) {
             Slot next = log.get(chosenUpTo + 1);
             if (next == null || !next.chosen) {
@@ -800,9 +871,17 @@ public final class PaxosCore {
             }
             chosenUpTo++;
             out.committed.add(entry(chosenUpTo, next));
-            applyConfig(next.value());
+            if (applyConfig(next.value())) {
+                lastConfigSlot = chosenUpTo;
+                configSlots.remove(chosenUpTo);
+                // Recorded at once: a voter tells the leader it knows the change chosen only in
+                // messages that leave after this record is durable (see checkChosen).
+                recordCommitNow = true;
+                changed = true;
+            }
             next.pack();
         }
+        knownCommit = Math.max(knownCommit, chosenUpTo);
         if (chosenUpTo > before) {
             if (role == Role.LEADER) {
                 commitAdvanced = true;
@@ -811,16 +890,25 @@ public final class PaxosCore {
                 }
                 releaseReadsAwaitingCommit();
                 fillWindow();
+                if (changed && role == Role.LEADER) {
+                    if (nextSlot == chosenUpTo + 1) {
+                        // The change is answered once a slot after it is chosen: make one.
+                        assign(Value.getDefaultInstance());
+                    }
+                    recheckChosen();
+                }
             }
         }
-        knownCommit = Math.max(knownCommit, chosenUpTo);
     }
 
-    private void applyConfig(Value v) {
+    /** Applies the membership changes in a chosen value; whether it held any. */
+    private boolean applyConfig(Value v) {
+        boolean any = false;
         for (Proposal p : v.getProposalsList()) {
             if (!p.hasConfig()) {
                 continue;
             }
+            any = true;
             ConfigChange c = p.getConfig();
             long node = c.getMember().getId();
             switch (c.getKind()) {
@@ -843,6 +931,7 @@ public final class PaxosCore {
                 }
             }
         }
+        return any;
     }
 
     /** A follower learns that everything through {@code commit} is chosen under leader ballot {@code b}. */
@@ -895,9 +984,11 @@ public final class PaxosCore {
             return;
         }
         followLeader(from, b);
+        learnCommit(b, h.getCommit());
+        // After learning the commit: a membership change it chose is told back at once (its
+        // record goes to disk before this answer leaves), and the slots after it count again.
         send(from, PeerMessage.newBuilder().setBallot(b.toProto())
                 .setHeartbeatAck(HeartbeatAck.newBuilder().setReadSeq(h.getReadSeq()).setChosenUpTo(chosenUpTo)));
-        learnCommit(b, h.getCommit());
     }
 
     private void onHeartbeatAck(long from, BallotNum b, HeartbeatAck a) {
@@ -905,9 +996,13 @@ public final class PaxosCore {
             return;
         }
         lastHeard.put(from, leaderTicks);
+        long before = followerChosen.getOrDefault(from, -1L);
         followerChosen.put(from, a.getChosenUpTo());
         readSeqAcked.merge(from, a.getReadSeq(), Math::max);
         confirmReads();
+        if (before < lastConfigSlot && a.getChosenUpTo() >= lastConfigSlot && lastConfigSlot == chosenUpTo) {
+            recheckChosen();
+        }
     }
 
     private void onCatchUp(long from, CatchUp c) {
@@ -1247,10 +1342,11 @@ public final class PaxosCore {
             }
         }
         commitAdvanced = false;
-        if (chosenUpTo > commitRecorded && (tick || !out.records.isEmpty())) {
+        if (chosenUpTo > commitRecorded && (tick || recordCommitNow || !out.records.isEmpty())) {
             out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
             commitRecorded = chosenUpTo;
         }
+        recordCommitNow = false;
         Ready r = out;
         out = new Ready();
         return r;

@@ -131,6 +131,15 @@ public final class Replica implements KvService, AutoCloseable {
     private final Runnable onLeaderChange;
     /** The membership as of the applied slot: who votes, who learns, and where they listen. */
     private final MemberTable members;
+    /** The slot of the last membership change applied. */
+    private long membershipSlot;
+    /**
+     * Completed once a slot after {@link #membershipSlot} is applied. A membership change is
+     * answered only then, and the next one is checked only then: the core chooses that slot only
+     * once a majority of the new configuration has recorded the change (see PaxosCore.checkChosen),
+     * so whoever acts on the answer (stops a removed member) leaves a cluster that can still elect.
+     */
+    private CompletableFuture<Void> membershipSettled = CompletableFuture.completedFuture(null);
 
     /** Opens a member's replica on its data in {@code dir}, run on {@code loop}. */
     public static Replica open(long id, List<Member> initialMembers, Path dir, StoreConfig storeConfig, Options options,
@@ -549,7 +558,7 @@ public final class Replica implements KvService, AutoCloseable {
 
     /** Adds a member as a learner: it receives the log but does not vote until promoted. */
     public CompletableFuture<ApplyResult> addLearner(Member m) {
-        return submit(() -> {
+        return whenSettled(() -> {
             members.checkAdd(m);
             return m;
         }).thenCompose(x -> propose(ConfigChange.newBuilder().setKind(ConfigChange.Kind.ADD_LEARNER)
@@ -558,13 +567,38 @@ public final class Replica implements KvService, AutoCloseable {
 
     /** Makes a learner a voter. */
     public CompletableFuture<ApplyResult> promote(long member) {
-        return submit(() -> members.checkPromote(member))
+        return whenSettled(() -> members.checkPromote(member))
                 .thenCompose(m -> propose(ConfigChange.newBuilder().setKind(ConfigChange.Kind.PROMOTE).setMember(m).build()));
+    }
+
+    /**
+     * Runs a membership check on the loop once the last change has settled (see
+     * {@link #membershipSettled}): an answer such as "no member 4" then means what a caller acts on.
+     */
+    private <T> CompletableFuture<T> whenSettled(Supplier<T> check) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        boolean queued = execute(() -> {
+            if (!membershipSettled.isDone()) {
+                clock.after(options.requestTimeoutMs(), guarded(() -> f.completeExceptionally(new StoreException(Err.UNAVAILABLE,
+                        "the membership change at slot " + membershipSlot + " has not settled yet; try again"))));
+            }
+            membershipSettled.whenComplete((x, err) -> {
+                try {
+                    f.complete(check.get());
+                } catch (RuntimeException e) {
+                    f.completeExceptionally(e);
+                }
+            });
+        });
+        if (!queued) {
+            f.completeExceptionally(closedError());
+        }
+        return f;
     }
 
     /** Removes a member; when it is the leader, it hands leadership to another voter first. */
     public CompletableFuture<ApplyResult> remove(long member) {
-        return submit(() -> members.checkRemove(member)).thenCompose(m -> {
+        return whenSettled(() -> members.checkRemove(member)).thenCompose(m -> {
             if (member != id || !core.isLeader()) {
                 return propose(ConfigChange.newBuilder().setKind(ConfigChange.Kind.REMOVE).setMember(m).build());
             }
@@ -769,6 +803,9 @@ public final class Replica implements KvService, AutoCloseable {
             throw new IllegalStateException("member " + id + ": asked to apply slot " + e.getSlot() + " after " + applied);
         }
         applied = e.getSlot();
+        if (applied > membershipSlot && !membershipSettled.isDone()) {
+            membershipSettled.complete(null);
+        }
         observer.applying(e);
         for (Proposal p : e.getValue().getProposalsList()) {
             if (p.hasConfig()) {
@@ -807,9 +844,17 @@ public final class Replica implements KvService, AutoCloseable {
         hub.publish(result.events());
         log.info("member {}: membership change {} of member {} applied at slot {} (voters {}, learners {})", id, c.getKind(),
                 c.getMember().getId(), applied, core.voters(), core.learners());
+        membershipSlot = applied;
+        if (membershipSettled.isDone()) {
+            membershipSettled = new CompletableFuture<>();
+        }
         CompletableFuture<ApplyResult> w = pending.take(p.getId());
         if (w != null) {
-            w.complete(result);
+            long slot = applied;
+            membershipSettled.whenComplete((x, err) -> w.complete(result));
+            clock.after(options.requestTimeoutMs(), guarded(() -> w.completeExceptionally(new StoreException(Err.UNAVAILABLE,
+                    "the membership change applied at slot " + slot + " is not yet recorded by a majority of the new"
+                            + " membership; ask again to confirm it"))));
         }
     }
 
@@ -887,6 +932,9 @@ public final class Replica implements KvService, AutoCloseable {
         tree = VersionedTree.restore(snap.getTree(), storeConfig);
         hub.restored(tree, before);
         applied = s.slot();
+        if (applied > membershipSlot && !membershipSettled.isDone()) {
+            membershipSettled.complete(null);
+        }
         observer.rebuilt(applied, tree.rev());
         entriesSinceSnapshot = 0;
         if (snap.getMembersCount() > 0) {

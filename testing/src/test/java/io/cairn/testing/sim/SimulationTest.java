@@ -94,10 +94,13 @@ class SimulationTest {
      * 1028500 (found offline) had clients wait for good on a member removed from the cluster,
      * which took their requests and could never finish them; 1104513 and 1126541 (offline)
      * chose a second value for a slot: a candidate behind a promotion and a removal counted its
-     * quorum in the configuration it knew, with the removed member.
+     * quorum in the configuration it knew, with the removed member; 1033387, 4001432 and 4015821
+     * (offline) stalled after a change was answered: a removal (or promotion) acknowledged, then
+     * more failures, left survivors that were a majority of the new configuration but none of
+     * which had recorded the change chosen, so all counted quorums in the old one.
      */
     @ParameterizedTest
-    @ValueSource(longs = {4821, 8694, 50132, 1028500, 1104513, 1126541})
+    @ValueSource(longs = {4821, 8694, 50132, 1028500, 1104513, 1126541, 1033387, 4001432, 4015821})
     void regressionSeedsWithMembershipAndDiskFaults(long seed) {
         Simulation.Outcome o = Simulation.run(Simulation.Options.of(seed, 3).withMembership().withDiskFaults());
         assertThat(o.violations()).isEmpty();
