@@ -1,12 +1,11 @@
 package io.cairn.node.paxos;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
+import io.cairn.node.paxos.SlotLog.Slot;
 import io.cairn.proto.Peer.Accept;
 import io.cairn.proto.Peer.Accepted;
 import io.cairn.proto.Peer.CatchUp;
 import io.cairn.proto.Peer.Chosen;
-import io.cairn.proto.Peer.ConfigChange;
 import io.cairn.proto.Peer.Forward;
 import io.cairn.proto.Peer.ForwardReject;
 import io.cairn.proto.Peer.Heartbeat;
@@ -28,12 +27,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * Multi-Paxos with a stable leader, as a pure state machine (after etcd-io/raft): the driver
@@ -46,78 +45,36 @@ import java.util.TreeSet;
  * pipelined ({@code window} slots in flight) and batched ({@code maxBatch} proposals per slot).
  * Followers learn commits from the leader; a follower that lacks a chosen slot's value asks the
  * leader for it (or for a snapshot).
+ *
+ * <p>This class holds the roles and the protocol's steps; what they work on is cut out as etcd
+ * cuts it: the {@link SlotLog log of slots}, the {@link Configuration membership and quorum
+ * rule}, each peer's {@link Progress}, and the read index ({@link LeaderReads},
+ * {@link FollowerReads}).
  */
 public final class PaxosCore {
     public enum Role { FOLLOWER, CANDIDATE, LEADER }
 
-    /** One slot of the log as this acceptor holds it. */
-    static final class Slot {
-        BallotNum ballot;
-        private Value value;
-        /** The value's encoding, once chosen and handed out; then {@link #value} is dropped. */
-        private ByteString packed;
-        boolean chosen;
-
-        Slot(BallotNum ballot, Value value, boolean chosen) {
-            this.ballot = ballot;
-            this.value = value;
-            this.chosen = chosen;
-        }
-
-        Value value() {
-            if (value != null) {
-                return value;
-            }
-            try {
-                return Value.parseFrom(packed);
-            } catch (InvalidProtocolBufferException e) {
-                throw new IllegalStateException("a chosen value this core encoded itself does not parse", e);
-            }
-        }
-
-        /**
-         * Keeps a chosen value as its encoding: one array instead of a dozen objects per write.
-         * The log holds chosen slots until the next snapshot, hundreds of thousands of writes, and
-         * the garbage collector copied every object of them, young, into the old generation; an
-         * array is one object. Read again only to catch a follower up, or for an election.
-         */
-        void pack() {
-            if (value != null) {
-                packed = value.toByteString();
-                value = null;
-            }
-        }
-    }
-
-    private record PendingRead(long readId, long from, long index, long seq) {}
-
     private final PaxosConfig config;
     private final long id;
     private final Random random;
-    private final TreeSet<Long> voters;
-    private final TreeSet<Long> learners;
+    private final FollowerReads followerReads;
+    private final Configuration members;
 
     // Durable acceptor state (mirrored in the WAL through Ready.records).
     private BallotNum promised = BallotNum.ZERO;
-    private final TreeMap<Long, Slot> log = new TreeMap<>();
-    private long snapshotSlot;
+    private SlotLog log = new SlotLog();
 
     // Volatile state.
-    private long chosenUpTo;
-    /**
-     * The highest commit written in a record. Commit records only spare a restarted node
-     * relearning what was chosen (Paxos finds it again either way), so they ride along with
-     * records going to disk anyway, or go on the next tick: on a follower, most commits arrive
-     * alone, and a record of their own cost an fsync each.
-     */
-    private long commitRecorded;
-    private long knownCommit;
     private Role role = Role.FOLLOWER;
     private long leader;
     private int ticksSinceHeard;
     private int electionDeadline;
     private long maxRoundSeen;
     private int catchUpCooldown;
+    /** The candidate this acceptor last promised, until it hears from a leader. */
+    private long promisedTo;
+    /** A membership change was chosen: its commit is recorded now, not on the next tick. */
+    private boolean recordCommitNow;
 
     // Candidate.
     private boolean preVoting;
@@ -132,56 +89,26 @@ public final class PaxosCore {
     private final Map<Long, Set<Long>> acks = new HashMap<>();
     private final ArrayDeque<Proposal> queue = new ArrayDeque<>();
     private int heartbeatElapsed;
-    private final Map<Long, Integer> lastHeard = new HashMap<>();
     private int leaderTicks;
-    private long readSeq;
-    /** A heartbeat round for reads is out (reads with seq == readSeq wait for it); later reads join the next one. */
-    private boolean readRoundOut;
-    private final List<PendingRead> pendingReads = new ArrayList<>();
-    private final List<PendingRead> readsAwaitingCommit = new ArrayList<>();
-    private final Map<Long, Long> readSeqAcked = new HashMap<>();
-
-    // Follower reads, batched: one request to the leader at a time; the reads that arrived
-    // before it left ride on it, later ones wait for the next.
-    private long readRequestSeq;
-    private long readRequestOut;
-    private long readRequestTo;
-    private int readRequestAge;
-    private final List<Long> readsOnRequest = new ArrayList<>();
-    private final List<Long> readsForNextRequest = new ArrayList<>();
-    private long configPendingSlot;
-    /**
-     * The slot of the last membership change this core saw chosen (the snapshot's slot after a
-     * restart, as it may hold one). Until a slot after it is chosen, a leader counts the
-     * acceptances only of voters that have said they know it chosen (see {@link #checkChosen}).
-     */
-    private long lastConfigSlot;
-    /** Slots this leader assigned a membership change to, not yet chosen. */
-    private final TreeSet<Long> configSlots = new TreeSet<>();
-    /** A membership change was chosen: its commit is recorded now, not on the next tick. */
-    private boolean recordCommitNow;
+    private final Progress progress;
+    private final LeaderReads reads = new LeaderReads();
     /** Whether this leader's accepts may leave before its own records are durable (see maybeWin). */
     private boolean earlyAccepts;
     /** Proposal ids this node has queued as leader, so a duplicated forward is not applied twice. */
-    private final java.util.LinkedHashSet<Long> seenProposals = new java.util.LinkedHashSet<>();
+    private final LinkedHashSet<Long> seenProposals = new LinkedHashSet<>();
     private static final int SEEN_PROPOSALS = 1 << 16;
+    private long transferTarget;
+    private boolean commitAdvanced;
 
     private Ready out = new Ready();
-    private long transferTarget;
-    /** The candidate this acceptor last promised, until it hears from a leader. */
-    private long promisedTo;
-    private final Map<Long, Long> followerChosen = new HashMap<>();
-    private boolean commitAdvanced;
 
     public PaxosCore(PaxosConfig config, Random random) {
         this.config = config;
         this.id = config.id();
         this.random = random;
-        // Request ids start at random: a response to a request sent before a restart must not
-        // match one sent after it.
-        this.readRequestSeq = random.nextLong() >>> 1;
-        this.voters = new TreeSet<>(config.voters());
-        this.learners = new TreeSet<>(config.learners());
+        this.followerReads = new FollowerReads(random);
+        this.members = new Configuration(id, config.voters(), config.learners());
+        this.progress = new Progress(id);
         resetElectionTimer();
     }
 
@@ -194,22 +121,12 @@ public final class PaxosCore {
         PaxosCore c = new PaxosCore(config, random);
         c.promised = promised;
         c.maxRoundSeen = promised.round();
-        c.snapshotSlot = snapshotSlot;
-        c.chosenUpTo = snapshotSlot;
-        for (SlotEntry e : accepted) {
-            if (e.getSlot() > snapshotSlot) {
-                c.log.put(e.getSlot(), new Slot(BallotNum.of(e.getBallot()), e.getValue(), e.getSlot() <= commit));
-            }
-        }
-        c.knownCommit = commit;
-        c.commitRecorded = Math.max(snapshotSlot, commit);
-        c.lastConfigSlot = snapshotSlot;
+        c.log = SlotLog.restore(accepted, snapshotSlot, commit);
+        c.members.restoredFrom(snapshotSlot);
         // Entries up to the recorded commit are chosen; the driver re-applies them from here.
-        while (c.chosenUpTo < commit && c.log.containsKey(c.chosenUpTo + 1)) {
-            c.chosenUpTo++;
-            if (c.applyConfig(c.log.get(c.chosenUpTo).value())) {
-                c.lastConfigSlot = c.chosenUpTo;
-            }
+        Slot s;
+        while (c.log.chosenUpTo() < commit && (s = c.log.advance()) != null) {
+            c.members.applyChosen(c.log.chosenUpTo(), s.value());
         }
         return c;
     }
@@ -238,33 +155,29 @@ public final class PaxosCore {
     }
 
     public long chosenUpTo() {
-        return chosenUpTo;
+        return log.chosenUpTo();
     }
 
     /** The highest slot a leader has said is chosen (this node may not hold all of them yet). */
     public long knownCommit() {
-        return knownCommit;
+        return log.knownCommit();
     }
 
     public long snapshotSlot() {
-        return snapshotSlot;
+        return log.snapshotSlot();
     }
 
     public Set<Long> voters() {
-        return Set.copyOf(voters);
+        return members.voters();
     }
 
     public Set<Long> learners() {
-        return Set.copyOf(learners);
+        return members.learners();
     }
 
     /** The chosen entries after {@code after}, for re-applying them on start. */
     public List<SlotEntry> chosenEntriesAfter(long after) {
-        List<SlotEntry> list = new ArrayList<>();
-        for (long s = Math.max(after, snapshotSlot) + 1; s <= chosenUpTo; s++) {
-            list.add(entry(s, log.get(s)));
-        }
-        return list;
+        return log.chosenAfter(after);
     }
 
     /**
@@ -273,13 +186,15 @@ public final class PaxosCore {
      * driver rewrites its log to exactly this.
      */
     public List<WalRecord> durableState() {
-        List<WalRecord> out = new ArrayList<>();
-        out.add(WalRecord.newBuilder().setPromised(promised.toProto()).build());
-        for (Map.Entry<Long, Slot> e : log.tailMap(snapshotSlot, false).entrySet()) {
-            out.add(WalRecord.newBuilder().setAccepted(entry(e.getKey(), e.getValue())).build());
-        }
-        out.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
-        return out;
+        List<WalRecord> records = new ArrayList<>();
+        records.add(WalRecord.newBuilder().setPromised(promised.toProto()).build());
+        records.addAll(log.durableEntries());
+        return records;
+    }
+
+    /** The member the last {@link #transferLeadership()} asked to take over (0: none). */
+    public long transferTarget() {
+        return transferTarget;
     }
 
     // ---- driver calls ----------------------------------------------------------------------
@@ -300,7 +215,7 @@ public final class PaxosCore {
             if (catchUpCooldown > 0) {
                 catchUpCooldown--;
             }
-            if (voters.contains(id) && ticksSinceHeard >= electionDeadline) {
+            if (members.isVoter(id) && ticksSinceHeard >= electionDeadline) {
                 startElection();
             }
         }
@@ -328,7 +243,7 @@ public final class PaxosCore {
             case FORWARD -> onForward(m.getFrom(), m.getForward());
             case FORWARD_REJECT -> out.rejected.addAll(m.getForwardReject().getIdsList());
             case TIMEOUT_NOW -> {
-                if (voters.contains(id) && role != Role.LEADER && m.getFrom() == leader) {
+                if (members.isVoter(id) && role != Role.LEADER && m.getFrom() == leader) {
                     resetElectionTimer();
                     role = Role.CANDIDATE;
                     startRealElection(true);
@@ -350,57 +265,12 @@ public final class PaxosCore {
         return flush();
     }
 
-    private boolean removesSelf(Proposal p) {
-        return p.hasConfig() && p.getConfig().getKind() == ConfigChange.Kind.REMOVE && p.getConfig().getMember().getId() == id
-                && voters.size() > 1;
-    }
-
-    private void handOverLeadership() {
-        long target = 0;
-        long best = -1;
-        if (role == Role.LEADER) {
-            for (long v : voters) {
-                if (v != id) {
-                    long c = followerChosen.getOrDefault(v, -1L);
-                    if (c > best) {
-                        best = c;
-                        target = v;
-                    }
-                }
-            }
-        }
-        transferTarget = target;
-        if (target != 0) {
-            send(target, PeerMessage.newBuilder().setBallot(myBallot.toProto()).setTimeoutNow(TimeoutNow.getDefaultInstance()));
-        }
-    }
-
-    /**
-     * Takes on the membership recorded in a snapshot sent by a leader of an older version, one
-     * whose snapshot message carries no configuration (see {@link Ready.InstallSnapshot}).
-     */
-    public void adoptMembership(Set<Long> newVoters, Set<Long> newLearners) {
-        resetMembership(newVoters, newLearners);
-    }
-
-    private void resetMembership(Set<Long> newVoters, Set<Long> newLearners) {
-        voters.clear();
-        voters.addAll(newVoters);
-        learners.clear();
-        learners.addAll(newLearners);
-    }
-
-    /** The member the last {@link #transferLeadership()} asked to take over (0: none). */
-    public long transferTarget() {
-        return transferTarget;
-    }
-
     /** Proposes commands: queued into slots when leading, forwarded to the leader otherwise. */
     public Ready propose(List<Proposal> proposals) {
         if (role == Role.LEADER) {
             List<Proposal> rest = new ArrayList<>();
             for (Proposal p : proposals) {
-                if (removesSelf(p)) {
+                if (members.removesSelf(p)) {
                     handOverLeadership();
                     out.rejected.add(p.getId());
                 } else {
@@ -427,8 +297,8 @@ public final class PaxosCore {
         if (role == Role.LEADER) {
             startRead(readId, id);
         } else if (leader != 0 && leader != id) {
-            readsForNextRequest.add(readId);
-            if (readRequestOut == 0) {
+            followerReads.add(readId);
+            if (!followerReads.requestOut()) {
                 sendReadRequest();
             }
         } else {
@@ -439,12 +309,26 @@ public final class PaxosCore {
 
     /** The driver saved a snapshot of the state machine through {@code slot}: forget the log up to it. */
     public Ready snapshotTaken(long slot) {
-        if (slot > chosenUpTo || slot <= snapshotSlot) {
-            return flush();
-        }
-        log.headMap(slot, true).clear();
-        snapshotSlot = slot;
+        log.compact(slot);
         return flush();
+    }
+
+    /**
+     * Takes on the membership recorded in a snapshot sent by a leader of an older version, one
+     * whose snapshot message carries no configuration (see {@link Ready.InstallSnapshot}).
+     */
+    public void adoptMembership(Set<Long> newVoters, Set<Long> newLearners) {
+        members.reset(newVoters, newLearners);
+    }
+
+    /**
+     * Builds the snapshot message a driver sends for {@link Ready.SnapshotNeeded}: the state
+     * through {@code slot}, and the voters and learners as of that slot.
+     */
+    public PeerMessage snapshotMessage(long to, long slot, byte[] data, Set<Long> votersAtSlot, Set<Long> learnersAtSlot) {
+        return PeerMessage.newBuilder().setFrom(id).setTo(to).setBallot(promised.toProto())
+                .setSnapshot(InstallSnapshot.newBuilder().setSlot(slot).setData(ByteString.copyFrom(data))
+                        .addAllVoters(votersAtSlot).addAllLearners(learnersAtSlot)).build();
     }
 
     // ---- elections -------------------------------------------------------------------------
@@ -476,24 +360,20 @@ public final class PaxosCore {
         preVotes.add(id);
         preVoting = true;
         myBallot = new BallotNum(Math.max(maxRoundSeen, promised.round()) + 1, id);
-        for (long v : voters) {
+        for (long v : members.voterList()) {
             if (v != id) {
                 send(v, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                        .setPrepare(Prepare.newBuilder().setFromSlot(chosenUpTo + 1).setPre(true)));
+                        .setPrepare(Prepare.newBuilder().setFromSlot(log.chosenUpTo() + 1).setPre(true)));
             }
         }
         maybePreWin();
     }
 
     private void maybePreWin() {
-        if (role == Role.CANDIDATE && preVoting && countVoters(preVotes) >= quorum()) {
+        if (role == Role.CANDIDATE && preVoting && members.isQuorum(preVotes)) {
             preVoting = false;
-            startRealElection();
+            startRealElection(false);
         }
-    }
-
-    private void startRealElection() {
-        startRealElection(false);
     }
 
     private void startRealElection(boolean transfer) {
@@ -505,9 +385,9 @@ public final class PaxosCore {
         role = Role.CANDIDATE;
         leader = 0;
         promises.clear();
-        prepareFrom = chosenUpTo + 1;
+        prepareFrom = log.chosenUpTo() + 1;
         promises.put(id, ownPromise(prepareFrom));
-        for (long v : voters) {
+        for (long v : members.voterList()) {
             if (v != id) {
                 send(v, PeerMessage.newBuilder().setBallot(myBallot.toProto())
                         .setPrepare(Prepare.newBuilder().setFromSlot(prepareFrom).setTransfer(transfer)));
@@ -517,15 +397,13 @@ public final class PaxosCore {
     }
 
     private Promise ownPromise(long from) {
-        Promise.Builder p = Promise.newBuilder().setChosenUpTo(chosenUpTo).setSnapshotSlot(snapshotSlot);
-        for (Map.Entry<Long, Slot> e : log.tailMap(from, true).entrySet()) {
-            p.addAccepted(entry(e.getKey(), e.getValue()));
-        }
-        return p.build();
+        return Promise.newBuilder().setChosenUpTo(log.chosenUpTo()).setSnapshotSlot(log.snapshotSlot())
+                .addAllAccepted(log.entriesFrom(from)).build();
     }
 
     private void onPrepare(long from, BallotNum b, Prepare p) {
-        if (!voters.contains(from) && p.getFromSlot() <= chosenUpTo + 1) {
+        long chosenUpTo = log.chosenUpTo();
+        if (!members.isVoter(from) && p.getFromSlot() <= chosenUpTo + 1) {
             // Not a voter in the configuration this node knows, and no further along the log:
             // a learner or a stranger, which may not recruit it. A candidate further along may
             // know a newer configuration, in which it votes and this node's vote is needed: a
@@ -589,7 +467,7 @@ public final class PaxosCore {
         if (p.getSnapshotSlot() >= prepareFrom) {
             // It compacted slots this node has not seen chosen: this node cannot lead until it catches up.
             stepDown();
-            send(from, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(chosenUpTo + 1)));
+            send(from, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(log.chosenUpTo() + 1)));
             return;
         }
         promises.put(from, p);
@@ -597,23 +475,24 @@ public final class PaxosCore {
     }
 
     private void maybeWin() {
-        if (role != Role.CANDIDATE || preVoting || countVoters(promises.keySet()) < quorum()) {
+        if (role != Role.CANDIDATE || preVoting || !members.isQuorum(promises.keySet())) {
             return;
         }
         role = Role.LEADER;
         leader = id;
         leaderTicks = 0;
         heartbeatElapsed = 0;
-        lastHeard.clear();
         acks.clear();
-        readSeqAcked.clear();
-        readRoundOut = false;
+        reads.startLeading();
         // For every slot past what this node knows chosen, adopt the value of the highest ballot
         // any promiser accepted, or a no-op; then re-propose it under this ballot.
+        long chosenUpTo = log.chosenUpTo();
         long maxSlot = chosenUpTo;
         Map<Long, SlotEntry> best = new HashMap<>();
-        for (Promise p : promises.values()) {
-            for (SlotEntry e : p.getAcceptedList()) {
+        Map<Long, Long> chosenByPromiser = new HashMap<>();
+        for (Map.Entry<Long, Promise> pe : promises.entrySet()) {
+            chosenByPromiser.put(pe.getKey(), pe.getValue().getChosenUpTo());
+            for (SlotEntry e : pe.getValue().getAcceptedList()) {
                 if (e.getSlot() <= chosenUpTo) {
                     continue;
                 }
@@ -629,17 +508,11 @@ public final class PaxosCore {
         // only once the promise was on disk. A lone voter's promise may not be; after a crash it
         // could reuse the ballot with another value, so its accepts wait for its disk.
         earlyAccepts = promises.keySet().stream().anyMatch(p -> p != id);
-        followerChosen.clear();
-        promises.forEach((from, p) -> {
-            if (from != id) {
-                followerChosen.put(from, p.getChosenUpTo());
-            }
-        });
+        progress.startLeading(chosenByPromiser);
         promises.clear();
-        configSlots.clear();
+        members.startLeading();
         firstSlotOfBallot = maxSlot + 1;
         nextSlot = chosenUpTo + 1;
-        configPendingSlot = 0;
         for (long s = chosenUpTo + 1; s <= maxSlot; s++) {
             SlotEntry e = best.get(s);
             Value v = e == null ? Value.getDefaultInstance() : e.getValue();
@@ -657,30 +530,20 @@ public final class PaxosCore {
                 out.rejected.add(p.getId());
             }
             queue.clear();
-            for (PendingRead r : pendingReads) {
-                failRead(r);
+            for (LeaderReads.Read r : reads.drain()) {
+                if (r.from() == id) {
+                    out.readsFailed.add(r.readId());
+                }
+                // A follower's read just times out on its side.
             }
-            for (PendingRead r : readsAwaitingCommit) {
-                failRead(r);
-            }
-            pendingReads.clear();
-            readRoundOut = false;
-            readsAwaitingCommit.clear();
         }
         role = Role.FOLLOWER;
-        configSlots.clear();
+        members.stopLeading();
         earlyAccepts = false;
         preVoting = false;
         promises.clear();
         acks.clear();
         resetElectionTimer();
-    }
-
-    private void failRead(PendingRead r) {
-        if (r.from() == id) {
-            out.readsFailed.add(r.readId());
-        }
-        // A follower's read just times out on its side.
     }
 
     private void onNack(BallotNum higher) {
@@ -695,25 +558,26 @@ public final class PaxosCore {
         if (leaderTicks < 2 * config.electionTicks()) {
             return;
         }
-        Set<Long> recent = new HashSet<>();
-        recent.add(id);
-        for (Map.Entry<Long, Integer> e : lastHeard.entrySet()) {
-            if (leaderTicks - e.getValue() < 2 * config.electionTicks()) {
-                recent.add(e.getKey());
-            }
-        }
-        if (countVoters(recent) < quorum()) {
+        if (!members.isQuorum(progress.heardWithin(leaderTicks, 2 * config.electionTicks()))) {
             // Cut off from a majority: stop claiming to lead, so clients go elsewhere.
             stepDown();
             leader = 0;
         }
     }
 
+    private void handOverLeadership() {
+        long target = role == Role.LEADER ? progress.mostCaughtUp(members.voterList()) : 0;
+        transferTarget = target;
+        if (target != 0) {
+            send(target, PeerMessage.newBuilder().setBallot(myBallot.toProto()).setTimeoutNow(TimeoutNow.getDefaultInstance()));
+        }
+    }
+
     // ---- phase 2 ---------------------------------------------------------------------------
 
     private void fillWindow() {
-        while (role == Role.LEADER && !queue.isEmpty() && configPendingSlot == 0
-                && nextSlot - 1 - chosenUpTo < config.window()) {
+        while (role == Role.LEADER && !queue.isEmpty() && !members.changePending()
+                && nextSlot - 1 - log.chosenUpTo() < config.window()) {
             Value.Builder v = Value.newBuilder();
             while (!queue.isEmpty() && v.getProposalsCount() < config.maxBatch()) {
                 Proposal p = queue.peek();
@@ -729,7 +593,7 @@ public final class PaxosCore {
             if (v.getProposalsCount() == 1 && v.getProposals(0).hasConfig()) {
                 // One membership change at a time: nothing more until it is chosen. Set before
                 // assigning: a lone voter chooses the slot inside assign, which clears it again.
-                configPendingSlot = nextSlot;
+                members.proposed(nextSlot, true);
             }
             assign(v.build());
         }
@@ -738,18 +602,18 @@ public final class PaxosCore {
     /** Accepts a value in the next slot under this leader's ballot and asks everyone else to. */
     private long assign(Value v) {
         long slot = nextSlot++;
-        log.put(slot, new Slot(myBallot, v, false));
-        if (holdsConfig(v)) {
-            configSlots.add(slot);
+        log.accept(slot, myBallot, v);
+        if (Configuration.holdsChange(v)) {
+            members.proposed(slot, false);
         }
         persistAccepted(slot);
         // This leader's own vote counts once its record is durable: the driver hands this back then.
         acks.put(slot, new HashSet<>());
         send(id, PeerMessage.newBuilder().setBallot(myBallot.toProto()).setAccepted(Accepted.newBuilder().addSlots(slot)));
-        SlotEntry e = entry(slot, log.get(slot));
-        for (long peer : others()) {
+        SlotEntry e = log.entry(slot);
+        for (long peer : members.others()) {
             PeerMessage.Builder accept = PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                    .setAccept(Accept.newBuilder().addEntries(e).setCommit(chosenUpTo));
+                    .setAccept(Accept.newBuilder().addEntries(e).setCommit(log.chosenUpTo()));
             sendAsLeader(peer, accept);
         }
         return slot;
@@ -765,8 +629,8 @@ public final class PaxosCore {
         for (SlotEntry e : a.getEntriesList()) {
             long s = e.getSlot();
             Slot cur = log.get(s);
-            if (s > snapshotSlot && (cur == null || !cur.chosen)) {
-                log.put(s, new Slot(b, e.getValue(), false));
+            if (s > log.snapshotSlot() && (cur == null || !cur.chosen)) {
+                log.accept(s, b, e.getValue());
                 persistAccepted(s);
             }
             ok.addSlots(s);
@@ -793,7 +657,7 @@ public final class PaxosCore {
         if (role != Role.LEADER || !b.equals(myBallot)) {
             return;
         }
-        lastHeard.put(from, leaderTicks);
+        progress.heard(from, leaderTicks);
         for (long s : a.getSlotsList()) {
             Set<Long> set = acks.get(s);
             if (set != null) {
@@ -819,22 +683,23 @@ public final class PaxosCore {
         if (set == null || slot == null) {
             return;
         }
-        Long pendingChange = configSlots.lower(s);
-        if (pendingChange != null && pendingChange > chosenUpTo) {
+        long chosenUpTo = log.chosenUpTo();
+        if (members.changeBefore(s) > chosenUpTo) {
             return;
         }
+        long change = members.lastChangeSlot();
         int count;
-        if (lastConfigSlot == chosenUpTo && lastConfigSlot > 0 && s > lastConfigSlot) {
+        if (change == chosenUpTo && change > 0 && s > change) {
             count = 0;
             for (long v : set) {
-                if (voters.contains(v) && (v == id || followerChosen.getOrDefault(v, -1L) >= lastConfigSlot)) {
+                if (members.isVoter(v) && progress.knowsChosen(v, change)) {
                     count++;
                 }
             }
         } else {
-            count = countVoters(set);
+            count = members.countVoters(set);
         }
-        if (count < quorum()) {
+        if (count < members.quorum()) {
             return;
         }
         slot.chosen = true;
@@ -845,35 +710,25 @@ public final class PaxosCore {
     /** Slots waiting on {@link #checkChosen}'s rules: counted again when one of them may have changed. */
     private void recheckChosen() {
         for (long s : new ArrayList<>(acks.keySet())) {
-            if (s > chosenUpTo) {
+            if (s > log.chosenUpTo()) {
                 checkChosen(s);
             }
         }
     }
 
-    private static boolean holdsConfig(Value v) {
-        for (Proposal p : v.getProposalsList()) {
-            if (p.hasConfig()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** Emits, in order, every slot now chosen right after the chosen prefix. */
     private void advanceChosen() {
-        long before = chosenUpTo;
+        long before = log.chosenUpTo();
         boolean changed = false;
-        while (true) {
-            Slot next = log.get(chosenUpTo + 1);
-            if (next == null || !next.chosen) {
-                break;
-            }
-            chosenUpTo++;
-            out.committed.add(entry(chosenUpTo, next));
-            if (applyConfig(next.value())) {
-                lastConfigSlot = chosenUpTo;
-                configSlots.remove(chosenUpTo);
+        Slot next;
+        while ((next = log.advance()) != null) {
+            long slot = log.chosenUpTo();
+            out.committed.add(SlotLog.entry(slot, next));
+            if (members.applyChosen(slot, next.value())) {
+                if (!members.isVoter(id) && role != Role.FOLLOWER) {
+                    stepDown(); // removed
+                    leader = 0;
+                }
                 // Recorded at once: a voter tells the leader it knows the change chosen only in
                 // messages that leave after this record is durable (see checkChosen).
                 recordCommitNow = true;
@@ -881,74 +736,31 @@ public final class PaxosCore {
             }
             next.pack();
         }
-        knownCommit = Math.max(knownCommit, chosenUpTo);
-        if (chosenUpTo > before) {
-            if (role == Role.LEADER) {
-                commitAdvanced = true;
-                if (configPendingSlot != 0 && chosenUpTo >= configPendingSlot) {
-                    configPendingSlot = 0;
+        long chosenUpTo = log.chosenUpTo();
+        log.learnCommit(chosenUpTo);
+        if (chosenUpTo > before && role == Role.LEADER) {
+            commitAdvanced = true;
+            members.chosenThrough(chosenUpTo);
+            releaseReadsAwaitingCommit();
+            fillWindow();
+            if (changed && role == Role.LEADER) {
+                if (nextSlot == log.chosenUpTo() + 1) {
+                    // The change is answered once a slot after it is chosen: make one.
+                    assign(Value.getDefaultInstance());
                 }
-                releaseReadsAwaitingCommit();
-                fillWindow();
-                if (changed && role == Role.LEADER) {
-                    if (nextSlot == chosenUpTo + 1) {
-                        // The change is answered once a slot after it is chosen: make one.
-                        assign(Value.getDefaultInstance());
-                    }
-                    recheckChosen();
-                }
+                recheckChosen();
             }
         }
-    }
-
-    /** Applies the membership changes in a chosen value; whether it held any. */
-    private boolean applyConfig(Value v) {
-        boolean any = false;
-        for (Proposal p : v.getProposalsList()) {
-            if (!p.hasConfig()) {
-                continue;
-            }
-            any = true;
-            ConfigChange c = p.getConfig();
-            long node = c.getMember().getId();
-            switch (c.getKind()) {
-                case ADD_LEARNER -> {
-                    if (!voters.contains(node)) {
-                        learners.add(node);
-                    }
-                }
-                case PROMOTE -> {
-                    learners.remove(node);
-                    voters.add(node);
-                }
-                case REMOVE -> {
-                    learners.remove(node);
-                    voters.remove(node);
-                    if (node == id && role != Role.FOLLOWER) {
-                        stepDown();
-                        leader = 0;
-                    }
-                }
-            }
-        }
-        return any;
     }
 
     /** A follower learns that everything through {@code commit} is chosen under leader ballot {@code b}. */
     private void learnCommit(BallotNum b, long commit) {
-        knownCommit = Math.max(knownCommit, commit);
-        for (long s = chosenUpTo + 1; s <= knownCommit; s++) {
-            Slot slot = log.get(s);
-            if (slot == null || !(slot.chosen || slot.ballot.equals(b))) {
-                break;
-            }
-            // Accepted under the ballot whose leader says it is chosen: this is the chosen value.
-            slot.chosen = true;
-        }
+        log.learnCommit(commit);
+        log.markChosenUnder(b);
         advanceChosen();
-        if (chosenUpTo < knownCommit && catchUpCooldown == 0 && leader != 0) {
+        if (log.chosenUpTo() < log.knownCommit() && catchUpCooldown == 0 && leader != 0) {
             catchUpCooldown = config.heartbeatTicks();
-            send(leader, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(chosenUpTo + 1)));
+            send(leader, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(log.chosenUpTo() + 1)));
         }
     }
 
@@ -959,124 +771,14 @@ public final class PaxosCore {
             if (slot == null || sent++ >= config.window()) {
                 break;
             }
-            SlotEntry entry = entry(e.getKey(), slot);
-            for (long peer : others()) {
+            SlotEntry entry = SlotLog.entry(e.getKey(), slot);
+            for (long peer : members.others()) {
                 if (!e.getValue().contains(peer)) {
                     send(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                            .setAccept(Accept.newBuilder().addEntries(entry).setCommit(chosenUpTo)));
+                            .setAccept(Accept.newBuilder().addEntries(entry).setCommit(log.chosenUpTo())));
                 }
             }
         }
-    }
-
-    // ---- heartbeats, catch-up, snapshots ---------------------------------------------------
-
-    private void broadcastHeartbeat() {
-        for (long peer : others()) {
-            sendAsLeader(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                    .setHeartbeat(Heartbeat.newBuilder().setCommit(chosenUpTo).setReadSeq(readSeq)));
-        }
-    }
-
-    private void onHeartbeat(long from, BallotNum b, Heartbeat h) {
-        if (b.compareTo(promised) < 0) {
-            send(from, PeerMessage.newBuilder().setBallot(promised.toProto()).setNack(Nack.newBuilder().setPromised(promised.toProto())));
-            return;
-        }
-        followLeader(from, b);
-        learnCommit(b, h.getCommit());
-        // After learning the commit: a membership change it chose is told back at once (its
-        // record goes to disk before this answer leaves), and the slots after it count again.
-        send(from, PeerMessage.newBuilder().setBallot(b.toProto())
-                .setHeartbeatAck(HeartbeatAck.newBuilder().setReadSeq(h.getReadSeq()).setChosenUpTo(chosenUpTo)));
-    }
-
-    private void onHeartbeatAck(long from, BallotNum b, HeartbeatAck a) {
-        if (role != Role.LEADER || !b.equals(myBallot)) {
-            return;
-        }
-        lastHeard.put(from, leaderTicks);
-        long before = followerChosen.getOrDefault(from, -1L);
-        followerChosen.put(from, a.getChosenUpTo());
-        readSeqAcked.merge(from, a.getReadSeq(), Math::max);
-        confirmReads();
-        if (before < lastConfigSlot && a.getChosenUpTo() >= lastConfigSlot && lastConfigSlot == chosenUpTo) {
-            recheckChosen();
-        }
-    }
-
-    private void onCatchUp(long from, CatchUp c) {
-        long fromSlot = c.getFromSlot();
-        if (fromSlot <= snapshotSlot) {
-            out.snapshotsNeeded.add(new Ready.SnapshotNeeded(from));
-            return;
-        }
-        Chosen.Builder ch = Chosen.newBuilder().setCommit(chosenUpTo);
-        for (long s = fromSlot; s <= chosenUpTo && ch.getEntriesCount() < config.catchUpBatch(); s++) {
-            Slot slot = log.get(s);
-            if (slot == null) {
-                break;
-            }
-            ch.addEntries(entry(s, slot));
-        }
-        if (ch.getEntriesCount() > 0) {
-            send(from, PeerMessage.newBuilder().setBallot(promised.toProto()).setChosen(ch));
-        }
-    }
-
-    private void onChosen(long from, BallotNum b, Chosen c) {
-        for (SlotEntry e : c.getEntriesList()) {
-            long s = e.getSlot();
-            if (s <= chosenUpTo) {
-                continue;
-            }
-            Slot cur = log.get(s);
-            if (cur == null || !cur.chosen) {
-                log.put(s, new Slot(BallotNum.of(e.getBallot()), e.getValue(), true));
-                persistAccepted(s);
-            }
-        }
-        knownCommit = Math.max(knownCommit, c.getCommit());
-        advanceChosen();
-        if (chosenUpTo < knownCommit && c.getEntriesCount() > 0) {
-            // More to fetch: ask again at once rather than waiting for the next heartbeat.
-            send(from, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(chosenUpTo + 1)));
-        }
-    }
-
-    private void onSnapshot(long from, BallotNum b, InstallSnapshot s) {
-        if (s.getSlot() <= chosenUpTo) {
-            return;
-        }
-        log.headMap(s.getSlot(), true).clear();
-        snapshotSlot = s.getSlot();
-        chosenUpTo = s.getSlot();
-        if (s.getVotersCount() > 0) {
-            // The configuration as of the snapshot, here, before the slots after it apply their
-            // changes on top. Taken on later, when the driver installs the snapshot, it undid
-            // the changes of slots chosen meanwhile: a member restarted into a promotion kept
-            // the promoted member a learner, and two voters could no longer agree on a quorum
-            // (simulator seed 50132, membership and disk faults).
-            resetMembership(new java.util.HashSet<>(s.getVotersList()), new java.util.HashSet<>(s.getLearnersList()));
-        }
-        knownCommit = Math.max(knownCommit, chosenUpTo);
-        out.install = new Ready.InstallSnapshot(s.getSlot(), s.getData().toByteArray(), s.getVotersCount() > 0);
-        out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
-        commitRecorded = chosenUpTo;
-        advanceChosen();
-        if (leader != 0) {
-            send(leader, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(chosenUpTo + 1)));
-        }
-    }
-
-    /**
-     * Builds the snapshot message a driver sends for {@link Ready.SnapshotNeeded}: the state
-     * through {@code slot}, and the voters and learners as of that slot.
-     */
-    public PeerMessage snapshotMessage(long to, long slot, byte[] data, Set<Long> votersAtSlot, Set<Long> learnersAtSlot) {
-        return PeerMessage.newBuilder().setFrom(id).setTo(to).setBallot(promised.toProto())
-                .setSnapshot(InstallSnapshot.newBuilder().setSlot(slot).setData(ByteString.copyFrom(data))
-                        .addAllVoters(votersAtSlot).addAllLearners(learnersAtSlot)).build();
     }
 
     private void onForward(long from, Forward f) {
@@ -1084,7 +786,7 @@ public final class PaxosCore {
             List<Proposal> rest = new ArrayList<>();
             ForwardReject.Builder handOver = ForwardReject.newBuilder();
             for (Proposal p : f.getProposalsList()) {
-                if (removesSelf(p)) {
+                if (members.removesSelf(p)) {
                     handOver.addIds(p.getId());
                 } else {
                     rest.add(p);
@@ -1118,28 +820,113 @@ public final class PaxosCore {
         }
     }
 
+    // ---- heartbeats, catch-up, snapshots ---------------------------------------------------
+
+    private void broadcastHeartbeat() {
+        for (long peer : members.others()) {
+            sendAsLeader(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
+                    .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq())));
+        }
+    }
+
+    private void onHeartbeat(long from, BallotNum b, Heartbeat h) {
+        if (b.compareTo(promised) < 0) {
+            send(from, PeerMessage.newBuilder().setBallot(promised.toProto()).setNack(Nack.newBuilder().setPromised(promised.toProto())));
+            return;
+        }
+        followLeader(from, b);
+        learnCommit(b, h.getCommit());
+        // After learning the commit: a membership change it chose is told back at once (its
+        // record goes to disk before this answer leaves), and the slots after it count again.
+        send(from, PeerMessage.newBuilder().setBallot(b.toProto())
+                .setHeartbeatAck(HeartbeatAck.newBuilder().setReadSeq(h.getReadSeq()).setChosenUpTo(log.chosenUpTo())));
+    }
+
+    private void onHeartbeatAck(long from, BallotNum b, HeartbeatAck a) {
+        if (role != Role.LEADER || !b.equals(myBallot)) {
+            return;
+        }
+        progress.heard(from, leaderTicks);
+        long before = progress.reportChosen(from, a.getChosenUpTo());
+        progress.readAcked(from, a.getReadSeq());
+        confirmReads();
+        long change = members.lastChangeSlot();
+        if (before < change && a.getChosenUpTo() >= change && change == log.chosenUpTo()) {
+            recheckChosen();
+        }
+    }
+
+    private void onCatchUp(long from, CatchUp c) {
+        long fromSlot = c.getFromSlot();
+        if (fromSlot <= log.snapshotSlot()) {
+            out.snapshotsNeeded.add(new Ready.SnapshotNeeded(from));
+            return;
+        }
+        List<SlotEntry> entries = log.chosenFrom(fromSlot, config.catchUpBatch());
+        if (!entries.isEmpty()) {
+            send(from, PeerMessage.newBuilder().setBallot(promised.toProto())
+                    .setChosen(Chosen.newBuilder().setCommit(log.chosenUpTo()).addAllEntries(entries)));
+        }
+    }
+
+    private void onChosen(long from, BallotNum b, Chosen c) {
+        for (SlotEntry e : c.getEntriesList()) {
+            long s = e.getSlot();
+            if (s <= log.chosenUpTo()) {
+                continue;
+            }
+            Slot cur = log.get(s);
+            if (cur == null || !cur.chosen) {
+                log.putChosen(s, BallotNum.of(e.getBallot()), e.getValue());
+                persistAccepted(s);
+            }
+        }
+        log.learnCommit(c.getCommit());
+        advanceChosen();
+        if (log.chosenUpTo() < log.knownCommit() && c.getEntriesCount() > 0) {
+            // More to fetch: ask again at once rather than waiting for the next heartbeat.
+            send(from, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(log.chosenUpTo() + 1)));
+        }
+    }
+
+    private void onSnapshot(long from, BallotNum b, InstallSnapshot s) {
+        if (s.getSlot() <= log.chosenUpTo()) {
+            return;
+        }
+        log.installSnapshot(s.getSlot());
+        if (s.getVotersCount() > 0) {
+            // The configuration as of the snapshot, here, before the slots after it apply their
+            // changes on top. Taken on later, when the driver installs the snapshot, it undid
+            // the changes of slots chosen meanwhile: a member restarted into a promotion kept
+            // the promoted member a learner, and two voters could no longer agree on a quorum
+            // (simulator seed 50132, membership and disk faults).
+            members.reset(new HashSet<>(s.getVotersList()), new HashSet<>(s.getLearnersList()));
+        }
+        out.install = new Ready.InstallSnapshot(s.getSlot(), s.getData().toByteArray(), s.getVotersCount() > 0);
+        out.records.add(log.commitRecord());
+        advanceChosen();
+        if (leader != 0) {
+            send(leader, PeerMessage.newBuilder().setCatchUp(CatchUp.newBuilder().setFromSlot(log.chosenUpTo() + 1)));
+        }
+    }
+
     // ---- read index ------------------------------------------------------------------------
 
     /** Asks the leader for a read index for every read waiting; they arrived before this leaves. */
     private void sendReadRequest() {
-        readsOnRequest.addAll(readsForNextRequest);
-        readsForNextRequest.clear();
-        readRequestOut = ++readRequestSeq;
-        readRequestTo = leader;
-        readRequestAge = 0;
-        sendRequest(leader, PeerMessage.newBuilder().setReadRequest(ReadIndexRequest.newBuilder().setReadId(readRequestOut)));
+        long requestId = followerReads.newRequest(leader);
+        sendRequest(leader, PeerMessage.newBuilder().setReadRequest(ReadIndexRequest.newBuilder().setReadId(requestId)));
     }
 
     private void onReadResponse(long from, ReadIndexResponse r) {
-        if (readRequestOut == 0 || r.getReadId() != readRequestOut || from != readRequestTo) {
+        List<Long> answered = followerReads.answered(from, r.getReadId());
+        if (answered == null) {
             return; // an answer to a request given up on: its reads rode on a later one
         }
-        for (long readId : readsOnRequest) {
+        for (long readId : answered) {
             out.reads.add(new Ready.ReadReady(readId, r.getIndex()));
         }
-        readsOnRequest.clear();
-        readRequestOut = 0;
-        if (!readsForNextRequest.isEmpty() && role != Role.LEADER && leader != 0 && leader != id) {
+        if (followerReads.anyForNext() && role != Role.LEADER && leader != 0 && leader != id) {
             sendReadRequest();
         }
     }
@@ -1150,31 +937,21 @@ public final class PaxosCore {
      * with no leader they fail; a node that now leads serves them itself.
      */
     private void maintainFollowerReads() {
-        if (readRequestOut == 0 && readsForNextRequest.isEmpty()) {
+        if (followerReads.idle()) {
             return;
         }
         if (role == Role.LEADER) {
-            dropFollowerReads().forEach(r -> startRead(r, id));
+            followerReads.drop().forEach(r -> startRead(r, id));
             return;
         }
-        if (readRequestOut != 0 && ++readRequestAge < config.electionTicks() && leader == readRequestTo) {
+        if (followerReads.stillWaiting(config.electionTicks(), leader)) {
             return;
         }
         if (leader != 0 && leader != id) {
             sendReadRequest();
         } else {
-            out.readsFailed.addAll(dropFollowerReads());
+            out.readsFailed.addAll(followerReads.drop());
         }
-    }
-
-    /** Every read waiting on the leader, oldest first, no longer waiting: no request is out. */
-    private List<Long> dropFollowerReads() {
-        List<Long> all = new ArrayList<>(readsOnRequest);
-        all.addAll(readsForNextRequest);
-        readsOnRequest.clear();
-        readsForNextRequest.clear();
-        readRequestOut = 0;
-        return all;
     }
 
     private void onReadRequest(long from, ReadIndexRequest r) {
@@ -1184,64 +961,43 @@ public final class PaxosCore {
     }
 
     private void startRead(long readId, long from) {
-        PendingRead r = new PendingRead(readId, from, chosenUpTo, 0);
-        if (chosenUpTo < firstSlotOfBallot) {
+        if (log.chosenUpTo() < firstSlotOfBallot) {
             // Until a slot of this ballot is chosen, this leader's commit index may be behind.
-            readsAwaitingCommit.add(r);
+            reads.awaitCommit(readId, from, log.chosenUpTo());
             return;
         }
-        queueRead(r);
+        queueRead(readId, from);
     }
 
     private void releaseReadsAwaitingCommit() {
-        if (chosenUpTo < firstSlotOfBallot || readsAwaitingCommit.isEmpty()) {
+        if (log.chosenUpTo() < firstSlotOfBallot || !reads.anyAwaitingCommit()) {
             return;
         }
-        List<PendingRead> ready = new ArrayList<>(readsAwaitingCommit);
-        readsAwaitingCommit.clear();
-        for (PendingRead r : ready) {
-            queueRead(new PendingRead(r.readId(), r.from(), chosenUpTo, 0));
+        for (LeaderReads.Read r : reads.takeAwaitingCommit()) {
+            queueRead(r.readId(), r.from());
         }
     }
 
-    /**
-     * A read waits for a heartbeat round that starts after it arrived: the next one. While a
-     * round is out, reads that arrive join the one after it, so a burst of reads costs one round
-     * per round trip instead of one each (etcd batches its read index the same way).
-     */
-    private void queueRead(PendingRead r) {
-        pendingReads.add(new PendingRead(r.readId(), r.from(), r.index(), readSeq + 1));
-        if (quorum() <= 1) {
-            readSeq++;
+    /** A read waits for a heartbeat round that starts after it arrived: the next one (see {@link LeaderReads}). */
+    private void queueRead(long readId, long from) {
+        reads.queue(readId, from, log.chosenUpTo());
+        if (members.quorum() <= 1) {
+            reads.passRound();
             confirmReads();
             return;
         }
-        if (!readRoundOut) {
+        if (!reads.roundOut()) {
             startReadRound();
         }
     }
 
     private void startReadRound() {
-        readSeq++;
-        readRoundOut = true;
+        reads.startRound();
         broadcastHeartbeat();
     }
 
     private void confirmReads() {
-        Iterator<PendingRead> it = pendingReads.iterator();
-        while (it.hasNext()) {
-            PendingRead r = it.next();
-            Set<Long> confirmed = new HashSet<>();
-            confirmed.add(id);
-            for (Map.Entry<Long, Long> e : readSeqAcked.entrySet()) {
-                if (e.getValue() >= r.seq()) {
-                    confirmed.add(e.getKey());
-                }
-            }
-            if (countVoters(confirmed) < quorum()) {
-                continue;
-            }
-            it.remove();
+        for (LeaderReads.Read r : reads.confirm(seq -> members.isQuorum(progress.confirmedRead(seq)))) {
             if (r.from() == id) {
                 out.reads.add(new Ready.ReadReady(r.readId(), r.index()));
             } else {
@@ -1249,56 +1005,20 @@ public final class PaxosCore {
                         .setReadResponse(ReadIndexResponse.newBuilder().setReadId(r.readId()).setIndex(r.index())));
             }
         }
-        if (readRoundOut && pendingReads.stream().noneMatch(r -> r.seq() <= readSeq)) {
-            // This round is done; reads that arrived during it go in the next.
-            readRoundOut = false;
-            if (!pendingReads.isEmpty() && role == Role.LEADER) {
-                startReadRound();
-            }
+        // This round is done; reads that arrived during it go in the next.
+        if (reads.finishRound() && role == Role.LEADER) {
+            startReadRound();
         }
     }
 
-    // ---- helpers ---------------------------------------------------------------------------
-
-    private int quorum() {
-        return voters.size() / 2 + 1;
-    }
-
-    private int countVoters(Set<Long> nodes) {
-        int n = 0;
-        for (long v : nodes) {
-            if (voters.contains(v)) {
-                n++;
-            }
-        }
-        return n;
-    }
-
-    private List<Long> others() {
-        List<Long> all = new ArrayList<>();
-        for (long v : voters) {
-            if (v != id) {
-                all.add(v);
-            }
-        }
-        for (long l : learners) {
-            if (l != id) {
-                all.add(l);
-            }
-        }
-        return all;
-    }
-
-    private static SlotEntry entry(long slot, Slot s) {
-        return SlotEntry.newBuilder().setSlot(slot).setBallot(s.ballot.toProto()).setValue(s.value()).build();
-    }
+    // ---- output ----------------------------------------------------------------------------
 
     private void persistPromise() {
         out.records.add(WalRecord.newBuilder().setPromised(promised.toProto()).build());
     }
 
     private void persistAccepted(long slot) {
-        out.records.add(WalRecord.newBuilder().setAccepted(entry(slot, log.get(slot))).build());
+        out.records.add(WalRecord.newBuilder().setAccepted(log.entry(slot)).build());
     }
 
     private void send(long to, PeerMessage.Builder m) {
@@ -1336,15 +1056,15 @@ public final class PaxosCore {
             // Tell followers at once, so those serving clients apply without waiting for a heartbeat.
             // Early: the commit is already a fact (durable acceptances by a quorum), whether or
             // not this leader's commit record has reached its disk.
-            for (long peer : others()) {
+            for (long peer : members.others()) {
                 sendAsLeader(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                        .setHeartbeat(Heartbeat.newBuilder().setCommit(chosenUpTo).setReadSeq(readSeq)));
+                        .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq())));
             }
         }
         commitAdvanced = false;
-        if (chosenUpTo > commitRecorded && (tick || recordCommitNow || !out.records.isEmpty())) {
-            out.records.add(WalRecord.newBuilder().setCommit(chosenUpTo).build());
-            commitRecorded = chosenUpTo;
+        WalRecord commit = log.commitRecordIf(tick || recordCommitNow || !out.records.isEmpty());
+        if (commit != null) {
+            out.records.add(commit);
         }
         recordCommitNow = false;
         Ready r = out;
