@@ -98,6 +98,13 @@ public final class PaxosCore {
     private final LinkedHashSet<Long> seenProposals = new LinkedHashSet<>();
     private static final int SEEN_PROPOSALS = 1 << 16;
     private long transferTarget;
+    /**
+     * The member this leader is handing over to, still catching up (0: none), and for how many
+     * ticks. Until it holds everything chosen, and nothing else is in flight, it is not told to
+     * stand, and this leader proposes nothing new.
+     */
+    private long transferPending;
+    private int transferAge;
     private boolean commitAdvanced;
 
     private Ready out = new Ready();
@@ -204,6 +211,11 @@ public final class PaxosCore {
         if (role == Role.LEADER) {
             leaderTicks++;
             heartbeatElapsed++;
+            if (transferPending != 0 && ++transferAge > config.electionTicks()) {
+                // It never caught up (it may be down): keep leading, and serving.
+                transferPending = 0;
+                fillWindow();
+            }
             if (heartbeatElapsed >= config.heartbeatTicks()) {
                 heartbeatElapsed = 0;
                 broadcastHeartbeat();
@@ -538,6 +550,7 @@ public final class PaxosCore {
             }
         }
         role = Role.FOLLOWER;
+        transferPending = 0;
         members.stopLeading();
         earlyAccepts = false;
         preVoting = false;
@@ -565,18 +578,40 @@ public final class PaxosCore {
         }
     }
 
+    /**
+     * Hands leadership to the voter that said it knows the most of the log chosen, once it knows
+     * all of it. Told to stand while behind, it asked voters further along than itself, and they
+     * refuse such a candidate (see onPrepare): the old leader won again, was asked to hand over
+     * again, and leadership went round for seconds, every session's TTL starting afresh with each
+     * leader (simulator seed 5022065, membership and disk faults). So, as Raft's leader transfer
+     * does, this leader stops proposing, lets the target catch up, and only then tells it.
+     */
     private void handOverLeadership() {
         long target = role == Role.LEADER ? progress.mostCaughtUp(members.voterList()) : 0;
         transferTarget = target;
-        if (target != 0) {
-            send(target, PeerMessage.newBuilder().setBallot(myBallot.toProto()).setTimeoutNow(TimeoutNow.getDefaultInstance()));
+        transferPending = target;
+        transferAge = 0;
+        if (target != 0 && !maybeTellTransferTarget()) {
+            sendAsLeader(target, PeerMessage.newBuilder().setBallot(myBallot.toProto())
+                    .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq())));
         }
+    }
+
+    /** Tells the transfer target to stand if it holds everything chosen and nothing is in flight; whether it did. */
+    private boolean maybeTellTransferTarget() {
+        if (transferPending == 0 || role != Role.LEADER || nextSlot != log.chosenUpTo() + 1
+                || progress.chosen(transferPending) < log.chosenUpTo()) {
+            return false;
+        }
+        send(transferPending, PeerMessage.newBuilder().setBallot(myBallot.toProto()).setTimeoutNow(TimeoutNow.getDefaultInstance()));
+        transferPending = 0;
+        return true;
     }
 
     // ---- phase 2 ---------------------------------------------------------------------------
 
     private void fillWindow() {
-        while (role == Role.LEADER && !queue.isEmpty() && !members.changePending()
+        while (role == Role.LEADER && !queue.isEmpty() && !members.changePending() && transferPending == 0
                 && nextSlot - 1 - log.chosenUpTo() < config.window()) {
             Value.Builder v = Value.newBuilder();
             while (!queue.isEmpty() && v.getProposalsCount() < config.maxBatch()) {
@@ -854,6 +889,7 @@ public final class PaxosCore {
         if (before < change && a.getChosenUpTo() >= change && change == log.chosenUpTo()) {
             recheckChosen();
         }
+        maybeTellTransferTarget();
     }
 
     private void onCatchUp(long from, CatchUp c) {

@@ -97,10 +97,13 @@ class SimulationTest {
      * quorum in the configuration it knew, with the removed member; 1033387, 4001432 and 4015821
      * (offline) stalled after a change was answered: a removal (or promotion) acknowledged, then
      * more failures, left survivors that were a majority of the new configuration but none of
-     * which had recorded the change chosen, so all counted quorums in the old one.
+     * which had recorded the change chosen, so all counted quorums in the old one; 5022065
+     * (offline) handed leadership to a member still behind, which voters further along refused,
+     * so the old leader won again and leadership went round for seconds, each new leader giving a
+     * dead holder's session a fresh TTL.
      */
     @ParameterizedTest
-    @ValueSource(longs = {4821, 8694, 50132, 1028500, 1104513, 1126541, 1033387, 4001432, 4015821})
+    @ValueSource(longs = {4821, 8694, 50132, 1028500, 1104513, 1126541, 1033387, 4001432, 4015821, 5022065})
     void regressionSeedsWithMembershipAndDiskFaults(long seed) {
         Simulation.Outcome o = Simulation.run(Simulation.Options.of(seed, 3).withMembership().withDiskFaults());
         assertThat(o.violations()).isEmpty();
