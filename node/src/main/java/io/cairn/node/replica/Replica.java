@@ -153,6 +153,24 @@ public final class Replica implements KvService, AutoCloseable {
         this.id = id;
         this.gate = new ReadyGate(new MemberEffects(), () -> durableSeq, id, m -> core.step(m));
         this.members = new MemberTable(id, initialMembers);
+        this.sessionExpiry = new SessionExpiry(id, new SessionExpiry.Effects() {
+            @Override
+            public CompletableFuture<?> expire(long session) {
+                return write(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
+                        .setKind(io.cairn.proto.State.SessionOp.Kind.EXPIRE).setId(session)).build());
+            }
+
+            @Override
+            public void forward(long leader, java.util.Collection<Long> sessions) {
+                network.accept(PeerMessage.newBuilder().setFrom(id).setTo(leader)
+                        .setKeepalive(io.cairn.proto.Peer.Keepalive.newBuilder().addAllSessions(sessions)).build());
+            }
+
+            @Override
+            public void onLoop(Runnable task) {
+                execute(task);
+            }
+        });
         this.pending = new PendingRequests(id, options.requestTimeoutMs());
         this.options = options;
         this.storeConfig = storeConfig;
@@ -253,55 +271,24 @@ public final class Replica implements KvService, AutoCloseable {
         if (m.hasKeepalive()) {
             execute(() -> {
                 long now = nowMs();
-                m.getKeepalive().getSessionsList().forEach(sid -> sessionClock.keepalive(sid, now));
+                m.getKeepalive().getSessionsList().forEach(sid -> sessionExpiry.forwarded(sid, now));
             });
             return;
         }
         execute(() -> handle(core.step(m)));
     }
 
-    // ---- sessions ---------------------------------------------------------------------------
-    //
-    // The state machine knows which sessions exist and which files they hold; when they end is
-    // the leader's call, on its own clock: it times every session from the last keepalive any
-    // member passed on, and commits an EXPIRE through the log once a TTL has gone by. A new
-    // leader starts every session's clock afresh, so a leader change never expires a live one.
+    // ---- sessions (timed by SessionExpiry) ---------------------------------------------------
 
-    private final SessionClock sessionClock = new SessionClock();
-    private final java.util.Set<Long> keepalivesToForward = new java.util.HashSet<>();
+    private final SessionExpiry sessionExpiry;
     private ReplicaClock.Timer sessionTimer;
 
     private long nowMs() {
         return clock.nowMs();
     }
 
-    private List<SessionClock.Timed> timedSessions() {
-        List<SessionClock.Timed> out = new ArrayList<>();
-        tree.sessionTtls().forEach((id, ttl) -> out.add(new SessionClock.Timed(id, ttl)));
-        return out;
-    }
-
     private void sessionTick() {
-        boolean leading = core.isLeader();
-        if (sessionClock.leading(leading) && leading) {
-            log.info("member {}: leading; every open session gets a fresh TTL ({} sessions)", id, tree.sessionCount());
-        }
-        if (leading) {
-            for (long sid : sessionClock.expired(timedSessions(), nowMs())) {
-                log.info("member {}: session {} expired (no keepalive within its TTL); deleting its files", id, sid);
-                write(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
-                        .setKind(io.cairn.proto.State.SessionOp.Kind.EXPIRE).setId(sid)).build())
-                        .whenComplete((r, e) -> {
-                            if (e != null) {
-                                execute(() -> sessionClock.retry(sid));
-                            }
-                        });
-            }
-        } else if (!keepalivesToForward.isEmpty() && core.leader() != 0) {
-            network.accept(PeerMessage.newBuilder().setFrom(id).setTo(core.leader())
-                    .setKeepalive(io.cairn.proto.Peer.Keepalive.newBuilder().addAllSessions(keepalivesToForward)).build());
-            keepalivesToForward.clear();
-        }
+        sessionExpiry.tick(core.isLeader(), core.leader(), tree, nowMs());
     }
 
     @Override
@@ -324,12 +311,7 @@ public final class Replica implements KvService, AutoCloseable {
             if (tree.sessionEnded(session)) {
                 throw new StoreException(Err.SESSION_EXPIRED, "session " + session + " has ended; its ephemeral files are gone");
             }
-            if (core.isLeader()) {
-                sessionClock.leading(true);
-                sessionClock.keepalive(session, nowMs());
-            } else {
-                keepalivesToForward.add(session);
-            }
+            sessionExpiry.keepalive(session, core.isLeader(), nowMs());
             return null;
         });
     }
@@ -344,10 +326,10 @@ public final class Replica implements KvService, AutoCloseable {
     public CompletableFuture<List<io.cairn.proto.Msg.SessionInfo>> sessionList() {
         return submit(() -> {
             long now = nowMs();
-            sessionClock.leading(core.isLeader());
+            sessionExpiry.leading(core.isLeader());
             List<io.cairn.proto.Msg.SessionInfo> out = new ArrayList<>();
             for (VersionedTree.Session s : tree.sessions()) {
-                long remaining = sessionClock.remaining(s.id(), s.ttlMs(), now);
+                long remaining = sessionExpiry.remaining(s.id(), s.ttlMs(), now);
                 out.add(io.cairn.proto.Msg.SessionInfo.newBuilder().setId(s.id()).setTtlMs(s.ttlMs())
                         .addAllFiles(s.files()).setRemainingMs(remaining).build());
             }
