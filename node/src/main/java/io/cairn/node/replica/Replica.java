@@ -6,6 +6,9 @@ import io.cairn.node.paxos.PaxosConfig;
 import io.cairn.node.paxos.PaxosCore;
 import io.cairn.node.paxos.Ready;
 import io.cairn.node.paxos.ReadyGate;
+import io.cairn.node.server.KvService;
+import io.cairn.node.server.WatchHandle;
+import io.cairn.node.server.WatchSink;
 import io.cairn.node.store.ApplyResult;
 import io.cairn.node.store.FileEntry;
 import io.cairn.node.store.Glob;
@@ -14,9 +17,7 @@ import io.cairn.node.store.StoreConfig;
 import io.cairn.node.store.StoreException;
 import io.cairn.node.store.VersionedTree;
 import io.cairn.proto.Msg.MemberInfo;
-import io.cairn.proto.Msg.Op;
 import io.cairn.proto.Msg.Response.Err;
-import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.Peer.ConfigChange;
 import io.cairn.proto.Peer.Member;
 import io.cairn.proto.Peer.PeerMessage;
@@ -25,9 +26,8 @@ import io.cairn.proto.Peer.SlotEntry;
 import io.cairn.proto.Peer.SnapshotFile;
 import io.cairn.proto.Peer.WalRecord;
 import io.cairn.proto.State.Command;
-import io.cairn.node.server.KvService;
-import io.cairn.node.server.WatchHandle;
-import io.cairn.node.server.WatchSink;
+import io.cairn.proto.State.Op;
+import io.cairn.proto.State.Txn;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -458,9 +458,9 @@ public final class Replica implements KvService, AutoCloseable {
 
     /** Every path a client's command would create or change is canonical (see {@link Paths#checkWritable}). */
     private static void checkWritable(Command command) {
-        for (List<io.cairn.proto.Msg.Op> branch : List.of(command.getTxn().getSuccessList(), command.getTxn().getFailureList())) {
-            for (io.cairn.proto.Msg.Op op : branch) {
-                if (op.getKind() == io.cairn.proto.Msg.Op.Kind.SET) {
+        for (List<io.cairn.proto.State.Op> branch : List.of(command.getTxn().getSuccessList(), command.getTxn().getFailureList())) {
+            for (io.cairn.proto.State.Op op : branch) {
+                if (op.getKind() == io.cairn.proto.State.Op.Kind.SET) {
                     Paths.checkWritable(op.getPath());
                 }
             }

@@ -10,14 +10,14 @@ import io.cairn.node.store.Page;
 import io.cairn.node.store.Stat;
 import io.cairn.node.store.StoreException;
 import io.cairn.proto.Msg.Entry;
-import io.cairn.proto.Msg.Op;
-import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Request.Verb;
-import io.cairn.proto.Msg.Response;
+import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Response.Err;
-import io.cairn.proto.Msg.Txn;
+import io.cairn.proto.Msg.Response;
 import io.cairn.proto.Msg.TxnResult;
 import io.cairn.proto.State.Command;
+import io.cairn.proto.State.Op;
+import io.cairn.proto.State.Txn;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -244,7 +244,7 @@ public final class RequestHandler {
                 if (!req.hasTxn()) {
                     throw new StoreException(Err.MISSING_ARG, "TXN needs a txn");
                 }
-                write(tag, req.getTxn(), true);
+                write(tag, Commands.txn(req.getTxn()), true);
             }
             case WAIT, WATCH -> watch(tag, req, req.getVerb() == Verb.WAIT);
             case MEMBERS -> reply(tag, kv.memberList().thenApply(list -> Responses.ok(tag).addAllMembers(list).build()));

@@ -1,16 +1,16 @@
 package io.cairn.node.store;
 
-import io.cairn.proto.Msg.Compare;
-import io.cairn.proto.Msg.Entry;
-import io.cairn.proto.Msg.Op;
+import com.google.protobuf.UnsafeByteOperations;
 import io.cairn.proto.Msg.Response.Err;
-import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.State.Change;
 import io.cairn.proto.State.Command;
+import io.cairn.proto.State.Compare;
+import io.cairn.proto.State.Entry;
+import io.cairn.proto.State.Op;
 import io.cairn.proto.State.Revision;
 import io.cairn.proto.State.SessionEntry;
 import io.cairn.proto.State.Snapshot;
-import com.google.protobuf.UnsafeByteOperations;
+import io.cairn.proto.State.Txn;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;

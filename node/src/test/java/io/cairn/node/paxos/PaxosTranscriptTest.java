@@ -3,8 +3,6 @@ package io.cairn.node.paxos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import io.cairn.proto.Msg.Op;
-import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.Peer.Ballot;
 import io.cairn.proto.Peer.ConfigChange;
 import io.cairn.proto.Peer.Member;
@@ -13,6 +11,8 @@ import io.cairn.proto.Peer.Proposal;
 import io.cairn.proto.Peer.SlotEntry;
 import io.cairn.proto.Peer.WalRecord;
 import io.cairn.proto.State.Command;
+import io.cairn.proto.State.Op;
+import io.cairn.proto.State.Txn;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,10 +1,10 @@
 package io.cairn.node.store;
 
 import com.google.protobuf.ByteString;
-import io.cairn.proto.Msg.Compare;
-import io.cairn.proto.Msg.Op;
-import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.State.Command;
+import io.cairn.proto.State.Compare;
+import io.cairn.proto.State.Op;
+import io.cairn.proto.State.Txn;
 import java.nio.charset.StandardCharsets;
 
 /** Shorthands for building commands in tests. */

@@ -10,9 +10,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.proto.Msg.Response.Err;
-import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.State.Command;
 import io.cairn.proto.State.Snapshot;
+import io.cairn.proto.State.Txn;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -272,11 +272,11 @@ class VersionedTreeTest {
     @Test
     void restoreRefusesInconsistentSnapshots() {
         Snapshot bad = Snapshot.newBuilder().setRev(2)
-                .addFiles(io.cairn.proto.Msg.Entry.newBuilder().setPath("/a").setRev(1))
-                .addFiles(io.cairn.proto.Msg.Entry.newBuilder().setPath("/a/b").setRev(2)).build();
+                .addFiles(io.cairn.proto.State.Entry.newBuilder().setPath("/a").setRev(1))
+                .addFiles(io.cairn.proto.State.Entry.newBuilder().setPath("/a/b").setRev(2)).build();
         assertThatThrownBy(() -> VersionedTree.restore(bad, StoreConfig.defaults())).hasMessageContaining("under file /a");
         Snapshot future = Snapshot.newBuilder().setRev(2)
-                .addFiles(io.cairn.proto.Msg.Entry.newBuilder().setPath("/a").setRev(5)).build();
+                .addFiles(io.cairn.proto.State.Entry.newBuilder().setPath("/a").setRev(5)).build();
         assertThatThrownBy(() -> VersionedTree.restore(future, StoreConfig.defaults())).hasMessageContaining("outside");
         // Found by SnapshotReaderFuzzTest: restored, it refused every read afterwards.
         assertThatThrownBy(() -> VersionedTree.restore(Snapshot.newBuilder().setRev(-25).build(), StoreConfig.defaults()))
@@ -289,11 +289,11 @@ class VersionedTreeTest {
     void compareOnValueAndExistence() {
         ok(cmd(set("/a", "on", -1)));
         Command c = Command.newBuilder().setTxn(Txn.newBuilder()
-                .addCompare(io.cairn.proto.Msg.Compare.newBuilder().setPath("/a")
-                        .setTarget(io.cairn.proto.Msg.Compare.Target.VALUE).setOp(io.cairn.proto.Msg.Compare.Op.EQUAL)
+                .addCompare(io.cairn.proto.State.Compare.newBuilder().setPath("/a")
+                        .setTarget(io.cairn.proto.State.Compare.Target.VALUE).setOp(io.cairn.proto.State.Compare.Op.EQUAL)
                         .setValue(com.google.protobuf.ByteString.copyFromUtf8("on")))
-                .addCompare(io.cairn.proto.Msg.Compare.newBuilder().setPath("/b")
-                        .setTarget(io.cairn.proto.Msg.Compare.Target.EXISTS).setOp(io.cairn.proto.Msg.Compare.Op.EQUAL)
+                .addCompare(io.cairn.proto.State.Compare.newBuilder().setPath("/b")
+                        .setTarget(io.cairn.proto.State.Compare.Target.EXISTS).setOp(io.cairn.proto.State.Compare.Op.EQUAL)
                         .setExists(false))
                 .addSuccess(set("/b", "created", 0))).build();
         assertThat(ok(c).succeeded()).isTrue();

@@ -75,9 +75,9 @@ public final class FuzzReplica {
         java.util.List<String> paths = s.read(t -> t.walk(io.cairn.node.store.Glob.compile("/**"), t.rev(), 0, Integer.MAX_VALUE)
                 .items().stream().map(io.cairn.node.store.FileEntry::path).filter(p -> !p.startsWith("/ctl/")).toList(), true).join();
         for (int i = 0; i < paths.size(); i += 500) {
-            io.cairn.proto.Msg.Txn.Builder txn = io.cairn.proto.Msg.Txn.newBuilder();
+            io.cairn.proto.State.Txn.Builder txn = io.cairn.proto.State.Txn.newBuilder();
             for (String p : paths.subList(i, Math.min(paths.size(), i + 500))) {
-                txn.addSuccess(io.cairn.proto.Msg.Op.newBuilder().setKind(io.cairn.proto.Msg.Op.Kind.DEL).setPath(p).setRev(-1));
+                txn.addSuccess(io.cairn.proto.State.Op.newBuilder().setKind(io.cairn.proto.State.Op.Kind.DEL).setPath(p).setRev(-1));
             }
             s.write(io.cairn.proto.State.Command.newBuilder().setTxn(txn).build()).join();
         }

@@ -2,10 +2,10 @@ package io.cairn.testing.sim;
 
 import com.google.protobuf.ByteString;
 import io.cairn.node.store.StoreException;
-import io.cairn.proto.Msg.Op;
 import io.cairn.proto.Msg.Response.Err;
-import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.State.Command;
+import io.cairn.proto.State.Op;
+import io.cairn.proto.State.Txn;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;

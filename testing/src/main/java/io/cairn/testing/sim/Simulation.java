@@ -1,5 +1,6 @@
 package io.cairn.testing.sim;
 
+import ch.qos.logback.classic.Level;
 import com.google.protobuf.ByteString;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.store.ApplyResult;
@@ -8,17 +9,17 @@ import io.cairn.node.store.FileEntry;
 import io.cairn.node.store.Glob;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.node.store.StoreException;
-import io.cairn.proto.Msg.Compare;
-import io.cairn.proto.Msg.Op;
 import io.cairn.proto.Msg.Response.Err;
-import io.cairn.proto.Msg.Txn;
 import io.cairn.proto.Peer.Member;
 import io.cairn.proto.Peer.PeerMessage;
 import io.cairn.proto.Peer.SlotEntry;
 import io.cairn.proto.State.Command;
-import io.cairn.testing.lin.KvModel;
+import io.cairn.proto.State.Compare;
+import io.cairn.proto.State.Op;
+import io.cairn.proto.State.Txn;
 import io.cairn.testing.lin.KvModel.Input;
 import io.cairn.testing.lin.KvModel.Output;
+import io.cairn.testing.lin.KvModel;
 import io.cairn.testing.lin.LinearizabilityChecker;
 import io.cairn.testing.lin.Operation;
 import java.util.ArrayList;
@@ -31,7 +32,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
-import ch.qos.logback.classic.Level;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
