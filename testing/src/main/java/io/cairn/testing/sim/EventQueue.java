@@ -1,19 +1,21 @@
 package io.cairn.testing.sim;
 
-import java.util.PriorityQueue;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Simulated time: actions run in (time, insertion) order, one at a time. {@link #seq()} counts
  * the actions run so far and serves as the history's clock: it orders every call and return
  * exactly, even within one millisecond.
+ *
+ * <p>Actions wait in one first-in-first-out queue per millisecond that has any: most are due
+ * now or a few milliseconds on, so there are far fewer distinct times than actions, and a
+ * binary heap of every action (what this was) spent a sixth of a simulation's time ordering it.
  */
 final class EventQueue {
-    private record Item(long time, long order, Runnable action) {}
-
-    private final PriorityQueue<Item> items = new PriorityQueue<>(
-            (a, b) -> a.time != b.time ? Long.compare(a.time, b.time) : Long.compare(a.order, b.order));
+    private final TreeMap<Long, ArrayDeque<Runnable>> byTime = new TreeMap<>();
     private long now;
-    private long order;
     private long seq;
 
     long now() {
@@ -25,7 +27,7 @@ final class EventQueue {
     }
 
     void at(long time, Runnable action) {
-        items.add(new Item(Math.max(time, now), order++, action));
+        byTime.computeIfAbsent(Math.max(time, now), t -> new ArrayDeque<>()).add(action);
     }
 
     void after(long delay, Runnable action) {
@@ -34,11 +36,19 @@ final class EventQueue {
 
     /** Runs actions until the queue is empty or the next one is past {@code until}. */
     void runUntil(long until) {
-        while (!items.isEmpty() && items.peek().time <= until) {
-            Item i = items.poll();
-            now = i.time;
+        while (!byTime.isEmpty()) {
+            Map.Entry<Long, ArrayDeque<Runnable>> first = byTime.firstEntry();
+            if (first.getKey() > until) {
+                break;
+            }
+            now = first.getKey();
+            ArrayDeque<Runnable> due = first.getValue();
+            Runnable action = due.poll();
+            if (due.isEmpty()) {
+                byTime.remove(now);
+            }
             seq++;
-            i.action.run();
+            action.run();
         }
         now = Math.max(now, until);
     }
