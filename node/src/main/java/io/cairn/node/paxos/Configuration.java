@@ -49,10 +49,6 @@ final class Configuration {
         return voters;
     }
 
-    int voterCount() {
-        return voters.size();
-    }
-
     int quorum() {
         return voters.size() / 2 + 1;
     }
