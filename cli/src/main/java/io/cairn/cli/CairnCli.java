@@ -2,16 +2,16 @@ package io.cairn.cli;
 
 import io.cairn.client.CairnClient;
 import io.cairn.client.CairnException;
+import io.cairn.net.TlsConfig;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import io.cairn.proto.wire.TlsConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code cairn}: the command line for a Cairn cluster. Text output by default, {@code --json}

@@ -1,16 +1,16 @@
 package io.cairn.client;
 
 import com.google.protobuf.ByteString;
+import io.cairn.net.Causes;
+import io.cairn.net.FramedProtobufDecoder;
+import io.cairn.net.FramedProtobufEncoder;
+import io.cairn.net.ReloadingSslContext;
+import io.cairn.net.TlsConfig;
 import io.cairn.proto.Msg.Entry;
 import io.cairn.proto.Msg.Request.Verb;
 import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Response;
 import io.cairn.proto.Msg.Txn;
-import io.cairn.proto.wire.Causes;
-import io.cairn.proto.wire.FramedProtobufDecoder;
-import io.cairn.proto.wire.FramedProtobufEncoder;
-import io.cairn.proto.wire.ReloadingSslContext;
-import io.cairn.proto.wire.TlsConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;

@@ -1,8 +1,8 @@
 package io.cairn.client;
 
+import io.cairn.net.CoalescingWriter;
 import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Response;
-import io.cairn.proto.wire.CoalescingWriter;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -175,7 +175,7 @@ final class Connection {
             if (connection != null) {
                 String notCairn = notCairn(cause, ctx.channel().remoteAddress(), firstBytes);
                 connection.notCairn = notCairn != null;
-                connection.failure = notCairn != null ? notCairn : io.cairn.proto.wire.Causes.innermost(cause);
+                connection.failure = notCairn != null ? notCairn : io.cairn.net.Causes.innermost(cause);
             }
             ctx.close();
         }

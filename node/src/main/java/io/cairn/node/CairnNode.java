@@ -1,6 +1,7 @@
 package io.cairn.node;
 
 import com.google.protobuf.ByteString;
+import io.cairn.net.ReloadingSslContext;
 import io.cairn.node.http.HttpGateway;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.server.ServerLimits;
@@ -14,7 +15,6 @@ import io.cairn.proto.Peer.Member;
 import io.cairn.proto.State.Command;
 import io.cairn.proto.State.Op;
 import io.cairn.proto.State.Txn;
-import io.cairn.proto.wire.ReloadingSslContext;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;

@@ -1,8 +1,8 @@
 package io.cairn.node;
 
+import io.cairn.net.TlsConfig;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
-import io.cairn.proto.wire.TlsConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,19 +1,19 @@
 package io.cairn.node;
 
-import io.cairn.node.store.StoreConfig;
-import io.cairn.proto.wire.TlsConfig;
-import java.net.InetSocketAddress;
+import io.cairn.net.TlsConfig;
 import io.cairn.node.replica.Replica;
+import io.cairn.node.store.StoreConfig;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** {@code cairn-node}: starts one node and serves until interrupted. */
 @Command(name = "cairn-node", mixinStandardHelpOptions = true, version = "cairn-node 0.1.0",
@@ -88,7 +88,7 @@ public final class NodeMain implements Callable<Integer> {
     boolean clientCertAuth;
 
     public static void main(String[] args) {
-        io.cairn.proto.wire.DnsCache.keepAnswersBriefly();
+        io.cairn.net.DnsCache.keepAnswersBriefly();
         System.exit(new CommandLine(new NodeMain()).execute(args));
     }
 

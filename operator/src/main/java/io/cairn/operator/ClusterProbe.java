@@ -1,8 +1,8 @@
 package io.cairn.operator;
 
 import io.cairn.client.CairnClient;
+import io.cairn.net.TlsConfig;
 import io.cairn.proto.Msg.MemberInfo;
-import io.cairn.proto.wire.TlsConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.List;

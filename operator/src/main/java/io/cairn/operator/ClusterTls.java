@@ -1,6 +1,6 @@
 package io.cairn.operator;
 
-import io.cairn.proto.wire.TlsConfig;
+import io.cairn.net.TlsConfig;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;

@@ -1,9 +1,9 @@
 package io.cairn.operator;
 
-import io.javaoperatorsdk.operator.Operator;
-import java.net.InetSocketAddress;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -50,7 +50,7 @@ public final class OperatorMain {
     }
 
     public static void main(String[] args) throws Exception {
-        io.cairn.proto.wire.DnsCache.keepAnswersBriefly();
+        io.cairn.net.DnsCache.keepAnswersBriefly();
         String image = System.getenv().getOrDefault("CAIRN_SIDECAR_IMAGE", "ghcr.io/cairn/cairn-sidecar:0.1.0");
         int port = port(System.getenv().getOrDefault("CAIRN_WEBHOOK_PORT", "8443"));
         String certDir = System.getenv().getOrDefault("CAIRN_WEBHOOK_CERT_DIR", "/etc/cairn-webhook");

@@ -3,11 +3,11 @@ package io.cairn.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.client.CairnClient;
+import io.cairn.net.TlsConfig;
 import io.cairn.node.CairnNode;
 import io.cairn.node.NodeConfig;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
-import io.cairn.proto.wire.TlsConfig;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;

@@ -1,7 +1,7 @@
 package io.cairn.sidecar;
 
 import io.cairn.client.CairnClient;
-import io.cairn.proto.wire.TlsConfig;
+import io.cairn.net.TlsConfig;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,11 +12,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code cairn-sidecar}: runs beside an app container. Every flag has a {@code CAIRN_*}
@@ -96,7 +96,7 @@ public final class SidecarMain implements Callable<Integer> {
     String initTimeout;
 
     public static void main(String[] args) {
-        io.cairn.proto.wire.DnsCache.keepAnswersBriefly();
+        io.cairn.net.DnsCache.keepAnswersBriefly();
         System.exit(new CommandLine(new SidecarMain()).execute(args));
     }
 

@@ -1,14 +1,14 @@
 package io.cairn.node.transport;
 
-import io.cairn.proto.wire.CoalescingWriter;
+import io.cairn.net.CoalescingWriter;
 import io.cairn.node.server.KvService;
 import io.cairn.node.server.RequestHandler;
 import io.cairn.node.server.Responder;
 import io.cairn.node.server.Responses;
 import io.cairn.node.server.ServerLimits;
 import io.cairn.proto.Msg.Request;
-import io.cairn.proto.Msg.Response;
 import io.cairn.proto.Msg.Response.Err;
+import io.cairn.proto.Msg.Response;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;

@@ -1,9 +1,9 @@
 package io.cairn.node.transport;
 
+import io.cairn.net.FramedProtobufEncoder;
+import io.cairn.net.ReloadingSslContext;
 import io.cairn.node.server.KvService;
 import io.cairn.node.server.ServerLimits;
-import io.cairn.proto.wire.FramedProtobufEncoder;
-import io.cairn.proto.wire.ReloadingSslContext;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

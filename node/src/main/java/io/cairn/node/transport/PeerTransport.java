@@ -1,11 +1,11 @@
 package io.cairn.node.transport;
 
+import io.cairn.net.Causes;
+import io.cairn.net.CoalescingWriter;
+import io.cairn.net.FramedProtobufDecoder;
+import io.cairn.net.FramedProtobufEncoder;
+import io.cairn.net.ReloadingSslContext;
 import io.cairn.proto.Peer.PeerMessage;
-import io.cairn.proto.wire.Causes;
-import io.cairn.proto.wire.CoalescingWriter;
-import io.cairn.proto.wire.FramedProtobufDecoder;
-import io.cairn.proto.wire.FramedProtobufEncoder;
-import io.cairn.proto.wire.ReloadingSslContext;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;

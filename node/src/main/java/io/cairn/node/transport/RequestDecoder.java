@@ -1,8 +1,8 @@
 package io.cairn.node.transport;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.cairn.net.FramedProtobufDecoder;
 import io.cairn.proto.Msg.Request;
-import io.cairn.proto.wire.FramedProtobufDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageDecoder;

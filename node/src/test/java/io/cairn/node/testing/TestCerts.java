@@ -1,6 +1,6 @@
 package io.cairn.node.testing;
 
-import io.cairn.proto.wire.TlsConfig;
+import io.cairn.net.TlsConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.MessageLite;
+import io.cairn.net.FramedProtobufDecoder;
+import io.cairn.net.FramedProtobufEncoder;
 import io.cairn.proto.Msg.Response;
 import io.cairn.proto.Peer.Ballot;
 import io.cairn.proto.Peer.PeerMessage;
-import io.cairn.proto.wire.FramedProtobufDecoder;
-import io.cairn.proto.wire.FramedProtobufEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;

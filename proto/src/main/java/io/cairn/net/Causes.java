@@ -1,4 +1,4 @@
-package io.cairn.proto.wire;
+package io.cairn.net;
 
 /** Network and TLS libraries wrap the useful message ("certificate_required") in generic ones. */
 public final class Causes {

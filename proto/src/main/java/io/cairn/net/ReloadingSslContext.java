@@ -1,4 +1,4 @@
-package io.cairn.proto.wire;
+package io.cairn.net;
 
 import io.netty.handler.ssl.SslContext;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package io.cairn.proto.wire;
+package io.cairn.net;
 
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.MessageLite;

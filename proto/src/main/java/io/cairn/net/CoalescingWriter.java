@@ -1,4 +1,4 @@
-package io.cairn.proto.wire;
+package io.cairn.net;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
