@@ -1,9 +1,9 @@
 package io.cairn.node.http;
 
-import io.cairn.proto.Msg.Response.Err;
+import io.cairn.node.store.Err;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
-/** The HTTP status each protocol error maps to. */
+/** The HTTP status each refusal maps to. */
 final class HttpErrors {
     private HttpErrors() {}
 

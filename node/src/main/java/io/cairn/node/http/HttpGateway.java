@@ -92,7 +92,7 @@ public final class HttpGateway implements AutoCloseable {
                     full.release();
                     return code == 417
                             ? HttpGatewayHandler.errorResponse(io.netty.handler.codec.http.HttpResponseStatus.EXPECTATION_FAILED,
-                                    io.cairn.proto.Msg.Response.Err.INVALID, "only \"Expect: 100-continue\" is supported")
+                                    io.cairn.node.store.Err.INVALID, "only \"Expect: 100-continue\" is supported")
                             : tooLarge();
                 }
             }
@@ -101,7 +101,7 @@ public final class HttpGateway implements AutoCloseable {
 
         private io.netty.handler.codec.http.FullHttpResponse tooLarge() {
             return HttpGatewayHandler.errorResponse(io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                    io.cairn.proto.Msg.Response.Err.TOO_LARGE, "the body is over the limit of " + max + " bytes");
+                    io.cairn.node.store.Err.TOO_LARGE, "the body is over the limit of " + max + " bytes");
         }
 
         @Override

@@ -15,7 +15,7 @@ import io.cairn.node.store.Glob;
 import io.cairn.node.store.Page;
 import io.cairn.node.store.Revs;
 import io.cairn.node.store.StoreException;
-import io.cairn.proto.Msg.Response.Err;
+import io.cairn.node.store.Err;
 import io.cairn.proto.State.Command;
 import io.cairn.proto.State.Op;
 import io.cairn.proto.State.Txn;

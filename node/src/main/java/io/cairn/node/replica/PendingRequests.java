@@ -2,7 +2,7 @@ package io.cairn.node.replica;
 
 import io.cairn.node.store.ApplyResult;
 import io.cairn.node.store.StoreException;
-import io.cairn.proto.Msg.Response.Err;
+import io.cairn.node.store.Err;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;

@@ -17,7 +17,7 @@ import io.cairn.node.store.StoreConfig;
 import io.cairn.node.store.StoreException;
 import io.cairn.node.store.VersionedTree;
 import io.cairn.proto.Msg.MemberInfo;
-import io.cairn.proto.Msg.Response.Err;
+import io.cairn.node.store.Err;
 import io.cairn.proto.Peer.ConfigChange;
 import io.cairn.proto.Peer.Member;
 import io.cairn.proto.Peer.PeerMessage;

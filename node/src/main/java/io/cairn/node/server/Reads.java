@@ -5,7 +5,7 @@ import io.cairn.node.store.Glob;
 import io.cairn.node.store.Page;
 import io.cairn.node.store.StoreException;
 import io.cairn.node.store.VersionedTree;
-import io.cairn.proto.Msg.Response.Err;
+import io.cairn.node.store.Err;
 
 /**
  * What a read request means, once for both front ends (the wire protocol's GETDIR, WALK and

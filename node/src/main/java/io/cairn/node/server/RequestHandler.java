@@ -12,7 +12,7 @@ import io.cairn.node.store.StoreException;
 import io.cairn.proto.Msg.Entry;
 import io.cairn.proto.Msg.Request.Verb;
 import io.cairn.proto.Msg.Request;
-import io.cairn.proto.Msg.Response.Err;
+import io.cairn.node.store.Err;
 import io.cairn.proto.Msg.Response;
 import io.cairn.proto.Msg.TxnResult;
 import io.cairn.proto.State.Command;
@@ -52,7 +52,7 @@ public final class RequestHandler {
 
     /** A frame that did not parse as a Request: answered without a tag, the connection stays. */
     public void malformed(String detail) {
-        out.send(Responses.error(null, Err.INVALID, "malformed request: " + detail));
+        out.send(Responses.error(null, Response.Err.INVALID, "malformed request: " + detail));
     }
 
     /**
@@ -60,18 +60,18 @@ public final class RequestHandler {
      * its bytes are skipped and the connection stays.
      */
     public void oversized(Integer tag, long frameBytes) {
-        out.send(Responses.error(tag, Err.TOO_LARGE, "request of " + frameBytes + " bytes exceeds the frame limit of "
+        out.send(Responses.error(tag, Response.Err.TOO_LARGE, "request of " + frameBytes + " bytes exceeds the frame limit of "
                 + limits.maxFrameBytes() + " bytes; nothing was applied"));
     }
 
     public void handle(Request req) {
         if (!req.hasTag()) {
-            out.send(Responses.error(null, Err.MISSING_ARG, "request has no tag"));
+            out.send(Responses.error(null, Response.Err.MISSING_ARG, "request has no tag"));
             return;
         }
         int tag = req.getTag();
         if (!admit(System.nanoTime())) {
-            out.send(Responses.error(tag, Err.RANGE, "more than " + limits.maxRequestsPerSecond()
+            out.send(Responses.error(tag, Response.Err.RANGE, "more than " + limits.maxRequestsPerSecond()
                     + " requests per second on this connection; slow down and retry"));
             return;
         }
@@ -79,11 +79,11 @@ public final class RequestHandler {
             String which = req.getUnknownFields().hasField(2)
                     ? "unknown verb " + req.getUnknownFields().getField(2).getVarintList()
                     : "request has no verb";
-            out.send(Responses.error(tag, Err.UNKNOWN_VERB, which.replace("[", "").replace("]", "")));
+            out.send(Responses.error(tag, Response.Err.UNKNOWN_VERB, which.replace("[", "").replace("]", "")));
             return;
         }
         if (busy.size() >= limits.maxInFlight()) {
-            out.send(Responses.error(tag, Err.RANGE, "too many requests in flight on this connection (limit "
+            out.send(Responses.error(tag, Response.Err.RANGE, "too many requests in flight on this connection (limit "
                     + limits.maxInFlight() + ")"));
             return;
         }
@@ -92,7 +92,7 @@ public final class RequestHandler {
             return;
         }
         if (busy.putIfAbsent(tag, UNARY) != null) {
-            out.send(Responses.error(tag, Err.TAG_IN_USE, "tag " + tag + " is in use by a running request"));
+            out.send(Responses.error(tag, Response.Err.TAG_IN_USE, "tag " + tag + " is in use by a running request"));
             return;
         }
         try {
@@ -343,7 +343,7 @@ public final class RequestHandler {
                 }
                 if (out.pendingBytes() > limits.maxPendingBytes()) {
                     release();
-                    out.send(Responses.error(tag, Err.RANGE, "watcher fell too far behind; resume from revision " + lastRev));
+                    out.send(Responses.error(tag, Response.Err.RANGE, "watcher fell too far behind; resume from revision " + lastRev));
                     log.info("ended a slow watch on {} at rev {}", glob, lastRev);
                     return false;
                 }
@@ -384,12 +384,12 @@ public final class RequestHandler {
 
     private void cancel(int tag, Request req) {
         if (!req.hasOtherTag()) {
-            out.send(Responses.error(tag, Err.MISSING_ARG, "CANCEL needs other_tag"));
+            out.send(Responses.error(tag, Response.Err.MISSING_ARG, "CANCEL needs other_tag"));
             return;
         }
         Object running = busy.get(req.getOtherTag());
         if (!(running instanceof WatchHandle w)) {
-            out.send(Responses.error(tag, Err.INVALID, "tag " + req.getOtherTag() + " is not a running WAIT or WATCH"));
+            out.send(Responses.error(tag, Response.Err.INVALID, "tag " + req.getOtherTag() + " is not a running WAIT or WATCH"));
             return;
         }
         w.cancel();
@@ -407,7 +407,7 @@ public final class RequestHandler {
                 finish(tag, Responses.error(tag, se));
             } else {
                 log.warn("request tag {} failed: {}", tag, cause.toString());
-                finish(tag, Responses.error(tag, Err.OTHER, "internal error: " + cause));
+                finish(tag, Responses.error(tag, Response.Err.OTHER, "internal error: " + cause));
             }
         });
     }

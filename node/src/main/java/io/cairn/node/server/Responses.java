@@ -5,7 +5,6 @@ import io.cairn.node.store.Event;
 import io.cairn.node.store.StoreException;
 import io.cairn.proto.Msg.Flag;
 import io.cairn.proto.Msg.Response;
-import io.cairn.proto.Msg.Response.Err;
 
 /** Builders for the responses every verb shares. */
 public final class Responses {
@@ -20,7 +19,7 @@ public final class Responses {
         return Response.newBuilder().setTag(tag).setFlags(VALID | DONE);
     }
 
-    public static Response error(Integer tag, Err code, String detail) {
+    public static Response error(Integer tag, Response.Err code, String detail) {
         Response.Builder b = Response.newBuilder().setFlags(DONE).setErrCode(code).setErrDetail(detail);
         if (tag != null) {
             b.setTag(tag);
@@ -30,11 +29,16 @@ public final class Responses {
 
     public static Response error(int tag, StoreException e) {
         Response.Builder b = Response.newBuilder().setTag(tag).setFlags(DONE)
-                .setErrCode(e.code()).setErrDetail(e.getMessage());
+                .setErrCode(wire(e.code())).setErrDetail(e.getMessage());
         if (e.hasCurrentRev()) {
             b.setCurrentRev(e.currentRev());
         }
         return b.build();
+    }
+
+    /** A refusal's code as the client protocol has it: the same name. */
+    public static Response.Err wire(io.cairn.node.store.Err code) {
+        return Response.Err.valueOf(code.name());
     }
 
     /** One change, as WAIT and WATCH report it (Doozer's flags: valid, and set or del). */

@@ -1,6 +1,5 @@
 package io.cairn.node.store;
 
-import io.cairn.proto.Msg.Response.Err;
 import java.util.regex.Pattern;
 
 /**

@@ -1,6 +1,5 @@
 package io.cairn.node.store;
 
-import io.cairn.proto.Msg.Response.Err;
 
 /**
  * Path rules of the tree: "/" then segments of [A-Za-z0-9._-]+, no empty segment, no trailing

@@ -1,6 +1,5 @@
 package io.cairn.node.store;
 
-import io.cairn.proto.Msg.Response.Err;
 
 /**
  * A request the store refuses, with the protocol error code and a detail a person can act on.

@@ -1,7 +1,6 @@
 package io.cairn.node.store;
 
 import com.google.protobuf.UnsafeByteOperations;
-import io.cairn.proto.Msg.Response.Err;
 import io.cairn.proto.State.Change;
 import io.cairn.proto.State.Command;
 import io.cairn.proto.State.Compare;

@@ -13,7 +13,7 @@ import io.cairn.proto.State;
 import org.junit.jupiter.api.Test;
 
 /**
- * The state machine's command types against the client protocol's. The WAL and snapshots were
+ * The state machine's command types, and its refusal codes, against the client protocol's. The WAL and snapshots were
  * written with the client's Txn, Op, Compare and Entry before the state machine had its own, so
  * its own must read those bytes the same: same field numbers, names, types, labels, defaults and
  * enum values. And the edge's translation carries every field over.
@@ -57,6 +57,17 @@ class StateTypesTest {
         assertSameShape(Msg.Op.getDescriptor(), State.Op.getDescriptor());
         assertSameShape(Msg.Compare.getDescriptor(), State.Compare.getDescriptor());
         assertSameShape(Msg.Entry.getDescriptor(), State.Entry.getDescriptor());
+    }
+
+    @Test
+    void everyRefusalHasTheClientProtocolsCodeOfItsNameAndBack() {
+        for (io.cairn.node.store.Err e : io.cairn.node.store.Err.values()) {
+            assertThat(Responses.wire(e).name()).isEqualTo(e.name());
+        }
+        for (Msg.Response.Err w : Msg.Response.Err.values()) {
+            assertThat(io.cairn.node.store.Err.valueOf(w.name())).as(w.name()).isNotNull();
+        }
+        assertThat(io.cairn.node.store.Err.values()).hasSameSizeAs(Msg.Response.Err.values());
     }
 
     private static Msg.Txn everyField() {

@@ -2,7 +2,6 @@ package io.cairn.node.store;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.cairn.proto.Msg.Response.Err;
 
 /**
  * Fuzz target: the path rules ({@link Paths}) and globs ({@link Glob}), which every request's

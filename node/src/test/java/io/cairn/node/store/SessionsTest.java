@@ -4,7 +4,6 @@ import static io.cairn.node.store.Ops.cmd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import io.cairn.proto.Msg.Response.Err;
 import io.cairn.proto.State.Command;
 import io.cairn.proto.State.Op;
 import io.cairn.proto.State.SessionOp;

@@ -5,7 +5,6 @@ import static io.cairn.node.store.Ops.del;
 import static io.cairn.node.store.Ops.set;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.cairn.proto.Msg.Response.Err;
 import io.cairn.proto.State.Command;
 import io.cairn.proto.State.Op;
 import java.util.ArrayList;

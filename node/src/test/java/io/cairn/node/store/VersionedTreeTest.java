@@ -9,7 +9,6 @@ import static io.cairn.node.store.Ops.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.cairn.proto.Msg.Response.Err;
 import io.cairn.proto.State.Command;
 import io.cairn.proto.State.Snapshot;
 import io.cairn.proto.State.Txn;

@@ -2,7 +2,7 @@ package io.cairn.testing.sim;
 
 import com.google.protobuf.ByteString;
 import io.cairn.node.store.StoreException;
-import io.cairn.proto.Msg.Response.Err;
+import io.cairn.node.store.Err;
 import io.cairn.proto.State.Command;
 import io.cairn.proto.State.Op;
 import io.cairn.proto.State.Txn;

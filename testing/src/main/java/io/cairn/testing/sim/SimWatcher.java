@@ -4,7 +4,7 @@ import io.cairn.node.server.WatchSink;
 import io.cairn.node.store.Event;
 import io.cairn.node.store.Glob;
 import io.cairn.node.store.StoreException;
-import io.cairn.proto.Msg.Response.Err;
+import io.cairn.node.store.Err;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -9,7 +9,7 @@ import io.cairn.node.store.FileEntry;
 import io.cairn.node.store.Glob;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.node.store.StoreException;
-import io.cairn.proto.Msg.Response.Err;
+import io.cairn.node.store.Err;
 import io.cairn.proto.Peer.Member;
 import io.cairn.proto.Peer.PeerMessage;
 import io.cairn.proto.Peer.SlotEntry;
