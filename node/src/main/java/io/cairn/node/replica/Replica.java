@@ -559,22 +559,13 @@ public final class Replica implements KvService, AutoCloseable {
      */
     private <T> CompletableFuture<T> whenSettled(Supplier<T> check) {
         CompletableFuture<T> f = new CompletableFuture<>();
-        boolean queued = execute(() -> {
+        onLoop(f, () -> {
             if (!membershipSettled.isDone()) {
                 clock.after(options.requestTimeoutMs(), guarded(() -> f.completeExceptionally(new StoreException(Err.UNAVAILABLE,
                         "the membership change at slot " + membershipSlot + " has not settled yet; try again"))));
             }
-            membershipSettled.whenComplete((x, err) -> {
-                try {
-                    f.complete(check.get());
-                } catch (RuntimeException e) {
-                    f.completeExceptionally(e);
-                }
-            });
+            membershipSettled.whenComplete((x, err) -> completeWith(f, check));
         });
-        if (!queued) {
-            f.completeExceptionally(closedError());
-        }
         return f;
     }
 
@@ -942,17 +933,23 @@ public final class Replica implements KvService, AutoCloseable {
 
     private <T> CompletableFuture<T> submit(Supplier<T> task) {
         CompletableFuture<T> f = new CompletableFuture<>();
-        boolean queued = execute(() -> {
-            try {
-                f.complete(task.get());
-            } catch (RuntimeException e) {
-                f.completeExceptionally(e);
-            }
-        });
-        if (!queued) {
+        onLoop(f, () -> completeWith(f, task));
+        return f;
+    }
+
+    /** Runs {@code task} on the loop; {@code f} fails at once if the replica is closed. */
+    private void onLoop(CompletableFuture<?> f, Runnable task) {
+        if (!execute(task)) {
             f.completeExceptionally(closedError());
         }
-        return f;
+    }
+
+    private static <T> void completeWith(CompletableFuture<T> f, Supplier<T> task) {
+        try {
+            f.complete(task.get());
+        } catch (RuntimeException e) {
+            f.completeExceptionally(e);
+        }
     }
 
     private boolean execute(Runnable task) {
