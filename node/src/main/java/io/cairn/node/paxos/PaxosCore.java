@@ -778,7 +778,7 @@ public final class PaxosCore {
             members.chosenThrough(chosenUpTo);
             releaseReadsAwaitingCommit();
             fillWindow();
-            if (changed && role == Role.LEADER) {
+            if (changed) {
                 if (nextSlot == log.chosenUpTo() + 1) {
                     // The change is answered once a slot after it is chosen: make one.
                     assign(Value.getDefaultInstance());

@@ -2,11 +2,11 @@ package io.cairn.node.replica;
 
 import com.google.protobuf.ByteString;
 import io.cairn.node.paxos.PaxosConfig;
+import io.cairn.node.store.Err;
 import io.cairn.node.store.FileEntry;
 import io.cairn.node.store.StoreException;
 import io.cairn.node.store.VersionedTree;
 import io.cairn.proto.Msg.MemberInfo;
-import io.cairn.node.store.Err;
 import io.cairn.proto.Peer.ConfigChange;
 import io.cairn.proto.Peer.Member;
 import io.cairn.proto.State.Op;

@@ -1,8 +1,8 @@
 package io.cairn.node.replica;
 
 import io.cairn.node.store.ApplyResult;
-import io.cairn.node.store.StoreException;
 import io.cairn.node.store.Err;
+import io.cairn.node.store.StoreException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;

@@ -1,11 +1,11 @@
 package io.cairn.node.replica;
 
+import io.cairn.node.store.VersionedTree;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import io.cairn.node.store.VersionedTree;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

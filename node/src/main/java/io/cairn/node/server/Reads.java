@@ -1,11 +1,11 @@
 package io.cairn.node.server;
 
+import io.cairn.node.store.Err;
 import io.cairn.node.store.FileEntry;
 import io.cairn.node.store.Glob;
 import io.cairn.node.store.Page;
 import io.cairn.node.store.StoreException;
 import io.cairn.node.store.VersionedTree;
-import io.cairn.node.store.Err;
 
 /**
  * What a read request means, once for both front ends (the wire protocol's GETDIR, WALK and

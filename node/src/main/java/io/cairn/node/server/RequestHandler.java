@@ -2,6 +2,7 @@ package io.cairn.node.server;
 
 import com.google.protobuf.ByteString;
 import io.cairn.node.store.ApplyResult;
+import io.cairn.node.store.Err;
 import io.cairn.node.store.Event;
 import io.cairn.node.store.FileEntry;
 import io.cairn.node.store.Glob;
@@ -10,9 +11,8 @@ import io.cairn.node.store.Page;
 import io.cairn.node.store.Stat;
 import io.cairn.node.store.StoreException;
 import io.cairn.proto.Msg.Entry;
-import io.cairn.proto.Msg.Request.Verb;
 import io.cairn.proto.Msg.Request;
-import io.cairn.node.store.Err;
+import io.cairn.proto.Msg.Request.Verb;
 import io.cairn.proto.Msg.Response;
 import io.cairn.proto.Msg.TxnResult;
 import io.cairn.proto.State.Command;

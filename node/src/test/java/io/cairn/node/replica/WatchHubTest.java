@@ -4,12 +4,12 @@ import io.cairn.node.server.WatchSink;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import io.cairn.node.store.Err;
 import io.cairn.node.store.Event;
 import io.cairn.node.store.Glob;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.node.store.StoreException;
 import io.cairn.node.store.VersionedTree;
-import io.cairn.node.store.Err;
 import io.cairn.proto.State.Command;
 import io.cairn.proto.State.Op;
 import io.cairn.proto.State.Txn;

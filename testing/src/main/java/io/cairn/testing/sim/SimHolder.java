@@ -1,8 +1,8 @@
 package io.cairn.testing.sim;
 
 import com.google.protobuf.ByteString;
-import io.cairn.node.store.StoreException;
 import io.cairn.node.store.Err;
+import io.cairn.node.store.StoreException;
 import io.cairn.proto.State.Command;
 import io.cairn.proto.State.Op;
 import io.cairn.proto.State.Txn;

@@ -1,9 +1,9 @@
 package io.cairn.testing.sim;
 
+import io.cairn.node.store.Err;
 import io.cairn.node.store.StoreException;
 import io.cairn.proto.Msg.MemberInfo;
 import io.cairn.proto.Msg.Request.Verb;
-import io.cairn.node.store.Err;
 import io.cairn.proto.Peer.Member;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,10 +1,10 @@
 package io.cairn.testing.sim;
 
 import io.cairn.node.server.WatchSink;
+import io.cairn.node.store.Err;
 import io.cairn.node.store.Event;
 import io.cairn.node.store.Glob;
 import io.cairn.node.store.StoreException;
-import io.cairn.node.store.Err;
 import java.util.ArrayList;
 import java.util.List;
 
