@@ -1,6 +1,5 @@
 package io.cairn.node.replica;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.node.paxos.BallotNum;
 import io.cairn.node.paxos.PaxosConfig;
 import io.cairn.node.paxos.PaxosCore;
@@ -107,15 +106,7 @@ public final class Replica implements KvService, AutoCloseable {
     private PaxosCore core;
     private VersionedTree tree;
     private long applied;
-    /**
-     * Log entries (proposals, or one for an empty slot) applied since the last snapshot: what
-     * snapshots are counted in. A slot batches many writes under load, and the log in memory
-     * holds every one of them until a snapshot; counted in slots, it grew to the better part of a
-     * gigabyte under the benchmark's write load, and young collections copying it ran to tens of
-     * milliseconds.
-     */
-    private long entriesSinceSnapshot;
-    private boolean snapshotSaving;
+    private final Snapshotter snapshotter;
     private long durableSeq;
     private boolean recovering;
     private final ReadyGate gate;
@@ -181,12 +172,8 @@ public final class Replica implements KvService, AutoCloseable {
         this.observer = env.observer();
         this.applier = env.applier();
         this.ids = env.random();
-        // Members apply the same entries, so with the same count they would all snapshot at once:
-        // in the benchmark three snapshot threads then took the two cores from the members for
-        // most of a second (a 300-470 ms stall). Starting the count a third or two thirds of the
-        // way along, by id, spreads them out for good (each then counts from zero again), and
-        // only ever brings a snapshot earlier.
-        entriesSinceSnapshot = Math.floorMod(id - 1, 3) * options.snapshotEvery() / 3;
+        this.snapshotter = new Snapshotter(id, options.snapshotEvery(), storage, clock, this::execute, this::snapshotSaved,
+                metrics.snapshots);
         recover();
     }
 
@@ -740,7 +727,7 @@ public final class Replica implements KvService, AutoCloseable {
 
         @Override
         public void snapshotNeeded(long to) {
-            SnapshotFile snap = snapshotFile();
+            SnapshotFile snap = Snapshotter.of(applied, tree, members.list());
             log.info("member {}: sending a snapshot at slot {} (rev {}) to member {}", id, applied, tree.rev(), to);
             PaxosConfig atSlot = members.paxosConfig(options);
             network.accept(core.snapshotMessage(to, applied, snap.toByteArray(), atSlot.voters(), atSlot.learners()));
@@ -798,9 +785,9 @@ public final class Replica implements KvService, AutoCloseable {
             }
         }
         observer.appliedSlot(applied, tree.rev());
-        entriesSinceSnapshot += Math.max(1, e.getValue().getProposalsCount());
-        if (!recovering && entriesSinceSnapshot >= options.snapshotEvery()) {
-            takeSnapshot();
+        snapshotter.count(e.getValue().getProposalsCount());
+        if (!recovering && snapshotter.due()) {
+            snapshotter.take(applied, tree, members.list());
         }
     }
 
@@ -836,63 +823,15 @@ public final class Replica implements KvService, AutoCloseable {
         return MemberTable.json(m);
     }
 
-    private SnapshotFile snapshotFile() {
-        return SnapshotFile.newBuilder().setSlot(applied).setTree(tree.snapshot(0)).addAllMembers(members.list()).build();
-    }
-
-    /**
-     * Captures the state on the loop (lists and references, see {@link VersionedTree#capture}),
-     * then encodes, writes and syncs it on the snapshot thread: a snapshot of a large history
-     * takes long enough to write, and to encode, that doing either here stalled the loop (found by
-     * the benchmark). The log is cut only once the snapshot is durable.
-     */
-    private void takeSnapshot() {
-        if (snapshotSaving) {
-            return;
-        }
-        long began = nowMs();
-        VersionedTree.Capture capture = tree.capture(0);
-        List<Member> memberList = members.list();
-        long copyMs = nowMs() - began;
-        long slot = applied;
-        long rev = tree.rev();
-        int files = tree.fileCount();
-        snapshotSaving = true;
-        entriesSinceSnapshot = 0;
-        long[] writing = new long[1];
-        storage.saveSnapshot(() -> {
-            writing[0] = nowMs();
-            return SnapshotFile.newBuilder().setSlot(slot).setTree(capture.build()).addAllMembers(memberList).build();
-        }, failure -> {
-            long writeMs = nowMs() - writing[0];
-            execute(() -> snapshotSaved(slot, rev, files, copyMs, writeMs, failure));
-        });
-    }
-
-    private void snapshotSaved(long slot, long rev, int files, long copyMs, long writeMs, IOException failure) {
-        snapshotSaving = false;
-        if (failure != null) {
-            log.warn("member {}: could not save a snapshot at slot {}: {}", id, slot, failure.getMessage());
-            return;
-        }
-        metrics.snapshots.inc();
+    /** A snapshot of ours is durable: the core may forget what it holds, and the log is cut. */
+    private void snapshotSaved(long slot) {
         handle(core.snapshotTaken(slot));
         storage.replaceLog(core.durableState());
-        log.info("member {}: snapshot at slot {} (rev {}, {} files; captured in {} ms, encoded and written in {} ms); log truncated",
-                id, slot, rev, files, copyMs, writeMs);
-    }
-
-    private SnapshotFile parse(Ready.InstallSnapshot s) {
-        try {
-            return SnapshotFile.parseFrom(s.data());
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException("member " + id + ": leader sent an unreadable snapshot", e);
-        }
     }
 
     private void saveInstalledSnapshot(Ready.InstallSnapshot s) {
         try {
-            storage.saveInstalledSnapshot(parse(s));
+            storage.saveInstalledSnapshot(Snapshotter.parse(id, s));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -900,7 +839,7 @@ public final class Replica implements KvService, AutoCloseable {
 
     /** Takes on a snapshot already saved (see {@link #handle}), in order with what came before. */
     private void installSnapshot(Ready.InstallSnapshot s) {
-        SnapshotFile snap = parse(s);
+        SnapshotFile snap = Snapshotter.parse(id, s);
         long before = tree.rev();
         tree = VersionedTree.restore(snap.getTree(), storeConfig);
         hub.restored(tree, before);
@@ -909,7 +848,7 @@ public final class Replica implements KvService, AutoCloseable {
             membershipSettled.complete(null);
         }
         observer.rebuilt(applied, tree.rev());
-        entriesSinceSnapshot = 0;
+        snapshotter.restarted();
         if (snap.getMembersCount() > 0) {
             // The member table as of the snapshot's slot; the core took on its voters and
             // learners itself when the snapshot reached it (see PaxosCore.onSnapshot), unless
