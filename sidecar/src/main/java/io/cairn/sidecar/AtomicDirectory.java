@@ -20,7 +20,7 @@ import java.util.SortedMap;
  * rename, and each top-level name is a symlink through {@code ..data}. A reader opening
  * {@code out/db/url} sees one version or the next, never a half-written file or a mix.
  */
-public final class AtomicDirectory {
+public final class AtomicDirectory implements Publisher {
     static final String DATA = "..data";
     private final Path root;
     private final long graceNanos;
@@ -43,6 +43,12 @@ public final class AtomicDirectory {
         return root;
     }
 
+    @Override
+    public String describe() {
+        return root.toString();
+    }
+
+    @Override
     public void publish(long rev, SortedMap<String, byte[]> files) throws IOException {
         String name = "..rev-" + rev + "-" + System.nanoTime() + "-" + (generation++);
         Path version = root.resolve(name);

@@ -26,21 +26,34 @@ final class EnvFiles {
     }
 
     private static SortedMap<String, String> byName(SortedMap<String, byte[]> files) throws RenderException {
+        return variables(files, "");
+    }
+
+    /**
+     * The variables for config keys: {@code namePrefix} then {@link #name} of the key. Refused
+     * when two keys become one name or a value holds a NUL byte.
+     */
+    static SortedMap<String, String> variables(SortedMap<String, byte[]> files, String namePrefix) throws RenderException {
         SortedMap<String, String> out = new TreeMap<>();
         Map<String, String> from = new TreeMap<>();
         for (Map.Entry<String, byte[]> e : files.entrySet()) {
-            String n = name(e.getKey());
+            String n = namePrefix + name(e.getKey());
             if (from.containsKey(n)) {
                 throw new RenderException("keys " + from.get(n) + " and " + e.getKey() + " both become the variable " + n);
             }
             from.put(n, e.getKey());
             String v = new String(e.getValue(), StandardCharsets.UTF_8);
-            if (v.indexOf('\0') >= 0) {
-                throw new RenderException("key " + e.getKey() + " holds a NUL byte, which no environment can carry");
-            }
+            checkCarriable(e.getKey(), v);
             out.put(n, v);
         }
         return out;
+    }
+
+    /** A value with a NUL byte cannot be in any environment. */
+    static void checkCarriable(String key, String value) throws RenderException {
+        if (value.indexOf('\0') >= 0) {
+            throw new RenderException("key " + key + " holds a NUL byte, which no environment can carry");
+        }
     }
 
     static String shell(SortedMap<String, byte[]> files) throws RenderException {

@@ -45,7 +45,7 @@ public final class Sidecar implements AutoCloseable {
     }
 
     /** How the sidecar runs. */
-    public record Settings(CairnClient client, List<String> prefixes, AtomicDirectory out, Renderer renderer,
+    public record Settings(CairnClient client, List<String> prefixes, Publisher out, Renderer renderer,
             ChangeAction onChange, Identity identity, Duration sessionTtl) {}
 
     private final Settings s;
@@ -251,8 +251,8 @@ public final class Sidecar implements AutoCloseable {
                 s.out().publish(view.rev(), outputs);
             } catch (IOException e) {
                 metrics.renderErrors.inc();
-                lastError = "writing files: " + e.getMessage();
-                log.warn("could not write the files of rev {}: {}", view.rev(), e.getMessage());
+                lastError = "publishing into " + s.out().describe() + ": " + e.getMessage();
+                log.warn("could not publish rev {} into {}: {}", view.rev(), s.out().describe(), e.getMessage());
                 updatePresence();
                 return r;
             }
@@ -265,7 +265,7 @@ public final class Sidecar implements AutoCloseable {
         metrics.watchLag.set(Math.max(0, seen - applied));
         if (!ready) {
             ready = true;
-            log.info("published the config of rev {} ({} files) into {}", applied, outputs.size(), s.out().root());
+            log.info("published the config of rev {} ({} files) into {}", applied, outputs.size(), s.out().describe());
         } else if (changed) {
             log.info("published the config of rev {} ({} files)", applied, outputs.size());
         }

@@ -1,7 +1,6 @@
 package io.cairn.sidecar;
 
 import io.cairn.client.CairnClient;
-import io.cairn.net.TlsConfig;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +13,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -23,26 +23,13 @@ import picocli.CommandLine.Spec;
  * environment twin so Kubernetes can set it (the pod's identity comes from the Downward API).
  */
 @Command(name = "cairn-sidecar", mixinStandardHelpOptions = true, version = "cairn-sidecar 0.1.0",
-        description = "Registers the pod's presence and keeps its config files current.")
+        description = "Registers the pod's presence and keeps its config files current.", subcommands = ExecCommand.class)
 public final class SidecarMain implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--endpoints", defaultValue = "${env:CAIRN_ENDPOINTS:-127.0.0.1:8046}",
-            description = "Cairn members, HOST:PORT,... ($CAIRN_ENDPOINTS).")
-    String endpoints;
-
-    @Option(names = "--cacert", defaultValue = "${env:CAIRN_CACERT}", paramLabel = "FILE",
-            description = "Speak TLS and trust the members' CAs in this PEM bundle ($CAIRN_CACERT).")
-    Path cacert;
-
-    @Option(names = "--cert", defaultValue = "${env:CAIRN_CERT}", paramLabel = "FILE",
-            description = "Client certificate (PEM) for members that require one, with --key ($CAIRN_CERT).")
-    Path cert;
-
-    @Option(names = "--key", defaultValue = "${env:CAIRN_KEY}", paramLabel = "FILE",
-            description = "PEM PKCS#8 key of --cert ($CAIRN_KEY).")
-    Path key;
+    @Mixin
+    StoreOptions store;
 
     @Option(names = "--namespace", defaultValue = "${env:CAIRN_NAMESPACE:-${env:POD_NAMESPACE:-default}}",
             description = "The pod's namespace ($CAIRN_NAMESPACE, $POD_NAMESPACE).")
@@ -57,10 +44,6 @@ public final class SidecarMain implements Callable<Integer> {
 
     @Option(names = "--pod-ip", defaultValue = "${env:CAIRN_POD_IP:-${env:POD_IP:-}}", description = "The pod's IP ($CAIRN_POD_IP, $POD_IP).")
     String podIp;
-
-    @Option(names = "--watch", split = ",", defaultValue = "${env:CAIRN_WATCH}",
-            description = "Config prefixes to watch, like /config/web (repeatable, or comma-separated in $CAIRN_WATCH).")
-    List<String> watch;
 
     @Option(names = "--out", defaultValue = "${env:CAIRN_OUT}", description = "Directory to render into ($CAIRN_OUT).")
     Path out;
@@ -97,7 +80,14 @@ public final class SidecarMain implements Callable<Integer> {
 
     public static void main(String[] args) {
         io.cairn.net.DnsCache.keepAnswersBriefly();
-        System.exit(new CommandLine(new SidecarMain()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line: {@code exec} takes everything after its command's name as the command's own. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new SidecarMain());
+        cl.getSubcommands().get("exec").setStopAtPositional(true);
+        return cl;
     }
 
     private ParameterException bad(String msg) {
@@ -109,17 +99,7 @@ public final class SidecarMain implements Callable<Integer> {
         if (!mode.equals("init") && !mode.equals("run")) {
             throw bad("--mode must be init or run, got \"" + mode + "\"");
         }
-        if (watch == null || watch.isEmpty() || watch.stream().allMatch(String::isBlank)) {
-            throw bad("--watch (or $CAIRN_WATCH) is required: the config prefixes to render");
-        }
-        List<String> prefixes = new ArrayList<>();
-        for (String w : watch) {
-            String p = w.trim();
-            if (!p.equals("/") && !p.matches("(/[A-Za-z0-9._-]+)+")) {
-                throw bad("--watch " + p + " is not a Cairn path like /config/web");
-            }
-            prefixes.add(p);
-        }
+        List<String> prefixes = store.prefixes(spec.commandLine());
         if (out == null) {
             throw bad("--out (or $CAIRN_OUT) is required: the directory to render into");
         }
@@ -171,22 +151,7 @@ public final class SidecarMain implements Callable<Integer> {
         } catch (RenderException e) {
             throw bad(e.getMessage());
         }
-        CairnClient.Builder clientBuilder;
-        try {
-            clientBuilder = CairnClient.builder().endpoints(endpoints).requestTimeout(Duration.ofSeconds(5))
-                    .connectTimeout(Duration.ofSeconds(2));
-        } catch (IllegalArgumentException e) {
-            throw bad("--endpoints \"" + endpoints + "\": " + e.getMessage());
-        }
-        if (cacert != null || cert != null || key != null) {
-            try {
-                // Renewed files (a Secret updated in place) are read again for new connections.
-                clientBuilder.tls(TlsConfig.files(cert, key, cacert));
-            } catch (IllegalArgumentException e) {
-                throw bad(e.getMessage() + " (--cacert, --cert, --key)");
-            }
-        }
-        CairnClient client = clientBuilder.build();
+        CairnClient client = store.client(spec.commandLine());
         Sidecar sidecar = new Sidecar(new Sidecar.Settings(client, prefixes, new AtomicDirectory(out), renderer, action,
                 identity, sessionTtl));
         if (mode.equals("init")) {
@@ -224,11 +189,7 @@ public final class SidecarMain implements Callable<Integer> {
     }
 
     private Duration duration(String flag, String s) {
-        try {
-            return io.cairn.client.Durations.parse(s);
-        } catch (IllegalArgumentException e) {
-            throw bad(flag + ": " + e.getMessage());
-        }
+        return StoreOptions.duration(spec.commandLine(), flag, s);
     }
 
     private InetSocketAddress parseAddr(String a) {
