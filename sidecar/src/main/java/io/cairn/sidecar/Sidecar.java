@@ -11,6 +11,10 @@ import io.cairn.client.Versioned;
 import io.cairn.client.Watch;
 import io.cairn.client.WatchListener;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,9 +48,24 @@ public final class Sidecar implements AutoCloseable {
         }
     }
 
+    /**
+     * How the presence follows the pod: on termination it is marked {@code terminating} (or, with
+     * {@code removeOnTerm}, removed) at once, the files are kept current for {@code terminateDelay},
+     * and then the session ends cleanly. With a {@code readinessProbe} (an http URL of the app),
+     * probed every {@code probeEvery}, the presence says {@code not-ready} while the app is not.
+     */
+    public record Lifecycle(boolean removeOnTerm, Duration terminateDelay, URI readinessProbe, Duration probeEvery) {
+        public static final Lifecycle DEFAULT = new Lifecycle(false, Duration.ZERO, null, Duration.ofSeconds(2));
+    }
+
     /** How the sidecar runs. */
     public record Settings(CairnClient client, List<String> prefixes, Publisher out, Renderer renderer,
-            ChangeAction onChange, Identity identity, Duration sessionTtl) {}
+            ChangeAction onChange, Identity identity, Duration sessionTtl, Lifecycle lifecycle) {
+        public Settings(CairnClient client, List<String> prefixes, Publisher out, Renderer renderer, ChangeAction onChange,
+                Identity identity, Duration sessionTtl) {
+            this(client, prefixes, out, renderer, onChange, identity, sessionTtl, Lifecycle.DEFAULT);
+        }
+    }
 
     private final Settings s;
     final SidecarMetrics metrics = new SidecarMetrics();
@@ -64,11 +83,22 @@ public final class Sidecar implements AutoCloseable {
     private SortedMap<String, byte[]> published;
     private boolean refreshQueued;
     private long storeBackoffMs = 100;
-    private Session session;
+    private volatile Session session;
     private volatile boolean closed;
+    private volatile boolean terminating;
+    /** What the readiness probe last said (true when there is none). */
+    private volatile boolean appReady = true;
+    private String appProblem;
+    private final HttpClient probeClient;
 
     public Sidecar(Settings settings) {
         this.s = settings;
+        this.probeClient = settings.lifecycle().readinessProbe() == null ? null
+                : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        if (probeClient != null) {
+            appReady = false; // until the app first answers
+            appProblem = "not probed yet";
+        }
     }
 
     public long applied() {
@@ -117,6 +147,47 @@ public final class Sidecar implements AutoCloseable {
     /** Run mode: publish, register presence, and keep both current until closed. */
     public void start() {
         worker.execute(this::firstRender);
+        if (probeClient != null) {
+            long every = s.lifecycle().probeEvery().toMillis();
+            worker.scheduleWithFixedDelay(this::probe, 0, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Asks the app whether it is ready; a change shows in the presence. Runs on the worker. */
+    private void probe() {
+        URI url = s.lifecycle().readinessProbe();
+        boolean ok;
+        String problem;
+        try {
+            HttpResponse<Void> r = probeClient.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(1)).GET().build(),
+                    HttpResponse.BodyHandlers.discarding());
+            ok = r.statusCode() / 100 == 2;
+            problem = ok ? null : "readiness probe " + url + " answered " + r.statusCode();
+        } catch (IOException e) {
+            ok = false;
+            problem = "readiness probe " + url + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        boolean changed = ok != appReady || !java.util.Objects.equals(problem, appProblem);
+        appProblem = problem;
+        if (changed) {
+            log.info(ok ? "the app is ready ({})" : "the app is not ready: {}", ok ? url : problem);
+            appReady = ok;
+            updatePresence();
+        }
+    }
+
+    /** The presence status: terminating, degraded (config not all published), not-ready (the app's probe), or ready. */
+    String status() {
+        if (terminating) {
+            return "terminating";
+        }
+        if (lastError != null) {
+            return "degraded";
+        }
+        return appReady ? "ready" : "not-ready";
     }
 
     private void firstRender() {
@@ -311,7 +382,7 @@ public final class Sidecar implements AutoCloseable {
     // ---- presence ----------------------------------------------------------------------------
 
     private void registerPresence() {
-        if (s.identity() == null || closed) {
+        if (s.identity() == null || closed || terminating) {
             return;
         }
         try {
@@ -341,9 +412,15 @@ public final class Sidecar implements AutoCloseable {
         o.put("ip", s.identity().ip());
         o.put("started", started);
         o.put("rev", applied);
-        o.put("status", lastError == null ? "ready" : "degraded");
+        o.put("status", status());
         if (lastError != null) {
             o.put("problem", lastError);
+        }
+        if (probeClient != null) {
+            o.put("app_ready", appReady);
+            if (!appReady && appProblem != null) {
+                o.put("app_problem", appProblem);
+            }
         }
         try {
             sess.set(s.identity().path(), o.toString(), -1);
@@ -358,10 +435,56 @@ public final class Sidecar implements AutoCloseable {
         o.put("status", lastError == null ? "ok" : "degraded");
         o.put("ready", ready);
         o.put("applied_rev", applied);
+        o.put("presence", status());
         if (lastError != null) {
             o.put("error", lastError);
         }
         return o.toString();
+    }
+
+    /**
+     * The pod is terminating (SIGTERM): the presence says so at once (or goes, with
+     * {@code removeOnTerm}), so watchers learn at the start of the pod's termination, not a TTL
+     * after it is gone; the files stay current for the terminate delay; then the session ends
+     * cleanly and the sidecar closes. Blocks until then.
+     */
+    public void terminate() {
+        try {
+            worker.submit(() -> {
+                terminating = true;
+                if (s.lifecycle().removeOnTerm()) {
+                    endSession();
+                    log.info("terminating: presence {} removed", s.identity() == null ? "" : s.identity().path());
+                } else {
+                    updatePresence();
+                    log.info("terminating: presence marked terminating");
+                }
+            }).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("terminating: could not update the presence first: {}", e.getMessage());
+        }
+        long delay = s.lifecycle().terminateDelay().toMillis();
+        if (delay > 0) {
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        close();
+    }
+
+    /** Ends the presence session: a clean end removes the presence file at once. */
+    private void endSession() {
+        Session sess = session;
+        session = null;
+        if (sess != null) {
+            try {
+                sess.close();
+            } catch (CairnException e) {
+                log.info("closing the presence session: {}", e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -370,14 +493,7 @@ public final class Sidecar implements AutoCloseable {
         for (Watch w : watches) {
             w.close();
         }
-        Session sess = session;
-        if (sess != null) {
-            try {
-                sess.close(); // a clean exit removes the presence file at once
-            } catch (CairnException e) {
-                log.info("closing the presence session: {}", e.getMessage());
-            }
-        }
+        endSession();
         worker.shutdownNow();
     }
 }

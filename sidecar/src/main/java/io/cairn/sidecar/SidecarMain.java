@@ -78,6 +78,23 @@ public final class SidecarMain implements Callable<Integer> {
             description = "How long init mode waits for the store ($CAIRN_INIT_TIMEOUT).")
     String initTimeout;
 
+    @Option(names = "--on-terminate", defaultValue = "${env:CAIRN_ON_TERMINATE:-mark}", paramLabel = "mark|remove",
+            description = "On SIGTERM, first mark the presence terminating (default) or remove it ($CAIRN_ON_TERMINATE).")
+    String onTerminate;
+
+    @Option(names = "--terminate-delay", defaultValue = "${env:CAIRN_TERMINATE_DELAY:-0s}",
+            description = "After SIGTERM, keep the files current this long before the presence session ends; keep it"
+                    + " within the pod's grace period ($CAIRN_TERMINATE_DELAY).")
+    String terminateDelay;
+
+    @Option(names = "--readiness-url", defaultValue = "${env:CAIRN_READINESS_URL}", paramLabel = "URL",
+            description = "The app's readiness URL: the presence says not-ready while it does not answer 2xx ($CAIRN_READINESS_URL).")
+    String readinessUrl;
+
+    @Option(names = "--readiness-every", defaultValue = "${env:CAIRN_READINESS_EVERY:-2s}",
+            description = "How often the readiness URL is asked ($CAIRN_READINESS_EVERY).")
+    String readinessEvery;
+
     public static void main(String[] args) {
         io.cairn.net.DnsCache.keepAnswersBriefly();
         System.exit(commandLine().execute(args));
@@ -127,6 +144,7 @@ public final class SidecarMain implements Callable<Integer> {
             throw bad(e.getMessage());
         }
         Duration sessionTtl = duration("--ttl", ttl);
+        Sidecar.Lifecycle lifecycle = lifecycle();
         Duration initWait = duration("--init-timeout", initTimeout);
         Sidecar.Identity identity = null;
         if (mode.equals("run")) {
@@ -153,7 +171,7 @@ public final class SidecarMain implements Callable<Integer> {
         }
         CairnClient client = store.client(spec.commandLine());
         Sidecar sidecar = new Sidecar(new Sidecar.Settings(client, prefixes, new AtomicDirectory(out), renderer, action,
-                identity, sessionTtl));
+                identity, sessionTtl, lifecycle));
         if (mode.equals("init")) {
             try {
                 long rev = sidecar.renderOnce(initWait);
@@ -179,13 +197,35 @@ public final class SidecarMain implements Callable<Integer> {
         sidecar.start();
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            sidecar.close();
+            sidecar.terminate();
             server.close();
             client.close();
             stop.countDown();
         }, "cairn-sidecar-exit"));
         stop.await();
         return 0;
+    }
+
+    private Sidecar.Lifecycle lifecycle() {
+        if (!onTerminate.equals("mark") && !onTerminate.equals("remove")) {
+            throw bad("--on-terminate must be mark or remove, got \"" + onTerminate + "\"");
+        }
+        java.net.URI probe = null;
+        if (readinessUrl != null && !readinessUrl.isBlank()) {
+            try {
+                probe = java.net.URI.create(readinessUrl);
+            } catch (IllegalArgumentException e) {
+                probe = null;
+            }
+            if (probe == null || !"http".equals(probe.getScheme()) || probe.getHost() == null) {
+                throw bad("--readiness-url must be an http URL like http://127.0.0.1:8080/ready, got \"" + readinessUrl + "\"");
+            }
+        }
+        Duration every = duration("--readiness-every", readinessEvery);
+        if (every.isZero()) {
+            throw bad("--readiness-every must be more than 0");
+        }
+        return new Sidecar.Lifecycle(onTerminate.equals("remove"), duration("--terminate-delay", terminateDelay), probe, every);
     }
 
     private Duration duration(String flag, String s) {
