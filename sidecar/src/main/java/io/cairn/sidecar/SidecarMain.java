@@ -222,10 +222,9 @@ public final class SidecarMain implements Callable<Integer> {
             }
         }
         Duration every = duration("--readiness-every", readinessEvery);
-        if (every.isZero()) {
-            throw bad("--readiness-every must be more than 0");
-        }
-        return new Sidecar.Lifecycle(onTerminate.equals("remove"), duration("--terminate-delay", terminateDelay), probe, every);
+        // No delay is the default; the duration parser takes only positive durations.
+        Duration delay = terminateDelay.matches("0+[a-z]*") ? Duration.ZERO : duration("--terminate-delay", terminateDelay);
+        return new Sidecar.Lifecycle(onTerminate.equals("remove"), delay, probe, every);
     }
 
     private Duration duration(String flag, String s) {

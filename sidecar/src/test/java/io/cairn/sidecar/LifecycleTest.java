@@ -175,4 +175,24 @@ class LifecycleTest {
             }
         }
     }
+
+    @Test
+    void badLifecycleFlagsAreRefusedClearly() {
+        String[][] cases = {
+            {"--on-terminate must be mark or remove", "--on-terminate", "kill"},
+            {"--readiness-url must be an http URL", "--readiness-url", "ftp://app/ready"},
+            {"--readiness-url must be an http URL", "--readiness-url", "not a url"},
+            {"--terminate-delay", "--terminate-delay", "soon"},
+            {"--readiness-every", "--readiness-every", "0s"},
+        };
+        for (String[] c : cases) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            picocli.CommandLine cl = SidecarMain.commandLine();
+            cl.setErr(new java.io.PrintWriter(err));
+            int code = cl.execute("--watch", "/config/web", "--out", dir.resolve("o").toString(), "--app", "web", "--pod", "web-1",
+                    "--endpoints", "127.0.0.1:1", c[1], c[2]);
+            assertThat(code).as("exit code with %s %s", c[1], c[2]).isEqualTo(2);
+            assertThat(err.toString()).as("error with %s %s", c[1], c[2]).contains(c[0]);
+        }
+    }
 }
