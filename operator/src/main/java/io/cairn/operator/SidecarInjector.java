@@ -29,6 +29,9 @@ public final class SidecarInjector {
     public static final String ON_CHANGE = "cairn.io/on-change";
     public static final String INJECTED = "cairn.io/injected";
     public static final String TLS_SECRET = "cairn.io/tls-secret";
+    public static final String ON_TERMINATE = "cairn.io/on-terminate";
+    public static final String TERMINATE_DELAY = "cairn.io/terminate-delay";
+    public static final String READINESS_URL = "cairn.io/readiness-url";
     static final String TLS_VOLUME = "cairn-tls";
     static final String TLS_DIR = "/var/run/cairn/tls";
     static final String VOLUME = "cairn-config";
@@ -133,6 +136,7 @@ public final class SidecarInjector {
                 || !tlsSecret.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"))) {
             throw new IllegalArgumentException(TLS_SECRET + " \"" + tlsSecret + "\" must be the name of a Secret in the pod's namespace");
         }
+        java.util.Map<String, String> lifecycle = lifecycle(annotations, pod.path("spec"));
         String name = cluster.contains(".") ? cluster.substring(0, cluster.indexOf('.')) : cluster;
         String ns = cluster.contains(".") ? cluster.substring(cluster.indexOf('.') + 1) : namespace;
         String endpoints = name + "-client." + ns + ".svc:8046";
@@ -149,6 +153,7 @@ public final class SidecarInjector {
         }
         ObjectNode init = container(INIT, "init", endpoints, watch, files, envFile, "none", app);
         ObjectNode sidecar = container(SIDECAR, "run", endpoints, watch, files, envFile, onChange, app);
+        lifecycle.forEach((k, v) -> ((ArrayNode) sidecar.get("env")).addObject().put("name", k).put("value", v));
         if (!tlsSecret.isEmpty()) {
             for (ObjectNode c : List.of(init, sidecar)) {
                 ArrayNode env = (ArrayNode) c.get("env");
@@ -224,6 +229,46 @@ public final class SidecarInjector {
             }
         }
         return false;
+    }
+
+    /**
+     * The presence's lifecycle from the pod's annotations, as the run-mode sidecar's variables:
+     * marked terminating or removed on SIGTERM, how long it keeps rendering after (less than the
+     * pod's grace period, or the kubelet kills it first), and the app's readiness URL.
+     */
+    private static java.util.Map<String, String> lifecycle(JsonNode annotations, JsonNode spec) {
+        java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
+        String onTerminate = annotations.path(ON_TERMINATE).asText("").trim();
+        if (!onTerminate.isEmpty()) {
+            if (!onTerminate.equals("mark") && !onTerminate.equals("remove")) {
+                throw new IllegalArgumentException(ON_TERMINATE + " \"" + onTerminate + "\" must be mark or remove");
+            }
+            env.put("CAIRN_ON_TERMINATE", onTerminate);
+        }
+        String delay = annotations.path(TERMINATE_DELAY).asText("").trim();
+        if (!delay.isEmpty()) {
+            java.time.Duration d;
+            try {
+                d = io.cairn.client.Durations.parse(delay);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(TERMINATE_DELAY + " \"" + delay + "\": " + e.getMessage());
+            }
+            long grace = spec.path("terminationGracePeriodSeconds").asLong(30);
+            if (d.toMillis() >= grace * 1000) {
+                throw new IllegalArgumentException(TERMINATE_DELAY + " \"" + delay + "\" must be shorter than the pod's"
+                        + " terminationGracePeriodSeconds (" + grace + " s), or the kubelet kills the sidecar before its presence ends");
+            }
+            env.put("CAIRN_TERMINATE_DELAY", delay);
+        }
+        String readiness = annotations.path(READINESS_URL).asText("").trim();
+        if (!readiness.isEmpty()) {
+            if (!readiness.matches("http://[^/\\s]+(/\\S*)?")) {
+                throw new IllegalArgumentException(READINESS_URL + " \"" + readiness
+                        + "\" must be an http URL the sidecar can reach in the pod, like http://127.0.0.1:8080/ready");
+            }
+            env.put("CAIRN_READINESS_URL", readiness);
+        }
+        return env;
     }
 
     private static String required(JsonNode annotations, String key, String what) {

@@ -110,6 +110,21 @@ class SidecarInjectorTest {
     }
 
     @Test
+    void thePresenceLifecycleAnnotationsReachTheRunningSidecarOnly() throws Exception {
+        JsonNode pod = patched(review("""
+            {"cairn.io/inject":"true","cairn.io/cluster":"config","cairn.io/watch":"/config/web","cairn.io/on-terminate":"remove",
+             "cairn.io/terminate-delay":"5s","cairn.io/readiness-url":"http://127.0.0.1:8080/ready"}"""));
+        String sidecar = pod.path("spec").path("containers").get(1).path("env").toString();
+        assertThat(sidecar).contains("\"CAIRN_ON_TERMINATE\",\"value\":\"remove\"").contains("\"CAIRN_TERMINATE_DELAY\",\"value\":\"5s\"")
+                .contains("\"CAIRN_READINESS_URL\",\"value\":\"http://127.0.0.1:8080/ready\"");
+        assertThat(pod.path("spec").path("initContainers").get(0).path("env").toString()).doesNotContain("CAIRN_ON_TERMINATE")
+                .doesNotContain("CAIRN_READINESS_URL");
+        JsonNode plain = patched(review("""
+            {"cairn.io/inject":"true","cairn.io/cluster":"config","cairn.io/watch":"/config/web"}"""));
+        assertThat(plain.path("spec").path("containers").get(1).path("env").toString()).doesNotContain("CAIRN_ON_TERMINATE");
+    }
+
+    @Test
     void badAnnotationsAreRefusedWithAMessage() throws Exception {
         String[][] cases = {
             {"{\"cairn.io/inject\":\"true\",\"cairn.io/watch\":\"/config/web\"}", "cairn.io/cluster is required"},
@@ -120,6 +135,14 @@ class SidecarInjectorTest {
             {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/mount-path\":\"rel\"}", "absolute"},
             {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/on-change\":\"reboot\"}", "on-change"},
             {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/tls-secret\":\"My_Secret\"}", "tls-secret"},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/on-terminate\":\"kill\"}",
+                "cairn.io/on-terminate \"kill\" must be mark or remove"},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/terminate-delay\":\"soon\"}",
+                "cairn.io/terminate-delay \"soon\""},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/terminate-delay\":\"40s\"}",
+                "shorter than the pod's terminationGracePeriodSeconds (30 s)"},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/readiness-url\":\"/ready\"}",
+                "cairn.io/readiness-url \"/ready\" must be an http URL"},
         };
         for (String[] c : cases) {
             JsonNode resp = respond(review(c[0]));
