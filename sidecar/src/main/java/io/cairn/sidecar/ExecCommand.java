@@ -55,6 +55,10 @@ final class ExecCommand implements Callable<Integer> {
             description = "How long to wait for the config before giving up, exit 1 ($CAIRN_INIT_TIMEOUT).")
     String initTimeout;
 
+    @Option(names = "--pod", defaultValue = "${env:CAIRN_POD:-${env:POD_NAME:-${env:HOSTNAME}}}",
+            description = "The pod's name, for its own config under .pods/POD and .ordinals/N ($CAIRN_POD, $POD_NAME, $HOSTNAME).")
+    String pod;
+
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments.")
     List<String> command;
 
@@ -89,7 +93,8 @@ final class ExecCommand implements Callable<Integer> {
         EnvExec exec = new EnvExec(command, new EnvExec.Variables(all, namePrefix, named), onChange, stop, System.getenv());
         CairnClient client = store.client(cl);
         Sidecar sidecar = new Sidecar(new Sidecar.Settings(client, prefixes, exec, new Renderer(true, List.of(), null, Map.of()),
-                new ChangeAction.None(), null, Duration.ofSeconds(10)));
+                new ChangeAction.None(), null, Duration.ofSeconds(10), Sidecar.Lifecycle.DEFAULT,
+                pod == null || pod.isBlank() ? null : pod));
         for (String signal : FORWARDED) {
             try {
                 sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> exec.forward(signal));

@@ -58,12 +58,16 @@ public final class Sidecar implements AutoCloseable {
         public static final Lifecycle DEFAULT = new Lifecycle(false, Duration.ZERO, null, Duration.ofSeconds(2));
     }
 
-    /** How the sidecar runs. */
+    /**
+     * How the sidecar runs. {@code overlayPod} is the pod whose per-pod config it renders (see
+     * {@link Overlays}; null: the shared config only).
+     */
     public record Settings(CairnClient client, List<String> prefixes, Publisher out, Renderer renderer,
-            ChangeAction onChange, Identity identity, Duration sessionTtl, Lifecycle lifecycle) {
+            ChangeAction onChange, Identity identity, Duration sessionTtl, Lifecycle lifecycle, String overlayPod) {
         public Settings(CairnClient client, List<String> prefixes, Publisher out, Renderer renderer, ChangeAction onChange,
                 Identity identity, Duration sessionTtl) {
-            this(client, prefixes, out, renderer, onChange, identity, sessionTtl, Lifecycle.DEFAULT);
+            this(client, prefixes, out, renderer, onChange, identity, sessionTtl, Lifecycle.DEFAULT,
+                    identity == null ? null : identity.pod());
         }
     }
 
@@ -280,7 +284,10 @@ public final class Sidecar implements AutoCloseable {
         }
     }
 
-    /** Every watched prefix read at one revision (linearizably), keyed relative to its prefix. */
+    /**
+     * Every watched prefix read at one revision (linearizably), keyed relative to its prefix, with
+     * this pod's overlays applied.
+     */
     ConfigView read() {
         SortedMap<String, byte[]> files = new TreeMap<>();
         long rev = 0;
@@ -296,7 +303,7 @@ public final class Sidecar implements AutoCloseable {
                 }
             }
         }
-        return new ConfigView(rev, files);
+        return new ConfigView(rev, Overlays.apply(files, s.overlayPod()));
     }
 
     /**

@@ -171,7 +171,7 @@ public final class SidecarMain implements Callable<Integer> {
         }
         CairnClient client = store.client(spec.commandLine());
         Sidecar sidecar = new Sidecar(new Sidecar.Settings(client, prefixes, new AtomicDirectory(out), renderer, action,
-                identity, sessionTtl, lifecycle));
+                identity, sessionTtl, lifecycle, pod == null || pod.isBlank() ? null : pod));
         if (mode.equals("init")) {
             try {
                 long rev = sidecar.renderOnce(initWait);
