@@ -32,6 +32,8 @@ public final class SidecarInjector {
     public static final String ON_TERMINATE = "cairn.io/on-terminate";
     public static final String TERMINATE_DELAY = "cairn.io/terminate-delay";
     public static final String READINESS_URL = "cairn.io/readiness-url";
+    public static final String WAIT = "cairn.io/wait";
+    public static final String RELOAD_ON = "cairn.io/reload-on";
     static final String TLS_VOLUME = "cairn-tls";
     static final String TLS_DIR = "/var/run/cairn/tls";
     static final String VOLUME = "cairn-config";
@@ -259,6 +261,30 @@ public final class SidecarInjector {
                         + " terminationGracePeriodSeconds (" + grace + " s), or the kubelet kills the sidecar before its presence ends");
             }
             env.put("CAIRN_TERMINATE_DELAY", delay);
+        }
+        String wait = annotations.path(WAIT).asText("").trim();
+        if (!wait.isEmpty()) {
+            try {
+                for (String part : wait.split(":", -1)) {
+                    io.cairn.client.Durations.parse(part);
+                }
+                if (wait.split(":", -1).length > 2) {
+                    throw new IllegalArgumentException("more than MIN:MAX");
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(WAIT + " \"" + wait + "\" must be MIN or MIN:MAX durations, like 2s:10s: "
+                        + e.getMessage());
+            }
+            env.put("CAIRN_WAIT", wait);
+        }
+        String reloadOn = annotations.path(RELOAD_ON).asText("").trim();
+        if (!reloadOn.isEmpty()) {
+            for (String r : reloadOn.split(",")) {
+                if (!r.trim().matches("[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")) {
+                    throw new IllegalArgumentException(RELOAD_ON + " has \"" + r.trim() + "\", which is not an output's relative path");
+                }
+            }
+            env.put("CAIRN_RELOAD_ON", reloadOn);
         }
         String readiness = annotations.path(READINESS_URL).asText("").trim();
         if (!readiness.isEmpty()) {

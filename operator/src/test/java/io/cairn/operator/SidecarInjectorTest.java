@@ -113,10 +113,12 @@ class SidecarInjectorTest {
     void thePresenceLifecycleAnnotationsReachTheRunningSidecarOnly() throws Exception {
         JsonNode pod = patched(review("""
             {"cairn.io/inject":"true","cairn.io/cluster":"config","cairn.io/watch":"/config/web","cairn.io/on-terminate":"remove",
-             "cairn.io/terminate-delay":"5s","cairn.io/readiness-url":"http://127.0.0.1:8080/ready"}"""));
+             "cairn.io/terminate-delay":"5s","cairn.io/readiness-url":"http://127.0.0.1:8080/ready",
+             "cairn.io/wait":"2s:10s","cairn.io/reload-on":"app.conf,db/url"}"""));
         String sidecar = pod.path("spec").path("containers").get(1).path("env").toString();
         assertThat(sidecar).contains("\"CAIRN_ON_TERMINATE\",\"value\":\"remove\"").contains("\"CAIRN_TERMINATE_DELAY\",\"value\":\"5s\"")
-                .contains("\"CAIRN_READINESS_URL\",\"value\":\"http://127.0.0.1:8080/ready\"");
+                .contains("\"CAIRN_READINESS_URL\",\"value\":\"http://127.0.0.1:8080/ready\"")
+                .contains("\"CAIRN_WAIT\",\"value\":\"2s:10s\"").contains("\"CAIRN_RELOAD_ON\",\"value\":\"app.conf,db/url\"");
         assertThat(pod.path("spec").path("initContainers").get(0).path("env").toString()).doesNotContain("CAIRN_ON_TERMINATE")
                 .doesNotContain("CAIRN_READINESS_URL");
         JsonNode plain = patched(review("""
@@ -143,6 +145,10 @@ class SidecarInjectorTest {
                 "shorter than the pod's terminationGracePeriodSeconds (30 s)"},
             {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/readiness-url\":\"/ready\"}",
                 "cairn.io/readiness-url \"/ready\" must be an http URL"},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/wait\":\"2s:soon\"}",
+                "cairn.io/wait \"2s:soon\" must be MIN or MIN:MAX"},
+            {"{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\",\"cairn.io/reload-on\":\"../x\"}",
+                "cairn.io/reload-on has \"../x\""},
         };
         for (String[] c : cases) {
             JsonNode resp = respond(review(c[0]));

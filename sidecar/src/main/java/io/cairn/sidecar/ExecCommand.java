@@ -94,7 +94,7 @@ final class ExecCommand implements Callable<Integer> {
         CairnClient client = store.client(cl);
         Sidecar sidecar = new Sidecar(new Sidecar.Settings(client, prefixes, exec, new Renderer(true, List.of(), null, Map.of()),
                 new ChangeAction.None(), null, Duration.ofSeconds(10), Sidecar.Lifecycle.DEFAULT,
-                pod == null || pod.isBlank() ? null : pod));
+                pod == null || pod.isBlank() ? null : pod, Sidecar.RenderControl.NONE));
         for (String signal : FORWARDED) {
             try {
                 sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> exec.forward(signal));

@@ -59,15 +59,26 @@ public final class Sidecar implements AutoCloseable {
     }
 
     /**
+     * When to publish and when to act, as consul-template's {@code wait} and per-template commands
+     * do: a change is published once no other has come for {@code waitMin}, but never later than
+     * {@code waitMax} after the first one not yet published (zero: at once); the on-change action
+     * runs only when one of the outputs in {@code reloadOn} changed (empty: any output).
+     */
+    public record RenderControl(Duration waitMin, Duration waitMax, java.util.Set<String> reloadOn) {
+        public static final RenderControl NONE = new RenderControl(Duration.ZERO, Duration.ZERO, java.util.Set.of());
+    }
+
+    /**
      * How the sidecar runs. {@code overlayPod} is the pod whose per-pod config it renders (see
      * {@link Overlays}; null: the shared config only).
      */
     public record Settings(CairnClient client, List<String> prefixes, Publisher out, Renderer renderer,
-            ChangeAction onChange, Identity identity, Duration sessionTtl, Lifecycle lifecycle, String overlayPod) {
+            ChangeAction onChange, Identity identity, Duration sessionTtl, Lifecycle lifecycle, String overlayPod,
+            RenderControl control) {
         public Settings(CairnClient client, List<String> prefixes, Publisher out, Renderer renderer, ChangeAction onChange,
                 Identity identity, Duration sessionTtl) {
             this(client, prefixes, out, renderer, onChange, identity, sessionTtl, Lifecycle.DEFAULT,
-                    identity == null ? null : identity.pod());
+                    identity == null ? null : identity.pod(), RenderControl.NONE);
         }
     }
 
@@ -225,7 +236,7 @@ public final class Sidecar implements AutoCloseable {
                 public void onEvent(io.cairn.client.Event e) {
                     seen = Math.max(seen, e.rev());
                     metrics.watchLag.set(Math.max(0, seen - applied));
-                    queueRefresh();
+                    changed();
                 }
 
                 @Override
@@ -248,6 +259,36 @@ public final class Sidecar implements AutoCloseable {
                 }
             }));
         }
+    }
+
+    /** When the first change not yet published was seen (System.nanoTime), or -1; on the worker. */
+    private long pendingSince = -1;
+    private java.util.concurrent.ScheduledFuture<?> settleTimer;
+
+    /**
+     * A change was seen: refresh at once, or, with a wait, once changes have settled (see
+     * {@link RenderControl}).
+     */
+    private void changed() {
+        if (s.control().waitMin().isZero()) {
+            queueRefresh();
+            return;
+        }
+        worker.execute(() -> {
+            long now = System.nanoTime();
+            if (pendingSince < 0) {
+                pendingSince = now;
+            }
+            long at = Math.min(now + s.control().waitMin().toNanos(), pendingSince + s.control().waitMax().toNanos());
+            if (settleTimer != null) {
+                settleTimer.cancel(false);
+            }
+            settleTimer = worker.schedule(() -> {
+                pendingSince = -1;
+                settleTimer = null;
+                refresh();
+            }, Math.max(0, at - now), TimeUnit.NANOSECONDS);
+        });
     }
 
     private void queueRefresh() {
@@ -324,6 +365,7 @@ public final class Sidecar implements AutoCloseable {
         }
         metrics.problems.set(r.problems().size());
         boolean changed = published == null || !same(published, outputs);
+        SortedMap<String, byte[]> before = published;
         if (changed) {
             try {
                 s.out().publish(view.rev(), outputs);
@@ -347,11 +389,24 @@ public final class Sidecar implements AutoCloseable {
         } else if (changed) {
             log.info("published the config of rev {} ({} files)", applied, outputs.size());
         }
-        if (changed && !first) {
+        if (changed && !first && wantsAction(before, outputs)) {
             runAction(applied, 0);
         }
         updatePresence();
         return r;
+    }
+
+    /** Whether an output the action is for changed between two publications. */
+    private boolean wantsAction(SortedMap<String, byte[]> before, SortedMap<String, byte[]> after) {
+        if (s.control().reloadOn().isEmpty()) {
+            return true;
+        }
+        for (String name : s.control().reloadOn()) {
+            if (!Arrays.equals(before == null ? null : before.get(name), after.get(name))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean same(SortedMap<String, byte[]> a, SortedMap<String, byte[]> b) {

@@ -95,6 +95,16 @@ public final class SidecarMain implements Callable<Integer> {
             description = "How often the readiness URL is asked ($CAIRN_READINESS_EVERY).")
     String readinessEvery;
 
+    @Option(names = "--wait", defaultValue = "${env:CAIRN_WAIT:-0s}", paramLabel = "MIN[:MAX]",
+            description = "Publish once changes have settled for MIN, but never later than MAX (default 4 x MIN) after the"
+                    + " first; 0s: at once ($CAIRN_WAIT).")
+    String waitSpec;
+
+    @Option(names = "--reload-on", split = ",", defaultValue = "${env:CAIRN_RELOAD_ON}", paramLabel = "OUTPUT",
+            description = "Run the --on-change action only when one of these outputs changed: a template's DEST, the env"
+                    + " file, or a key's file (repeatable; $CAIRN_RELOAD_ON). Default: any output.")
+    List<String> reloadOn;
+
     public static void main(String[] args) {
         io.cairn.net.DnsCache.keepAnswersBriefly();
         System.exit(commandLine().execute(args));
@@ -145,6 +155,7 @@ public final class SidecarMain implements Callable<Integer> {
         }
         Duration sessionTtl = duration("--ttl", ttl);
         Sidecar.Lifecycle lifecycle = lifecycle();
+        Sidecar.RenderControl control = control(tpl);
         Duration initWait = duration("--init-timeout", initTimeout);
         Sidecar.Identity identity = null;
         if (mode.equals("run")) {
@@ -171,7 +182,7 @@ public final class SidecarMain implements Callable<Integer> {
         }
         CairnClient client = store.client(spec.commandLine());
         Sidecar sidecar = new Sidecar(new Sidecar.Settings(client, prefixes, new AtomicDirectory(out), renderer, action,
-                identity, sessionTtl, lifecycle, pod == null || pod.isBlank() ? null : pod));
+                identity, sessionTtl, lifecycle, pod == null || pod.isBlank() ? null : pod, control));
         if (mode.equals("init")) {
             try {
                 long rev = sidecar.renderOnce(initWait);
@@ -204,6 +215,47 @@ public final class SidecarMain implements Callable<Integer> {
         }, "cairn-sidecar-exit"));
         stop.await();
         return 0;
+    }
+
+    private Sidecar.RenderControl control(List<Renderer.Template> tpl) {
+        Duration min = Duration.ZERO;
+        Duration max = Duration.ZERO;
+        String w = waitSpec.trim();
+        if (!w.matches("0+[a-z]*")) {
+            int colon = w.indexOf(':');
+            min = duration("--wait", colon < 0 ? w : w.substring(0, colon));
+            max = colon < 0 ? min.multipliedBy(4) : duration("--wait", w.substring(colon + 1));
+            if (max.compareTo(min) < 0) {
+                throw bad("--wait " + w + ": MAX must not be less than MIN");
+            }
+        }
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
+        if (reloadOn != null) {
+            for (String r : reloadOn) {
+                String name = r.trim();
+                if (name.isEmpty()) {
+                    continue;
+                }
+                try {
+                    Renderer.checkRelative(name, "--reload-on " + name);
+                } catch (RenderException e) {
+                    throw bad(e.getMessage());
+                }
+                boolean known = files; // any key may be a file
+                for (Renderer.Template t : tpl) {
+                    known |= t.dest().equals(name);
+                }
+                if (envFile != null && (name.equals(envFile) || name.equals(envFile + ".docker"))) {
+                    known = true;
+                }
+                if (!known) {
+                    throw bad("--reload-on " + name + " is none of the outputs (the templates' DEST, the env file)"
+                            + " and --no-files leaves no key files");
+                }
+                names.add(name);
+            }
+        }
+        return new Sidecar.RenderControl(min, max, java.util.Set.copyOf(names));
     }
 
     private Sidecar.Lifecycle lifecycle() {

@@ -83,7 +83,7 @@ class LifecycleTest {
         Renderer r = new Renderer(true, List.of(), null, Map.of());
         return new Sidecar(new Sidecar.Settings(c, List.of("/config/web"), new AtomicDirectory(dir.resolve("out")), r,
                 new ChangeAction.None(), new Sidecar.Identity("prod", "web", "web-1", ""), Duration.ofSeconds(10), lifecycle,
-                "web-1"));
+                "web-1", Sidecar.RenderControl.NONE));
     }
 
     @Test

@@ -65,6 +65,19 @@ class RendererTest {
     }
 
     @Test
+    void aKeyATemplateMayDoWithoutTakesADefaultAndIsNotRequired() throws Exception {
+        Renderer r = new Renderer(false, List.of(new Renderer.Template("t",
+                "port={{ config[\"port\"] | default(\"8080\") }} host={{ config[\"host\"] }}", "x")), null, Map.of());
+        Renderer.Rendered out = r.render(view(1, "host", "db"));
+        assertThat(out.problems()).isEmpty();
+        assertThat(text(out.files().get("x"))).isEqualTo("port=8080 host=db");
+        Renderer.Rendered withPort = r.render(view(2, "host", "db", "port", "9090"));
+        assertThat(text(withPort.files().get("x"))).isEqualTo("port=9090 host=db");
+        Renderer.Rendered noHost = r.render(view(3, "port", "9090"));
+        assertThat(noHost.failedOutputs()).as("a key read without a default is required").containsExactly("x");
+    }
+
+    @Test
     void oddNamesAreLeftOutAndTheRestIsStillDelivered() throws Exception {
         Renderer r = new Renderer(true, List.of(), null, Map.of());
         for (String key : List.of("..", "../etc/passwd", "a/../b", "..data", "a/..x", ".", "a//b")) {
