@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
         description = "Reads, writes and watches a Cairn store.",
         subcommands = {CommandLine.HelpCommand.class, GetCommand.class, SetCommand.class, DelCommand.class, LsCommand.class, WalkCommand.class,
                 StatCommand.class, RevCommand.class, WatchCommand.class, WaitCommand.class, TxnCommand.class,
-                MembersCommand.class, SessionsCommand.class, PresenceCommand.class})
+                MembersCommand.class, SessionsCommand.class, PresenceCommand.class, EndpointCommand.class,
+                CompletionCommand.class})
 public final class CairnCli {
     /** Exit code of an error answer from the store or an unreachable store. */
     static final int EXIT_ERROR = 1;
@@ -35,8 +36,11 @@ public final class CairnCli {
             description = "Members to talk to (default: $CAIRN_ENDPOINTS, else 127.0.0.1:8046).")
     String endpoints;
 
-    @Option(names = "--json", description = "Print JSON instead of text.")
+    @Option(names = "--json", description = "Print JSON instead of text (the same as -o json).")
     boolean json;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default), json, yaml or table.")
+    String output;
 
     @Option(names = "--timeout", defaultValue = "10s", paramLabel = "DURATION",
             description = "Request timeout, like 500ms, 10s or 1m (default ${DEFAULT-VALUE}).")

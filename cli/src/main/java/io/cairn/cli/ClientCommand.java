@@ -21,8 +21,13 @@ abstract class ClientCommand implements Callable<Integer> {
     CairnCli root;
 
     // The global options are accepted after the subcommand too: "cairn get /a --json".
-    @Option(names = "--json", description = "Print JSON instead of text.")
+    @Option(names = "--json", description = "Print JSON instead of text (the same as -o json).")
     boolean jsonHere;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default), json, yaml or table.")
+    String outputHere;
+
+    private Output.Printer printer;
 
     @Option(names = "--endpoints", paramLabel = "HOST:PORT,...",
             description = "Members to talk to (default: $CAIRN_ENDPOINTS, else 127.0.0.1:8046).")
@@ -32,6 +37,7 @@ abstract class ClientCommand implements Callable<Integer> {
     String timeoutHere;
 
     CairnClient client() {
+        format(); // a bad -o is bad usage, found before anything is asked
         if (endpointsHere != null) {
             root.endpoints = endpointsHere;
         }
@@ -41,8 +47,18 @@ abstract class ClientCommand implements Callable<Integer> {
         return root.client();
     }
 
+    /** The output format: -o (after the subcommand or before it), else --json, else text. */
+    Output format() {
+        String o = outputHere != null ? outputHere : root.output;
+        if (o != null) {
+            return Output.parse(o);
+        }
+        return root.json || jsonHere ? Output.JSON : Output.TEXT;
+    }
+
+    /** Whether the answer is printed structured (json, yaml or table), built by {@link #printJson}. */
     boolean json() {
-        return root.json || jsonHere;
+        return format() != Output.TEXT;
     }
 
     void println(String s) {
@@ -57,8 +73,12 @@ abstract class ClientCommand implements Callable<Integer> {
         root.out.flush();
     }
 
-    void printJson(Object node) {
-        root.out.println(node.toString());
+    /** Prints a structured answer in the chosen format (JSON, YAML, a table). */
+    void printJson(com.fasterxml.jackson.databind.JsonNode node) {
+        if (printer == null) {
+            printer = new Output.Printer(format() == Output.TEXT ? Output.JSON : format(), root.out);
+        }
+        printer.print(node);
     }
 
     static ObjectNode fileJson(String path, byte[] value, long rev) {

@@ -111,17 +111,19 @@ final class MembersCommand extends ClientCommand {
 
     /** The revision a member has applied, from its own status page; null when it does not answer. */
     private static Long appliedRev(HttpClient http, String httpAddr) {
+        JsonNode n = status(http, httpAddr);
+        return n == null ? null : n.get("rev").asLong();
+    }
+
+    /** A member's /v1/status (role, leader, ballot, applied slot, rev), or null when it does not answer. */
+    static JsonNode status(HttpClient http, String httpAddr) {
         if (httpAddr == null || httpAddr.isEmpty()) {
             return null;
         }
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + httpAddr + "/v1/status"))
                     .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() != 200) {
-                return null;
-            }
-            JsonNode n = JSON.readTree(r.body());
-            return n.get("rev").asLong();
+            return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
         } catch (Exception e) {
             return null;
         }
