@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
         subcommands = {CommandLine.HelpCommand.class, GetCommand.class, SetCommand.class, DelCommand.class, LsCommand.class, WalkCommand.class,
                 StatCommand.class, RevCommand.class, WatchCommand.class, WaitCommand.class, TxnCommand.class,
                 MembersCommand.class, SessionsCommand.class, PresenceCommand.class, EndpointCommand.class,
-                CompletionCommand.class})
+                HistoryCommand.class, DiffCommand.class, RollbackCommand.class, CompletionCommand.class})
 public final class CairnCli {
     /** Exit code of an error answer from the store or an unreachable store. */
     static final int EXIT_ERROR = 1;

@@ -466,6 +466,40 @@ public final class CairnClient implements AutoCloseable {
         });
     }
 
+    /** A page of file {@code path}'s kept versions, oldest first (NOENT when none is kept). */
+    public CompletableFuture<Page<Version>> historyAsync(String path, int offset, int limit) {
+        return call(req(Verb.HISTORY).setPath(path).setOffset(offset).setLimit(limit), true).thenApply(resp -> {
+            List<Version> versions = new ArrayList<>(resp.getVersionsCount());
+            for (io.cairn.proto.Msg.Version v : resp.getVersionsList()) {
+                versions.add(new Version(v.getRev(), v.getLen(), v.getDeleted()));
+            }
+            return new Page<>(versions, resp.getMore(), resp.getRev());
+        });
+    }
+
+    /**
+     * A page of the files under {@code prefix} (and {@code prefix} itself, a file) whose value
+     * differs between {@code fromRev} and {@code toRev} (0: the latest); the page's rev is the later.
+     */
+    public CompletableFuture<Page<Change>> diffAsync(String prefix, long fromRev, long toRev, int offset, int limit) {
+        Request.Builder r = req(Verb.DIFF).setPath(prefix).setRev(fromRev).setOffset(offset).setLimit(limit);
+        if (toRev != 0) {
+            r.setToRev(toRev);
+        }
+        return call(r, true).thenApply(resp -> {
+            List<Change> changes = new ArrayList<>(resp.getChangesCount());
+            for (io.cairn.proto.Msg.Change c : resp.getChangesList()) {
+                changes.add(new Change(c.getPath(), c.hasBefore() ? versioned(c.getBefore()) : null,
+                        c.hasAfter() ? versioned(c.getAfter()) : null));
+            }
+            return new Page<>(changes, resp.getMore(), resp.getRev());
+        });
+    }
+
+    private static Versioned versioned(Entry e) {
+        return new Versioned(e.getPath(), e.getValue().toByteArray(), e.getRev());
+    }
+
     /** Runs a transaction: compares, then the success or failure ops, as one revision. */
     public CompletableFuture<TxnResponse> txnAsync(Txn txn) {
         return call(req(Verb.TXN).setTxn(txn), false).thenApply(resp -> {
@@ -633,6 +667,35 @@ public final class CairnClient implements AutoCloseable {
             more = p.more();
         }
         return new Page<>(List.copyOf(all), false, at);
+    }
+
+    /** Every kept version of file {@code path}, oldest first. */
+    public Page<Version> history(String path) {
+        List<Version> all = new ArrayList<>();
+        long at = 0;
+        boolean more = true;
+        while (more) {
+            Page<Version> p = await(historyAsync(path, all.size(), 1000));
+            at = p.rev();
+            all.addAll(p.items());
+            more = p.more();
+        }
+        return new Page<>(List.copyOf(all), false, at);
+    }
+
+    /** Every file under {@code prefix} that differs between {@code fromRev} and {@code toRev} (0: the latest). */
+    public Page<Change> diff(String prefix, long fromRev, long toRev) {
+        List<Change> all = new ArrayList<>();
+        long to = toRev;
+        boolean more = true;
+        while (more) {
+            // Later pages at the revision of the first, so the whole diff is of one pair of revisions.
+            Page<Change> p = await(diffAsync(prefix, fromRev, to, all.size(), 1000));
+            to = p.rev();
+            all.addAll(p.items());
+            more = p.more();
+        }
+        return new Page<>(List.copyOf(all), false, to);
     }
 
     public TxnResponse txn(Txn txn) {

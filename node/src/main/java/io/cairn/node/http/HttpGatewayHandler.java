@@ -66,6 +66,8 @@ import org.slf4j.LoggerFactory;
  * GET    /v1/ls/PATH[?rev&offset&limit]
  * GET    /v1/walk?glob=G[&rev&offset&limit]
  * GET    /v1/watch?glob=G[&from=N]  Server-Sent Events, one per change
+ * GET    /v1/history/PATH[?offset&limit]        every kept version of a file: {"rev","size","deleted"}
+ * GET    /v1/diff/PREFIX?from=R1[&to=R2&offset&limit]   files added, changed, deleted from R1 to R2
  * GET    /healthz, /readyz
  * </pre>
  */
@@ -191,6 +193,52 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                     o.put("more", page.more());
                     return o;
                 }, serializable(q)));
+            } else if (route.startsWith("/v1/history/")) {
+                requireMethod(req, HttpMethod.GET);
+                String path = route.substring("/v1/history".length());
+                int offset = Reads.offset(longParam(q, "offset", 0));
+                int limit = pageParam(q);
+                answer(ctx, keepOpen, kv.read(t -> {
+                    Reads.Listing<Event> listing = Reads.history(t, path, offset, limit);
+                    ObjectNode o = JSON.createObjectNode();
+                    o.put("path", path);
+                    o.put("rev", listing.rev());
+                    o.put("oldest_rev", t.oldestRev());
+                    ArrayNode versions = o.putArray("versions");
+                    for (Event e : listing.page().items()) {
+                        versions.addObject().put("rev", e.rev()).put("size", e.deleted() ? 0 : e.value().length).put("deleted", e.deleted());
+                    }
+                    o.put("more", listing.page().more());
+                    return o;
+                }, serializable(q)));
+            } else if (route.equals("/v1/diff") || route.startsWith("/v1/diff/")) {
+                requireMethod(req, HttpMethod.GET);
+                String prefix = route.length() <= "/v1/diff/".length() ? "/" : route.substring("/v1/diff".length());
+                long from = longParam(q, "from", 0);
+                long to = longParam(q, "to", 0);
+                int offset = Reads.offset(longParam(q, "offset", 0));
+                int limit = pageParam(q);
+                answer(ctx, keepOpen, kv.read(t -> {
+                    Reads.Listing<Reads.Change> listing = Reads.diff(t, prefix, from, to, offset, limit, Reads.DIFF_PAGE_BYTES);
+                    ObjectNode o = JSON.createObjectNode();
+                    o.put("prefix", prefix);
+                    o.put("from", from);
+                    o.put("to", listing.rev());
+                    ArrayNode changes = o.putArray("changes");
+                    for (Reads.Change c : listing.page().items()) {
+                        ObjectNode one = changes.addObject();
+                        one.put("path", c.path());
+                        one.put("change", c.before() == null ? "added" : c.after() == null ? "deleted" : "changed");
+                        if (c.before() != null) {
+                            one.set("before", fileJson(c.path(), c.before().value(), c.before().rev()));
+                        }
+                        if (c.after() != null) {
+                            one.set("after", fileJson(c.path(), c.after().value(), c.after().rev()));
+                        }
+                    }
+                    o.put("more", listing.page().more());
+                    return o;
+                }, serializable(q)));
             } else if (route.equals("/v1/watch")) {
                 requireMethod(req, HttpMethod.GET);
                 Glob glob = Glob.compile(stringParam(q, "glob"));
@@ -202,7 +250,8 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 startWatch(ctx, glob, Reads.watchFrom(from));
             } else {
                 send(ctx, keepOpen, errorResponse(HttpResponseStatus.NOT_FOUND, Err.NOENT, "no route " + route
-                        + " (try /v1/kv/PATH, /v1/ls/PATH, /v1/walk, /v1/watch, /v1/rev, /healthz, /readyz)"));
+                        + " (try /v1/kv/PATH, /v1/ls/PATH, /v1/walk, /v1/watch, /v1/history/PATH, /v1/diff/PREFIX, /v1/rev,"
+                        + " /healthz, /readyz)"));
             }
         } catch (StoreException e) {
             send(ctx, keepOpen, errorResponse(e));

@@ -10,7 +10,9 @@ import io.cairn.node.store.OpResult;
 import io.cairn.node.store.Page;
 import io.cairn.node.store.Stat;
 import io.cairn.node.store.StoreException;
+import io.cairn.proto.Msg.Change;
 import io.cairn.proto.Msg.Entry;
+import io.cairn.proto.Msg.Version;
 import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Request.Verb;
 import io.cairn.proto.Msg.Response;
@@ -197,7 +199,44 @@ public final class RequestHandler {
                     }
                     Response.Builder b = Responses.ok(tag).setMore(page.more()).setRev(at);
                     for (FileEntry f : page.items()) {
-                        b.addEntries(Entry.newBuilder().setPath(f.path()).setValue(ByteString.copyFrom(f.value())).setRev(f.rev()));
+                        b.addEntries(entry(f));
+                    }
+                    return b.build();
+                }, req.getSerializable()));
+            }
+            case HISTORY -> {
+                String path = path(req);
+                int offset = Reads.offset(req.getOffset());
+                int limit = req.hasLimit() ? Reads.pageLimit(req.getLimit(), limits.maxPage()) : limits.maxPage();
+                reply(tag, kv.read(t -> {
+                    Reads.Listing<Event> listing = Reads.history(t, path, offset, limit);
+                    Response.Builder b = Responses.ok(tag).setMore(listing.page().more()).setRev(listing.rev())
+                            .setOldestRev(t.oldestRev());
+                    for (Event e : listing.page().items()) {
+                        b.addVersions(Version.newBuilder().setRev(e.rev()).setLen(e.deleted() ? 0 : e.value().length)
+                                .setDeleted(e.deleted()));
+                    }
+                    return b.build();
+                }, req.getSerializable()));
+            }
+            case DIFF -> {
+                String path = path(req);
+                int offset = Reads.offset(req.getOffset());
+                int limit = req.hasLimit() ? Reads.pageLimit(req.getLimit(), limits.maxPage()) : limits.maxPage();
+                long from = req.getRev();
+                long to = req.getToRev();
+                reply(tag, kv.read(t -> {
+                    Reads.Listing<Reads.Change> listing = Reads.diff(t, path, from, to, offset, limit, Reads.DIFF_PAGE_BYTES);
+                    Response.Builder b = Responses.ok(tag).setMore(listing.page().more()).setRev(listing.rev());
+                    for (Reads.Change c : listing.page().items()) {
+                        Change.Builder cb = Change.newBuilder().setPath(c.path());
+                        if (c.before() != null) {
+                            cb.setBefore(entry(c.before()));
+                        }
+                        if (c.after() != null) {
+                            cb.setAfter(entry(c.after()));
+                        }
+                        b.addChanges(cb);
                     }
                     return b.build();
                 }, req.getSerializable()));
@@ -282,6 +321,10 @@ public final class RequestHandler {
             throw new StoreException(Err.MISSING_ARG, req.getVerb() + " needs a session id");
         }
         return req.getSession();
+    }
+
+    private static Entry entry(FileEntry f) {
+        return Entry.newBuilder().setPath(f.path()).setValue(ByteString.copyFrom(f.value())).setRev(f.rev()).build();
     }
 
     private static String path(Request req) {

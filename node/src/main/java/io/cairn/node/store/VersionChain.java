@@ -1,6 +1,7 @@
 package io.cairn.node.store;
 
 import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The versions of one path inside the history window, oldest first. A version with a null value
@@ -75,6 +76,16 @@ final class VersionChain {
         }
         Version v = versions.get(found);
         return v.deleted() ? null : v;
+    }
+
+    /** The versions kept, oldest first, as changes of {@code path}. */
+    List<Event> events(String path) {
+        List<Event> out = new java.util.ArrayList<>(versions.size() - start);
+        for (int i = start; i < versions.size(); i++) {
+            Version v = versions.get(i);
+            out.add(v.deleted() ? Event.del(v.rev(), path) : Event.set(v.rev(), path, v.value()));
+        }
+        return out;
     }
 
     Version latest() {

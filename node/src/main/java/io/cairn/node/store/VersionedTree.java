@@ -143,6 +143,16 @@ public final class VersionedTree {
         return new Page<>(List.copyOf(all.subList(from, to)), to < all.size());
     }
 
+    /**
+     * Every version of file {@code path} the history keeps, oldest first: each set with its value,
+     * each deletion. The first may be older than {@link #oldestRev()}: the version in effect then.
+     * Empty when none is kept (never a file, or deleted before the window).
+     */
+    public List<Event> history(String path) {
+        VersionChain chain = chains.get(path);
+        return chain == null ? List.of() : chain.events(path);
+    }
+
     /** The files matching {@code glob} in byte order, {@code limit} of them from {@code offset}. */
     public Page<FileEntry> walk(Glob glob, long atRev, int offset, int limit) {
         checkPaging(offset, limit);

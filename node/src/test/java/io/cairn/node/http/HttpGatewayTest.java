@@ -166,6 +166,35 @@ class HttpGatewayTest {
     }
 
     @Test
+    void historyAndDiffAnswerAsTheWireProtocolDoes() throws Exception {
+        send("PUT", "/v1/kv/http/hd/b", "gone soon");
+        long r1 = json(send("PUT", "/v1/kv/http/hd/a", "one")).get("rev").asLong();
+        long r2 = json(send("PUT", "/v1/kv/http/hd/a", "two")).get("rev").asLong();
+        send("DELETE", "/v1/kv/http/hd/b", null);
+        send("PUT", "/v1/kv/http/hd/c", "new");
+        JsonNode h = json(send("GET", "/v1/history/http/hd/a", null));
+        assertThat(h.get("versions")).hasSize(2);
+        assertThat(h.get("versions").get(0).get("rev").asLong()).isEqualTo(r1);
+        assertThat(h.get("versions").get(1).get("rev").asLong()).isEqualTo(r2);
+        assertThat(h.get("versions").get(1).get("size").asInt()).isEqualTo(3);
+        HttpResponse<String> page = send("GET", "/v1/history/http/hd/a?limit=1", null);
+        assertThat(json(page).get("versions")).hasSize(1);
+        assertThat(json(page).get("more").asBoolean()).isTrue();
+        assertThat(json(send("GET", "/v1/history/http/hd", null)).get("error").asText()).isEqualTo("ISDIR");
+        assertThat(json(send("GET", "/v1/history/http/none", null)).get("error").asText()).isEqualTo("NOENT");
+
+        JsonNode d = json(send("GET", "/v1/diff/http/hd?from=" + r1, null));
+        assertThat(d.get("changes")).hasSize(3);
+        assertThat(d.get("changes").get(0).get("path").asText()).isEqualTo("/http/hd/a");
+        assertThat(d.get("changes").get(0).get("change").asText()).isEqualTo("changed");
+        assertThat(d.get("changes").get(0).get("before").get("value").asText()).isEqualTo("one");
+        assertThat(d.get("changes").get(1).get("change").asText()).isEqualTo("deleted");
+        assertThat(d.get("changes").get(2).get("change").asText()).isEqualTo("added");
+        assertThat(json(send("GET", "/v1/diff/http/hd", null)).get("error").asText()).isEqualTo("MISSING_ARG");
+        assertThat(send("GET", "/v1/diff/http/hd?from=" + r2 + "&to=" + r1, null).statusCode()).isEqualTo(400);
+    }
+
+    @Test
     void prometheusMetrics() throws Exception {
         send("PUT", "/v1/kv/metrics/x", "1");
         HttpResponse<String> m = send("GET", "/metrics", null);
