@@ -88,6 +88,7 @@ public final class NodeMain implements Callable<Integer> {
     boolean clientCertAuth;
 
     public static void main(String[] args) {
+        io.cairn.net.LogFormat.checkOrExit("cairn-node");
         io.cairn.net.DnsCache.keepAnswersBriefly();
         System.exit(new CommandLine(new NodeMain()).execute(args));
     }

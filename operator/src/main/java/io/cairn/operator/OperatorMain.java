@@ -50,6 +50,7 @@ public final class OperatorMain {
     }
 
     public static void main(String[] args) throws Exception {
+        io.cairn.net.LogFormat.checkOrExit("cairn-operator");
         io.cairn.net.DnsCache.keepAnswersBriefly();
         String image = System.getenv().getOrDefault("CAIRN_SIDECAR_IMAGE", "ghcr.io/cairn/cairn-sidecar:0.1.0");
         int port = port(System.getenv().getOrDefault("CAIRN_WEBHOOK_PORT", "8443"));

@@ -106,6 +106,7 @@ public final class SidecarMain implements Callable<Integer> {
     List<String> reloadOn;
 
     public static void main(String[] args) {
+        io.cairn.net.LogFormat.checkOrExit("cairn-sidecar");
         io.cairn.net.DnsCache.keepAnswersBriefly();
         System.exit(commandLine().execute(args));
     }

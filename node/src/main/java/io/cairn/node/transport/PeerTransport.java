@@ -69,6 +69,8 @@ public final class PeerTransport implements AutoCloseable {
         volatile boolean connecting;
         volatile long nextAttempt;
         volatile boolean everConnected;
+        /** When the link was last lost (System.nanoTime), or 0 while it is up. */
+        volatile long lostAt;
         /** When this link was last sent on, connected or dropped: one unused for long is not redialled. */
         volatile long lastUsed = System.nanoTime();
 
@@ -175,10 +177,19 @@ public final class PeerTransport implements AutoCloseable {
                     if (!everConnected) {
                         log.info("member {}: connected to member {} at {}", self, peer, addr);
                         everConnected = true;
+                    } else if (lostAt != 0) {
+                        log.info("member {}: link to member {} at {} regained after {} ms", self, peer, addr,
+                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lostAt));
                     }
+                    lostAt = 0;
                     // Up until now counts as use: a link idle for hours still redials when it drops.
                     f.channel().closeFuture().addListener(c -> {
                         lastUsed = System.nanoTime();
+                        if (!closed && links.get(peer) == this) {
+                            // Once per loss, not per redial: a member down for minutes is one line.
+                            lostAt = System.nanoTime();
+                            log.info("member {}: link to member {} at {} lost; redialling", self, peer, addr);
+                        }
                         redialLater();
                     });
                 } else {
