@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.client.CairnClient;
 import io.cairn.node.testing.TestNode;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code cairn-sidecar exec}: a real child process gets the config as variables, is restarted or
@@ -174,14 +171,7 @@ class ExecTest {
             {"--watch (or $CAIRN_WATCH) is required", "exec", "true"},
         };
         for (String[] c : cases) {
-            CommandLine cl = SidecarMain.commandLine();
-            StringWriter err = new StringWriter();
-            cl.setErr(new PrintWriter(err));
-            cl.getSubcommands().get("exec").setErr(new PrintWriter(err));
-            String[] args = java.util.Arrays.copyOfRange(c, 1, c.length);
-            int code = cl.execute(args);
-            assertThat(code).as("exit code of %s", String.join(" ", args)).isEqualTo(2);
-            assertThat(err.toString()).as("error of %s", String.join(" ", args)).contains(c[0]);
+            SidecarTest.assertRefused(c[0], List.of(c).subList(1, c.length));
         }
     }
 

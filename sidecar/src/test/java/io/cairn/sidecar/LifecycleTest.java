@@ -187,13 +187,8 @@ class LifecycleTest {
             {"--readiness-every", "--readiness-every", "0s"},
         };
         for (String[] c : cases) {
-            java.io.StringWriter err = new java.io.StringWriter();
-            picocli.CommandLine cl = SidecarMain.commandLine();
-            cl.setErr(new java.io.PrintWriter(err));
-            int code = cl.execute("--watch", "/config/web", "--out", dir.resolve("o").toString(), "--app", "web", "--pod", "web-1",
-                    "--endpoints", "127.0.0.1:1", c[1], c[2]);
-            assertThat(code).as("exit code with %s %s", c[1], c[2]).isEqualTo(2);
-            assertThat(err.toString()).as("error with %s %s", c[1], c[2]).contains(c[0]);
+            SidecarTest.assertRefused(c[0], List.of("--watch", "/config/web", "--out", dir.resolve("o").toString(), "--app", "web",
+                    "--pod", "web-1", "--endpoints", "127.0.0.1:1", c[1], c[2]));
         }
     }
 }

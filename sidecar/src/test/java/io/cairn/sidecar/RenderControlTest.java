@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.client.CairnClient;
 import io.cairn.node.testing.TestNode;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -15,7 +13,6 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** --wait MIN[:MAX] and --reload-on, against a real node. */
 class RenderControlTest {
@@ -123,15 +120,10 @@ class RenderControlTest {
             {"--reload-on ../x", "--reload-on", "../x"},
         };
         for (String[] c : cases) {
-            StringWriter err = new StringWriter();
-            CommandLine cl = SidecarMain.commandLine();
-            cl.setErr(new PrintWriter(err));
             List<String> args = new java.util.ArrayList<>(List.of("--watch", "/config/web", "--out", dir.resolve("o").toString(),
                     "--app", "web", "--pod", "web-1", "--endpoints", "127.0.0.1:1", "--env-file", "app.env"));
             args.addAll(List.of(c).subList(1, c.length));
-            int code = cl.execute(args.toArray(String[]::new));
-            assertThat(code).as("exit code with %s", args).isEqualTo(2);
-            assertThat(err.toString()).as("error with %s", args).contains(c[0]);
+            SidecarTest.assertRefused(c[0], args);
         }
     }
 }

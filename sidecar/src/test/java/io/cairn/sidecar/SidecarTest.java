@@ -39,6 +39,17 @@ class SidecarTest {
         }
     }
 
+    /** Runs cairn-sidecar with {@code args}: bad usage, exit 2, and stderr names {@code expected}. */
+    static void assertRefused(String expected, List<String> args) {
+        StringWriter err = new StringWriter();
+        CommandLine cl = SidecarMain.commandLine();
+        cl.setErr(new PrintWriter(err));
+        cl.getSubcommands().get("exec").setErr(new PrintWriter(err));
+        int code = cl.execute(args.toArray(String[]::new));
+        assertThat(code).as("exit code of %s", args).isEqualTo(2);
+        assertThat(err.toString()).as("error of %s", args).contains(expected);
+    }
+
     static String read(Path p) {
         try {
             return Files.readString(p);
