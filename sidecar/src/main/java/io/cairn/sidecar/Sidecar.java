@@ -103,13 +103,20 @@ public final class Sidecar implements AutoCloseable {
     private volatile boolean terminating;
     /** What the readiness probe last said (true when there is none). */
     private volatile boolean appReady = true;
-    private String appProblem;
+    private volatile String appProblem;
     private final HttpClient probeClient;
+    /** Where the probe runs: not the worker, which a hung app would hold up for its timeouts. */
+    private final ScheduledExecutorService prober;
 
     public Sidecar(Settings settings) {
         this.s = settings;
         this.probeClient = settings.lifecycle().readinessProbe() == null ? null
                 : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        this.prober = probeClient == null ? null : Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cairn-sidecar-probe");
+            t.setDaemon(true);
+            return t;
+        });
         if (probeClient != null) {
             appReady = false; // until the app first answers
             appProblem = "not probed yet";
@@ -164,11 +171,11 @@ public final class Sidecar implements AutoCloseable {
         worker.execute(this::firstRender);
         if (probeClient != null) {
             long every = s.lifecycle().probeEvery().toMillis();
-            worker.scheduleWithFixedDelay(this::probe, 0, every, TimeUnit.MILLISECONDS);
+            prober.scheduleWithFixedDelay(this::probe, 0, every, TimeUnit.MILLISECONDS);
         }
     }
 
-    /** Asks the app whether it is ready; a change shows in the presence. Runs on the worker. */
+    /** Asks the app whether it is ready; a change shows in the presence (written on the worker). */
     private void probe() {
         URI url = s.lifecycle().readinessProbe();
         boolean ok;
@@ -186,11 +193,15 @@ public final class Sidecar implements AutoCloseable {
             return;
         }
         boolean changed = ok != appReady || !java.util.Objects.equals(problem, appProblem);
-        appProblem = problem;
         if (changed) {
             log.info(ok ? "the app is ready ({})" : "the app is not ready: {}", ok ? url : problem);
-            appReady = ok;
-            updatePresence();
+            boolean nowReady = ok;
+            String why = problem;
+            worker.execute(() -> {
+                appReady = nowReady;
+                appProblem = why;
+                updatePresence();
+            });
         }
     }
 
@@ -556,6 +567,9 @@ public final class Sidecar implements AutoCloseable {
             w.close();
         }
         endSession();
+        if (prober != null) {
+            prober.shutdownNow();
+        }
         worker.shutdownNow();
     }
 }
