@@ -80,6 +80,7 @@ public final class ProcessCluster implements AutoCloseable {
             try {
                 c.awaitLeader(Duration.ofSeconds(30));
                 c.awaitAllServing(Duration.ofSeconds(30));
+                c.awaitAgreedLeader(Duration.ofSeconds(30));
                 return c;
             } catch (IllegalStateException e) {
                 c.close();
@@ -104,6 +105,30 @@ public final class ProcessCluster implements AutoCloseable {
                 }
                 Thread.sleep(20);
             }
+        }
+    }
+
+    /**
+     * Until every member names the same leader: one that has not heard of it yet refuses a write
+     * as "no leader accepted the write", and a test's first write right after the start met that
+     * (CI, SessionProcessTest).
+     */
+    private void awaitAgreedLeader(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            java.util.Set<Long> named = new java.util.HashSet<>();
+            for (Member m : members) {
+                String s = status(m);
+                Matcher x = s == null ? null : LEADER.matcher(s);
+                named.add(x != null && x.find() ? Long.parseLong(x.group(1)) : 0L);
+            }
+            if (named.size() == 1 && !named.contains(0L)) {
+                return;
+            }
+            if (System.nanoTime() > end) {
+                throw new IllegalStateException("the members did not agree on a leader within " + timeout + ": " + named);
+            }
+            Thread.sleep(20);
         }
     }
 
