@@ -104,9 +104,14 @@ public final class CairnCli {
 
     CairnClient client() {
         if (client == null) {
-            client = builder(endpoints != null ? endpoints : env.getOrDefault("CAIRN_ENDPOINTS", "127.0.0.1:8046")).build();
+            client = builder(endpointList()).build();
         }
         return client;
+    }
+
+    /** The members to talk to: --endpoints, else $CAIRN_ENDPOINTS, else 127.0.0.1:8046. */
+    String endpointList() {
+        return endpoints != null ? endpoints : env.getOrDefault("CAIRN_ENDPOINTS", "127.0.0.1:8046");
     }
 
     /** A client builder for {@code list} with this command's timeout and TLS. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cairn.client.CairnClient;
 import io.cairn.client.Event;
+import io.cairn.proto.Msg.Compare;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -37,14 +38,27 @@ abstract class ClientCommand implements Callable<Integer> {
     String timeoutHere;
 
     CairnClient client() {
-        format(); // a bad -o is bad usage, found before anything is asked
+        takeOptions();
+        return root.client();
+    }
+
+    /**
+     * The global options given after the subcommand take the place of those before it; a bad -o
+     * is bad usage, found before anything is asked.
+     */
+    void takeOptions() {
+        format();
         if (endpointsHere != null) {
             root.endpoints = endpointsHere;
         }
         if (timeoutHere != null) {
             root.timeout = timeoutHere;
         }
-        return root.client();
+    }
+
+    /** A compare that holds while file {@code path} is at revision {@code rev} (0: missing). */
+    static Compare revIs(String path, long rev) {
+        return Compare.newBuilder().setPath(path).setTarget(Compare.Target.REV).setOp(Compare.Op.EQUAL).setRev(rev).build();
     }
 
     /** The output format: -o (after the subcommand or before it), else --json, else text. */

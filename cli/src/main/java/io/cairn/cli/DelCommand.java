@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cairn.client.RevMismatchException;
 import io.cairn.client.TxnResponse;
 import io.cairn.client.Versioned;
-import io.cairn.proto.Msg.Compare;
 import io.cairn.proto.Msg.Op;
 import io.cairn.proto.Msg.Txn;
 import picocli.CommandLine.Command;
@@ -58,8 +57,7 @@ final class DelCommand extends ClientCommand {
             Prefixes.Listing l = Prefixes.under(client(), path, 0);
             Txn.Builder t = Txn.newBuilder();
             for (Versioned f : l.files()) {
-                t.addCompare(Compare.newBuilder().setPath(f.path()).setTarget(Compare.Target.REV).setOp(Compare.Op.EQUAL)
-                        .setRev(f.rev()));
+                t.addCompare(revIs(f.path(), f.rev()));
                 t.addSuccess(Op.newBuilder().setKind(Op.Kind.DEL).setPath(f.path()));
             }
             long at = l.rev();

@@ -27,13 +27,8 @@ final class EndpointCommand extends ClientCommand {
             throw new CairnCli.UsageException("endpoint takes health or status, got \"" + what + "\"");
         }
         boolean status = what.equals("status");
-        if (endpointsHere != null) {
-            root.endpoints = endpointsHere;
-        }
-        if (timeoutHere != null) {
-            root.timeout = timeoutHere;
-        }
-        String list = root.endpoints != null ? root.endpoints : root.env.getOrDefault("CAIRN_ENDPOINTS", "127.0.0.1:8046");
+        takeOptions();
+        String list = root.endpointList();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(800)).build();
         ArrayNode rows = JSON.createArrayNode();
         boolean allHealthy = true;
@@ -42,13 +37,11 @@ final class EndpointCommand extends ClientCommand {
             allHealthy &= o.get("healthy").asBoolean();
             rows.add(o);
         }
-        if (json() || status) {
+        if (json()) {
+            printJson(rows);
+        } else if (status) {
             // status reads best as a table, which is its text form.
-            if (!json()) {
-                new Output.Printer(Output.TABLE, root.out).print(rows);
-            } else {
-                printJson(rows);
-            }
+            new Output.Printer(Output.TABLE, root.out).print(rows);
         } else {
             for (JsonNode o : rows) {
                 println(o.get("healthy").asBoolean()

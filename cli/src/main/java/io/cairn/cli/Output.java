@@ -117,33 +117,23 @@ enum Output {
                 return rows;
             }
             if (node.isObject()) {
-                JsonNode list = null;
+                Map.Entry<String, JsonNode> list = null;
                 int arrays = 0;
                 for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                     Map.Entry<String, JsonNode> f = it.next();
                     if (f.getValue().isArray()) {
                         arrays++;
-                        list = f.getValue();
+                        list = f;
                     }
                 }
                 if (arrays == 1) {
-                    String name = arrayName(node);
-                    list.forEach(n -> rows.add(n.isObject() ? n : ClientCommand.JSON.createObjectNode().set(singular(name), n)));
+                    String column = singular(list.getKey());
+                    list.getValue().forEach(n -> rows.add(n.isObject() ? n : ClientCommand.JSON.createObjectNode().set(column, n)));
                     return rows;
                 }
             }
             rows.add(asRow(node));
             return rows;
-        }
-
-        private static String arrayName(JsonNode node) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
-                if (f.getValue().isArray()) {
-                    return f.getKey();
-                }
-            }
-            return "value";
         }
 
         private static String singular(String name) {

@@ -6,7 +6,6 @@ import io.cairn.client.Change;
 import io.cairn.client.Page;
 import io.cairn.client.RevMismatchException;
 import io.cairn.client.TxnResponse;
-import io.cairn.proto.Msg.Compare;
 import io.cairn.proto.Msg.Op;
 import io.cairn.proto.Msg.Txn;
 import picocli.CommandLine.Command;
@@ -65,8 +64,7 @@ final class RollbackCommand extends ClientCommand {
         Txn.Builder t = Txn.newBuilder();
         for (Change c : d.items()) {
             // Each file as it was looked at: its rev then, or missing (rev 0).
-            t.addCompare(Compare.newBuilder().setPath(c.path()).setTarget(Compare.Target.REV).setOp(Compare.Op.EQUAL)
-                    .setRev(c.after() == null ? 0 : c.after().rev()));
+            t.addCompare(revIs(c.path(), c.after() == null ? 0 : c.after().rev()));
             t.addSuccess(c.before() == null ? Op.newBuilder().setKind(Op.Kind.DEL).setPath(c.path())
                     : Op.newBuilder().setKind(Op.Kind.SET).setPath(c.path()).setValue(ByteString.copyFrom(c.before().value())));
         }

@@ -219,16 +219,13 @@ public final class SidecarMain implements Callable<Integer> {
     }
 
     private Sidecar.RenderControl control(List<Renderer.Template> tpl) {
-        Duration min = Duration.ZERO;
-        Duration max = Duration.ZERO;
         String w = waitSpec.trim();
-        if (!w.matches("0+[a-z]*")) {
-            int colon = w.indexOf(':');
-            min = duration("--wait", colon < 0 ? w : w.substring(0, colon));
-            max = colon < 0 ? min.multipliedBy(4) : duration("--wait", w.substring(colon + 1));
-            if (max.compareTo(min) < 0) {
-                throw bad("--wait " + w + ": MAX must not be less than MIN");
-            }
+        int colon = w.indexOf(':');
+        Duration min = colon < 0 ? StoreOptions.durationOrZero(spec.commandLine(), "--wait", w)
+                : duration("--wait", w.substring(0, colon));
+        Duration max = colon < 0 ? min.multipliedBy(4) : duration("--wait", w.substring(colon + 1));
+        if (max.compareTo(min) < 0) {
+            throw bad("--wait " + w + ": MAX must not be less than MIN");
         }
         java.util.Set<String> names = new java.util.LinkedHashSet<>();
         if (reloadOn != null) {
@@ -275,8 +272,7 @@ public final class SidecarMain implements Callable<Integer> {
             }
         }
         Duration every = duration("--readiness-every", readinessEvery);
-        // No delay is the default; the duration parser takes only positive durations.
-        Duration delay = terminateDelay.matches("0+[a-z]*") ? Duration.ZERO : duration("--terminate-delay", terminateDelay);
+        Duration delay = StoreOptions.durationOrZero(spec.commandLine(), "--terminate-delay", terminateDelay);
         return new Sidecar.Lifecycle(onTerminate.equals("remove"), delay, probe, every);
     }
 

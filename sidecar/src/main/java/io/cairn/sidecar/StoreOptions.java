@@ -67,6 +67,11 @@ final class StoreOptions {
         return b.build();
     }
 
+    /** A duration that may also be none: 0, 0s, 0ms and the like (the parser takes positive ones only). */
+    static Duration durationOrZero(CommandLine cl, String flag, String s) {
+        return s.matches("0+[a-z]*") ? Duration.ZERO : duration(cl, flag, s);
+    }
+
     static Duration duration(CommandLine cl, String flag, String s) {
         try {
             return io.cairn.client.Durations.parse(s);

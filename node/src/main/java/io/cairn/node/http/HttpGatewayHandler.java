@@ -219,7 +219,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
                 answer(ctx, keepOpen, kv.read(t -> {
-                    Reads.Listing<Reads.Change> listing = Reads.diff(t, prefix, from, to, offset, limit, Reads.DIFF_PAGE_BYTES);
+                    Reads.Listing<Reads.Change> listing = Reads.diff(t, prefix, from, to, offset, limit);
                     ObjectNode o = JSON.createObjectNode();
                     o.put("prefix", prefix);
                     o.put("from", from);

@@ -30,7 +30,7 @@ public final class Reads {
     public record Change(String path, FileEntry before, FileEntry after) {}
 
     /** Values in one page of a diff before it is cut: well inside the clients' 64 MiB frames. */
-    public static final long DIFF_PAGE_BYTES = 16L << 20;
+    private static final long DIFF_PAGE_BYTES = 16L << 20;
 
     /** How many files one walk of a diff takes at a time. */
     private static final int DIFF_WALK_PAGE = 10_000;
@@ -97,25 +97,17 @@ public final class Reads {
             throw new StoreException(Err.NOENT, "no version of " + path + " is kept (the history holds revisions "
                     + t.oldestRev() + " to " + t.rev() + ")");
         }
-        return new Listing<>(t.rev(), page(all, offset, limit));
+        return new Listing<>(t.rev(), Page.slice(all, offset, limit));
     }
 
     /**
      * A page of the files under {@code prefix} (and {@code prefix} itself, when a file) whose
      * value differs between revision {@code fromRev} and {@code toRev} (0: the latest), in byte
      * order of their paths, with the later revision. A file set again to the same value is no
-     * change.
+     * change. The page is also cut once its values pass {@link #DIFF_PAGE_BYTES} (it holds one
+     * change at least), so an answer fits a frame.
      */
     public static Listing<Change> diff(VersionedTree t, String prefix, long fromRev, long toRev, int offset, int limit) {
-        return diff(t, prefix, fromRev, toRev, offset, limit, Long.MAX_VALUE);
-    }
-
-    /**
-     * As {@link #diff(VersionedTree, String, long, long, int, int)}, the page also cut once its
-     * values pass {@code maxBytes} (it holds one change at least), so an answer fits a frame.
-     */
-    public static Listing<Change> diff(VersionedTree t, String prefix, long fromRev, long toRev, int offset, int limit,
-            long maxBytes) {
         Paths.check(prefix);
         if (fromRev <= 0) {
             throw new StoreException(Err.MISSING_ARG, "a diff needs the revision to compare from (1 or more)");
@@ -137,12 +129,12 @@ public final class Reads {
                 changes.add(new Change(p, b, a));
             }
         }
-        Page<Change> page = page(changes, offset, limit);
+        Page<Change> page = Page.slice(changes, offset, limit);
         long bytes = 0;
         for (int i = 0; i < page.items().size(); i++) {
             Change c = page.items().get(i);
             bytes += (c.before() == null ? 0 : c.before().value().length) + (c.after() == null ? 0 : c.after().value().length);
-            if (bytes > maxBytes && i > 0) {
+            if (bytes > DIFF_PAGE_BYTES && i > 0) {
                 page = new Page<>(page.items().subList(0, i), true);
                 break;
             }
@@ -167,11 +159,5 @@ public final class Reads {
             offset += p.items().size();
         } while (p.more());
         return out;
-    }
-
-    private static <T> Page<T> page(List<T> all, int offset, int limit) {
-        int from = Math.min(offset, all.size());
-        int to = (int) Math.min((long) from + limit, all.size());
-        return new Page<>(List.copyOf(all.subList(from, to)), to < all.size());
     }
 }

@@ -226,7 +226,7 @@ public final class RequestHandler {
                 long from = req.getRev();
                 long to = req.getToRev();
                 reply(tag, kv.read(t -> {
-                    Reads.Listing<Reads.Change> listing = Reads.diff(t, path, from, to, offset, limit, Reads.DIFF_PAGE_BYTES);
+                    Reads.Listing<Reads.Change> listing = Reads.diff(t, path, from, to, offset, limit);
                     Response.Builder b = Responses.ok(tag).setMore(listing.page().more()).setRev(listing.rev());
                     for (Reads.Change c : listing.page().items()) {
                         Change.Builder cb = Change.newBuilder().setPath(c.path());

@@ -80,7 +80,7 @@ final class VersionChain {
 
     /** The versions kept, oldest first, as changes of {@code path}. */
     List<Event> events(String path) {
-        List<Event> out = new java.util.ArrayList<>(versions.size() - start);
+        List<Event> out = new ArrayList<>(versions.size() - start);
         for (int i = start; i < versions.size(); i++) {
             Version v = versions.get(i);
             out.add(v.deleted() ? Event.del(v.rev(), path) : Event.set(v.rev(), path, v.value()));

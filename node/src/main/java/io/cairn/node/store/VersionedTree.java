@@ -137,10 +137,7 @@ public final class VersionedTree {
         if (!isDirAt(path, r)) {
             throw new StoreException(Err.NOENT, "no such directory: " + path);
         }
-        List<String> all = new ArrayList<>(childrenAt(path, r));
-        int from = Math.min(offset, all.size());
-        int to = (int) Math.min((long) from + limit, all.size());
-        return new Page<>(List.copyOf(all.subList(from, to)), to < all.size());
+        return Page.slice(new ArrayList<>(childrenAt(path, r)), offset, limit);
     }
 
     /**

@@ -118,9 +118,7 @@ public final class ProcessCluster implements AutoCloseable {
         while (true) {
             java.util.Set<Long> named = new java.util.HashSet<>();
             for (Member m : members) {
-                String s = status(m);
-                Matcher x = s == null ? null : LEADER.matcher(s);
-                named.add(x != null && x.find() ? Long.parseLong(x.group(1)) : 0L);
+                named.add(leaderNamedBy(m));
             }
             if (named.size() == 1 && !named.contains(0L)) {
                 return;
@@ -235,15 +233,22 @@ public final class ProcessCluster implements AutoCloseable {
             if (!m.alive() || m.paused) {
                 continue;
             }
-            String s = status(m);
-            if (s != null) {
-                Matcher x = LEADER.matcher(s);
-                if (x.find() && Long.parseLong(x.group(1)) != 0) {
-                    return Long.parseLong(x.group(1));
-                }
+            long l = leaderNamedBy(m);
+            if (l != 0) {
+                return l;
             }
         }
         return 0;
+    }
+
+    /** The leader member {@code m}'s status names; 0 when none, or when it does not answer. */
+    private long leaderNamedBy(Member m) {
+        String s = status(m);
+        if (s == null) {
+            return 0;
+        }
+        Matcher x = LEADER.matcher(s);
+        return x.find() ? Long.parseLong(x.group(1)) : 0;
     }
 
     public long appliedSlot(Member m) {
