@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
         subcommands = {CommandLine.HelpCommand.class, GetCommand.class, SetCommand.class, DelCommand.class, LsCommand.class, WalkCommand.class,
                 StatCommand.class, RevCommand.class, WatchCommand.class, WaitCommand.class, TxnCommand.class,
                 MembersCommand.class, SessionsCommand.class, PresenceCommand.class, EndpointCommand.class,
-                HistoryCommand.class, DiffCommand.class, RollbackCommand.class, CompletionCommand.class})
+                HistoryCommand.class, DiffCommand.class, RollbackCommand.class, CompletionCommand.class,
+                WhoamiCommand.class, AclCommand.class})
 public final class CairnCli {
     /** Exit code of an error answer from the store or an unreachable store. */
     static final int EXIT_ERROR = 1;
@@ -58,6 +59,14 @@ public final class CairnCli {
     @Option(names = "--key", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
             description = "PEM PKCS#8 key of --cert (default: $CAIRN_KEY).")
     Path key;
+
+    @Option(names = "--token", paramLabel = "TOKEN", scope = CommandLine.ScopeType.INHERIT,
+            description = "Authenticate with this bearer or service-account token (default: $CAIRN_TOKEN).")
+    String token;
+
+    @Option(names = "--token-file", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "Authenticate with the token in this file, re-read when it rotates (default: $CAIRN_TOKEN_FILE).")
+    Path tokenFile;
 
     final PrintStream out;
     final PrintStream err;
@@ -123,7 +132,24 @@ public final class CairnCli {
             throw new UsageException("bad endpoints \"" + list + "\": " + e.getMessage());
         }
         TlsConfig tls = tls();
-        return tls == null ? b : b.tls(tls);
+        if (tls != null) {
+            b.tls(tls);
+        }
+        String t = token != null ? token : env.get("CAIRN_TOKEN");
+        Path tf = tokenFile != null ? tokenFile : envPath("CAIRN_TOKEN_FILE");
+        if (t != null && !t.isBlank() && tf != null) {
+            throw new UsageException("give a token or a token file, not both (--token, --token-file, $CAIRN_TOKEN, $CAIRN_TOKEN_FILE)");
+        }
+        if (tf != null) {
+            if (!java.nio.file.Files.isReadable(tf)) {
+                throw new UsageException("the token file " + tf + " cannot be read");
+            }
+            b.tokenFile(tf);
+        } else if (t != null && !t.isBlank()) {
+            String fixed = t.strip();
+            b.token(() -> fixed);
+        }
+        return b;
     }
 
     /** TLS from the flags or the environment, or null for plain TCP. */

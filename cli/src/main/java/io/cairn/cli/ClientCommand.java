@@ -113,6 +113,12 @@ abstract class ClientCommand implements Callable<Integer> {
     static ObjectNode eventJson(Event e) {
         ObjectNode o = fileJson(e.path(), e.value(), e.rev());
         o.put("type", e.deleted() ? "DEL" : "SET");
+        if (e.author() != null) {
+            o.put("author", e.author());
+        }
+        if (e.timeMs() != 0) {
+            o.put("time", java.time.Instant.ofEpochMilli(e.timeMs()).toString());
+        }
         return o;
     }
 

@@ -51,6 +51,7 @@ import java.util.concurrent.TimeoutException;
  * a write that could not be sent because no connection could be made fails with nothing written.
  */
 public final class CairnClient implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CairnClient.class);
     private static final int MAX_FRAME = 64 << 20;
     /** Extra tries a read gets when the cluster answers UNAVAILABLE (an election under way). */
     private static final int READ_RETRIES = 20;
@@ -67,6 +68,7 @@ public final class CairnClient implements AutoCloseable {
     private final ExecutorService listeners;
     private final Bootstrap bootstrap;
     private final ReloadingSslContext tls;
+    private final java.util.function.Supplier<String> token;
     private CompletableFuture<Connection> current;
     private int nextEndpoint;
     private volatile boolean closed;
@@ -78,6 +80,7 @@ public final class CairnClient implements AutoCloseable {
         this.connectTimeout = b.connectTimeout;
         this.attemptTimeout = b.attemptTimeout;
         this.tls = b.tls == null ? null : ReloadingSslContext.client(b.tls);
+        this.token = b.token;
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.listeners = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "cairn-client-events");
@@ -89,6 +92,10 @@ public final class CairnClient implements AutoCloseable {
             deadlines.sweep(now);
             attemptDeadlines.sweep(now);
         }, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
+        if (token != null) {
+            // A service-account token is rotated in place by the kubelet: show the fresh one before the old expires.
+            group.next().scheduleAtFixedRate(this::refreshToken, TOKEN_REFRESH_MS, TOKEN_REFRESH_MS, TimeUnit.MILLISECONDS);
+        }
         this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis());
@@ -109,6 +116,28 @@ public final class CairnClient implements AutoCloseable {
         private Duration connectTimeout = Duration.ofSeconds(3);
         private Duration attemptTimeout = Duration.ofSeconds(1);
         private TlsConfig tls;
+        private java.util.function.Supplier<String> token;
+
+        /**
+         * Authenticate with a token (a bearer token, or a Kubernetes service-account token): sent
+         * with ACCESS on every new connection and again every minute, asked of {@code token} each
+         * time, so a token file rotated in place is followed.
+         */
+        public Builder token(java.util.function.Supplier<String> token) {
+            this.token = token;
+            return this;
+        }
+
+        /** {@link #token(java.util.function.Supplier)} read from a file each time (surrounding whitespace dropped). */
+        public Builder tokenFile(java.nio.file.Path file) {
+            return token(() -> {
+                try {
+                    return java.nio.file.Files.readString(file).strip();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException("cannot read the token file " + file + ": " + e.getMessage(), e);
+                }
+            });
+        }
 
         /**
          * Speak TLS: the member's certificate must chain to the configured CAs and name the
@@ -253,11 +282,106 @@ public final class CairnClient implements AutoCloseable {
                 tryConnect(f, tried + 1, new java.io.IOException("connection closed at once"));
                 return;
             }
-            f.complete(c);
+            if (token == null) {
+                f.complete(c);
+                return;
+            }
+            access(c).whenComplete((ok, refused) -> {
+                if (refused == null) {
+                    f.complete(c);
+                } else {
+                    // The same token is refused by every member: say so rather than try the next.
+                    c.close();
+                    f.completeExceptionally(unwrap(refused));
+                }
+            });
         } else {
             advance();
             tryConnect(f, tried + 1, done.cause());
         }
+    }
+
+    static final long TOKEN_REFRESH_MS = 60_000;
+
+    /** Shows the token on connection {@code c}: ACCESS, answered with the identity it proved. */
+    private CompletableFuture<Response> access(Connection c) {
+        CompletableFuture<Response> answer = new CompletableFuture<>();
+        String t;
+        try {
+            t = token.get();
+        } catch (RuntimeException e) {
+            answer.completeExceptionally(new PermissionDeniedException(e.getMessage()));
+            return answer;
+        }
+        c.send(req(Verb.ACCESS).setValue(com.google.protobuf.ByteString.copyFromUtf8(t)), new Connection.Call() {
+            @Override
+            public boolean onResponse(Response r) {
+                if (r.hasErrCode()) {
+                    answer.completeExceptionally(CairnException.of(r.getErrCode(), r.getErrDetail(), -1));
+                } else {
+                    answer.complete(r);
+                }
+                return true;
+            }
+
+            @Override
+            public void onLost() {
+                answer.completeExceptionally(new ConnectionLostException("connection to " + Endpoints.show(c.endpoint())
+                        + " closed before ACCESS was answered"));
+            }
+        });
+        return answer;
+    }
+
+    private void refreshToken() {
+        CompletableFuture<Connection> live;
+        synchronized (this) {
+            live = current;
+        }
+        if (live != null && live.isDone() && !live.isCompletedExceptionally() && live.join().isActive()) {
+            access(live.join()).whenComplete((ok, refused) -> {
+                if (refused != null) {
+                    log.warn("the refreshed token was refused: {}", unwrap(refused).getMessage());
+                }
+            });
+        }
+    }
+
+    /**
+     * Whether the cluster's policy lets identity {@code name} (in {@code groups}; a service
+     * account's pod {@code pod}, or null) have {@code right} (read, write, watch, admin) on {@code path}.
+     */
+    public boolean aclCheck(String name, List<String> groups, String pod, String right, String path) {
+        StringBuilder q = new StringBuilder("{\"name\":").append(jsonString(name)).append(",\"right\":").append(jsonString(right));
+        if (pod != null) {
+            q.append(",\"pod\":").append(jsonString(pod));
+        }
+        q.append(",\"groups\":[");
+        for (int i = 0; i < groups.size(); i++) {
+            q.append(i == 0 ? "" : ",").append(jsonString(groups.get(i)));
+        }
+        q.append("]}");
+        Response r = await(call(req(Verb.ACL_CHECK).setPath(path).setValue(com.google.protobuf.ByteString.copyFromUtf8(q.toString())), true));
+        return Boolean.parseBoolean(r.getValue().toStringUtf8());
+    }
+
+    private static String jsonString(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    /** Who this client acts as, as the member it is connected to sees it (JSON: name, groups, ...). */
+    public String whoami() {
+        return await(call(req(Verb.WHOAMI), true)).getValue().toStringUtf8();
     }
 
     private synchronized void advance() {
@@ -471,7 +595,7 @@ public final class CairnClient implements AutoCloseable {
         return call(req(Verb.HISTORY).setPath(path).setOffset(offset).setLimit(limit), true).thenApply(resp -> {
             List<Version> versions = new ArrayList<>(resp.getVersionsCount());
             for (io.cairn.proto.Msg.Version v : resp.getVersionsList()) {
-                versions.add(new Version(v.getRev(), v.getLen(), v.getDeleted()));
+                versions.add(new Version(v.getRev(), v.getLen(), v.getDeleted(), v.hasAuthor() ? v.getAuthor() : null, v.getTimeMs()));
             }
             return new Page<>(versions, resp.getMore(), resp.getRev());
         });
@@ -590,7 +714,8 @@ public final class CairnClient implements AutoCloseable {
 
     static Event toEvent(Response r) {
         boolean deleted = (r.getFlags() & 8) != 0;
-        return new Event(r.getRev(), r.getPath(), deleted ? null : r.getValue().toByteArray(), deleted);
+        return new Event(r.getRev(), r.getPath(), deleted ? null : r.getValue().toByteArray(), deleted,
+                r.hasAuthor() ? r.getAuthor() : null, r.getTimeMs());
     }
 
     static final class IgnoreAnswer implements Connection.Call {

@@ -2,6 +2,7 @@ package io.cairn.node;
 
 import com.google.protobuf.ByteString;
 import io.cairn.net.ReloadingSslContext;
+import io.cairn.node.auth.Authenticator;
 import io.cairn.node.http.HttpGateway;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.server.ServerLimits;
@@ -119,9 +120,10 @@ public final class CairnNode implements AutoCloseable {
             ReloadingSslContext ct = clientTls;
             ReloadingSslContext ht = httpTls;
             boolean certAuth = tls != null && tls.clientCertAuth();
-            cs = listen("--client-addr", config.clientAddr(), a -> ClientServer.bind(a, service, limits, ct, boss, workers));
+            Authenticator auth = new Authenticator(config.auth());
+            cs = listen("--client-addr", config.clientAddr(), a -> ClientServer.bind(a, service, limits, ct, auth, boss, workers));
             gw = listen("--http-addr", config.httpAddr(), a -> HttpGateway.bind(a, service, limits.maxFrameBytes(), service::isReady,
-                    service::status, service::metricsText, ht, certAuth, boss, workers));
+                    service::status, service::metricsText, ht, certAuth, auth, boss, workers));
         } catch (Exception e) {
             if (gw != null) {
                 gw.close();
@@ -144,10 +146,11 @@ public final class CairnNode implements AutoCloseable {
         PeerTransport transport = pt;
         // A member without a peer port is alone: it has nobody to send to.
         kv.start(transport == null ? message -> { } : transport::send);
-        log.info("member {}: serving clients on {}, http on {}, {} ({} members, {})", config.id(),
+        log.info("member {}: serving clients on {}, http on {}, {} ({} members, {}, {})", config.id(),
                 hostPort(node.clientAddress()), hostPort(node.httpAddress()),
                 pt == null ? "no peer port (alone; --peer-addr gives it one)" : "peers on " + hostPort(pt.address()), members.size(),
-                config.tls() == null ? "plain TCP" : config.tls().clientCertAuth() ? "TLS, client certificates required" : "TLS");
+                config.tls() == null ? "plain TCP" : config.tls().clientCertAuth() ? "TLS, client certificates required" : "TLS",
+                config.auth().enforce() ? "authorization on (the policy under /ctl/acl)" : "authorization off (every client may do everything)");
         if (config.join() != null) {
             node.finishJoin();
         }

@@ -1,6 +1,7 @@
 package io.cairn.node;
 
 import io.cairn.net.TlsConfig;
+import io.cairn.node.auth.AuthConfig;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
 import java.net.InetSocketAddress;
@@ -19,11 +20,26 @@ import java.util.Map;
  * @param advertiseClient the client address others are told (members list), or null: the
  *     client address unless that is a wildcard, then the bound one
  * @param advertiseHttp likewise for the HTTP gateway
+ * @param auth how clients are identified, and whether the policy under /ctl/acl is enforced
  */
 public record NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, InetSocketAddress httpAddr,
         InetSocketAddress peerAddr, Map<Long, InetSocketAddress> peers, StoreConfig store,
         Replica.Options replication, InetSocketAddress join, Tls tls,
-        InetSocketAddress advertiseClient, InetSocketAddress advertiseHttp) {
+        InetSocketAddress advertiseClient, InetSocketAddress advertiseHttp, AuthConfig auth) {
+
+    /** Authorization off. */
+    public NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, InetSocketAddress httpAddr,
+            InetSocketAddress peerAddr, Map<Long, InetSocketAddress> peers, StoreConfig store,
+            Replica.Options replication, InetSocketAddress join, Tls tls,
+            InetSocketAddress advertiseClient, InetSocketAddress advertiseHttp) {
+        this(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, tls, advertiseClient, advertiseHttp,
+                AuthConfig.OFF);
+    }
+
+    public NodeConfig withAuth(AuthConfig a) {
+        return new NodeConfig(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, tls,
+                advertiseClient, advertiseHttp, a);
+    }
 
     /**
      * A member's TLS: its certificate serves the client port and the HTTP gateway and is shown
@@ -49,16 +65,16 @@ public record NodeConfig(long id, Path dataDir, InetSocketAddress clientAddr, In
 
     public NodeConfig withTls(Tls t) {
         return new NodeConfig(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, t,
-                advertiseClient, advertiseHttp);
+                advertiseClient, advertiseHttp, auth);
     }
 
     public NodeConfig withPeerAddr(InetSocketAddress addr) {
         return new NodeConfig(id, dataDir, clientAddr, httpAddr, addr, peers, store, replication, join, tls,
-                advertiseClient, advertiseHttp);
+                advertiseClient, advertiseHttp, auth);
     }
 
     public NodeConfig withAdvertised(InetSocketAddress client, InetSocketAddress http) {
-        return new NodeConfig(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, tls, client, http);
+        return new NodeConfig(id, dataDir, clientAddr, httpAddr, peerAddr, peers, store, replication, join, tls, client, http, auth);
     }
 
     /** A cluster of one with default replication settings. */

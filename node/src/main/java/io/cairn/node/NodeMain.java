@@ -1,6 +1,9 @@
 package io.cairn.node;
 
 import io.cairn.net.TlsConfig;
+import io.cairn.node.auth.AuthConfig;
+import java.util.ArrayList;
+import java.util.List;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
 import java.net.InetSocketAddress;
@@ -87,6 +90,40 @@ public final class NodeMain implements Callable<Integer> {
             description = "Clients must show a certificate signed by --tls-ca (HTTP /healthz, /readyz and /metrics stay open).")
     boolean clientCertAuth;
 
+    @Option(names = "--auth", paramLabel = "on|off", defaultValue = "off",
+            description = "on: every request is checked against the policy under /ctl/acl (deny by default; admins"
+                    + " named by --auth-admin may do everything); off: every client may do everything (a local dev"
+                    + " cluster). Default: ${DEFAULT-VALUE}.")
+    String auth;
+
+    @Option(names = "--auth-admin", paramLabel = "IDENTITY",
+            description = "An identity (certificate CN or URI SAN, token user, system:serviceaccount:NS:SA; * matches"
+                    + " anything) that holds every right. Repeatable.")
+    List<String> authAdmins = new ArrayList<>();
+
+    @Option(names = "--auth-token-file", paramLabel = "FILE",
+            description = "Static bearer tokens, one per line: TOKEN,NAME[,UID[,\"GROUP1,GROUP2\"]]; re-read when changed.")
+    Path authTokenFile;
+
+    @Option(names = "--auth-jwks", paramLabel = "FILE|URL",
+            description = "The Kubernetes service-account issuer's public keys (JWKS), as a file or an http(s) URL"
+                    + " (the API server's /openid/v1/jwks): service-account tokens are then accepted.")
+    String authJwks;
+
+    @Option(names = "--auth-jwks-token-file", paramLabel = "FILE",
+            description = "A bearer token sent to fetch --auth-jwks (the member's own service-account token).")
+    Path authJwksTokenFile;
+
+    @Option(names = "--auth-jwks-ca", paramLabel = "FILE", description = "CA certificates (PEM) --auth-jwks is served under.")
+    Path authJwksCa;
+
+    @Option(names = "--auth-issuer", paramLabel = "ISSUER", description = "The iss a service-account token must name (default: any).")
+    String authIssuer;
+
+    @Option(names = "--auth-audience", paramLabel = "AUDIENCE", defaultValue = AuthConfig.DEFAULT_AUDIENCE,
+            description = "The audience a service-account token must be for. Default: ${DEFAULT-VALUE}.")
+    String authAudience;
+
     public static void main(String[] args) {
         io.cairn.net.LogFormat.checkOrExit("cairn-node");
         io.cairn.net.DnsCache.keepAnswersBriefly();
@@ -123,7 +160,7 @@ public final class NodeMain implements Callable<Integer> {
         if (join != null && peers != null) {
             throw new ParameterException(spec.commandLine(), "--join and --peers do not go together: a joining member learns the members");
         }
-        config = config.withTls(tls()).withAdvertised(
+        config = config.withTls(tls()).withAuth(authConfig()).withAdvertised(
                 advertiseClientAddr == null ? null : parseAddr("--advertise-client-addr", advertiseClientAddr),
                 advertiseHttpAddr == null ? null : parseAddr("--advertise-http-addr", advertiseHttpAddr));
         CairnNode node;
@@ -143,6 +180,28 @@ public final class NodeMain implements Callable<Integer> {
         }, "cairn-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** How clients are identified and whether the policy is enforced, from the --auth flags. */
+    private AuthConfig authConfig() {
+        if (!auth.equals("on") && !auth.equals("off")) {
+            throw new ParameterException(spec.commandLine(), "--auth must be on or off, got \"" + auth + "\"");
+        }
+        for (Path f : java.util.Arrays.asList(authTokenFile, authJwksTokenFile, authJwksCa)) {
+            if (f != null && !java.nio.file.Files.isReadable(f)) {
+                throw new ParameterException(spec.commandLine(), f + " (an --auth file) cannot be read");
+            }
+        }
+        if (authJwks != null && !authJwks.startsWith("http://") && !authJwks.startsWith("https://")
+                && !java.nio.file.Files.isReadable(Path.of(authJwks))) {
+            throw new ParameterException(spec.commandLine(), "--auth-jwks " + authJwks + " is neither an http(s) URL nor a readable file");
+        }
+        if (auth.equals("on") && authTokenFile == null && authJwks == null && !clientCertAuth) {
+            throw new ParameterException(spec.commandLine(), "--auth on needs a way to tell clients apart: --client-cert-auth,"
+                    + " --auth-token-file or --auth-jwks, and an --auth-admin to write the first rules");
+        }
+        return new AuthConfig(auth.equals("on"), authAdmins, authTokenFile, authJwks, authJwksTokenFile, authJwksCa,
+                authIssuer, authAudience);
     }
 
     /** The member's TLS from the flags, or null without any: all three files, or none. */

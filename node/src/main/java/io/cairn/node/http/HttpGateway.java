@@ -33,6 +33,14 @@ public final class HttpGateway implements AutoCloseable {
             Supplier<CompletableFuture<Map<String, Object>>> status, Supplier<CompletableFuture<String>> metrics,
             ReloadingSslContext tls, boolean requireClientCert, EventLoopGroup boss, EventLoopGroup workers)
             throws InterruptedException {
+        return bind(addr, kv, maxBodyBytes, ready, status, metrics, tls, requireClientCert,
+                io.cairn.node.auth.Authenticator.off(), boss, workers);
+    }
+
+    public static HttpGateway bind(InetSocketAddress addr, KvService kv, int maxBodyBytes, BooleanSupplier ready,
+            Supplier<CompletableFuture<Map<String, Object>>> status, Supplier<CompletableFuture<String>> metrics,
+            ReloadingSslContext tls, boolean requireClientCert, io.cairn.node.auth.Authenticator auth,
+            EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
@@ -43,7 +51,7 @@ public final class HttpGateway implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.current().newHandler(ch.alloc()));
                         }
-                        handlers(ch.pipeline(), kv, maxBodyBytes, ready, status, metrics, requireClientCert);
+                        handlers(ch.pipeline(), kv, maxBodyBytes, ready, status, metrics, requireClientCert, auth);
                     }
                 });
         return new HttpGateway(b.bind(addr).sync().channel());
@@ -52,10 +60,10 @@ public final class HttpGateway implements AutoCloseable {
     /** The gateway's handlers after TLS: HTTP codec, body aggregator, the gateway itself. */
     static void handlers(io.netty.channel.ChannelPipeline p, KvService kv, int maxBodyBytes, BooleanSupplier ready,
             Supplier<CompletableFuture<Map<String, Object>>> status, Supplier<CompletableFuture<String>> metrics,
-            boolean requireClientCert) {
+            boolean requireClientCert, io.cairn.node.auth.Authenticator auth) {
         p.addLast(new HttpServerCodec(MAX_LINE, MAX_HEADERS, 8192))
                 .addLast(new JsonRefusingAggregator(maxBodyBytes))
-                .addLast(new HttpGatewayHandler(kv, ready, status, metrics, requireClientCert));
+                .addLast(new HttpGatewayHandler(kv, ready, status, metrics, requireClientCert, auth));
     }
 
     /** Longest request line (414 past it) and header block (431 past it): Netty's defaults. */

@@ -4,7 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
+import io.cairn.node.acl.Grants;
+import io.cairn.node.acl.Identity;
+import io.cairn.node.acl.Right;
+import io.cairn.node.auth.Authenticator;
 import io.cairn.node.server.KvService;
+import io.cairn.node.store.VersionedTree;
 import io.cairn.node.server.Reads;
 import io.cairn.node.server.WatchHandle;
 import io.cairn.node.server.WatchSink;
@@ -82,16 +87,49 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
     private final Supplier<CompletableFuture<Map<String, Object>>> status;
     private final Supplier<CompletableFuture<String>> metrics;
     private final boolean requireClientCert;
+    private final Authenticator auth;
     private WatchHandle watch;
     private ScheduledFuture<?> keepAlive;
 
     HttpGatewayHandler(KvService kv, BooleanSupplier ready, Supplier<CompletableFuture<Map<String, Object>>> status,
-            Supplier<CompletableFuture<String>> metrics, boolean requireClientCert) {
+            Supplier<CompletableFuture<String>> metrics, boolean requireClientCert, Authenticator auth) {
         this.kv = kv;
         this.ready = ready;
         this.status = status;
         this.metrics = metrics;
         this.requireClientCert = requireClientCert;
+        this.auth = auth;
+    }
+
+    /** A bearer token that does not prove who it claims: 401, with the reason. */
+    private static final class Unauthenticated extends RuntimeException {
+        Unauthenticated(String why) {
+            super(why);
+        }
+    }
+
+    /** Who the request comes from: its bearer token, else its TLS certificate, else anonymous. */
+    private Identity identity(ChannelHandlerContext ctx, FullHttpRequest req) {
+        String authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (authorization != null) {
+            if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                throw new Unauthenticated("the Authorization header must be \"Bearer TOKEN\"");
+            }
+            try {
+                return auth.fromToken(authorization.substring(7));
+            } catch (IllegalArgumentException e) {
+                throw new Unauthenticated("bearer token refused: " + e.getMessage());
+            }
+        }
+        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+        if (tls != null) {
+            try {
+                return auth.fromCertificates(tls.engine().getSession().getPeerCertificates());
+            } catch (SSLPeerUnverifiedException none) {
+                return Identity.ANONYMOUS;
+            }
+        }
+        return Identity.ANONYMOUS;
     }
 
     /** Whether the TLS peer showed a certificate the CAs vouch for (the handshake checked the chain). */
@@ -146,6 +184,16 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
             } else if (requireClientCert && !clientCertified(ctx)) {
                 send(ctx, false, errorResponse(HttpResponseStatus.FORBIDDEN, Err.PERMISSION_DENIED,
                         "this member requires a client certificate (only /healthz, /readyz and /metrics are open)"));
+                return;
+            }
+            if (route.equals("/healthz") || route.equals("/readyz") || route.equals("/metrics")) {
+                return;
+            }
+            Identity who = identity(ctx, req);
+            Grants grants = auth.enforcing() ? kv.policy().grantsFor(who) : null;
+            if (route.equals("/v1/whoami")) {
+                requireMethod(req, HttpMethod.GET);
+                send(ctx, keepOpen, json(HttpResponseStatus.OK, who.toJson()));
             } else if (route.equals("/v1/status")) {
                 requireMethod(req, HttpMethod.GET);
                 answer(ctx, keepOpen, status.get().thenApply(JSON::valueToTree));
@@ -158,7 +206,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                     return o;
                 }));
             } else if (route.equals("/v1/kv") || route.startsWith("/v1/kv/")) {
-                kvRoute(ctx, keepOpen, req, q, route.substring("/v1/kv".length()));
+                kvRoute(ctx, keepOpen, req, q, route.substring("/v1/kv".length()), who, grants);
             } else if (route.equals("/v1/ls") || route.startsWith("/v1/ls/")) {
                 requireMethod(req, HttpMethod.GET);
                 String path = route.length() <= "/v1/ls/".length() ? "/" : route.substring("/v1/ls".length());
@@ -166,8 +214,11 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
                 boolean serializable = serializable(q);
+                if (grants != null) {
+                    grants.checkReach(path, Right.READ);
+                }
                 answer(ctx, keepOpen, kv.read(t -> {
-                    Reads.Listing<String> listing = Reads.names(t, path, rev, offset, limit);
+                    Reads.Listing<String> listing = Reads.names(t, path, rev, offset, limit, Reads.visibleNames(grants, path));
                     Page<String> page = listing.page();
                     ObjectNode o = JSON.createObjectNode();
                     o.put("path", path);
@@ -183,8 +234,11 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 long rev = longParam(q, "rev", 0);
                 int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
+                if (grants != null) {
+                    grants.checkReach(glob.literalPrefix(), Right.READ);
+                }
                 answer(ctx, keepOpen, kv.read(t -> {
-                    Reads.Listing<FileEntry> listing = Reads.files(t, glob, rev, offset, limit);
+                    Reads.Listing<FileEntry> listing = Reads.files(t, glob, rev, offset, limit, Reads.visible(grants, Right.READ));
                     Page<FileEntry> page = listing.page();
                     ObjectNode o = JSON.createObjectNode();
                     o.put("rev", listing.rev());
@@ -196,6 +250,9 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
             } else if (route.startsWith("/v1/history/")) {
                 requireMethod(req, HttpMethod.GET);
                 String path = route.substring("/v1/history".length());
+                if (grants != null) {
+                    grants.check(path, Right.READ);
+                }
                 int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
                 answer(ctx, keepOpen, kv.read(t -> {
@@ -206,7 +263,9 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                     o.put("oldest_rev", t.oldestRev());
                     ArrayNode versions = o.putArray("versions");
                     for (Event e : listing.page().items()) {
-                        versions.addObject().put("rev", e.rev()).put("size", e.deleted() ? 0 : e.value().length).put("deleted", e.deleted());
+                        ObjectNode v = versions.addObject().put("rev", e.rev()).put("size", e.deleted() ? 0 : e.value().length)
+                                .put("deleted", e.deleted());
+                        audit(v, e);
                     }
                     o.put("more", listing.page().more());
                     return o;
@@ -218,8 +277,11 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 long to = longParam(q, "to", 0);
                 int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
+                if (grants != null) {
+                    grants.checkReach(prefix, Right.READ);
+                }
                 answer(ctx, keepOpen, kv.read(t -> {
-                    Reads.Listing<Reads.Change> listing = Reads.diff(t, prefix, from, to, offset, limit);
+                    Reads.Listing<Reads.Change> listing = Reads.diff(t, prefix, from, to, offset, limit, Reads.visible(grants, Right.READ));
                     ObjectNode o = JSON.createObjectNode();
                     o.put("prefix", prefix);
                     o.put("from", from);
@@ -247,12 +309,19 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 if (lastId != null) {
                     from = parseLong("Last-Event-ID", lastId) + 1;
                 }
-                startWatch(ctx, glob, Reads.watchFrom(from));
+                if (grants != null) {
+                    grants.checkReach(glob.literalPrefix(), Right.WATCH);
+                }
+                startWatch(ctx, glob, Reads.watchFrom(from), grants == null ? null : who);
             } else {
                 send(ctx, keepOpen, errorResponse(HttpResponseStatus.NOT_FOUND, Err.NOENT, "no route " + route
                         + " (try /v1/kv/PATH, /v1/ls/PATH, /v1/walk, /v1/watch, /v1/history/PATH, /v1/diff/PREFIX, /v1/rev,"
-                        + " /healthz, /readyz)"));
+                        + " /v1/whoami, /healthz, /readyz)"));
             }
+        } catch (Unauthenticated e) {
+            FullHttpResponse r = errorResponse(HttpResponseStatus.UNAUTHORIZED, Err.PERMISSION_DENIED, e.getMessage());
+            r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+            send(ctx, keepOpen, r);
         } catch (StoreException e) {
             send(ctx, keepOpen, errorResponse(e));
         } catch (MethodNotAllowed e) {
@@ -264,13 +333,17 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
         }
     }
 
-    private void kvRoute(ChannelHandlerContext ctx, boolean keepOpen, FullHttpRequest req, QueryStringDecoder q, String path) {
+    private void kvRoute(ChannelHandlerContext ctx, boolean keepOpen, FullHttpRequest req, QueryStringDecoder q, String path,
+            Identity who, Grants grants) {
         if (path.isEmpty()) {
             path = "/";
         }
         String p = path;
         HttpMethod m = req.method();
         if (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD)) {
+            if (grants != null) {
+                grants.check(p, Right.READ);
+            }
             long rev = longParam(q, "rev", 0);
             answer(ctx, keepOpen, kv.read(t -> {
                 FileEntry f = t.get(p, rev);
@@ -290,18 +363,27 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
             long rev = longParam(q, "rev", Revs.CLOBBER);
             byte[] value = ByteBufUtil.getBytes(req.content());
             write(ctx, keepOpen, Op.newBuilder().setKind(Op.Kind.SET).setPath(p).setValue(ByteString.copyFrom(value)).setRev(rev)
-                    .setSession(longParam(q, "session", 0)).build());
+                    .setSession(longParam(q, "session", 0)).build(), who, grants);
         } else if (m.equals(HttpMethod.DELETE)) {
             long rev = longParam(q, "rev", Revs.CLOBBER);
             write(ctx, keepOpen, Op.newBuilder().setKind(Op.Kind.DEL).setPath(p).setRev(rev)
-                    .setSession(longParam(q, "session", 0)).build());
+                    .setSession(longParam(q, "session", 0)).build(), who, grants);
         } else {
             throw new MethodNotAllowed(m + " is not allowed on /v1/kv (use GET, PUT or DELETE)");
         }
     }
 
-    private void write(ChannelHandlerContext ctx, boolean keepOpen, Op op) {
-        CompletableFuture<ApplyResult> f = kv.write(Command.newBuilder().setTxn(Txn.newBuilder().addSuccess(op)).build());
+    private void write(ChannelHandlerContext ctx, boolean keepOpen, Op op, Identity who, Grants grants) {
+        Txn txn = Txn.newBuilder().addSuccess(op).build();
+        Command.Builder command = Command.newBuilder().setTxn(txn);
+        if (grants != null) {
+            VersionedTree.authorize(txn, grants);
+            command.setAuthorize(true);
+        }
+        if (grants != null || !who.anonymous()) {
+            command.setAuthor(who.toProto());
+        }
+        CompletableFuture<ApplyResult> f = kv.write(command.build());
         answer(ctx, keepOpen, f.thenApply(r -> {
             if (!r.ok()) {
                 throw r.error();
@@ -313,7 +395,18 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
         }));
     }
 
-    private void startWatch(ChannelHandlerContext ctx, Glob glob, long from) {
+    /** Who made a change and when, on its JSON, when known. */
+    private static void audit(ObjectNode o, Event e) {
+        if (e.author() != null) {
+            o.put("author", e.author());
+        }
+        if (e.timeMs() != 0) {
+            o.put("time", java.time.Instant.ofEpochMilli(e.timeMs()).toString());
+        }
+    }
+
+    /** Streams the changes matching {@code glob}; with {@code reader}, only those it may watch under the policy as it is then. */
+    private void startWatch(ChannelHandlerContext ctx, Glob glob, long from, Identity reader) {
         // Check the window first, so a compacted start is a plain 410 rather than a broken stream.
         CompletableFuture<Object> check = kv.read(t -> {
             Reads.checkWatchable(t, glob, from);
@@ -338,21 +431,26 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                         return false;
                     }
                     StringBuilder sb = new StringBuilder();
-                    for (int i = 0; i < events.size(); i++) {
-                        Event e = events.get(i);
+                    Grants g = reader == null ? null : kv.policy().grantsFor(reader);
+                    List<Event> shown = g == null ? events : events.stream().filter(e -> g.allows(e.path(), Right.WATCH)).toList();
+                    for (int i = 0; i < shown.size(); i++) {
+                        Event e = shown.get(i);
                         ObjectNode o = e.deleted() ? JSON.createObjectNode() : fileJson(e.path(), e.value(), e.rev());
                         if (e.deleted()) {
                             o.put("path", e.path());
                             o.put("rev", e.rev());
                         }
+                        audit(o, e);
                         // The id goes on the last event of a revision, so Last-Event-ID resumes after whole revisions.
-                        if (i == events.size() - 1) {
+                        if (i == shown.size() - 1) {
                             sb.append("id: ").append(e.rev()).append('\n');
                         }
                         sb.append("event: ").append(e.deleted() ? "del" : "set").append('\n');
                         sb.append("data: ").append(o).append("\n\n");
                     }
-                    ctx.writeAndFlush(chunk(sb.toString()));
+                    if (sb.length() > 0) {
+                        ctx.writeAndFlush(chunk(sb.toString()));
+                    }
                     return true;
                 }
 

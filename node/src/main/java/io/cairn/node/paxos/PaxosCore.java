@@ -610,10 +610,24 @@ public final class PaxosCore {
 
     // ---- phase 2 ---------------------------------------------------------------------------
 
+    /**
+     * The caller's wall clock (ms since the epoch), stamped on each slot this member proposes as
+     * leader: the time its revisions are recorded with. An input like any other, so the core
+     * stays pure.
+     */
+    public void observeWallClock(long ms) {
+        wallMs = ms;
+    }
+
+    private long wallMs;
+
     private void fillWindow() {
         while (role == Role.LEADER && !queue.isEmpty() && !members.changePending() && transferPending == 0
                 && nextSlot - 1 - log.chosenUpTo() < config.window()) {
             Value.Builder v = Value.newBuilder();
+            if (wallMs > 0) {
+                v.setTimeMs(wallMs);
+            }
             while (!queue.isEmpty() && v.getProposalsCount() < config.maxBatch()) {
                 Proposal p = queue.peek();
                 if (p.hasConfig()) {

@@ -18,6 +18,11 @@ final class LoopClock implements ReplicaClock {
     }
 
     @Override
+    public long wallMs() {
+        return System.currentTimeMillis();
+    }
+
+    @Override
     public void after(long delayMs, Runnable task) {
         loop.schedule(task, delayMs, TimeUnit.MILLISECONDS);
     }

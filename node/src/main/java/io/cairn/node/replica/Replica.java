@@ -74,7 +74,8 @@ public final class Replica implements KvService, AutoCloseable {
     public interface Applier {
         Applier TREE = VersionedTree::apply;
 
-        ApplyResult apply(VersionedTree tree, Command command);
+        /** Applies {@code command} from a slot the leader proposed at {@code proposedMs} (wall clock; 0: unknown). */
+        ApplyResult apply(VersionedTree tree, Command command, long proposedMs);
     }
 
     /**
@@ -187,6 +188,7 @@ public final class Replica implements KvService, AutoCloseable {
         PaxosConfig paxos = members.paxosConfig(options);
         long snapshotSlot = snap == null ? 0 : snap.getSlot();
         tree = snap == null ? new VersionedTree(storeConfig) : VersionedTree.restore(snap.getTree(), storeConfig);
+        policy = tree.policy();
         BallotNum promised = BallotNum.ZERO;
         TreeMap<Long, SlotEntry> accepted = new TreeMap<>();
         long commit = snapshotSlot;
@@ -247,6 +249,7 @@ public final class Replica implements KvService, AutoCloseable {
             }
         });
         ticker = clock.every(options.tickMs(), guarded(() -> {
+            core.observeWallClock(clock.wallMs());
             handle(core.tick());
             pending.expire(nowMs());
         }));
@@ -262,7 +265,10 @@ public final class Replica implements KvService, AutoCloseable {
             });
             return;
         }
-        execute(() -> handle(core.step(m)));
+        execute(() -> {
+            core.observeWallClock(clock.wallMs());
+            handle(core.step(m));
+        });
     }
 
     // ---- sessions (timed by SessionExpiry) ---------------------------------------------------
@@ -280,8 +286,17 @@ public final class Replica implements KvService, AutoCloseable {
 
     @Override
     public CompletableFuture<Long> openSession(long ttlMs) {
-        return write(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
-                .setKind(io.cairn.proto.State.SessionOp.Kind.OPEN).setTtlMs(ttlMs)).build()).thenApply(r -> {
+        return openSession(ttlMs, null);
+    }
+
+    @Override
+    public CompletableFuture<Long> openSession(long ttlMs, io.cairn.proto.State.Identity owner) {
+        Command.Builder c = Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
+                .setKind(io.cairn.proto.State.SessionOp.Kind.OPEN).setTtlMs(ttlMs));
+        if (owner != null) {
+            c.setAuthor(owner);
+        }
+        return write(c.build()).thenApply(r -> {
                     if (!r.ok()) {
                         throw r.error();
                     }
@@ -305,9 +320,26 @@ public final class Replica implements KvService, AutoCloseable {
 
     @Override
     public CompletableFuture<ApplyResult> closeSession(long session) {
-        return write(Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
-                .setKind(io.cairn.proto.State.SessionOp.Kind.CLOSE).setId(session)).build());
+        return closeSession(session, null, false);
     }
+
+    @Override
+    public CompletableFuture<ApplyResult> closeSession(long session, io.cairn.proto.State.Identity author, boolean authorize) {
+        Command.Builder c = Command.newBuilder().setSessionOp(io.cairn.proto.State.SessionOp.newBuilder()
+                .setKind(io.cairn.proto.State.SessionOp.Kind.CLOSE).setId(session));
+        if (author != null) {
+            c.setAuthor(author).setAuthorize(authorize);
+        }
+        return write(c.build());
+    }
+
+    /** The policy as of the last slot applied (see {@link VersionedTree#policy}). */
+    @Override
+    public io.cairn.node.acl.Policy policy() {
+        return policy;
+    }
+
+    private volatile io.cairn.node.acl.Policy policy = io.cairn.node.acl.Policy.EMPTY;
 
     @Override
     public CompletableFuture<List<io.cairn.proto.Msg.SessionInfo>> sessionList() {
@@ -318,7 +350,7 @@ public final class Replica implements KvService, AutoCloseable {
             for (VersionedTree.Session s : tree.sessions()) {
                 long remaining = sessionExpiry.remaining(s.id(), s.ttlMs(), now);
                 out.add(io.cairn.proto.Msg.SessionInfo.newBuilder().setId(s.id()).setTtlMs(s.ttlMs())
-                        .addAllFiles(s.files()).setRemainingMs(remaining).build());
+                        .addAllFiles(s.files()).setRemainingMs(remaining).setOwner(s.owner()).build());
             }
             return out;
         });
@@ -498,6 +530,7 @@ public final class Replica implements KvService, AutoCloseable {
         }
         List<Proposal> batch = toPropose;
         toPropose = new ArrayList<>();
+        core.observeWallClock(clock.wallMs());
         handle(core.propose(batch));
     }
 
@@ -769,13 +802,13 @@ public final class Replica implements KvService, AutoCloseable {
         observer.applying(e);
         for (Proposal p : e.getValue().getProposalsList()) {
             if (p.hasConfig()) {
-                applyMembership(p);
+                applyMembership(p, e.getValue().getTimeMs());
                 continue;
             }
             if (!p.hasCommand()) {
                 continue;
             }
-            ApplyResult result = applier.apply(tree, p.getCommand());
+            ApplyResult result = applier.apply(tree, p.getCommand(), e.getValue().getTimeMs());
             observer.applied(applied, p, result);
             hub.publish(result.events());
             CompletableFuture<ApplyResult> w = pending.take(p.getId());
@@ -785,6 +818,7 @@ public final class Replica implements KvService, AutoCloseable {
             }
         }
         observer.appliedSlot(applied, tree.rev());
+        policy = tree.policy();
         snapshotter.count(e.getValue().getProposalsCount());
         if (!recovering && snapshotter.due()) {
             snapshotter.take(applied, tree, members.list());
@@ -795,11 +829,11 @@ public final class Replica implements KvService, AutoCloseable {
      * A committed membership change: the core has already changed its voters; here the member
      * table, the peer addresses and /ctl/members follow, the same on every replica.
      */
-    private void applyMembership(Proposal p) {
+    private void applyMembership(Proposal p, long proposedMs) {
         ConfigChange c = p.getConfig();
         Txn t = members.apply(c, tree);
         noticeRemoval();
-        ApplyResult result = applier.apply(tree, Command.newBuilder().setSystem(true).setTxn(t).build());
+        ApplyResult result = applier.apply(tree, Command.newBuilder().setSystem(true).setTxn(t).build(), proposedMs);
         observer.applied(applied, p, result);
         hub.publish(result.events());
         log.info("member {}: membership change {} of member {} applied at slot {} (voters {}, learners {})", id, c.getKind(),
@@ -842,6 +876,7 @@ public final class Replica implements KvService, AutoCloseable {
         SnapshotFile snap = Snapshotter.parse(id, s);
         long before = tree.rev();
         tree = VersionedTree.restore(snap.getTree(), storeConfig);
+        policy = tree.policy();
         hub.restored(tree, before);
         applied = s.slot();
         if (applied > membershipSlot && !membershipSettled.isDone()) {

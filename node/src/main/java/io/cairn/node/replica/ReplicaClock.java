@@ -7,6 +7,12 @@ package io.cairn.node.replica;
 public interface ReplicaClock {
     long nowMs();
 
+    /**
+     * The wall clock, ms since the epoch: only for recording when a slot was proposed (the
+     * audit trail), never for timing, which {@link #nowMs} does.
+     */
+    long wallMs();
+
     /** Runs {@code task} on the loop once, {@code delayMs} from now. */
     void after(long delayMs, Runnable task);
 

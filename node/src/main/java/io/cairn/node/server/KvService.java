@@ -46,6 +46,24 @@ public interface KvService {
     /** Opens a session with this TTL (committed through the log); completes with its id. */
     CompletableFuture<Long> openSession(long ttlMs);
 
+    /** Opens a session owned by {@code owner} (null: nobody in particular). */
+    default CompletableFuture<Long> openSession(long ttlMs, io.cairn.proto.State.Identity owner) {
+        return openSession(ttlMs);
+    }
+
+    /**
+     * Ends a session as {@code author} asks; with {@code authorize}, only its owner or an admin
+     * may (checked where the close lands in the log).
+     */
+    default CompletableFuture<ApplyResult> closeSession(long session, io.cairn.proto.State.Identity author, boolean authorize) {
+        return closeSession(session);
+    }
+
+    /** The policy under /ctl/acl as of the latest revision this member applied. */
+    default io.cairn.node.acl.Policy policy() {
+        return io.cairn.node.acl.Policy.EMPTY;
+    }
+
     /** Keeps a session alive for another TTL; fails SESSION_EXPIRED when it has ended. */
     CompletableFuture<Void> keepalive(long session);
 

@@ -15,6 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
+import io.cairn.node.acl.Grants;
+import io.cairn.node.acl.Right;
 
 /**
  * What a read request means, once for both front ends (the wire protocol's GETDIR, WALK, WATCH,
@@ -63,14 +66,43 @@ public final class Reads {
 
     /** The names in directory {@code path} at {@code rev} (0: now), a page of them. */
     public static Listing<String> names(VersionedTree t, String path, long rev, int offset, int limit) {
+        return names(t, path, rev, offset, limit, null);
+    }
+
+    /**
+     * The names in directory {@code path} that {@code visible} keeps (null: all), a page of them:
+     * filtered before the page is cut, so offsets count only what the caller may see.
+     */
+    public static Listing<String> names(VersionedTree t, String path, long rev, int offset, int limit, Predicate<String> visible) {
         long at = t.readRev(rev);
-        return new Listing<>(at, t.getdir(path, at, offset, limit));
+        if (visible == null) {
+            return new Listing<>(at, t.getdir(path, at, offset, limit));
+        }
+        List<String> all = t.getdir(path, at, 0, Integer.MAX_VALUE).items();
+        return new Listing<>(at, Page.slice(all.stream().filter(visible).toList(), offset, limit));
     }
 
     /** The files matching {@code glob} at {@code rev} (0: now), a page of them. */
     public static Listing<FileEntry> files(VersionedTree t, Glob glob, long rev, int offset, int limit) {
+        return files(t, glob, rev, offset, limit, null);
+    }
+
+    /** The files matching {@code glob} whose path {@code visible} keeps (null: all), a page of them. */
+    public static Listing<FileEntry> files(VersionedTree t, Glob glob, long rev, int offset, int limit, Predicate<String> visible) {
         long at = t.readRev(rev);
-        return new Listing<>(at, t.walk(glob, at, offset, limit));
+        return new Listing<>(at, t.walk(glob, at, offset, limit, visible));
+    }
+
+    /** The paths on which {@code grants} hold {@code right}; null (everything) without grants to check. */
+    public static Predicate<String> visible(Grants grants, Right right) {
+        return grants == null || grants.all() ? null : p -> grants.allows(p, right);
+    }
+
+    /** The names in {@code dir} under which {@code grants} may reach something readable; null: all. */
+    public static Predicate<String> visibleNames(Grants grants, String dir) {
+        String base = dir.equals(Paths.ROOT) ? "/" : dir + "/";
+        return grants == null || grants.all() ? null
+                : name -> grants.allows(base + name, Right.READ) || grants.mayReach(base + name, Right.READ);
     }
 
     /**
@@ -108,6 +140,12 @@ public final class Reads {
      * change at least), so an answer fits a frame.
      */
     public static Listing<Change> diff(VersionedTree t, String prefix, long fromRev, long toRev, int offset, int limit) {
+        return diff(t, prefix, fromRev, toRev, offset, limit, null);
+    }
+
+    /** {@link #diff}, of the files {@code visible} keeps (null: all). */
+    public static Listing<Change> diff(VersionedTree t, String prefix, long fromRev, long toRev, int offset, int limit,
+            Predicate<String> visible) {
         Paths.check(prefix);
         if (fromRev <= 0) {
             throw new StoreException(Err.MISSING_ARG, "a diff needs the revision to compare from (1 or more)");
@@ -125,7 +163,7 @@ public final class Reads {
         for (String p : paths) {
             FileEntry b = before.get(p);
             FileEntry a = after.get(p);
-            if (b == null || a == null || !Arrays.equals(b.value(), a.value())) {
+            if ((visible == null || visible.test(p)) && (b == null || a == null || !Arrays.equals(b.value(), a.value()))) {
                 changes.add(new Change(p, b, a));
             }
         }

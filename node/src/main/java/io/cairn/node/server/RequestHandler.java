@@ -1,6 +1,10 @@
 package io.cairn.node.server;
 
 import com.google.protobuf.ByteString;
+import io.cairn.node.acl.Grants;
+import io.cairn.node.acl.Identity;
+import io.cairn.node.acl.Right;
+import io.cairn.node.auth.Authenticator;
 import io.cairn.node.store.ApplyResult;
 import io.cairn.node.store.Err;
 import io.cairn.node.store.Event;
@@ -10,6 +14,7 @@ import io.cairn.node.store.OpResult;
 import io.cairn.node.store.Page;
 import io.cairn.node.store.Stat;
 import io.cairn.node.store.StoreException;
+import io.cairn.node.store.VersionedTree;
 import io.cairn.proto.Msg.Change;
 import io.cairn.proto.Msg.Entry;
 import io.cairn.proto.Msg.Version;
@@ -45,11 +50,51 @@ public final class RequestHandler {
     private final AtomicInteger watches = new AtomicInteger();
     private static final Object UNARY = new Object();
     private volatile boolean closed;
+    private final Authenticator auth;
+    /** What the connection's TLS peer showed; read once, at its first request (after the handshake). */
+    private final java.util.function.Supplier<java.security.cert.Certificate[]> peerCertificates;
+    /** Who this connection acts as: its certificate's identity, then whatever ACCESS proved. */
+    private volatile Identity identity;
 
     public RequestHandler(KvService kv, ServerLimits limits, Responder out) {
+        this(kv, limits, out, Authenticator.off(), () -> null);
+    }
+
+    public RequestHandler(KvService kv, ServerLimits limits, Responder out, Authenticator auth,
+            java.util.function.Supplier<java.security.cert.Certificate[]> peerCertificates) {
         this.kv = kv;
         this.limits = limits;
         this.out = out;
+        this.auth = auth;
+        this.peerCertificates = peerCertificates;
+    }
+
+    /** Who the connection acts as; an identity whose credential expired falls back to anonymous. */
+    private Identity identity() {
+        Identity who = identity;
+        if (who == null) {
+            who = auth.fromCertificates(peerCertificates.get());
+            identity = who;
+        }
+        if (who.expiresAtMs() > 0 && System.currentTimeMillis() >= who.expiresAtMs()) {
+            identity = Identity.ANONYMOUS;
+            throw new StoreException(Err.PERMISSION_DENIED, "the credential of " + who.name() + " expired at "
+                    + java.time.Instant.ofEpochMilli(who.expiresAtMs()) + "; send ACCESS with a fresh token");
+        }
+        return who;
+    }
+
+    /** What the caller may do, or null when this member does not enforce the policy. */
+    private Grants grants() {
+        Identity who = identity();
+        return auth.enforcing() ? kv.policy().grantsFor(who) : null;
+    }
+
+    private void check(String path, Right right) {
+        Grants g = grants();
+        if (g != null) {
+            g.check(path, right);
+        }
     }
 
     /** A frame that did not parse as a Request: answered without a tag, the connection stays. */
@@ -136,13 +181,32 @@ public final class RequestHandler {
 
     private void dispatch(int tag, Request req) {
         switch (req.getVerb()) {
-            case NOP, ACCESS -> finish(tag, Responses.ok(tag).build());
+            case NOP -> finish(tag, Responses.ok(tag).build());
+            case ACCESS -> {
+                Identity who;
+                try {
+                    who = auth.fromToken(req.getValue().toStringUtf8());
+                } catch (IllegalArgumentException refused) {
+                    throw new StoreException(Err.PERMISSION_DENIED, "ACCESS refused: " + refused.getMessage());
+                }
+                identity = who;
+                finish(tag, Responses.ok(tag).setValue(ByteString.copyFromUtf8(who.toJson())).build());
+            }
+            case ACL_CHECK -> {
+                String path = path(req);
+                check(io.cairn.node.acl.Rule.DIR, Right.READ);
+                io.cairn.node.acl.Rule.Question q = io.cairn.node.acl.Rule.question(req.getValue().toByteArray());
+                boolean allowed = kv.policy().grantsFor(q.who()).allows(path, q.right());
+                finish(tag, Responses.ok(tag).setValue(ByteString.copyFromUtf8(Boolean.toString(allowed))).build());
+            }
+            case WHOAMI -> finish(tag, Responses.ok(tag).setValue(ByteString.copyFromUtf8(identity().toJson())).build());
             case SELF -> finish(tag, Responses.ok(tag)
                     .setValue(ByteString.copyFromUtf8(Long.toString(kv.nodeId()))).build());
             case REV -> reply(tag, kv.read(t -> Responses.ok(tag).setRev(t.rev()).setOldestRev(t.oldestRev()).build(),
                     req.getSerializable()));
             case GET -> {
                 String path = path(req);
+                check(path, Right.READ);
                 long rev = req.getRev();
                 reply(tag, kv.read(t -> {
                     FileEntry f = t.get(path, rev);
@@ -155,6 +219,7 @@ public final class RequestHandler {
             }
             case STAT -> {
                 String path = path(req);
+                check(path, Right.READ);
                 long rev = req.getRev();
                 reply(tag, kv.read(t -> {
                     Stat s = t.stat(path, rev);
@@ -163,12 +228,16 @@ public final class RequestHandler {
             }
             case GETDIR -> {
                 String path = path(req);
+                Grants g = grants();
+                if (g != null) {
+                    g.checkReach(path, Right.READ);
+                }
                 long rev = req.getRev();
                 int offset = Reads.offset(req.getOffset());
                 boolean paged = req.hasLimit();
                 int limit = paged ? Reads.pageLimit(req.getLimit(), limits.maxPage()) : 1;
                 reply(tag, kv.read(t -> {
-                    Reads.Listing<String> listing = Reads.names(t, path, rev, offset, limit);
+                    Reads.Listing<String> listing = Reads.names(t, path, rev, offset, limit, Reads.visibleNames(g, path));
                     long at = listing.rev();
                     Page<String> page = listing.page();
                     if (!paged) {
@@ -182,12 +251,16 @@ public final class RequestHandler {
             }
             case WALK -> {
                 Glob glob = Glob.compile(path(req));
+                Grants g = grants();
+                if (g != null) {
+                    g.checkReach(glob.literalPrefix(), Right.READ);
+                }
                 long rev = req.getRev();
                 int offset = Reads.offset(req.getOffset());
                 boolean paged = req.hasLimit();
                 int limit = paged ? Reads.pageLimit(req.getLimit(), limits.maxPage()) : 1;
                 reply(tag, kv.read(t -> {
-                    Reads.Listing<FileEntry> listing = Reads.files(t, glob, rev, offset, limit);
+                    Reads.Listing<FileEntry> listing = Reads.files(t, glob, rev, offset, limit, Reads.visible(g, Right.READ));
                     long at = listing.rev();
                     Page<FileEntry> page = listing.page();
                     if (!paged) {
@@ -206,6 +279,7 @@ public final class RequestHandler {
             }
             case HISTORY -> {
                 String path = path(req);
+                check(path, Right.READ);
                 int offset = Reads.offset(req.getOffset());
                 int limit = req.hasLimit() ? Reads.pageLimit(req.getLimit(), limits.maxPage()) : limits.maxPage();
                 reply(tag, kv.read(t -> {
@@ -213,20 +287,28 @@ public final class RequestHandler {
                     Response.Builder b = Responses.ok(tag).setMore(listing.page().more()).setRev(listing.rev())
                             .setOldestRev(t.oldestRev());
                     for (Event e : listing.page().items()) {
-                        b.addVersions(Version.newBuilder().setRev(e.rev()).setLen(e.deleted() ? 0 : e.value().length)
-                                .setDeleted(e.deleted()));
+                        Version.Builder v = Version.newBuilder().setRev(e.rev()).setLen(e.deleted() ? 0 : e.value().length)
+                                .setDeleted(e.deleted()).setTimeMs(e.timeMs());
+                        if (e.author() != null) {
+                            v.setAuthor(e.author());
+                        }
+                        b.addVersions(v);
                     }
                     return b.build();
                 }, req.getSerializable()));
             }
             case DIFF -> {
                 String path = path(req);
+                Grants g = grants();
+                if (g != null) {
+                    g.checkReach(path, Right.READ);
+                }
                 int offset = Reads.offset(req.getOffset());
                 int limit = req.hasLimit() ? Reads.pageLimit(req.getLimit(), limits.maxPage()) : limits.maxPage();
                 long from = req.getRev();
                 long to = req.getToRev();
                 reply(tag, kv.read(t -> {
-                    Reads.Listing<Reads.Change> listing = Reads.diff(t, path, from, to, offset, limit);
+                    Reads.Listing<Reads.Change> listing = Reads.diff(t, path, from, to, offset, limit, Reads.visible(g, Right.READ));
                     Response.Builder b = Responses.ok(tag).setMore(listing.page().more()).setRev(listing.rev());
                     for (Reads.Change c : listing.page().items()) {
                         Change.Builder cb = Change.newBuilder().setPath(c.path());
@@ -266,19 +348,25 @@ public final class RequestHandler {
                                 + " open sessions (the limit)");
                     }
                     return ttl;
-                }, true).thenCompose(kv::openSession).thenApply(id -> {
+                }, true).thenCompose(x -> kv.openSession(ttl, author())).thenApply(id -> {
                     openedHere.add(id);
                     return Responses.ok(tag).setSession(id).build();
                 }));
             }
             case SESSION_KEEPALIVE -> reply(tag, kv.keepalive(session(req)).thenApply(x -> Responses.ok(tag).build()));
-            case SESSION_CLOSE -> reply(tag, kv.closeSession(session(req)).thenApply(r -> {
+            case SESSION_CLOSE -> reply(tag, kv.closeSession(session(req), author(), auth.enforcing()).thenApply(r -> {
                 if (!r.ok()) {
                     throw r.error();
                 }
                 return Responses.ok(tag).setRev(r.rev()).build();
             }));
-            case SESSIONS -> reply(tag, kv.sessionList().thenApply(l -> Responses.ok(tag).addAllSessions(l).build()));
+            case SESSIONS -> {
+                Grants g = grants();
+                String me = identity().name();
+                // Without admin, a caller sees only the sessions it opened.
+                reply(tag, kv.sessionList().thenApply(l -> Responses.ok(tag)
+                        .addAllSessions(g == null || g.all() ? l : l.stream().filter(x -> x.getOwner().equals(me)).toList()).build()));
+            }
             case TXN -> {
                 if (!req.hasTxn()) {
                     throw new StoreException(Err.MISSING_ARG, "TXN needs a txn");
@@ -288,6 +376,7 @@ public final class RequestHandler {
             case WAIT, WATCH -> watch(tag, req, req.getVerb() == Verb.WAIT);
             case MEMBERS -> reply(tag, kv.memberList().thenApply(list -> Responses.ok(tag).addAllMembers(list).build()));
             case MEMBER_ADD, MEMBER_PROMOTE, MEMBER_REMOVE -> {
+                check("/ctl/members", Right.ADMIN);
                 if (!req.hasMember() || req.getMember().getId() < 1) {
                     throw new StoreException(Err.MISSING_ARG, req.getVerb() + " needs member.id (a positive integer)");
                 }
@@ -340,8 +429,27 @@ public final class RequestHandler {
         }
     }
 
+    /** Who a command from this connection is recorded as made by: null for an unauthenticated caller. */
+    private io.cairn.proto.State.Identity author() {
+        Identity who = identity();
+        return who.anonymous() ? null : who.toProto();
+    }
+
     private void write(int tag, Txn txn, boolean asTxn) {
-        CompletableFuture<Response> answer = kv.write(Command.newBuilder().setTxn(txn).build()).thenApply(r -> {
+        Grants g = grants();
+        if (g != null) {
+            // Refused here at once; applying checks again, against the policy where the write lands in the log.
+            VersionedTree.authorize(txn, g);
+        }
+        Command.Builder command = Command.newBuilder().setTxn(txn);
+        io.cairn.proto.State.Identity author = author();
+        if (author != null) {
+            command.setAuthor(author);
+        }
+        if (g != null) {
+            command.setAuthorize(true).setAuthor(identity().toProto());
+        }
+        CompletableFuture<Response> answer = kv.write(command.build()).thenApply(r -> {
             if (!r.ok()) {
                 return Responses.error(tag, r.error());
             }
@@ -364,6 +472,10 @@ public final class RequestHandler {
 
     private void watch(int tag, Request req, boolean once) {
         Glob glob = Glob.compile(path(req));
+        Grants gate = grants();
+        if (gate != null) {
+            gate.checkReach(glob.literalPrefix(), Right.WATCH);
+        }
         if (watches.incrementAndGet() > limits.maxWatches()) {
             watches.decrementAndGet();
             throw new StoreException(Err.RANGE, "too many watches on this connection (limit " + limits.maxWatches() + ")");
@@ -390,7 +502,12 @@ public final class RequestHandler {
                     log.info("ended a slow watch on {} at rev {}", glob, lastRev);
                     return false;
                 }
+                // The policy as of now: a revoke reaches a running watch at the revision it commits.
+                Grants g = gate == null ? null : kv.policy().grantsFor(identity);
                 for (Event e : events) {
+                    if (g != null && !g.allows(e.path(), Right.WATCH)) {
+                        continue;
+                    }
                     Response.Builder b = Responses.event(tag, e);
                     if (once) {
                         // WAIT answers with the first change and is then done.

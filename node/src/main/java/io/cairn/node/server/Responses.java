@@ -48,6 +48,12 @@ public final class Responses {
         if (!e.deleted()) {
             b.setValue(ByteString.copyFrom(e.value()));
         }
+        if (e.author() != null) {
+            b.setAuthor(e.author());
+        }
+        if (e.timeMs() != 0) {
+            b.setTimeMs(e.timeMs());
+        }
         return b;
     }
 }

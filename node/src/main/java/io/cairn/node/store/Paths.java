@@ -78,7 +78,7 @@ public final class Paths {
         return null;
     }
 
-    static boolean isSegmentChar(char c) {
+    public static boolean isSegmentChar(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
                 || c == '.' || c == '_' || c == '-';
     }

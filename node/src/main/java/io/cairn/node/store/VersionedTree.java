@@ -1,6 +1,11 @@
 package io.cairn.node.store;
 
 import com.google.protobuf.UnsafeByteOperations;
+import io.cairn.node.acl.Grants;
+import io.cairn.node.acl.Identity;
+import io.cairn.node.acl.Policy;
+import io.cairn.node.acl.Right;
+import io.cairn.node.acl.Rule;
 import io.cairn.proto.State.Change;
 import io.cairn.proto.State.Command;
 import io.cairn.proto.State.Compare;
@@ -51,7 +56,19 @@ public final class VersionedTree {
     public static final int MAX_FILES_PER_SESSION = 1000;
 
     /** A session as the state machine knows it (its timing lives with the leader, not here). */
-    public record Session(long id, long ttlMs, java.util.TreeSet<String> files) {}
+    public record Session(long id, long ttlMs, java.util.TreeSet<String> files, String owner) {
+        public Session(long id, long ttlMs, java.util.TreeSet<String> files) {
+            this(id, ttlMs, files, "");
+        }
+    }
+
+    /** Where the policy lives: only rules, one per file directly under {@link Rule#DIR}. */
+    public static final String ACL = "/ctl/acl";
+    /** The policy as of {@link #rev}; null when a write under {@link #ACL} made it stale. */
+    private Policy policy;
+    /** Who the command being applied comes from, and when its slot was proposed. */
+    private String author;
+    private long timeMs;
 
     public VersionedTree(StoreConfig config) {
         this.config = config;
@@ -147,18 +164,44 @@ public final class VersionedTree {
      */
     public List<Event> history(String path) {
         VersionChain chain = chains.get(path);
-        return chain == null ? List.of() : chain.events(path);
+        if (chain == null) {
+            return List.of();
+        }
+        List<Event> out = new ArrayList<>();
+        for (Event e : chain.events(path)) {
+            // Who made each version and when are kept with its revision's events.
+            List<Event> made = history.get(e.rev());
+            out.add(made == null || made.isEmpty() ? e : e.by(made.get(0).author(), made.get(0).timeMs()));
+        }
+        return out;
+    }
+
+    /** The policy under {@link #ACL} as of the latest revision. */
+    public Policy policy() {
+        if (policy == null) {
+            List<Rule> rules = new ArrayList<>();
+            for (FileEntry f : live.subMap(Rule.DIR + "/", Rule.DIR + "0").values()) {
+                rules.add(Rule.parse(f.path(), f.value()));
+            }
+            policy = new Policy(rules);
+        }
+        return policy;
     }
 
     /** The files matching {@code glob} in byte order, {@code limit} of them from {@code offset}. */
     public Page<FileEntry> walk(Glob glob, long atRev, int offset, int limit) {
+        return walk(glob, atRev, offset, limit, null);
+    }
+
+    /** {@link #walk}, of the matching files whose path {@code keep} accepts (null: all), before paging. */
+    public Page<FileEntry> walk(Glob glob, long atRev, int offset, int limit, java.util.function.Predicate<String> keep) {
         checkPaging(offset, limit);
         long r = readRev(atRev);
         List<FileEntry> out = new ArrayList<>();
         boolean[] more = {false};
         int[] skipped = {0};
         forEachFileAt(glob.literalPrefix(), r, file -> {
-            if (more[0] || !glob.matches(file.path())) {
+            if (more[0] || !glob.matches(file.path()) || keep != null && !keep.test(file.path())) {
                 return;
             }
             if (skipped[0] < offset) {
@@ -283,18 +326,56 @@ public final class VersionedTree {
      * {@link ApplyResult#error()} with nothing changed, so every replica agrees on them too.
      */
     public ApplyResult apply(Command command) {
+        return apply(command, 0);
+    }
+
+    /**
+     * Applies one committed command from a slot the leader proposed at {@code proposedMs} (its
+     * wall clock, ms since the epoch; 0: unknown), which the revision it makes records with its
+     * author. A command marked {@code authorize} is checked against the policy as of its place in
+     * the log: every member refuses it alike, at the same revision.
+     */
+    public ApplyResult apply(Command command, long proposedMs) {
+        author = command.hasAuthor() ? command.getAuthor().getName() : null;
+        timeMs = proposedMs;
+        Grants grants = command.getAuthorize() && command.hasAuthor()
+                ? policy().grantsFor(Identity.fromProto(command.getAuthor())) : null;
         if (command.hasSessionOp()) {
-            return applySession(command.getSessionOp());
+            return applySession(command.getSessionOp(), grants);
         }
         Txn txn = command.getTxn();
         boolean succeeded;
         try {
+            if (grants != null) {
+                authorize(txn, grants);
+            }
             succeeded = evaluate(txn.getCompareList());
         } catch (StoreException e) {
             return ApplyResult.failed(rev, e);
         }
         List<Op> ops = succeeded ? txn.getSuccessList() : txn.getFailureList();
         return applyOps(ops, command.getSystem(), succeeded);
+    }
+
+    /**
+     * PERMISSION_DENIED unless {@code grants} hold every right the transaction needs, whichever
+     * branch it takes: read for its compares and GETs, write for its SETs and DELs, and admin
+     * for a change to the policy itself.
+     */
+    public static void authorize(Txn txn, Grants grants) {
+        if (grants.all()) {
+            return;
+        }
+        for (Compare c : txn.getCompareList()) {
+            grants.check(c.getPath(), Right.READ);
+        }
+        for (List<Op> branch : List.of(txn.getSuccessList(), txn.getFailureList())) {
+            for (Op op : branch) {
+                Right needed = op.getKind() == Op.Kind.GET ? Right.READ
+                        : Paths.isUnder(op.getPath(), ACL) ? Right.ADMIN : Right.WRITE;
+                grants.check(op.getPath(), needed);
+            }
+        }
     }
 
     private boolean evaluate(List<Compare> compares) {
@@ -386,6 +467,9 @@ public final class VersionedTree {
             case SET -> {
                 byte[] value = op.getValue().toByteArray();
                 checkWritable(path, system);
+                if (Paths.isUnder(path, ACL)) {
+                    Rule.parse(path, value);
+                }
                 if (value.length > config.maxValueBytes()) {
                     throw new StoreException(Err.TOO_LARGE, "value of " + value.length
                             + " bytes exceeds the limit of " + config.maxValueBytes() + " bytes");
@@ -423,7 +507,7 @@ public final class VersionedTree {
                 if (session != 0) {
                     bind(path, session);
                 }
-                events.add(Event.set(next, path, value));
+                events.add(Event.set(next, path, value).by(author, timeMs));
                 return new OpResult(path, null, next);
             }
             case DEL -> {
@@ -441,7 +525,7 @@ public final class VersionedTree {
                 chains.computeIfAbsent(path, p -> new VersionChain()).put(next, null);
                 live.remove(path);
                 bind(path, null);
-                events.add(Event.del(next, path));
+                events.add(Event.del(next, path).by(author, timeMs));
                 return new OpResult(path, null, next);
             }
             default -> throw new StoreException(Err.INVALID, "unknown op kind " + op.getKind());
@@ -479,20 +563,24 @@ public final class VersionedTree {
         }
     }
 
-    private ApplyResult applySession(io.cairn.proto.State.SessionOp op) {
+    private ApplyResult applySession(io.cairn.proto.State.SessionOp op, Grants grants) {
         switch (op.getKind()) {
             case OPEN -> {
                 if (op.getTtlMs() <= 0) {
                     return ApplyResult.failed(rev, new StoreException(Err.INVALID, "a session needs a positive TTL"));
                 }
                 long id = nextSession++;
-                sessions.put(id, new Session(id, op.getTtlMs(), new java.util.TreeSet<>()));
+                sessions.put(id, new Session(id, op.getTtlMs(), new java.util.TreeSet<>(), author == null ? "" : author));
                 return new ApplyResult(rev, true, List.of(), List.of(), null, id);
             }
             case CLOSE, EXPIRE -> {
                 Session s = sessions.get(op.getId());
                 if (s == null) {
                     return ApplyResult.failed(rev, new StoreException(Err.SESSION_EXPIRED, "session " + op.getId() + " has already ended"));
+                }
+                if (grants != null && !grants.all() && !s.owner().isEmpty() && !s.owner().equals(author)) {
+                    return ApplyResult.failed(rev, new StoreException(Err.PERMISSION_DENIED, "session " + s.id()
+                            + " belongs to " + s.owner() + "; only it, or an admin, may end it"));
                 }
                 // Every ephemeral file of the session goes in one revision, which watchers see whole.
                 long next = rev + 1;
@@ -501,7 +589,7 @@ public final class VersionedTree {
                     chains.computeIfAbsent(path, p -> new VersionChain()).put(next, null);
                     live.remove(path);
                     owners.remove(path);
-                    events.add(Event.del(next, path));
+                    events.add(Event.del(next, path).by(author, timeMs));
                 }
                 sessions.remove(s.id());
                 if (!events.isEmpty()) {
@@ -521,7 +609,7 @@ public final class VersionedTree {
     public List<Session> sessions() {
         List<Session> out = new ArrayList<>();
         for (Session s : sessions.values()) {
-            out.add(new Session(s.id(), s.ttlMs(), new java.util.TreeSet<>(s.files())));
+            out.add(new Session(s.id(), s.ttlMs(), new java.util.TreeSet<>(s.files()), s.owner()));
         }
         return out;
     }
@@ -559,8 +647,16 @@ public final class VersionedTree {
         if (path.equals(Paths.ROOT)) {
             throw new StoreException(Err.ISDIR, "/ is the root directory");
         }
+        if (Paths.isUnder(path, ACL)) {
+            if (!Paths.parent(path).equals(Rule.DIR)) {
+                throw new StoreException(Err.INVALID, path + ": the policy holds only rules, each a file directly under " + Rule.DIR);
+            }
+            policy = null;
+            return;
+        }
         if (!system && Paths.isUnder(path, Paths.CTL)) {
-            throw new StoreException(Err.READONLY, path + " is under /ctl, which changes only through membership operations");
+            throw new StoreException(Err.READONLY, path + " is under /ctl, which changes only through membership operations"
+                    + " (the policy under " + ACL + " excepted)");
         }
     }
 
@@ -646,7 +742,11 @@ public final class VersionedTree {
         List<SessionEntry> sess = new ArrayList<>();
         if (r == rev) {
             for (Session x : sessions.values()) {
-                sess.add(SessionEntry.newBuilder().setId(x.id()).setTtlMs(x.ttlMs()).addAllFiles(x.files()).build());
+                SessionEntry.Builder e = SessionEntry.newBuilder().setId(x.id()).setTtlMs(x.ttlMs()).addAllFiles(x.files());
+                if (!x.owner().isEmpty()) {
+                    e.setOwner(x.owner());
+                }
+                sess.add(e.build());
             }
         }
         List<FileEntry> base = new ArrayList<>();
@@ -680,7 +780,14 @@ public final class VersionedTree {
                 baseFiles.forEach(f -> b.addBaseFiles(toEntry(f)));
                 for (int i = 0; i < history.size(); i++) {
                     Revision.Builder rb = Revision.newBuilder().setRev(historyFrom + i);
-                    for (Event ev : history.get(i)) {
+                    List<Event> made = history.get(i);
+                    if (!made.isEmpty() && made.get(0).author() != null) {
+                        rb.setAuthor(made.get(0).author());
+                    }
+                    if (!made.isEmpty() && made.get(0).timeMs() != 0) {
+                        rb.setTimeMs(made.get(0).timeMs());
+                    }
+                    for (Event ev : made) {
                         Change.Builder c = Change.newBuilder().setPath(ev.path()).setDeleted(ev.deleted());
                         if (!ev.deleted()) {
                             c.setValue(UnsafeByteOperations.unsafeWrap(ev.value()));
@@ -717,7 +824,7 @@ public final class VersionedTree {
                 : restoreFiles(snapshot.getRev(), snapshot.getFilesList(), config);
         tree.nextSession = Math.max(1, snapshot.getNextSession());
         for (SessionEntry e : snapshot.getSessionsList()) {
-            tree.sessions.put(e.getId(), new Session(e.getId(), e.getTtlMs(), new java.util.TreeSet<>()));
+            tree.sessions.put(e.getId(), new Session(e.getId(), e.getTtlMs(), new java.util.TreeSet<>(), e.getOwner()));
             for (String path : e.getFilesList()) {
                 if (!tree.live.containsKey(path)) {
                     throw new IllegalArgumentException("snapshot binds missing file " + path + " to session " + e.getId());
@@ -736,6 +843,8 @@ public final class VersionedTree {
                 throw new IllegalArgumentException("snapshot history jumps from rev " + tree.rev + " to " + r.getRev());
             }
             long next = r.getRev();
+            String by = r.hasAuthor() ? r.getAuthor() : null;
+            long at = r.getTimeMs();
             List<Event> events = new ArrayList<>(r.getChangesCount());
             for (Change c : r.getChangesList()) {
                 String path = c.getPath();
@@ -745,12 +854,12 @@ public final class VersionedTree {
                 if (c.getDeleted()) {
                     tree.chains.computeIfAbsent(path, p -> new VersionChain()).put(next, null);
                     tree.live.remove(path);
-                    events.add(Event.del(next, path));
+                    events.add(Event.del(next, path).by(by, at));
                 } else {
                     byte[] value = c.getValue().toByteArray();
                     tree.chains.computeIfAbsent(path, p -> new VersionChain()).put(next, value);
                     tree.live.put(path, new FileEntry(path, value, next));
-                    events.add(Event.set(next, path, value));
+                    events.add(Event.set(next, path, value).by(by, at));
                 }
             }
             tree.rev = next;

@@ -1,6 +1,9 @@
 package io.cairn.node.transport;
 
 import io.cairn.net.CoalescingWriter;
+import io.cairn.node.auth.Authenticator;
+import io.netty.handler.ssl.SslHandler;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import io.cairn.node.server.KvService;
 import io.cairn.node.server.RequestHandler;
 import io.cairn.node.server.Responder;
@@ -26,11 +29,26 @@ final class ClientChannelHandler extends ChannelInboundHandlerAdapter {
 
     private final KvService kv;
     private final ServerLimits limits;
+    private final Authenticator auth;
     private RequestHandler handler;
 
-    ClientChannelHandler(KvService kv, ServerLimits limits) {
+    ClientChannelHandler(KvService kv, ServerLimits limits, Authenticator auth) {
         this.kv = kv;
         this.limits = limits;
+        this.auth = auth;
+    }
+
+    /** The certificates the client showed in the TLS handshake; null over plain TCP or without one. */
+    static java.security.cert.Certificate[] peerCertificates(Channel ch) {
+        SslHandler tls = ch.pipeline().get(SslHandler.class);
+        if (tls == null) {
+            return null;
+        }
+        try {
+            return tls.engine().getSession().getPeerCertificates();
+        } catch (SSLPeerUnverifiedException none) {
+            return null;
+        }
     }
 
     private static final class ChannelResponder implements Responder {
@@ -56,7 +74,8 @@ final class ClientChannelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        handler = new RequestHandler(kv, limits, new ChannelResponder(ctx.channel()));
+        Channel ch = ctx.channel();
+        handler = new RequestHandler(kv, limits, new ChannelResponder(ch), auth, () -> peerCertificates(ch));
         ctx.fireChannelActive();
     }
 

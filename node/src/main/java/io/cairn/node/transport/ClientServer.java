@@ -27,6 +27,11 @@ public final class ClientServer implements AutoCloseable {
 
     public static ClientServer bind(InetSocketAddress addr, KvService kv, ServerLimits limits,
             ReloadingSslContext tls, EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
+        return bind(addr, kv, limits, tls, io.cairn.node.auth.Authenticator.off(), boss, workers);
+    }
+
+    public static ClientServer bind(InetSocketAddress addr, KvService kv, ServerLimits limits, ReloadingSslContext tls,
+            io.cairn.node.auth.Authenticator auth, EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
@@ -42,7 +47,7 @@ public final class ClientServer implements AutoCloseable {
                                 .addLast("frames", new ClientFrameDecoder(limits.maxFrameBytes()))
                                 .addLast("requests", new RequestDecoder())
                                 .addLast("encoder", new FramedProtobufEncoder())
-                                .addLast("handler", new ClientChannelHandler(kv, limits));
+                                .addLast("handler", new ClientChannelHandler(kv, limits, auth));
                     }
                 });
         Channel ch = b.bind(addr).sync().channel();

@@ -203,7 +203,7 @@ public class HttpGatewayFuzzTest {
                     protected void initChannel(LocalChannel c) {
                         HttpGateway.handlers(c.pipeline(), kv, FuzzReplica.MAX_VALUE + 64, () -> true,
                                 () -> CompletableFuture.completedFuture(Map.<String, Object>of("member", 1)),
-                                () -> CompletableFuture.completedFuture("# metrics\n"), false);
+                                () -> CompletableFuture.completedFuture("# metrics\n"), false, io.cairn.node.auth.Authenticator.off());
                     }
                 }).bind(a).syncUninterruptibly();
                 address = a;

@@ -63,6 +63,11 @@ class SnapshotterTest {
         }
 
         @Override
+        public long wallMs() {
+            return 0;
+        }
+
+        @Override
         public void after(long delayMs, Runnable task) { }
 
         @Override

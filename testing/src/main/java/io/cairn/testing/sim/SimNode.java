@@ -116,6 +116,12 @@ final class SimNode {
             return sim.queue.now();
         }
 
+        /** A fixed date plus the simulated time: the same on every run of a seed. */
+        @Override
+        public long wallMs() {
+            return 1_767_225_600_000L + sim.queue.now();
+        }
+
         @Override
         public void after(long delayMs, Runnable task) {
             sim.queue.after(delayMs, live(inc, task));

@@ -515,18 +515,18 @@ public final class Simulation {
         boolean lose = options.plant() == Plant.LOSE_ACKNOWLEDGED_WRITE && node == 1;
         boolean diverge = options.plant() == Plant.DIVERGE && node == 2;
         if (options.plant() == Plant.EXPIRY_IGNORED) {
-            return (tree, cmd) -> cmd.hasSessionOp() && cmd.getSessionOp().getKind() == io.cairn.proto.State.SessionOp.Kind.EXPIRE
-                    ? tree.apply(Command.newBuilder().setTxn(Txn.getDefaultInstance()).build()) : tree.apply(cmd);
+            return (tree, cmd, at) -> cmd.hasSessionOp() && cmd.getSessionOp().getKind() == io.cairn.proto.State.SessionOp.Kind.EXPIRE
+                    ? tree.apply(Command.newBuilder().setTxn(Txn.getDefaultInstance()).build(), at) : tree.apply(cmd, at);
         }
         if (!lose && !diverge) {
             return Replica.Applier.TREE;
         }
-        return (tree, cmd) -> {
+        return (tree, cmd, at) -> {
             boolean clientWrite = cmd.hasTxn() && cmd.getTxn().getSuccessCount() > 0 && cmd.getTxn().getCompareCount() == 0
                     && cmd.getTxn().getSuccess(0).getPath().startsWith("/k/") && cmd.getTxn().getSuccess(0).getKind() == Op.Kind.SET
                     && cmd.getTxn().getSuccess(0).getRev() == -1;
             if (planted || !clientWrite || tree.rev() <= 20) {
-                return tree.apply(cmd);
+                return tree.apply(cmd, at);
             }
             planted = true;
             Command.Builder wrong = cmd.toBuilder();
@@ -538,7 +538,7 @@ public final class Simulation {
                 wrong.getTxnBuilder().addSuccess(Op.newBuilder().setKind(Op.Kind.SET).setPath("/diverged/" + node)
                         .setValue(ByteString.copyFromUtf8("x")));
             }
-            return tree.apply(wrong.build());
+            return tree.apply(wrong.build(), at);
         };
     }
 
