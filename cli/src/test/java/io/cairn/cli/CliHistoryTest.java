@@ -48,8 +48,12 @@ class CliHistoryTest {
         long r2 = set("/hist/h/color", "green!");
         long r3 = Long.parseLong(cairn("del", "/hist/h/color").line());
         long r4 = set("/hist/h/color", "red");
-        assertThat(cairn("history", "/hist/h/color").out().lines().toList())
+        List<String> lines = cairn("history", "/hist/h/color").out().lines().toList();
+        // REV SIZE TIME: when the leader proposed it (no author: the node runs with authorization off, the caller anonymous).
+        assertThat(lines).extracting(l -> l.substring(0, l.lastIndexOf(' ')))
                 .containsExactly(r1 + " 4", r2 + " 6", r3 + " DELETED", r4 + " 3");
+        assertThat(lines).allSatisfy(l -> assertThat(java.time.Instant.parse(l.substring(l.lastIndexOf(' ') + 1)))
+                .isBetween(java.time.Instant.now().minusSeconds(600), java.time.Instant.now()));
         JsonNode j = JSON.readTree(cairn("history", "/hist/h/color", "-o", "json").out());
         assertThat(j.get("versions")).hasSize(4);
         assertThat(j.get("versions").get(2).get("deleted").asBoolean()).isTrue();

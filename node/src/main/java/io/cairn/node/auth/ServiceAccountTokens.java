@@ -98,7 +98,7 @@ final class ServiceAccountTokens {
         if (nimbus.contains("Expired JWT")) {
             return "the token has expired";
         }
-        if (nimbus.contains("audience")) {
+        if (nimbus.contains("audience") || nimbus.contains("aud claim")) {
             return "the token is not for audience \"" + audience + "\" (" + nimbus + ")";
         }
         if (nimbus.contains("Invalid signature") || nimbus.contains("no matching key")) {

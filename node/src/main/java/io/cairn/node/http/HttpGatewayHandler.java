@@ -190,6 +190,9 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 return;
             }
             Identity who = identity(ctx, req);
+            // The policy this member last applied: for a watch's gate only. Reads are judged inside
+            // the read, by the policy as of the commit they waited for (grantsIn); writes where they
+            // land in the log.
             Grants grants = auth.enforcing() ? kv.policy().grantsFor(who) : null;
             if (route.equals("/v1/whoami")) {
                 requireMethod(req, HttpMethod.GET);
@@ -206,7 +209,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                     return o;
                 }));
             } else if (route.equals("/v1/kv") || route.startsWith("/v1/kv/")) {
-                kvRoute(ctx, keepOpen, req, q, route.substring("/v1/kv".length()), who, grants);
+                kvRoute(ctx, keepOpen, req, q, route.substring("/v1/kv".length()), who);
             } else if (route.equals("/v1/ls") || route.startsWith("/v1/ls/")) {
                 requireMethod(req, HttpMethod.GET);
                 String path = route.length() <= "/v1/ls/".length() ? "/" : route.substring("/v1/ls".length());
@@ -214,11 +217,9 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
                 boolean serializable = serializable(q);
-                if (grants != null) {
-                    grants.checkReach(path, Right.READ);
-                }
                 answer(ctx, keepOpen, kv.read(t -> {
-                    Reads.Listing<String> listing = Reads.names(t, path, rev, offset, limit, Reads.visibleNames(grants, path));
+                    Grants g = reachIn(t, who, path, Right.READ);
+                    Reads.Listing<String> listing = Reads.names(t, path, rev, offset, limit, Reads.visibleNames(g, path));
                     Page<String> page = listing.page();
                     ObjectNode o = JSON.createObjectNode();
                     o.put("path", path);
@@ -234,11 +235,9 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 long rev = longParam(q, "rev", 0);
                 int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
-                if (grants != null) {
-                    grants.checkReach(glob.literalPrefix(), Right.READ);
-                }
                 answer(ctx, keepOpen, kv.read(t -> {
-                    Reads.Listing<FileEntry> listing = Reads.files(t, glob, rev, offset, limit, Reads.visible(grants, Right.READ));
+                    Grants g = reachIn(t, who, glob.literalPrefix(), Right.READ);
+                    Reads.Listing<FileEntry> listing = Reads.files(t, glob, rev, offset, limit, Reads.visible(g, Right.READ));
                     Page<FileEntry> page = listing.page();
                     ObjectNode o = JSON.createObjectNode();
                     o.put("rev", listing.rev());
@@ -250,12 +249,10 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
             } else if (route.startsWith("/v1/history/")) {
                 requireMethod(req, HttpMethod.GET);
                 String path = route.substring("/v1/history".length());
-                if (grants != null) {
-                    grants.check(path, Right.READ);
-                }
                 int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
                 answer(ctx, keepOpen, kv.read(t -> {
+                    checkIn(t, who, path, Right.READ);
                     Reads.Listing<Event> listing = Reads.history(t, path, offset, limit);
                     ObjectNode o = JSON.createObjectNode();
                     o.put("path", path);
@@ -277,11 +274,9 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 long to = longParam(q, "to", 0);
                 int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
-                if (grants != null) {
-                    grants.checkReach(prefix, Right.READ);
-                }
                 answer(ctx, keepOpen, kv.read(t -> {
-                    Reads.Listing<Reads.Change> listing = Reads.diff(t, prefix, from, to, offset, limit, Reads.visible(grants, Right.READ));
+                    Grants g = reachIn(t, who, prefix, Right.READ);
+                    Reads.Listing<Reads.Change> listing = Reads.diff(t, prefix, from, to, offset, limit, Reads.visible(g, Right.READ));
                     ObjectNode o = JSON.createObjectNode();
                     o.put("prefix", prefix);
                     o.put("from", from);
@@ -333,19 +328,37 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
         }
     }
 
+    /** {@code who}'s grants under the policy of the tree a read runs on; null when the policy is not enforced. */
+    private Grants grantsIn(VersionedTree t, Identity who) {
+        return auth.enforcing() ? t.policy().grantsFor(who) : null;
+    }
+
+    private void checkIn(VersionedTree t, Identity who, String path, Right right) {
+        Grants g = grantsIn(t, who);
+        if (g != null) {
+            g.check(path, right);
+        }
+    }
+
+    private Grants reachIn(VersionedTree t, Identity who, String prefix, Right right) {
+        Grants g = grantsIn(t, who);
+        if (g != null) {
+            g.checkReach(prefix, right);
+        }
+        return g;
+    }
+
     private void kvRoute(ChannelHandlerContext ctx, boolean keepOpen, FullHttpRequest req, QueryStringDecoder q, String path,
-            Identity who, Grants grants) {
+            Identity who) {
         if (path.isEmpty()) {
             path = "/";
         }
         String p = path;
         HttpMethod m = req.method();
         if (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD)) {
-            if (grants != null) {
-                grants.check(p, Right.READ);
-            }
             long rev = longParam(q, "rev", 0);
             answer(ctx, keepOpen, kv.read(t -> {
+                checkIn(t, who, p, Right.READ);
                 FileEntry f = t.get(p, rev);
                 if (f.rev() == Revs.MISSING) {
                     throw new StoreException(Err.NOENT, "no such file: " + p);
@@ -363,24 +376,23 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
             long rev = longParam(q, "rev", Revs.CLOBBER);
             byte[] value = ByteBufUtil.getBytes(req.content());
             write(ctx, keepOpen, Op.newBuilder().setKind(Op.Kind.SET).setPath(p).setValue(ByteString.copyFrom(value)).setRev(rev)
-                    .setSession(longParam(q, "session", 0)).build(), who, grants);
+                    .setSession(longParam(q, "session", 0)).build(), who);
         } else if (m.equals(HttpMethod.DELETE)) {
             long rev = longParam(q, "rev", Revs.CLOBBER);
             write(ctx, keepOpen, Op.newBuilder().setKind(Op.Kind.DEL).setPath(p).setRev(rev)
-                    .setSession(longParam(q, "session", 0)).build(), who, grants);
+                    .setSession(longParam(q, "session", 0)).build(), who);
         } else {
             throw new MethodNotAllowed(m + " is not allowed on /v1/kv (use GET, PUT or DELETE)");
         }
     }
 
-    private void write(ChannelHandlerContext ctx, boolean keepOpen, Op op, Identity who, Grants grants) {
-        Txn txn = Txn.newBuilder().addSuccess(op).build();
-        Command.Builder command = Command.newBuilder().setTxn(txn);
-        if (grants != null) {
-            VersionedTree.authorize(txn, grants);
+    /** Proposes a write as {@code who}, checked where it lands in the log when the policy is enforced. */
+    private void write(ChannelHandlerContext ctx, boolean keepOpen, Op op, Identity who) {
+        Command.Builder command = Command.newBuilder().setTxn(Txn.newBuilder().addSuccess(op));
+        if (auth.enforcing()) {
             command.setAuthorize(true);
         }
-        if (grants != null || !who.anonymous()) {
+        if (auth.enforcing() || !who.anonymous()) {
             command.setAuthor(who.toProto());
         }
         CompletableFuture<ApplyResult> f = kv.write(command.build());
@@ -431,10 +443,8 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                         return false;
                     }
                     StringBuilder sb = new StringBuilder();
-                    Grants g = reader == null ? null : kv.policy().grantsFor(reader);
-                    List<Event> shown = g == null ? events : events.stream().filter(e -> g.allows(e.path(), Right.WATCH)).toList();
-                    for (int i = 0; i < shown.size(); i++) {
-                        Event e = shown.get(i);
+                    for (int i = 0; i < events.size(); i++) {
+                        Event e = events.get(i);
                         ObjectNode o = e.deleted() ? JSON.createObjectNode() : fileJson(e.path(), e.value(), e.rev());
                         if (e.deleted()) {
                             o.put("path", e.path());
@@ -442,16 +452,19 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                         }
                         audit(o, e);
                         // The id goes on the last event of a revision, so Last-Event-ID resumes after whole revisions.
-                        if (i == shown.size() - 1) {
+                        if (i == events.size() - 1) {
                             sb.append("id: ").append(e.rev()).append('\n');
                         }
                         sb.append("event: ").append(e.deleted() ? "del" : "set").append('\n');
                         sb.append("data: ").append(o).append("\n\n");
                     }
-                    if (sb.length() > 0) {
-                        ctx.writeAndFlush(chunk(sb.toString()));
-                    }
+                    ctx.writeAndFlush(chunk(sb.toString()));
                     return true;
+                }
+
+                @Override
+                public boolean accepts(String path) {
+                    return reader == null || kv.policy().grantsFor(reader).allows(path, Right.WATCH);
                 }
 
                 @Override

@@ -809,6 +809,8 @@ public final class Replica implements KvService, AutoCloseable {
                 continue;
             }
             ApplyResult result = applier.apply(tree, p.getCommand(), e.getValue().getTimeMs());
+            // Before the watchers hear of it: a change to the policy governs what they may see from this revision on.
+            policy = tree.policy();
             observer.applied(applied, p, result);
             hub.publish(result.events());
             CompletableFuture<ApplyResult> w = pending.take(p.getId());
@@ -818,7 +820,6 @@ public final class Replica implements KvService, AutoCloseable {
             }
         }
         observer.appliedSlot(applied, tree.rev());
-        policy = tree.policy();
         snapshotter.count(e.getValue().getProposalsCount());
         if (!recovering && snapshotter.due()) {
             snapshotter.take(applied, tree, members.list());

@@ -58,7 +58,7 @@ public final class WatchHub {
             }
             List<Event> matching = null;
             for (Event e : revisionEvents) {
-                if (glob.matches(e.path())) {
+                if (glob.matches(e.path()) && sink.accepts(e.path())) {
                     if (matching == null) {
                         matching = new ArrayList<>();
                     }

@@ -84,10 +84,23 @@ public final class RequestHandler {
         return who;
     }
 
-    /** What the caller may do, or null when this member does not enforce the policy. */
+    /**
+     * What the caller may do under the policy this member last applied, or null when it does not
+     * enforce the policy. For a watch's gate and SESSIONS; reads check inside the read
+     * ({@link #grantsIn}), writes where they land in the log.
+     */
     private Grants grants() {
         Identity who = identity();
         return auth.enforcing() ? kv.policy().grantsFor(who) : null;
+    }
+
+    /**
+     * What the caller may do under the policy of {@code t}, the tree a read runs on: a read that
+     * waited for the latest commit is judged by the policy as of that commit, on every member.
+     */
+    private Grants grantsIn(VersionedTree t) {
+        Identity who = identity();
+        return auth.enforcing() ? t.policy().grantsFor(who) : null;
     }
 
     private void check(String path, Right right) {
@@ -95,6 +108,21 @@ public final class RequestHandler {
         if (g != null) {
             g.check(path, right);
         }
+    }
+
+    private void checkIn(VersionedTree t, String path, Right right) {
+        Grants g = grantsIn(t);
+        if (g != null) {
+            g.check(path, right);
+        }
+    }
+
+    private Grants reachIn(VersionedTree t, String prefix, Right right) {
+        Grants g = grantsIn(t);
+        if (g != null) {
+            g.checkReach(prefix, right);
+        }
+        return g;
     }
 
     /** A frame that did not parse as a Request: answered without a tag, the connection stays. */
@@ -194,10 +222,12 @@ public final class RequestHandler {
             }
             case ACL_CHECK -> {
                 String path = path(req);
-                check(io.cairn.node.acl.Rule.DIR, Right.READ);
                 io.cairn.node.acl.Rule.Question q = io.cairn.node.acl.Rule.question(req.getValue().toByteArray());
-                boolean allowed = kv.policy().grantsFor(q.who()).allows(path, q.right());
-                finish(tag, Responses.ok(tag).setValue(ByteString.copyFromUtf8(Boolean.toString(allowed))).build());
+                reply(tag, kv.read(t -> {
+                    checkIn(t, io.cairn.node.acl.Rule.DIR, Right.READ);
+                    boolean allowed = t.policy().grantsFor(q.who()).allows(path, q.right());
+                    return Responses.ok(tag).setValue(ByteString.copyFromUtf8(Boolean.toString(allowed))).build();
+                }, req.getSerializable()));
             }
             case WHOAMI -> finish(tag, Responses.ok(tag).setValue(ByteString.copyFromUtf8(identity().toJson())).build());
             case SELF -> finish(tag, Responses.ok(tag)
@@ -206,9 +236,9 @@ public final class RequestHandler {
                     req.getSerializable()));
             case GET -> {
                 String path = path(req);
-                check(path, Right.READ);
                 long rev = req.getRev();
                 reply(tag, kv.read(t -> {
+                    checkIn(t, path, Right.READ);
                     FileEntry f = t.get(path, rev);
                     Response.Builder b = Responses.ok(tag).setRev(f.rev());
                     if (f.value() != null) {
@@ -219,24 +249,21 @@ public final class RequestHandler {
             }
             case STAT -> {
                 String path = path(req);
-                check(path, Right.READ);
                 long rev = req.getRev();
                 reply(tag, kv.read(t -> {
+                    checkIn(t, path, Right.READ);
                     Stat s = t.stat(path, rev);
                     return Responses.ok(tag).setRev(s.rev()).setLen(s.len()).build();
                 }, req.getSerializable()));
             }
             case GETDIR -> {
                 String path = path(req);
-                Grants g = grants();
-                if (g != null) {
-                    g.checkReach(path, Right.READ);
-                }
                 long rev = req.getRev();
                 int offset = Reads.offset(req.getOffset());
                 boolean paged = req.hasLimit();
                 int limit = paged ? Reads.pageLimit(req.getLimit(), limits.maxPage()) : 1;
                 reply(tag, kv.read(t -> {
+                    Grants g = reachIn(t, path, Right.READ);
                     Reads.Listing<String> listing = Reads.names(t, path, rev, offset, limit, Reads.visibleNames(g, path));
                     long at = listing.rev();
                     Page<String> page = listing.page();
@@ -251,15 +278,12 @@ public final class RequestHandler {
             }
             case WALK -> {
                 Glob glob = Glob.compile(path(req));
-                Grants g = grants();
-                if (g != null) {
-                    g.checkReach(glob.literalPrefix(), Right.READ);
-                }
                 long rev = req.getRev();
                 int offset = Reads.offset(req.getOffset());
                 boolean paged = req.hasLimit();
                 int limit = paged ? Reads.pageLimit(req.getLimit(), limits.maxPage()) : 1;
                 reply(tag, kv.read(t -> {
+                    Grants g = reachIn(t, glob.literalPrefix(), Right.READ);
                     Reads.Listing<FileEntry> listing = Reads.files(t, glob, rev, offset, limit, Reads.visible(g, Right.READ));
                     long at = listing.rev();
                     Page<FileEntry> page = listing.page();
@@ -279,10 +303,10 @@ public final class RequestHandler {
             }
             case HISTORY -> {
                 String path = path(req);
-                check(path, Right.READ);
                 int offset = Reads.offset(req.getOffset());
                 int limit = req.hasLimit() ? Reads.pageLimit(req.getLimit(), limits.maxPage()) : limits.maxPage();
                 reply(tag, kv.read(t -> {
+                    checkIn(t, path, Right.READ);
                     Reads.Listing<Event> listing = Reads.history(t, path, offset, limit);
                     Response.Builder b = Responses.ok(tag).setMore(listing.page().more()).setRev(listing.rev())
                             .setOldestRev(t.oldestRev());
@@ -299,15 +323,12 @@ public final class RequestHandler {
             }
             case DIFF -> {
                 String path = path(req);
-                Grants g = grants();
-                if (g != null) {
-                    g.checkReach(path, Right.READ);
-                }
                 int offset = Reads.offset(req.getOffset());
                 int limit = req.hasLimit() ? Reads.pageLimit(req.getLimit(), limits.maxPage()) : limits.maxPage();
                 long from = req.getRev();
                 long to = req.getToRev();
                 reply(tag, kv.read(t -> {
+                    Grants g = reachIn(t, path, Right.READ);
                     Reads.Listing<Reads.Change> listing = Reads.diff(t, path, from, to, offset, limit, Reads.visible(g, Right.READ));
                     Response.Builder b = Responses.ok(tag).setMore(listing.page().more()).setRev(listing.rev());
                     for (Reads.Change c : listing.page().items()) {
@@ -435,18 +456,18 @@ public final class RequestHandler {
         return who.anonymous() ? null : who.toProto();
     }
 
+    /**
+     * Proposes a write as this caller. With the policy enforced it is checked only where it lands
+     * in the log, against the policy as of there: a member that has not applied a grant yet must
+     * not refuse a write the grant allows, nor let one through that a revoke ahead of it forbids.
+     */
     private void write(int tag, Txn txn, boolean asTxn) {
-        Grants g = grants();
-        if (g != null) {
-            // Refused here at once; applying checks again, against the policy where the write lands in the log.
-            VersionedTree.authorize(txn, g);
-        }
         Command.Builder command = Command.newBuilder().setTxn(txn);
         io.cairn.proto.State.Identity author = author();
         if (author != null) {
             command.setAuthor(author);
         }
-        if (g != null) {
+        if (auth.enforcing()) {
             command.setAuthorize(true).setAuthor(identity().toProto());
         }
         CompletableFuture<Response> answer = kv.write(command.build()).thenApply(r -> {
@@ -502,12 +523,7 @@ public final class RequestHandler {
                     log.info("ended a slow watch on {} at rev {}", glob, lastRev);
                     return false;
                 }
-                // The policy as of now: a revoke reaches a running watch at the revision it commits.
-                Grants g = gate == null ? null : kv.policy().grantsFor(identity);
                 for (Event e : events) {
-                    if (g != null && !g.allows(e.path(), Right.WATCH)) {
-                        continue;
-                    }
                     Response.Builder b = Responses.event(tag, e);
                     if (once) {
                         // WAIT answers with the first change and is then done.
@@ -528,6 +544,12 @@ public final class RequestHandler {
                     out.send(error == null ? Response.newBuilder().setTag(tag).setFlags(Responses.DONE).build()
                             : Responses.error(tag, error));
                 }
+            }
+
+            /** The policy as the revision is applied: a revoke reaches a running watch at the revision it commits. */
+            @Override
+            public boolean accepts(String path) {
+                return gate == null || kv.policy().grantsFor(identity).allows(path, Right.WATCH);
             }
 
             private boolean release() {

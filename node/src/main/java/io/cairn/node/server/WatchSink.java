@@ -15,6 +15,14 @@ public interface WatchSink {
      */
     boolean deliver(List<Event> events);
 
+    /**
+     * Whether a change to {@code path} is for this watcher at all (the caller's rights): one that
+     * is not is never delivered, and does not end a WAIT. Asked on the state machine's thread.
+     */
+    default boolean accepts(String path) {
+        return true;
+    }
+
     /** The watch ended: cancelled (error null) or refused (TOO_LATE, for example). */
     void end(StoreException error);
 }

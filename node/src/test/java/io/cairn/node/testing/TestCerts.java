@@ -73,13 +73,18 @@ public final class TestCerts {
      * ({@code dns:NAME,ip:ADDR}) or null; {@code eku} like {@code serverAuth,clientAuth}.
      */
     public Path[] leaf(String name, String san, String eku) {
+        return leaf(name, "CN=" + name, san, eku);
+    }
+
+    /** As {@link #leaf(String, String, String)}, with the subject {@code dname} (like {@code CN=alice,O=ops}). */
+    public Path[] leaf(String name, String dname, String san, String eku) {
         try {
             Path store = dir.resolve(name + ".p12");
             Files.deleteIfExists(store);
             Path csr = dir.resolve(name + ".csr");
             Path cert = dir.resolve(name + ".crt");
             Path key = dir.resolve(name + ".key");
-            keytool("-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + name,
+            keytool("-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", dname,
                     "-validity", "365", "-keystore", store.toString());
             keytool("-certreq", "-alias", name, "-keystore", store.toString(), "-file", csr.toString());
             List<String> gen = new ArrayList<>(List.of("-gencert", "-rfc", "-alias", caAlias, "-keystore", caStore.toString(),

@@ -29,10 +29,15 @@ public final class TestNode implements AutoCloseable {
 
     /** A node serving TLS ({@link TestCerts}), or plain TCP when {@code tls} is null. */
     public static TestNode start(StoreConfig store, NodeConfig.Tls tls) {
+        return start(store, tls, io.cairn.node.auth.AuthConfig.OFF);
+    }
+
+    /** A node that identifies its clients and enforces the policy as {@code auth} says. */
+    public static TestNode start(StoreConfig store, NodeConfig.Tls tls, io.cairn.node.auth.AuthConfig auth) {
         try {
             Path dir = Files.createTempDirectory("cairn-test-node");
             CairnNode node = CairnNode.start(NodeConfig.single(1, dir,
-                    new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), store).withTls(tls));
+                    new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), store).withTls(tls).withAuth(auth));
             node.awaitReady(java.time.Duration.ofSeconds(10));
             return new TestNode(node, dir);
         } catch (IOException e) {

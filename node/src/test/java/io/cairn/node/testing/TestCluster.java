@@ -1,0 +1,84 @@
+package io.cairn.node.testing;
+
+import io.cairn.node.CairnNode;
+import io.cairn.node.NodeConfig;
+import io.cairn.node.auth.AuthConfig;
+import io.cairn.node.replica.Replica;
+import io.cairn.node.store.StoreConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Three real members on loopback (free ports, fresh temp directories), all started with one {@link AuthConfig}. */
+public final class TestCluster implements AutoCloseable {
+    private final List<CairnNode> members = new ArrayList<>();
+    private final List<Path> dirs = new ArrayList<>();
+
+    private TestCluster() { }
+
+    public static TestCluster start(AuthConfig auth) throws Exception {
+        TestCluster c = new TestCluster();
+        try {
+            Map<Long, InetSocketAddress> peers = new TreeMap<>();
+            for (long i = 1; i <= 3; i++) {
+                peers.put(i, new InetSocketAddress("127.0.0.1", freePort()));
+            }
+            for (long i = 1; i <= 3; i++) {
+                Path dir = Files.createTempDirectory("cairn-cluster");
+                c.dirs.add(dir);
+                c.members.add(CairnNode.start(new NodeConfig(i, dir, new InetSocketAddress("127.0.0.1", 0),
+                        new InetSocketAddress("127.0.0.1", 0), peers.get(i), peers, StoreConfig.defaults(),
+                        Replica.Options.defaults(), null).withAuth(auth)));
+            }
+            for (CairnNode n : c.members) {
+                if (!n.awaitReady(Duration.ofSeconds(20))) {
+                    throw new IllegalStateException("member " + n.id() + " not ready in 20 s");
+                }
+            }
+            long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (c.members.stream().map(CairnNode::leader).distinct().count() != 1 || c.members.get(0).leader() == 0) {
+                if (System.nanoTime() > until) {
+                    throw new IllegalStateException("the members do not agree on a leader");
+                }
+                Thread.sleep(10);
+            }
+            return c;
+        } catch (Exception | Error e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    public List<CairnNode> members() {
+        return members;
+    }
+
+    public CairnNode member(int index) {
+        return members.get(index);
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        members.forEach(CairnNode::close);
+        for (Path dir : dirs) {
+            try (var paths = Files.walk(dir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                // best effort
+            }
+        }
+    }
+}
