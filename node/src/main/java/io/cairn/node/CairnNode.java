@@ -162,6 +162,12 @@ public final class CairnNode implements AutoCloseable {
      * --join (the cluster's members, and this one as a learner), --peers, or just itself.
      */
     /** The TLS a joining member calls the cluster with: its own certificate, the cluster's CAs. */
+    /** The token a joining member shows, read afresh for each call (a Secret may be updated in place); null without one. */
+    private static String joinToken(NodeConfig config) throws java.io.IOException {
+        java.nio.file.Path f = config.auth().joinTokenFile();
+        return f == null ? null : java.nio.file.Files.readString(f).strip();
+    }
+
     private static SSLContext joinTls(NodeConfig config) {
         return config.tls() == null ? null : config.tls().files().jdkClientContext();
     }
@@ -228,7 +234,7 @@ public final class CairnNode implements AutoCloseable {
         List<Member> members = new ArrayList<>();
         String me = config.peerAddr() == null ? "" : hostPort(config.peerAddr());
         if (config.join() != null) {
-            List<MemberInfo> theirs = JoinClient.members(config.join(), joinTls(config));
+            List<MemberInfo> theirs = JoinClient.members(config.join(), joinTls(config), joinToken(config));
             for (MemberInfo m : theirs) {
                 if (m.getId() == config.id()) {
                     throw new IllegalStateException("member id " + config.id() + " is already in the cluster at "
@@ -255,7 +261,7 @@ public final class CairnNode implements AutoCloseable {
                 MemberInfo me = MemberInfo.newBuilder().setId(config.id()).setPeerAddr(advertisedPeer())
                         .setClientAddr(advertisedClient()).setHttpAddr(advertisedHttp()).build();
                 if (!isListed()) {
-                    retry(() -> JoinClient.change(config.join(), Verb.MEMBER_ADD, me, joinTls(config)));
+                    retry(() -> JoinClient.change(config.join(), Verb.MEMBER_ADD, me, joinTls(config), joinToken(config)));
                     log.info("member {}: added as a learner; catching up", config.id());
                 }
                 while (!closed) {
@@ -266,7 +272,7 @@ public final class CairnNode implements AutoCloseable {
                         return;
                     }
                     if (listed && kv.leader() != 0 && p[1] > 0 && p[0] >= p[1]) {
-                        retry(() -> JoinClient.change(config.join(), Verb.MEMBER_PROMOTE, me, joinTls(config)));
+                        retry(() -> JoinClient.change(config.join(), Verb.MEMBER_PROMOTE, me, joinTls(config), joinToken(config)));
                         log.info("member {}: caught up at slot {}; promoted to voter", config.id(), p[0]);
                         return;
                     }

@@ -22,23 +22,31 @@ import javax.net.ssl.SSLSocket;
 final class JoinClient {
     private JoinClient() {}
 
-    static Response call(InetSocketAddress member, Request.Builder req, SSLContext tls) throws IOException {
+    /** Sends {@code req}, first authenticating the connection with {@code token} when there is one. */
+    static Response call(InetSocketAddress member, Request.Builder req, SSLContext tls, String token) throws IOException {
         try (Socket s = open(member, tls)) {
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
-            byte[] b = req.setTag(1).build().toByteArray();
-            out.writeInt(b.length);
-            out.write(b);
-            out.flush();
             DataInputStream in = new DataInputStream(s.getInputStream());
-            int len = in.readInt();
-            byte[] r = new byte[len];
-            in.readFully(r);
-            Response resp = Response.parseFrom(r);
-            if (resp.hasErrCode()) {
-                throw new IOException(resp.getErrCode() + ": " + resp.getErrDetail());
+            if (token != null) {
+                exchange(out, in, Request.newBuilder().setVerb(Verb.ACCESS).setValue(com.google.protobuf.ByteString.copyFromUtf8(token)));
             }
-            return resp;
+            return exchange(out, in, req);
         }
+    }
+
+    private static Response exchange(DataOutputStream out, DataInputStream in, Request.Builder req) throws IOException {
+        byte[] b = req.setTag(1).build().toByteArray();
+        out.writeInt(b.length);
+        out.write(b);
+        out.flush();
+        int len = in.readInt();
+        byte[] r = new byte[len];
+        in.readFully(r);
+        Response resp = Response.parseFrom(r);
+        if (resp.hasErrCode()) {
+            throw new IOException(resp.getErrCode() + ": " + resp.getErrDetail());
+        }
+        return resp;
     }
 
     private static Socket open(InetSocketAddress member, SSLContext tls) throws IOException {
@@ -61,11 +69,11 @@ final class JoinClient {
         }
     }
 
-    static List<MemberInfo> members(InetSocketAddress member, SSLContext tls) throws IOException {
-        return call(member, Request.newBuilder().setVerb(Verb.MEMBERS), tls).getMembersList();
+    static List<MemberInfo> members(InetSocketAddress member, SSLContext tls, String token) throws IOException {
+        return call(member, Request.newBuilder().setVerb(Verb.MEMBERS), tls, token).getMembersList();
     }
 
-    static void change(InetSocketAddress member, Verb verb, MemberInfo info, SSLContext tls) throws IOException {
-        call(member, Request.newBuilder().setVerb(verb).setMember(info), tls);
+    static void change(InetSocketAddress member, Verb verb, MemberInfo info, SSLContext tls, String token) throws IOException {
+        call(member, Request.newBuilder().setVerb(verb).setMember(info), tls, token);
     }
 }

@@ -120,6 +120,11 @@ public final class NodeMain implements Callable<Integer> {
     @Option(names = "--auth-issuer", paramLabel = "ISSUER", description = "The iss a service-account token must name (default: any).")
     String authIssuer;
 
+    @Option(names = "--join-token-file", paramLabel = "FILE",
+            description = "With --join: a token (an admin's) this member shows to add and promote itself when the cluster"
+                    + " runs with --auth on.")
+    Path joinTokenFile;
+
     @Option(names = "--auth-audience", paramLabel = "AUDIENCE", defaultValue = AuthConfig.DEFAULT_AUDIENCE,
             description = "The audience a service-account token must be for. Default: ${DEFAULT-VALUE}.")
     String authAudience;
@@ -187,7 +192,7 @@ public final class NodeMain implements Callable<Integer> {
         if (!auth.equals("on") && !auth.equals("off")) {
             throw new ParameterException(spec.commandLine(), "--auth must be on or off, got \"" + auth + "\"");
         }
-        for (Path f : java.util.Arrays.asList(authTokenFile, authJwksTokenFile, authJwksCa)) {
+        for (Path f : java.util.Arrays.asList(authTokenFile, authJwksTokenFile, authJwksCa, joinTokenFile)) {
             if (f != null && !java.nio.file.Files.isReadable(f)) {
                 throw new ParameterException(spec.commandLine(), f + " (an --auth file) cannot be read");
             }
@@ -201,7 +206,7 @@ public final class NodeMain implements Callable<Integer> {
                     + " --auth-token-file or --auth-jwks, and an --auth-admin to write the first rules");
         }
         return new AuthConfig(auth.equals("on"), authAdmins, authTokenFile, authJwks, authJwksTokenFile, authJwksCa,
-                authIssuer, authAudience);
+                authIssuer, authAudience, joinTokenFile);
     }
 
     /** The member's TLS from the flags, or null without any: all three files, or none. */

@@ -28,6 +28,11 @@ final class StoreOptions {
             description = "PEM PKCS#8 key of --cert ($CAIRN_KEY).")
     Path key;
 
+    @Option(names = "--token-file", defaultValue = "${env:CAIRN_TOKEN_FILE}", paramLabel = "FILE",
+            description = "Authenticate with the token in this file: the pod's projected service-account token (audience"
+                    + " cairn), re-read every minute as the kubelet rotates it ($CAIRN_TOKEN_FILE).")
+    Path tokenFile;
+
     @Option(names = "--watch", split = ",", defaultValue = "${env:CAIRN_WATCH}",
             description = "Config prefixes to watch, like /config/web (repeatable, or comma-separated in $CAIRN_WATCH).")
     List<String> watch;
@@ -63,6 +68,12 @@ final class StoreOptions {
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(cl, e.getMessage() + " (--cacert, --cert, --key)");
             }
+        }
+        if (tokenFile != null) {
+            if (!java.nio.file.Files.isReadable(tokenFile)) {
+                throw new ParameterException(cl, "--token-file " + tokenFile + " cannot be read");
+            }
+            b.tokenFile(tokenFile);
         }
         return b.build();
     }

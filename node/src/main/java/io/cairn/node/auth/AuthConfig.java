@@ -19,13 +19,21 @@ import java.util.List;
  * @param jwksCaFile the CA certificates {@code jwks} is served under, or null for the JDK's
  * @param issuer the {@code iss} a service-account token must name, or null for any
  * @param audience the {@code aud} a service-account token must hold
+ * @param joinTokenFile the token this member shows (ACCESS) when it joins a cluster through
+ *     --join, whose members then let it add itself: one of an admin's; or null
  */
 public record AuthConfig(boolean enforce, List<String> admins, Path tokenFile, String jwks, Path jwksBearerFile,
-        Path jwksCaFile, String issuer, String audience) {
+        Path jwksCaFile, String issuer, String audience, Path joinTokenFile) {
     public static final String DEFAULT_AUDIENCE = "cairn";
 
     /** Nothing enforced, nothing to authenticate with but client certificates. */
-    public static final AuthConfig OFF = new AuthConfig(false, List.of(), null, null, null, null, null, DEFAULT_AUDIENCE);
+    public static final AuthConfig OFF = new AuthConfig(false, List.of(), null, null, null, null, null, DEFAULT_AUDIENCE, null);
+
+    /** Without a join token. */
+    public AuthConfig(boolean enforce, List<String> admins, Path tokenFile, String jwks, Path jwksBearerFile,
+            Path jwksCaFile, String issuer, String audience) {
+        this(enforce, admins, tokenFile, jwks, jwksBearerFile, jwksCaFile, issuer, audience, null);
+    }
 
     public AuthConfig {
         admins = List.copyOf(admins);

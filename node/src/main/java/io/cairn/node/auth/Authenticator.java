@@ -36,6 +36,15 @@ public final class Authenticator {
         }
     }
 
+    /**
+     * Whether a token shown to this member is ignored: it neither enforces the policy nor has
+     * anything to check a token with (a dev cluster). Doozer's ACCESS to a server without a
+     * secret succeeds the same way, and a sidecar that mounts its token works against it.
+     */
+    public boolean ignoresTokens() {
+        return !config.enforce() && tokens == null && serviceAccounts == null;
+    }
+
     /** Whether requests are checked against the policy. */
     public boolean enforcing() {
         return config.enforce();

@@ -335,6 +335,32 @@ class AclClusterTest {
         }
     }
 
+    @Test
+    void aMemberJoinsByShowingAnAdminsToken() throws Exception {
+        Path token = dir.resolve("join-token");
+        Files.writeString(token, ADMIN_TOKEN + "\n");
+        Path data = Files.createTempDirectory("cairn-acl-join");
+        AuthConfig auth = new AuthConfig(true, List.of(), dir.resolve("tokens.csv"), dir.resolve("jwks.json").toString(),
+                null, null, ISSUER, "cairn", token);
+        CairnNode joiner = CairnNode.start(new io.cairn.node.NodeConfig(4, data, new java.net.InetSocketAddress("127.0.0.1", 0),
+                new java.net.InetSocketAddress("127.0.0.1", 0), new java.net.InetSocketAddress("127.0.0.1", 0), Map.of(),
+                io.cairn.node.store.StoreConfig.defaults(), io.cairn.node.replica.Replica.Options.defaults(),
+                cluster.member(0).clientAddress()).withAuth(auth));
+        try (WireClient admin = as(0, ADMIN_TOKEN)) {
+            assertThat(joiner.awaitReady(java.time.Duration.ofSeconds(20))).isTrue();
+            assertThat(call(admin, Request.newBuilder().setVerb(Verb.MEMBERS)).getMembersList()).extracting(m -> m.getId())
+                    .contains(4L);
+            Response removed = call(admin, Request.newBuilder().setVerb(Verb.MEMBER_REMOVE)
+                    .setMember(io.cairn.proto.Msg.MemberInfo.newBuilder().setId(4)));
+            assertThat(removed.hasErrCode()).as(removed.getErrDetail()).isFalse();
+        } finally {
+            joiner.close();
+            try (var paths = Files.walk(data)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
     private static HttpResponse<String> get(String url, String token) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(java.time.Duration.ofSeconds(10));
         if (token != null) {
