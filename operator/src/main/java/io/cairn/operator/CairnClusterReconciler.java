@@ -59,7 +59,7 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
         if (s.getTls() != null && (s.getTls().getSecretName() == null) != (s.getTls().getClientSecretName() == null)) {
             return "tls.secretName and tls.clientSecretName go together: name both Secrets, or neither and the operator makes them";
         }
-        return null;
+        return ClusterAuth.invalid(s.getAuth());
     }
 
     @Override
@@ -94,6 +94,9 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
                 ClusterEvents.warning(context.getClient(), c, "TlsNotReady", why);
             }
             return UpdateControl.patchStatus(c).rescheduleAfter(Duration.ofSeconds(10));
+        }
+        if (ClusterAuth.ensure(context.getClient(), c)) {
+            ClusterEvents.normal(context.getClient(), c, "AuthTokenIssued", "the operator's admin token is in Secret " + ClusterAuth.secret(c));
         }
         // Only a valid spec reaches the dependents: an invalid one neither creates nor changes anything.
         var workflow = context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
@@ -144,6 +147,11 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
             upgrading = rollOnePod(c, context, sts, status.getLeader());
         }
         boolean available = state != null && status.getLeader() != null;
+        if (available && ClusterAuth.enabled(c)) {
+            applyPolicy(c, context, status);
+        } else if (!ClusterAuth.enabled(c)) {
+            status.getConditions().removeIf(x -> x.getType().equals("PolicyApplied"));
+        }
         boolean complete = available && status.getMembers().size() == c.getSpec().getReplicas() && target == c.getSpec().getReplicas()
                 && running != null && running == target
                 && status.getMembers().stream().noneMatch(m -> "learner".equals(m.getRole()));
@@ -159,6 +167,24 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
                 complete ? "all " + c.getSpec().getReplicas() + " members are in the cluster"
                         : status.getMembers().size() + " of " + c.getSpec().getReplicas() + " members are in the cluster");
         return UpdateControl.patchStatus(c).rescheduleAfter(Duration.ofSeconds(upgrading ? 2 : complete ? 30 : 5));
+    }
+
+    /** Writes the policy the operator keeps (default and spec rules) and says how that went on the status. */
+    private void applyPolicy(CairnCluster c, Context<CairnCluster> context, CairnClusterStatus status) {
+        java.util.Map<String, String> rules = ClusterAuth.rules(c);
+        try {
+            int changed = probe.applyPolicy(c, rules);
+            if (changed > 0) {
+                log.info("CairnCluster {}/{}: policy applied ({} rules kept, {} changed)", c.getMetadata().getNamespace(),
+                        c.getMetadata().getName(), rules.size(), changed);
+                ClusterEvents.normal(context.getClient(), c, "PolicyApplied", rules.size() + " rules kept, " + changed + " changed");
+            }
+            setCondition(status, "PolicyApplied", "True", "AsDeclared", rules.size() + " rules kept under " + ClusterAuth.RULES);
+        } catch (RuntimeException e) {
+            String why = e.getMessage();
+            log.warn("CairnCluster {}/{}: writing the policy failed: {}", c.getMetadata().getNamespace(), c.getMetadata().getName(), why);
+            setCondition(status, "PolicyApplied", "False", "WriteFailed", why);
+        }
     }
 
     /**

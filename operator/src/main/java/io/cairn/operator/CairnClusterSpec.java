@@ -33,6 +33,9 @@ public class CairnClusterSpec {
     @JsonPropertyDescription("TLS for the client and peer protocols.")
     private Tls tls;
 
+    @JsonPropertyDescription("Who may read, write and watch what: identities from service-account tokens and the policy.")
+    private Auth auth;
+
     @JsonPropertyDescription("Revisions kept readable and replayable to watchers (default 100000).")
     @Min(1)
     private Long history;
@@ -84,6 +87,14 @@ public class CairnClusterSpec {
 
     public void setTls(Tls tls) {
         this.tls = tls;
+    }
+
+    public Auth getAuth() {
+        return auth;
+    }
+
+    public void setAuth(Auth auth) {
+        this.auth = auth;
     }
 
     public Long getHistory() {
@@ -217,6 +228,151 @@ public class CairnClusterSpec {
         /** Client certificates are required unless the spec says false. */
         boolean requiresClientCerts() {
             return clientCertAuth == null || clientCertAuth;
+        }
+    }
+
+    /**
+     * Authorization: members check every request against the policy under /ctl/acl, and take
+     * Kubernetes service-account tokens (audience {@code audience}) as identities, verified
+     * against the issuer's keys. The operator is the admin: it keeps a token for itself in
+     * NAME-auth and writes the default policy and {@code rules}.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Auth {
+        @JsonPropertyDescription("Enforce the policy (deny by default); sidecars get a projected service-account token (default false).")
+        private boolean enabled;
+
+        @JsonPropertyDescription("Where members fetch the service-account issuer's keys (default "
+                + "https://kubernetes.default.svc/openid/v1/jwks), with their own token and the cluster CA.")
+        @Pattern("^https?://\\S+$")
+        private String jwksUrl;
+
+        @JsonPropertyDescription("The iss a token must name (default: any).")
+        private String issuer;
+
+        @JsonPropertyDescription("The audience of the tokens sidecars show (default cairn).")
+        @Pattern("^[A-Za-z0-9._:/-]+$")
+        private String audience;
+
+        @JsonPropertyDescription("Write the default policy: every service account reads and watches /config/NAMESPACE/** and "
+                + "writes its own presence, /presence/NAMESPACE/*/POD (default true).")
+        private Boolean defaultPolicy;
+
+        @JsonPropertyDescription("More rules, kept by the operator under /ctl/acl/rules/spec-NAME.")
+        private java.util.List<Rule> rules;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public String getJwksUrl() {
+            return jwksUrl;
+        }
+
+        public void setJwksUrl(String jwksUrl) {
+            this.jwksUrl = jwksUrl;
+        }
+
+        public String getIssuer() {
+            return issuer;
+        }
+
+        public void setIssuer(String issuer) {
+            this.issuer = issuer;
+        }
+
+        public String getAudience() {
+            return audience;
+        }
+
+        public void setAudience(String audience) {
+            this.audience = audience;
+        }
+
+        public Boolean getDefaultPolicy() {
+            return defaultPolicy;
+        }
+
+        public void setDefaultPolicy(Boolean defaultPolicy) {
+            this.defaultPolicy = defaultPolicy;
+        }
+
+        public java.util.List<Rule> getRules() {
+            return rules;
+        }
+
+        public void setRules(java.util.List<Rule> rules) {
+            this.rules = rules;
+        }
+
+        String jwks() {
+            return jwksUrl != null ? jwksUrl : "https://kubernetes.default.svc/openid/v1/jwks";
+        }
+
+        String audienceOrDefault() {
+            return audience != null ? audience : "cairn";
+        }
+
+        boolean writesDefaultPolicy() {
+            return defaultPolicy == null || defaultPolicy;
+        }
+    }
+
+    /** One rule of the policy, as /ctl/acl/rules holds it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Rule {
+        @JsonPropertyDescription("The rule's name: letters, digits, '.', '_' and '-'.")
+        @Required
+        @Pattern("^[A-Za-z0-9._-]+$")
+        private String name;
+
+        @JsonPropertyDescription("An identity (system:serviceaccount:NS:SA, a certificate or token user) or group:NAME; * matches anything.")
+        @Required
+        private String subject;
+
+        @JsonPropertyDescription("A path glob; may use {namespace}, {serviceaccount} and {pod}.")
+        @Required
+        @Pattern("^/.*$")
+        private String path;
+
+        @JsonPropertyDescription("read, write, watch, admin.")
+        @Required
+        private java.util.List<String> rights;
+
+        public String getName() {
+            return name;
+        }
+
+        public void setName(String name) {
+            this.name = name;
+        }
+
+        public String getSubject() {
+            return subject;
+        }
+
+        public void setSubject(String subject) {
+            this.subject = subject;
+        }
+
+        public String getPath() {
+            return path;
+        }
+
+        public void setPath(String path) {
+            this.path = path;
+        }
+
+        public java.util.List<String> getRights() {
+            return rights;
+        }
+
+        public void setRights(java.util.List<String> rights) {
+            this.rights = rights;
         }
     }
 }

@@ -5,7 +5,9 @@ import io.cairn.net.TlsConfig;
 import io.cairn.proto.Msg.MemberInfo;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
+import io.cairn.client.Versioned;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -22,11 +24,31 @@ public interface ClusterProbe {
     /** Removes a member through the cluster's membership (the leader hands over first if it is the one). */
     void removeMember(CairnCluster cluster, long id);
 
+    /**
+     * Makes the rules the operator keeps (names starting operator- or spec-) exactly {@code rules}
+     * (name to JSON): each written or deleted, compared by revision; rules of other names are
+     * left alone. Returns how many it changed.
+     */
+    default int applyPolicy(CairnCluster cluster, Map<String, String> rules) {
+        throw new UnsupportedOperationException("this probe does not write policies");
+    }
+
     /** A client for the operator's calls: short timeouts, TLS when {@code tls} is given. */
     static CairnClient connectTo(String endpoints, TlsConfig tls) {
+        return connectTo(endpoints, tls, null);
+    }
+
+    /** As {@link #connectTo(String, TlsConfig)}, authenticated with {@code token} when there is one. */
+    static CairnClient connectTo(String endpoints, TlsConfig tls, String token) {
         CairnClient.Builder b = CairnClient.builder().endpoints(endpoints).requestTimeout(Duration.ofSeconds(10))
                 .connectTimeout(Duration.ofSeconds(2));
-        return (tls == null ? b : b.tls(tls)).build();
+        if (tls != null) {
+            b.tls(tls);
+        }
+        if (token != null) {
+            b.token(() -> token);
+        }
+        return b.build();
     }
 
     /**
@@ -35,7 +57,7 @@ public interface ClusterProbe {
      */
     static ClusterProbe viaClientService(KubernetesClient k8s) {
         return through(c -> connectTo(Names.client(c) + "." + c.getMetadata().getNamespace() + ".svc:8046",
-                ClusterTls.clientConfig(k8s, c)));
+                ClusterTls.clientConfig(k8s, c), ClusterAuth.token(k8s, c)));
     }
 
     /**
@@ -58,6 +80,32 @@ public interface ClusterProbe {
                 try (CairnClient client = connect.apply(c)) {
                     client.changeMember(io.cairn.proto.Msg.Request.Verb.MEMBER_REMOVE,
                             io.cairn.proto.Msg.MemberInfo.newBuilder().setId(id).build());
+                }
+            }
+
+            @Override
+            public int applyPolicy(CairnCluster c, Map<String, String> rules) {
+                try (CairnClient client = connect.apply(c)) {
+                    int changed = 0;
+                    Map<String, Versioned> present = new java.util.HashMap<>();
+                    for (Versioned v : client.walk(ClusterAuth.RULES + "/*", 0).items()) {
+                        present.put(v.path().substring(ClusterAuth.RULES.length() + 1), v);
+                    }
+                    for (Map.Entry<String, String> want : rules.entrySet()) {
+                        Versioned have = present.get(want.getKey());
+                        if (have == null || !have.text().equals(want.getValue())) {
+                            client.set(ClusterAuth.RULES + "/" + want.getKey(), want.getValue(), have == null ? 0 : have.rev());
+                            changed++;
+                        }
+                    }
+                    for (Map.Entry<String, Versioned> have : present.entrySet()) {
+                        boolean managed = ClusterAuth.MANAGED.stream().anyMatch(have.getKey()::startsWith);
+                        if (managed && !rules.containsKey(have.getKey())) {
+                            client.del(have.getValue().path(), have.getValue().rev());
+                            changed++;
+                        }
+                    }
+                    return changed;
                 }
             }
         };

@@ -134,7 +134,7 @@ final class ClusterTls {
         return TlsConfig.pem(cert, key, ca, "Secret " + c.getMetadata().getNamespace() + "/" + clientSecret(c));
     }
 
-    private static void write(KubernetesClient k8s, CairnCluster c, Secret existing, String name, String type,
+    static void write(KubernetesClient k8s, CairnCluster c, Secret existing, String name, String type,
             Map<String, String> pem) {
         Map<String, String> data = new HashMap<>();
         pem.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.US_ASCII))));
@@ -165,7 +165,7 @@ final class ClusterTls {
         return cert == null || key == null ? null : new Certificates.Pair(cert, key);
     }
 
-    private static String text(Secret s, String key) {
+    static String text(Secret s, String key) {
         byte[] b = bytes(s, key);
         return b == null ? null : new String(b, StandardCharsets.US_ASCII);
     }

@@ -102,7 +102,8 @@ final class Dependents {
             String stable = "$HOSTNAME." + Names.headless(c) + "." + c.getMetadata().getNamespace() + ".svc";
             String start = "ID=$((${HOSTNAME##*-} + 1)); COMMON=\"--id $ID --history $(cat /etc/cairn/history)"
                     + " --data-dir /var/lib/cairn --client-addr 0.0.0.0:8046 --http-addr 0.0.0.0:8048"
-                    + " --advertise-client-addr " + stable + ":8046 --advertise-http-addr " + stable + ":8048" + tlsFlags + "\";"
+                    + " --advertise-client-addr " + stable + ":8046 --advertise-http-addr " + stable + ":8048" + tlsFlags
+                    + ClusterAuth.memberFlags(c) + "\";"
                     + " if [ -f /var/lib/cairn/cluster.pb ]; then exec " + NODE_JAVA + " $COMMON;"
                     + " elif [ $ID -le $(cat /etc/cairn/initial) ]; then"
                     + " exec " + NODE_JAVA + " $COMMON --peers \"$(cat /etc/cairn/peers)\";"
@@ -142,6 +143,14 @@ final class Dependents {
                     .withWhenDeleted(s.getStorage().isDeleteVolumesWithCluster() ? "Delete" : "Retain")
                     .withWhenScaled("Retain").endPersistentVolumeClaimRetentionPolicy()
                     .endSpec().build();
+            if (ClusterAuth.enabled(c)) {
+                // The operator's token (members accept it; a joining member shows it) from NAME-auth.
+                var pod = sts.getSpec().getTemplate().getSpec();
+                pod.getContainers().get(0).getVolumeMounts().add(new VolumeMountBuilder().withName("auth")
+                        .withMountPath(ClusterAuth.DIR).withReadOnly(true).build());
+                pod.getVolumes().add(new VolumeBuilder().withName("auth").withNewSecret().withSecretName(ClusterAuth.secret(c))
+                        .endSecret().build());
+            }
             if (tls) {
                 var pod = sts.getSpec().getTemplate().getSpec();
                 pod.getContainers().get(0).getVolumeMounts().add(new VolumeMountBuilder().withName("tls").withMountPath(TLS_DIR)

@@ -49,6 +49,17 @@ public final class OperatorMain {
         return -1;
     }
 
+    /** The audience of CairnCluster {@code ns/name} when it enforces its policy; null when it does not, or cannot be read. */
+    static String clusterAudience(KubernetesClient k8s, String name, String ns) {
+        try {
+            CairnCluster c = k8s.resources(CairnCluster.class).inNamespace(ns).withName(name).get();
+            return c == null || !ClusterAuth.enabled(c) ? null : c.getSpec().getAuth().audienceOrDefault();
+        } catch (RuntimeException e) {
+            log.warn("cannot read CairnCluster {}/{} to learn its policy ({}); the sidecar gets no token", ns, name, e.getMessage());
+            return null;
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         io.cairn.net.LogFormat.checkOrExit("cairn-operator");
         io.cairn.net.DnsCache.keepAnswersBriefly();
@@ -56,8 +67,8 @@ public final class OperatorMain {
         int port = port(System.getenv().getOrDefault("CAIRN_WEBHOOK_PORT", "8443"));
         String certDir = System.getenv().getOrDefault("CAIRN_WEBHOOK_CERT_DIR", "/etc/cairn-webhook");
         String namespace = System.getenv().getOrDefault("WATCH_NAMESPACE", "");
-        SidecarInjector injector = new SidecarInjector(image);
         KubernetesClient k8s = new KubernetesClientBuilder().build();
+        SidecarInjector injector = new SidecarInjector(image, (name, ns) -> clusterAudience(k8s, name, ns));
         WebhookServer webhook;
         WebhookCertManager certs = null;
         try {

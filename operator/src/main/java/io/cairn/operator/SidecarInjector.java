@@ -34,6 +34,12 @@ public final class SidecarInjector {
     public static final String READINESS_URL = "cairn.io/readiness-url";
     public static final String WAIT = "cairn.io/wait";
     public static final String RELOAD_ON = "cairn.io/reload-on";
+    /** auto (default: when the CairnCluster enforces a policy), true or false: mount a projected service-account token. */
+    public static final String AUTH_TOKEN = "cairn.io/auth-token";
+    static final String TOKEN_VOLUME = "cairn-token";
+    static final String TOKEN_DIR = "/var/run/cairn/token";
+    /** A projected token's lifetime; the kubelet renews it at 80%, the sidecar re-reads it every minute. */
+    static final int TOKEN_SECONDS = 3600;
     static final String TLS_VOLUME = "cairn-tls";
     static final String TLS_DIR = "/var/run/cairn/tls";
     static final String VOLUME = "cairn-config";
@@ -42,9 +48,17 @@ public final class SidecarInjector {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final String sidecarImage;
+    /** The audience of a CairnCluster (name, namespace) that enforces its policy; null when it does not, or is unknown. */
+    private final java.util.function.BiFunction<String, String, String> clusterAudience;
 
+    /** An injector that learns of no cluster's policy (tokens only by annotation). */
     public SidecarInjector(String sidecarImage) {
+        this(sidecarImage, (name, ns) -> null);
+    }
+
+    public SidecarInjector(String sidecarImage, java.util.function.BiFunction<String, String, String> clusterAudience) {
         this.sidecarImage = sidecarImage;
+        this.clusterAudience = clusterAudience;
     }
 
     /** Answers one AdmissionReview (the request as JSON text). */
@@ -142,6 +156,14 @@ public final class SidecarInjector {
         String name = cluster.contains(".") ? cluster.substring(0, cluster.indexOf('.')) : cluster;
         String ns = cluster.contains(".") ? cluster.substring(cluster.indexOf('.') + 1) : namespace;
         String endpoints = name + "-client." + ns + ".svc:8046";
+        String tokenMode = annotations.path(AUTH_TOKEN).asText("auto").trim();
+        if (!tokenMode.matches("auto|true|false")) {
+            throw new IllegalArgumentException(AUTH_TOKEN + " \"" + tokenMode + "\" must be auto, true or false");
+        }
+        String audience = tokenMode.equals("false") ? null : clusterAudience.apply(name, ns);
+        if (audience == null && tokenMode.equals("true")) {
+            audience = "cairn";
+        }
 
         JsonNode spec = pod.path("spec");
         ObjectNode volume = JSON.createObjectNode().put("name", VOLUME);
@@ -153,8 +175,21 @@ public final class SidecarInjector {
             // After the first append the array exists: add to its end.
             ops.addObject().put("op", "add").put("path", "/spec/volumes/-").set("value", tls);
         }
+        if (audience != null) {
+            // The pod's own identity for the cluster's policy: a short-lived token for Cairn's audience only.
+            ObjectNode token = JSON.createObjectNode().put("name", TOKEN_VOLUME);
+            token.putObject("projected").putArray("sources").addObject().putObject("serviceAccountToken")
+                    .put("audience", audience).put("expirationSeconds", TOKEN_SECONDS).put("path", "token");
+            ops.addObject().put("op", "add").put("path", "/spec/volumes/-").set("value", token);
+        }
         ObjectNode init = container(INIT, "init", endpoints, watch, files, envFile, "none", app);
         ObjectNode sidecar = container(SIDECAR, "run", endpoints, watch, files, envFile, onChange, app);
+        if (audience != null) {
+            for (ObjectNode c : List.of(init, sidecar)) {
+                ((ArrayNode) c.get("env")).addObject().put("name", "CAIRN_TOKEN_FILE").put("value", TOKEN_DIR + "/token");
+                ((ArrayNode) c.get("volumeMounts")).addObject().put("name", TOKEN_VOLUME).put("mountPath", TOKEN_DIR).put("readOnly", true);
+            }
+        }
         lifecycle.forEach((k, v) -> ((ArrayNode) sidecar.get("env")).addObject().put("name", k).put("value", v));
         if (!tlsSecret.isEmpty()) {
             for (ObjectNode c : List.of(init, sidecar)) {

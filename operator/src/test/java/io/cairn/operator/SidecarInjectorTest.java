@@ -157,4 +157,42 @@ class SidecarInjectorTest {
         }
         assertThat(JSON.readTree(injector.review("not json")).path("response").path("allowed").asBoolean()).isFalse();
     }
+
+    @Test
+    void aClusterThatEnforcesItsPolicyGivesTheSidecarsAProjectedTokenForItsAudience() throws Exception {
+        SidecarInjector authAware = new SidecarInjector("sidecar:test",
+                (name, ns) -> name.equals("config") && ns.equals("shop") ? "cairn-prod" : null);
+        String annotations = "{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"config\",\"cairn.io/watch\":\"/config/shop\"}";
+        JsonNode resp = JSON.readTree(authAware.review(review(annotations))).path("response");
+        JsonNode pod = JsonPatch.apply(JSON.readTree(new String(Base64.getDecoder().decode(resp.path("patch").asText()),
+                StandardCharsets.UTF_8)), JSON.readTree(review(annotations)).path("request").path("object"));
+        JsonNode volume = null;
+        for (JsonNode v : pod.path("spec").path("volumes")) {
+            if (v.path("name").asText().equals("cairn-token")) {
+                volume = v;
+            }
+        }
+        assertThat(volume).as("the token volume").isNotNull();
+        JsonNode source = volume.path("projected").path("sources").get(0).path("serviceAccountToken");
+        assertThat(source.path("audience").asText()).isEqualTo("cairn-prod");
+        assertThat(source.path("expirationSeconds").asInt()).isEqualTo(3600);
+        for (JsonNode c : java.util.List.of(pod.path("spec").path("initContainers").get(0), pod.path("spec").path("containers").get(1))) {
+            assertThat(c.path("env").toString()).contains("{\"name\":\"CAIRN_TOKEN_FILE\",\"value\":\"/var/run/cairn/token/token\"}");
+            assertThat(c.path("volumeMounts").toString()).contains("\"name\":\"cairn-token\"");
+        }
+        // The annotation overrides: none for this pod; or one though the operator does not know the cluster enforces.
+        String off = annotations.replace("}", ",\"cairn.io/auth-token\":\"false\"}");
+        assertThat(new String(Base64.getDecoder().decode(JSON.readTree(authAware.review(review(off))).path("response").path("patch")
+                .asText()), StandardCharsets.UTF_8)).doesNotContain("cairn-token");
+        String on = "{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"other\",\"cairn.io/watch\":\"/config/shop\","
+                + "\"cairn.io/auth-token\":\"true\"}";
+        assertThat(new String(Base64.getDecoder().decode(JSON.readTree(authAware.review(review(on))).path("response").path("patch")
+                .asText()), StandardCharsets.UTF_8)).contains("\"audience\":\"cairn\"");
+        String noCluster = "{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"other\",\"cairn.io/watch\":\"/config/shop\"}";
+        assertThat(authAware.review(review(noCluster))).doesNotContain("cairn-token");
+        JsonNode bad = JSON.readTree(authAware.review(review(annotations.replace("}", ",\"cairn.io/auth-token\":\"yes\"}"))))
+                .path("response");
+        assertThat(bad.path("allowed").asBoolean()).isFalse();
+        assertThat(bad.path("status").path("message").asText()).isEqualTo("cairn.io/auth-token \"yes\" must be auto, true or false");
+    }
 }
