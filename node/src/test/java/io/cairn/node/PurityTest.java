@@ -32,7 +32,7 @@ class PurityTest {
 
     @Test
     void theCoreAndTheStoreArePure() {
-        ArchRule rule = noClasses().that().resideInAnyPackage("io.cairn.node.paxos..", "io.cairn.node.store..")
+        ArchRule rule = noClasses().that().resideInAnyPackage("io.cairn.node.paxos..", "io.cairn.node.store..", "io.cairn.node.acl..")
                 .should().dependOnClassesThat().resideInAnyPackage("java.net..", "java.nio.file..", "java.nio.channels..",
                         "java.util.concurrent..", "io.netty..", "java.time..")
                 .orShould().dependOnClassesThat().belongToAnyOf(Thread.class, java.io.File.class,

@@ -37,4 +37,15 @@ class ExamplesTest {
         var patch = new SidecarInjector("sidecar:test").patch(pod, "default");
         assertThat(patch.toString()).contains("cairn-sidecar").contains("config-client.default.svc:8046").contains("/etc/web");
     }
+
+    @Test
+    void authExamplesAreValidAndTheSidecarGetsAToken() throws Exception {
+        CairnCluster c = Serialization.unmarshal(Files.readString(Path.of("..", "examples", "auth", "cairncluster.yaml")), CairnCluster.class);
+        assertThat(CairnClusterReconciler.invalid(c.getSpec())).isNull();
+        assertThat(ClusterAuth.rules(c)).containsKeys("operator-sidecar-config", "operator-sidecar-presence", "spec-ops-read-all-config");
+        Deployment d = Serialization.unmarshal(Files.readString(Path.of("..", "examples", "auth", "app-deployment.yaml")), Deployment.class);
+        JsonNode pod = SidecarInjectorTest.JSON.valueToTree(d.getSpec().getTemplate());
+        var patch = new SidecarInjector("sidecar:test", (name, ns) -> name.equals("guarded") ? "cairn" : null).patch(pod, "default");
+        assertThat(patch.toString()).contains("serviceAccountToken").contains("CAIRN_TOKEN_FILE").doesNotContain("CAIRN_CERT");
+    }
 }

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The rules under /ctl/acl/rules as of one revision, and what they grant each identity. It is
@@ -16,7 +15,8 @@ public final class Policy {
     private static final int CACHE_LIMIT = 4096;
 
     private final List<Rule> rules;
-    private final Map<Identity, Grants> cache = new ConcurrentHashMap<>();
+    // Synchronized, not concurrent: the package is pure (PurityTest), and a lookup is short.
+    private final Map<Identity, Grants> cache = java.util.Collections.synchronizedMap(new java.util.HashMap<>());
 
     public Policy(List<Rule> rules) {
         this.rules = List.copyOf(rules);
