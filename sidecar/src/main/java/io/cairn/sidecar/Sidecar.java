@@ -155,6 +155,9 @@ public final class Sidecar implements AutoCloseable {
                             + ": " + String.join("; ", r.problems()));
                 }
                 return view.rev();
+            } catch (io.cairn.client.PermissionDeniedException e) {
+                // The policy does not change by waiting: say so at once, with the right that is missing.
+                throw new IOException("the store's policy refuses this sidecar: " + e.getMessage(), e);
             } catch (CairnException e) {
                 last = e;
                 log.info("init: store not answering yet (attempt {}): {}", attempts, e.getMessage());

@@ -3,17 +3,10 @@ package io.cairn.node.acl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.RSASSASigner;
-import com.nimbusds.jose.jwk.JWKSet;
-import com.nimbusds.jose.jwk.RSAKey;
-import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import io.cairn.node.CairnNode;
 import io.cairn.node.auth.AuthConfig;
 import io.cairn.node.testing.TestCluster;
+import io.cairn.node.testing.TestTokens;
 import io.cairn.node.testing.WireClient;
 import io.cairn.proto.Msg.Compare;
 import io.cairn.proto.Msg.Op;
@@ -32,7 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -46,11 +38,11 @@ import org.junit.jupiter.api.Test;
  * JWKS file made here; policy changes take effect on every member at the revision they commit.
  */
 class AclClusterTest {
-    private static final String ISSUER = "https://kubernetes.default.svc.cluster.local";
+    private static final String ISSUER = TestTokens.ISSUER;
     private static final String ADMIN_TOKEN = "admin-3c0d2f9e41b7";
     private static final String DEV_TOKEN = "dev-8a41cc07e2d5";
     private static Path dir;
-    private static RSAKey key;
+    private static TestTokens issuer;
     private static TestCluster cluster;
     private static String podA;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -58,13 +50,12 @@ class AclClusterTest {
     @BeforeAll
     static void start() throws Exception {
         dir = Files.createTempDirectory("cairn-acl");
-        key = new RSAKeyGenerator(2048).keyID("sa-key-1").generate();
-        Files.writeString(dir.resolve("jwks.json"), new JWKSet(key.toPublicJWK()).toString());
+        issuer = TestTokens.create(dir);
         Files.writeString(dir.resolve("tokens.csv"), "# token,user,uid,groups\n" + ADMIN_TOKEN + ",root,0,\"cairn:admins\"\n"
                 + DEV_TOKEN + ",dev,1,\"developers\"\n");
         cluster = TestCluster.start(new AuthConfig(true, List.of(), dir.resolve("tokens.csv"), dir.resolve("jwks.json").toString(),
                 null, null, ISSUER, "cairn"));
-        podA = serviceAccountToken(key, "shop", "web", "web-0", "cairn", 3_600_000);
+        podA = issuer.token("shop", "web", "web-0", "cairn", 3_600_000);
         try (WireClient admin = as(0, ADMIN_TOKEN)) {
             set(admin, "/ctl/acl/rules/sidecar-config",
                     "{\"subject\":\"group:system:serviceaccounts\",\"path\":\"/config/{namespace}/**\",\"rights\":[\"read\",\"watch\"]}");
@@ -84,19 +75,6 @@ class AclClusterTest {
         try (var paths = Files.walk(dir)) {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
-    }
-
-    static String serviceAccountToken(RSAKey signer, String ns, String sa, String pod, String audience, long validMs) throws Exception {
-        long now = System.currentTimeMillis();
-        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(ISSUER).subject("system:serviceaccount:" + ns + ":" + sa)
-                .audience(audience).issueTime(new Date(now - 1000)).notBeforeTime(new Date(now - 1000))
-                .expirationTime(new Date(now + validMs))
-                .claim("kubernetes.io", Map.of("namespace", ns, "pod", Map.of("name", pod, "uid", "uid-" + pod),
-                        "serviceaccount", Map.of("name", sa, "uid", "uid-" + sa)))
-                .build();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(signer.getKeyID()).build(), claims);
-        jwt.sign(new RSASSASigner(signer));
-        return jwt.serialize();
     }
 
     private static int tags;
@@ -229,10 +207,9 @@ class AclClusterTest {
             assertThat(call(anon, Request.newBuilder().setVerb(Verb.WHOAMI)).getValue().toStringUtf8()).contains("\"name\":\"anonymous\"");
             Map<String, String> refusals = Map.of(
                     "no-such-token", "unknown token",
-                    serviceAccountToken(key, "shop", "web", "web-0", "cairn", -60_000), "expired",
-                    serviceAccountToken(key, "shop", "web", "web-0", "vault", 3_600_000), "not for audience \"cairn\"",
-                    serviceAccountToken(new RSAKeyGenerator(2048).keyID("sa-key-1").generate(), "shop", "web", "web-0", "cairn", 3_600_000),
-                    "not signed by a key of the service-account issuer");
+                    issuer.token("shop", "web", "web-0", "cairn", -60_000), "expired",
+                    issuer.token("shop", "web", "web-0", "vault", 3_600_000), "not for audience \"cairn\"",
+                    TestTokens.forged("shop", "web", "web-0", "cairn"), "not signed by a key of the service-account issuer");
             for (Map.Entry<String, String> r : refusals.entrySet()) {
                 Response a = call(anon, Request.newBuilder().setVerb(Verb.ACCESS).setValue(ByteString.copyFromUtf8(r.getKey())));
                 assertThat(a.getErrCode()).isEqualTo(Response.Err.PERMISSION_DENIED);
