@@ -6,6 +6,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,10 +23,52 @@ final class CairnServers extends ServerGroup {
     private static final Pattern LEADER = Pattern.compile("\"leader\":(\\d+)");
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
     private final List<String> jvmFlags;
+    /**
+     * With the policy enforced: the members take a token file; the benchmark's clients are a
+     * plain identity in group "bench", granted /bench/** by one of 21 rules (the others for
+     * other groups), so every request is checked as a tenant's would be, not an admin's.
+     */
+    private final Path tokens;
+    static final String BENCH_TOKEN = "bench-token";
+    private static final String ADMIN_TOKEN = "bench-admin-token";
 
-    CairnServers(List<String> jvmFlags) throws IOException {
-        super("cairn");
+    CairnServers(List<String> jvmFlags, boolean auth) throws IOException {
+        super(auth ? "cairn-auth" : "cairn");
         this.jvmFlags = jvmFlags;
+        if (auth) {
+            tokens = Files.createTempFile("cairn-bench-tokens", ".csv");
+            Files.writeString(tokens, BENCH_TOKEN + ",bench-client,1,\"bench\"\n" + ADMIN_TOKEN + ",bench-admin,0,\"cairn:admins\"\n");
+        } else {
+            tokens = null;
+        }
+    }
+
+    @Override
+    void start() throws IOException, InterruptedException {
+        super.start();
+        if (tokens == null) {
+            return;
+        }
+        try (CairnClient admin = CairnClient.builder().endpoints(members.get(0).clientAddress()).token(() -> ADMIN_TOKEN)
+                .requestTimeout(Duration.ofSeconds(10)).build()) {
+            for (int i = 0; i < 20; i++) {
+                admin.set("/ctl/acl/rules/team-" + i, "{\"subject\":\"group:team-" + i + "\",\"path\":\"/team-" + i
+                        + "/{namespace}/**\",\"rights\":[\"read\",\"watch\"]}", -1);
+            }
+            admin.set("/ctl/acl/rules/bench", "{\"subject\":\"group:bench\",\"path\":\"/bench/**\","
+                    + "\"rights\":[\"read\",\"write\",\"watch\"]}", -1);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException, IOException {
+        try {
+            super.close();
+        } finally {
+            if (tokens != null) {
+                Files.deleteIfExists(tokens);
+            }
+        }
     }
 
     @Override
@@ -40,6 +84,9 @@ final class CairnServers extends ServerGroup {
                     "--id", Integer.toString(m.index + 1), "--data-dir", m.dataDir.toString(),
                     "--client-addr", m.clientAddress(), "--http-addr", "127.0.0.1:" + m.extraPort,
                     "--peers", peers.toString()));
+            if (tokens != null) {
+                cmd.addAll(List.of("--auth", "on", "--auth-token-file", tokens.toString()));
+            }
             m.command = cmd;
         }
     }
@@ -84,7 +131,11 @@ final class CairnServers extends ServerGroup {
     StoreClient client(List<Integer> memberIndexes) {
         StringJoiner endpoints = new StringJoiner(",");
         memberIndexes.forEach(i -> endpoints.add(members.get(i).clientAddress()));
-        return new CairnStoreClient(CairnClient.builder().endpoints(endpoints.toString())
-                .requestTimeout(Duration.ofSeconds(5)).connectTimeout(Duration.ofSeconds(1)).build());
+        CairnClient.Builder b = CairnClient.builder().endpoints(endpoints.toString())
+                .requestTimeout(Duration.ofSeconds(5)).connectTimeout(Duration.ofSeconds(1));
+        if (tokens != null) {
+            b.token(() -> BENCH_TOKEN);
+        }
+        return new CairnStoreClient(b.build());
     }
 }

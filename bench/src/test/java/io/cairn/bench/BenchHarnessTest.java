@@ -27,7 +27,8 @@ class BenchHarnessTest {
 
     private static ServerGroup group(String system) throws Exception {
         return switch (system) {
-            case "cairn" -> new CairnServers(List.of("-XX:+UseSerialGC", "-Xmx256m"));
+            case "cairn" -> new CairnServers(List.of("-XX:+UseSerialGC", "-Xmx256m"), false);
+            case "cairn-auth" -> new CairnServers(List.of("-XX:+UseSerialGC", "-Xmx256m"), true);
             case "etcd" -> {
                 Path etcd = Path.of("/usr/bin/etcd");
                 assumeTrue(Files.isExecutable(etcd), "etcd is not installed (bench/install-peers.sh installs it)");
@@ -42,7 +43,7 @@ class BenchHarnessTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cairn", "etcd", "zookeeper"})
+    @ValueSource(strings = {"cairn", "cairn-auth", "etcd", "zookeeper"})
     void everyWorkloadRunsAndIsReported(String system, @TempDir Path out) throws Exception {
         List<Measurement> rows = new ArrayList<>();
         try (ServerGroup g = group(system)) {
