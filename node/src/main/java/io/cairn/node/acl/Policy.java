@@ -28,15 +28,14 @@ public final class Policy {
 
     /** What the rules grant {@code who}: every right everywhere for an admin. */
     public Grants grantsFor(Identity who) {
-        Identity key = who.expiresAtMs() == 0 ? who
-                : new Identity(who.name(), who.groups(), who.namespace(), who.serviceAccount(), who.pod(), 0);
-        Grants g = cache.get(key);
+        // Identities equal whatever their credentials' expiry: one entry per caller.
+        Grants g = cache.get(who);
         if (g == null) {
-            g = compute(key);
+            g = compute(who);
             if (cache.size() >= CACHE_LIMIT) {
                 cache.clear();
             }
-            cache.put(key, g);
+            cache.put(who, g);
         }
         return g;
     }

@@ -8,8 +8,8 @@ import io.cairn.node.acl.Grants;
 import io.cairn.node.acl.Identity;
 import io.cairn.node.acl.Right;
 import io.cairn.node.auth.Authenticator;
+import io.cairn.node.server.Access;
 import io.cairn.node.server.KvService;
-import io.cairn.node.store.VersionedTree;
 import io.cairn.node.server.Reads;
 import io.cairn.node.server.WatchHandle;
 import io.cairn.node.server.WatchSink;
@@ -88,6 +88,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
     private final Supplier<CompletableFuture<String>> metrics;
     private final boolean requireClientCert;
     private final Authenticator auth;
+    private final Access access;
     private WatchHandle watch;
     private ScheduledFuture<?> keepAlive;
 
@@ -99,6 +100,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
         this.metrics = metrics;
         this.requireClientCert = requireClientCert;
         this.auth = auth;
+        this.access = new Access(auth);
     }
 
     /** A bearer token that does not prove who it claims: 401, with the reason. */
@@ -190,9 +192,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 return;
             }
             Identity who = identity(ctx, req);
-            // The policy this member last applied: for a watch's gate only. Reads are judged inside
-            // the read, by the policy as of the commit they waited for (grantsIn); writes where they
-            // land in the log.
+            // The policy this member last applied: for a watch's gate only (see Access).
             Grants grants = auth.enforcing() ? kv.policy().grantsFor(who) : null;
             if (route.equals("/v1/whoami")) {
                 requireMethod(req, HttpMethod.GET);
@@ -218,7 +218,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 int limit = pageParam(q);
                 boolean serializable = serializable(q);
                 answer(ctx, keepOpen, kv.read(t -> {
-                    Grants g = reachIn(t, who, path, Right.READ);
+                    Grants g = access.reach(t, who, path, Right.READ);
                     Reads.Listing<String> listing = Reads.names(t, path, rev, offset, limit, Reads.visibleNames(g, path));
                     Page<String> page = listing.page();
                     ObjectNode o = JSON.createObjectNode();
@@ -236,7 +236,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
                 answer(ctx, keepOpen, kv.read(t -> {
-                    Grants g = reachIn(t, who, glob.literalPrefix(), Right.READ);
+                    Grants g = access.reach(t, who, glob.literalPrefix(), Right.READ);
                     Reads.Listing<FileEntry> listing = Reads.files(t, glob, rev, offset, limit, Reads.visible(g, Right.READ));
                     Page<FileEntry> page = listing.page();
                     ObjectNode o = JSON.createObjectNode();
@@ -252,7 +252,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
                 answer(ctx, keepOpen, kv.read(t -> {
-                    checkIn(t, who, path, Right.READ);
+                    access.check(t, who, path, Right.READ);
                     Reads.Listing<Event> listing = Reads.history(t, path, offset, limit);
                     ObjectNode o = JSON.createObjectNode();
                     o.put("path", path);
@@ -275,7 +275,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 int offset = Reads.offset(longParam(q, "offset", 0));
                 int limit = pageParam(q);
                 answer(ctx, keepOpen, kv.read(t -> {
-                    Grants g = reachIn(t, who, prefix, Right.READ);
+                    Grants g = access.reach(t, who, prefix, Right.READ);
                     Reads.Listing<Reads.Change> listing = Reads.diff(t, prefix, from, to, offset, limit, Reads.visible(g, Right.READ));
                     ObjectNode o = JSON.createObjectNode();
                     o.put("prefix", prefix);
@@ -328,26 +328,6 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
         }
     }
 
-    /** {@code who}'s grants under the policy of the tree a read runs on; null when the policy is not enforced. */
-    private Grants grantsIn(VersionedTree t, Identity who) {
-        return auth.enforcing() ? t.policy().grantsFor(who) : null;
-    }
-
-    private void checkIn(VersionedTree t, Identity who, String path, Right right) {
-        Grants g = grantsIn(t, who);
-        if (g != null) {
-            g.check(path, right);
-        }
-    }
-
-    private Grants reachIn(VersionedTree t, Identity who, String prefix, Right right) {
-        Grants g = grantsIn(t, who);
-        if (g != null) {
-            g.checkReach(prefix, right);
-        }
-        return g;
-    }
-
     private void kvRoute(ChannelHandlerContext ctx, boolean keepOpen, FullHttpRequest req, QueryStringDecoder q, String path,
             Identity who) {
         if (path.isEmpty()) {
@@ -358,7 +338,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
         if (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD)) {
             long rev = longParam(q, "rev", 0);
             answer(ctx, keepOpen, kv.read(t -> {
-                checkIn(t, who, p, Right.READ);
+                access.check(t, who, p, Right.READ);
                 FileEntry f = t.get(p, rev);
                 if (f.rev() == Revs.MISSING) {
                     throw new StoreException(Err.NOENT, "no such file: " + p);
@@ -388,14 +368,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
 
     /** Proposes a write as {@code who}, checked where it lands in the log when the policy is enforced. */
     private void write(ChannelHandlerContext ctx, boolean keepOpen, Op op, Identity who) {
-        Command.Builder command = Command.newBuilder().setTxn(Txn.newBuilder().addSuccess(op));
-        if (auth.enforcing()) {
-            command.setAuthorize(true);
-        }
-        if (auth.enforcing() || !who.anonymous()) {
-            command.setAuthor(who.toProto());
-        }
-        CompletableFuture<ApplyResult> f = kv.write(command.build());
+        CompletableFuture<ApplyResult> f = kv.write(access.stamp(Command.newBuilder().setTxn(Txn.newBuilder().addSuccess(op)), who).build());
         answer(ctx, keepOpen, f.thenApply(r -> {
             if (!r.ok()) {
                 throw r.error();
@@ -464,7 +437,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
 
                 @Override
                 public boolean accepts(String path) {
-                    return reader == null || kv.policy().grantsFor(reader).allows(path, Right.WATCH);
+                    return access.watchable(kv, reader, path);
                 }
 
                 @Override

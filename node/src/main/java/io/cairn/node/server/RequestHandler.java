@@ -51,6 +51,7 @@ public final class RequestHandler {
     private static final Object UNARY = new Object();
     private volatile boolean closed;
     private final Authenticator auth;
+    private final Access access;
     /** What the connection's TLS peer showed; read once, at its first request (after the handshake). */
     private final java.util.function.Supplier<java.security.cert.Certificate[]> peerCertificates;
     /** Who this connection acts as: its certificate's identity, then whatever ACCESS proved. */
@@ -66,6 +67,7 @@ public final class RequestHandler {
         this.limits = limits;
         this.out = out;
         this.auth = auth;
+        this.access = new Access(auth);
         this.peerCertificates = peerCertificates;
     }
 
@@ -86,21 +88,12 @@ public final class RequestHandler {
 
     /**
      * What the caller may do under the policy this member last applied, or null when it does not
-     * enforce the policy. For a watch's gate and SESSIONS; reads check inside the read
-     * ({@link #grantsIn}), writes where they land in the log.
+     * enforce the policy: for a watch's gate, SESSIONS and membership changes. Reads are judged
+     * inside the read ({@link Access}), writes where they land in the log.
      */
     private Grants grants() {
         Identity who = identity();
         return auth.enforcing() ? kv.policy().grantsFor(who) : null;
-    }
-
-    /**
-     * What the caller may do under the policy of {@code t}, the tree a read runs on: a read that
-     * waited for the latest commit is judged by the policy as of that commit, on every member.
-     */
-    private Grants grantsIn(VersionedTree t) {
-        Identity who = identity();
-        return auth.enforcing() ? t.policy().grantsFor(who) : null;
     }
 
     private void check(String path, Right right) {
@@ -111,18 +104,11 @@ public final class RequestHandler {
     }
 
     private void checkIn(VersionedTree t, String path, Right right) {
-        Grants g = grantsIn(t);
-        if (g != null) {
-            g.check(path, right);
-        }
+        access.check(t, identity(), path, right);
     }
 
     private Grants reachIn(VersionedTree t, String prefix, Right right) {
-        Grants g = grantsIn(t);
-        if (g != null) {
-            g.checkReach(prefix, right);
-        }
-        return g;
+        return access.reach(t, identity(), prefix, right);
     }
 
     /** A frame that did not parse as a Request: answered without a tag, the connection stays. */
@@ -369,13 +355,13 @@ public final class RequestHandler {
                                 + " open sessions (the limit)");
                     }
                     return ttl;
-                }, true).thenCompose(x -> kv.openSession(ttl, author())).thenApply(id -> {
+                }, true).thenCompose(x -> kv.openSession(ttl, actor())).thenApply(id -> {
                     openedHere.add(id);
                     return Responses.ok(tag).setSession(id).build();
                 }));
             }
             case SESSION_KEEPALIVE -> reply(tag, kv.keepalive(session(req)).thenApply(x -> Responses.ok(tag).build()));
-            case SESSION_CLOSE -> reply(tag, kv.closeSession(session(req), author(), auth.enforcing()).thenApply(r -> {
+            case SESSION_CLOSE -> reply(tag, kv.closeSession(session(req), actor(), auth.enforcing()).thenApply(r -> {
                 if (!r.ok()) {
                     throw r.error();
                 }
@@ -450,10 +436,14 @@ public final class RequestHandler {
         }
     }
 
-    /** Who a command from this connection is recorded as made by: null for an unauthenticated caller. */
-    private io.cairn.proto.State.Identity author() {
+    /**
+     * Who a command from this connection is made by: with the policy enforced always the caller
+     * (anonymous too, whom the policy then judges); otherwise the caller when authenticated, for
+     * the record, and null for an anonymous one.
+     */
+    private io.cairn.proto.State.Identity actor() {
         Identity who = identity();
-        return who.anonymous() ? null : who.toProto();
+        return auth.enforcing() || !who.anonymous() ? who.toProto() : null;
     }
 
     /**
@@ -462,15 +452,7 @@ public final class RequestHandler {
      * not refuse a write the grant allows, nor let one through that a revoke ahead of it forbids.
      */
     private void write(int tag, Txn txn, boolean asTxn) {
-        Command.Builder command = Command.newBuilder().setTxn(txn);
-        io.cairn.proto.State.Identity author = author();
-        if (author != null) {
-            command.setAuthor(author);
-        }
-        if (auth.enforcing()) {
-            command.setAuthorize(true).setAuthor(identity().toProto());
-        }
-        CompletableFuture<Response> answer = kv.write(command.build()).thenApply(r -> {
+        CompletableFuture<Response> answer = kv.write(access.stamp(Command.newBuilder().setTxn(txn), identity()).build()).thenApply(r -> {
             if (!r.ok()) {
                 return Responses.error(tag, r.error());
             }
@@ -549,7 +531,7 @@ public final class RequestHandler {
             /** The policy as the revision is applied: a revoke reaches a running watch at the revision it commits. */
             @Override
             public boolean accepts(String path) {
-                return gate == null || kv.policy().grantsFor(identity).allows(path, Right.WATCH);
+                return gate == null || access.watchable(kv, identity, path);
             }
 
             private boolean release() {

@@ -11,11 +11,18 @@ public final class Glob {
     private final String text;
     private final Pattern pattern;
     private final String literalPrefix;
+    /**
+     * Whether the glob is a literal prefix then {@code **} ({@code /config/shop/**}, the common
+     * watch and policy rule), which the prefix alone decides: every check of a policy's grant and
+     * every watcher's match ran the regex before.
+     */
+    private final boolean prefixOnly;
 
     private Glob(String text, Pattern pattern, String literalPrefix) {
         this.text = text;
         this.pattern = pattern;
         this.literalPrefix = literalPrefix;
+        this.prefixOnly = literalPrefix.endsWith("/") && text.equals(literalPrefix + "**");
     }
 
     /** Compiles a glob, or throws BAD_PATH naming what is wrong with it. */
@@ -77,7 +84,7 @@ public final class Glob {
     }
 
     public boolean matches(String path) {
-        return path.startsWith(literalPrefix) && pattern.matcher(path).matches();
+        return path.startsWith(literalPrefix) && (prefixOnly || pattern.matcher(path).matches());
     }
 
     /** Every matching path starts with this, so a sorted map can be scanned from here. */

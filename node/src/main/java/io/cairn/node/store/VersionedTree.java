@@ -176,6 +176,21 @@ public final class VersionedTree {
         return out;
     }
 
+    /** The last author's grants, and what they were computed from: a run of writes from one caller looks them up once. */
+    private io.cairn.proto.State.Identity lastAuthor;
+    private Policy lastPolicy;
+    private Grants lastGrants;
+
+    private Grants grantsOf(io.cairn.proto.State.Identity author) {
+        Policy p = policy();
+        if (p != lastPolicy || !author.equals(lastAuthor)) {
+            lastGrants = p.grantsFor(Identity.fromProto(author));
+            lastPolicy = p;
+            lastAuthor = author;
+        }
+        return lastGrants;
+    }
+
     /** The policy under {@link #ACL} as of the latest revision. */
     public Policy policy() {
         if (policy == null) {
@@ -338,8 +353,7 @@ public final class VersionedTree {
     public ApplyResult apply(Command command, long proposedMs) {
         author = command.hasAuthor() ? command.getAuthor().getName() : null;
         timeMs = proposedMs;
-        Grants grants = command.getAuthorize() && command.hasAuthor()
-                ? policy().grantsFor(Identity.fromProto(command.getAuthor())) : null;
+        Grants grants = command.getAuthorize() && command.hasAuthor() ? grantsOf(command.getAuthor()) : null;
         if (command.hasSessionOp()) {
             return applySession(command.getSessionOp(), grants);
         }
