@@ -106,8 +106,9 @@ public final class NodeMain implements Callable<Integer> {
     Path authTokenFile;
 
     @Option(names = "--auth-jwks", paramLabel = "FILE|URL",
-            description = "The Kubernetes service-account issuer's public keys (JWKS), as a file or an http(s) URL"
-                    + " (the API server's /openid/v1/jwks): service-account tokens are then accepted.")
+            description = "The Kubernetes service-account issuer's public keys (JWKS), as a file, an http(s) URL (the API"
+                    + " server's /openid/v1/jwks) or the issuer's .../.well-known/openid-configuration (OIDC discovery):"
+                    + " service-account tokens are then accepted.")
     String authJwks;
 
     @Option(names = "--auth-jwks-token-file", paramLabel = "FILE",

@@ -162,17 +162,7 @@ public record Rule(String name, String subject, String path, Set<Right> rights) 
         String name = q.get("name").asText();
         java.util.List<String> groups = new java.util.ArrayList<>();
         q.path("groups").forEach(g -> groups.add(g.asText()));
-        String namespace = "";
-        String serviceAccount = "";
-        String[] parts = name.split(":");
-        if (parts.length == 4 && parts[0].equals("system") && parts[1].equals("serviceaccount")) {
-            namespace = parts[2];
-            serviceAccount = parts[3];
-            groups.add("system:serviceaccounts");
-            groups.add("system:serviceaccounts:" + namespace);
-        }
-        groups.add(Identity.AUTHENTICATED);
-        return new Question(new Identity(name, groups, namespace, serviceAccount, q.path("pod").asText(""), 0),
+        return new Question(Identity.of(name, groups, q.path("pod").asText(""), 0),
                 Right.parse(q.get("right").asText()));
     }
 

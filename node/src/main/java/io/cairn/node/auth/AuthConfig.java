@@ -12,8 +12,9 @@ import java.util.List;
  *     which holds every right: the operator, the members themselves, whoever bootstraps the policy
  * @param tokenFile static bearer tokens, one per line {@code TOKEN,NAME[,UID[,"GROUP1,GROUP2"]]}
  *     (the Kubernetes API server's token file), or null
- * @param jwks the service-account issuer's public keys: a JWKS file, or an http(s) URL (the
- *     issuer's {@code /openid/v1/jwks}), or null
+ * @param jwks the service-account issuer's public keys: a JWKS file, an http(s) URL (the
+ *     issuer's {@code /openid/v1/jwks}), or its OIDC discovery document's URL (ending
+ *     {@code /.well-known/openid-configuration}); or null
  * @param jwksBearerFile a token sent to fetch {@code jwks} (a pod's own service-account token,
  *     which an API server asks for), or null
  * @param jwksCaFile the CA certificates {@code jwks} is served under, or null for the JDK's

@@ -72,23 +72,12 @@ final class ServiceAccountTokens {
             throw new IllegalArgumentException("the token's signature could not be checked (" + e.getMessage() + ")");
         }
         String sub = claims.getSubject();
-        String[] parts = sub.split(":");
-        List<String> groups = new ArrayList<>(List.of(Identity.AUTHENTICATED));
-        String namespace = "";
-        String serviceAccount = "";
         String pod = "";
-        if (parts.length == 4 && parts[0].equals("system") && parts[1].equals("serviceaccount")) {
-            namespace = parts[2];
-            serviceAccount = parts[3];
-            groups.add("system:serviceaccounts");
-            groups.add("system:serviceaccounts:" + namespace);
-        }
         Object k8s = claims.getClaim("kubernetes.io");
         if (k8s instanceof Map<?, ?> m && m.get("pod") instanceof Map<?, ?> p && p.get("name") instanceof String name) {
             pod = name;
         }
-        long exp = claims.getExpirationTime().getTime();
-        return new Identity(sub, groups, namespace, serviceAccount, pod, exp);
+        return Identity.of(sub, List.of(), pod, claims.getExpirationTime().getTime());
     }
 
     private String explain(String nimbus) {
@@ -120,8 +109,54 @@ final class ServiceAccountTokens {
                 return super.retrieveResource(url);
             }
         };
-        return JWKSourceBuilder.<SecurityContext>create(URI.create(config.jwks()).toURL(), fetch)
+        if (config.jwks().endsWith(DISCOVERY)) {
+            return discovered(config.jwks(), fetch);
+        }
+        return keysAt(config.jwks(), fetch);
+    }
+
+    /** OpenID Connect discovery: the issuer's document names its keys' URL (jwks_uri). */
+    static final String DISCOVERY = "/.well-known/openid-configuration";
+
+    /** The keys at {@code url}, cached a quarter of an hour and fetched again for a key id not seen. */
+    private static JWKSource<SecurityContext> keysAt(String url, DefaultResourceRetriever fetch) throws IOException {
+        return JWKSourceBuilder.<SecurityContext>create(URI.create(url).toURL(), fetch)
                 .cache(15 * 60_000L, 10_000L).retrying(true).outageTolerant(true).build();
+    }
+
+    /**
+     * The keys named by the discovery document at {@code url}, read when the first token comes
+     * (and again until it is read once): a member starts whether or not its issuer answers yet.
+     */
+    private static JWKSource<SecurityContext> discovered(String url, DefaultResourceRetriever fetch) {
+        return new JWKSource<>() {
+            private volatile JWKSource<SecurityContext> keys;
+
+            @Override
+            public List<com.nimbusds.jose.jwk.JWK> get(com.nimbusds.jose.jwk.JWKSelector selector, SecurityContext ctx)
+                    throws com.nimbusds.jose.KeySourceException {
+                JWKSource<SecurityContext> k = keys;
+                if (k == null) {
+                    synchronized (this) {
+                        if (keys == null) {
+                            try {
+                                Resource doc = fetch.retrieveResource(URI.create(url).toURL());
+                                Object jwksUri = com.nimbusds.jose.util.JSONObjectUtils.parse(doc.getContent()).get("jwks_uri");
+                                if (!(jwksUri instanceof String u) || !(u.startsWith("https://") || u.startsWith("http://"))) {
+                                    throw new IOException("it names no http(s) jwks_uri");
+                                }
+                                keys = keysAt(u, fetch);
+                            } catch (IOException | java.text.ParseException | IllegalArgumentException e) {
+                                throw new com.nimbusds.jose.KeySourceException("cannot read the issuer's discovery document "
+                                        + url + ": " + e.getMessage(), e);
+                            }
+                        }
+                        k = keys;
+                    }
+                }
+                return k.get(selector, ctx);
+            }
+        };
     }
 
     private static SSLSocketFactory trusting(Path caFile) throws IOException {

@@ -175,6 +175,10 @@ class AclClusterTest {
                 assertThat(close.getErrDetail()).contains("belongs to system:serviceaccount:shop:web");
                 assertThat(call(dev, Request.newBuilder().setVerb(Verb.SESSIONS)).getSessionsList()).isEmpty();
             }
+            try (WireClient anon = as(1, null)) {
+                Response close = call(anon, Request.newBuilder().setVerb(Verb.SESSION_CLOSE).setSession(open.getSession()));
+                assertThat(close.getErrCode()).as("an anonymous caller ends another's session").isEqualTo(Response.Err.PERMISSION_DENIED);
+            }
             assertThat(call(pod, Request.newBuilder().setVerb(Verb.SESSION_CLOSE).setSession(open.getSession())).hasErrCode()).isFalse();
         }
     }

@@ -55,4 +55,52 @@ class AuthenticatorTest {
         assertThatThrownBy(() -> new Authenticator(new AuthConfig(true, List.of(), dir.resolve("bad.csv"), null, null, null, null, null)))
                 .hasMessageContaining("bad.csv line 2: expected TOKEN,NAME");
     }
+
+    @Test
+    void theIssuersKeysAreFetchedFromItsJwksUrlOrFoundThroughDiscovery() throws Exception {
+        io.cairn.node.testing.TestTokens issuer = io.cairn.node.testing.TestTokens.create(dir);
+        com.sun.net.httpserver.HttpServer http = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        String base = "http://127.0.0.1:" + http.getAddress().getPort();
+        java.util.concurrent.atomic.AtomicInteger keyFetches = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.List<String> bearers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        http.createContext("/openid/v1/jwks", x -> {
+            keyFetches.incrementAndGet();
+            bearers.add(String.valueOf(x.getRequestHeaders().getFirst("Authorization")));
+            byte[] body = Files.readAllBytes(issuer.jwksFile());
+            x.sendResponseHeaders(200, body.length);
+            x.getResponseBody().write(body);
+            x.close();
+        });
+        http.createContext("/.well-known/openid-configuration", x -> {
+            byte[] body = ("{\"issuer\":\"" + io.cairn.node.testing.TestTokens.ISSUER + "\",\"jwks_uri\":\"" + base
+                    + "/openid/v1/jwks\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            x.sendResponseHeaders(200, body.length);
+            x.getResponseBody().write(body);
+            x.close();
+        });
+        http.start();
+        try {
+            Path memberToken = dir.resolve("member-token");
+            Files.writeString(memberToken, "the-members-own-token\n");
+            String token = issuer.token("shop", "web", "web-0", "cairn", 60_000);
+            for (String source : List.of(base + "/openid/v1/jwks", base + "/.well-known/openid-configuration")) {
+                Authenticator auth = new Authenticator(new AuthConfig(true, List.of(), null, source, memberToken, null,
+                        io.cairn.node.testing.TestTokens.ISSUER, "cairn"));
+                Identity pod = auth.fromToken(token);
+                assertThat(pod.name()).isEqualTo("system:serviceaccount:shop:web");
+                assertThat(pod.namespace()).isEqualTo("shop");
+                assertThat(pod.pod()).isEqualTo("web-0");
+                assertThat(pod.groups()).contains("system:serviceaccounts", "system:serviceaccounts:shop");
+                assertThat(auth.fromToken(token)).isEqualTo(pod);
+            }
+            assertThat(keyFetches.get()).as("the keys are cached, fetched once per source").isEqualTo(2);
+            assertThat(bearers).containsOnly("Bearer the-members-own-token");
+            Authenticator nowhere = new Authenticator(new AuthConfig(true, List.of(), null,
+                    "http://127.0.0.1:1/.well-known/openid-configuration", null, null, null, "cairn"));
+            assertThatThrownBy(() -> nowhere.fromToken(token)).hasMessageContaining("cannot read the issuer's discovery document");
+        } finally {
+            http.stop(0);
+        }
+    }
 }
