@@ -379,6 +379,95 @@ public final class CairnClient implements AutoCloseable {
         return b.append('"').toString();
     }
 
+    /** A backup taken: the revision it holds, its size, and the SHA-256 the member sealed it with. */
+    public record Backup(long rev, long bytes, String sha256) {}
+
+    /**
+     * Takes a consistent backup of the whole tree at the latest revision (with its retained
+     * history unless {@code withHistory} is false) and writes it to {@code out} as it arrives: the
+     * backup file {@code cairn snapshot restore} reads. Fails if the connection drops, if
+     * {@code timeout} passes, or if what arrived does not match the member's seal.
+     */
+    public Backup snapshot(java.io.OutputStream out, boolean withHistory, Duration timeout) {
+        CompletableFuture<Backup> done = new CompletableFuture<>();
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        long[] received = {0};
+        connection().whenComplete((c, err) -> {
+            if (err != null) {
+                done.completeExceptionally(unwrap(err));
+                return;
+            }
+            c.send(req(Verb.SNAPSHOT).setWithoutHistory(!withHistory), new Connection.Call() {
+                @Override
+                public boolean onResponse(Response r) {
+                    if (r.hasErrCode()) {
+                        done.completeExceptionally(CairnException.of(r.getErrCode(), r.getErrDetail(), -1));
+                        return true;
+                    }
+                    if ((r.getFlags() & io.cairn.proto.Msg.Flag.DONE_VALUE) != 0) {
+                        // The end: the file's last 32 bytes are the SHA-256 of all before them, and the
+                        // member sent them again as the seal; both must hold.
+                        String seal = r.getValue().toStringUtf8();
+                        String tailHex = java.util.HexFormat.of().formatHex(tail, 0, tailFill);
+                        String computed = java.util.HexFormat.of().formatHex(sha.digest());
+                        if (tailFill < 32 || !seal.equals(tailHex) || !seal.equals(computed)) {
+                            done.completeExceptionally(new UnavailableException("the backup arrived damaged (" + received[0]
+                                    + " bytes; the member sealed it " + seal + ")"));
+                        } else {
+                            done.complete(new Backup(r.getRev(), received[0], seal));
+                        }
+                        return true;
+                    }
+                    try {
+                        byte[] chunk = r.getValue().toByteArray();
+                        out.write(chunk);
+                        hashAllButTheLast32(chunk);
+                        received[0] += chunk.length;
+                    } catch (java.io.IOException e) {
+                        done.completeExceptionally(new UnavailableException("cannot write the backup: " + e.getMessage(), e));
+                    }
+                    return false;
+                }
+
+                /** The last 32 bytes seen, held back from the hash until more come. */
+                private final byte[] tail = new byte[32];
+                private int tailFill;
+
+                private void hashAllButTheLast32(byte[] chunk) {
+                    byte[] joined = new byte[tailFill + chunk.length];
+                    System.arraycopy(tail, 0, joined, 0, tailFill);
+                    System.arraycopy(chunk, 0, joined, tailFill, chunk.length);
+                    int keep = Math.min(32, joined.length);
+                    sha.update(joined, 0, joined.length - keep);
+                    System.arraycopy(joined, joined.length - keep, tail, 0, keep);
+                    tailFill = keep;
+                }
+
+                @Override
+                public void onLost() {
+                    done.completeExceptionally(new ConnectionLostException("connection to " + Endpoints.show(c.endpoint())
+                            + " closed before the backup was complete (" + received[0] + " bytes)"));
+                }
+            });
+        });
+        try {
+            return done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new RequestTimeoutException("the backup was not complete within " + timeout.toMillis() + " ms ("
+                    + received[0] + " bytes)");
+        } catch (ExecutionException e) {
+            throw unwrap(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UnavailableException("interrupted");
+        }
+    }
+
     /** Who this client acts as, as the member it is connected to sees it (JSON: name, groups, ...). */
     public String whoami() {
         return await(call(req(Verb.WHOAMI), true)).getValue().toStringUtf8();

@@ -215,6 +215,26 @@ public final class RequestHandler {
                     return Responses.ok(tag).setValue(ByteString.copyFromUtf8(Boolean.toString(allowed))).build();
                 }, req.getSerializable()));
             }
+            case SNAPSHOT -> {
+                check("/", Right.ADMIN);
+                boolean history = !req.getWithoutHistory();
+                // Captured on the replica's loop (a linearizable read), encoded off it.
+                kv.read(t -> t.capture(0)).thenApplyAsync(c -> Backups.encode(c, history)).whenComplete((file, failure) -> {
+                    if (failure != null) {
+                        reply(tag, CompletableFuture.failedFuture(failure));
+                        return;
+                    }
+                    for (int at = 0; at < file.bytes().length; at += Backups.CHUNK) {
+                        int n = Math.min(Backups.CHUNK, file.bytes().length - at);
+                        out.send(Response.newBuilder().setTag(tag).setFlags(Responses.VALID)
+                                .setValue(ByteString.copyFrom(file.bytes(), at, n)).build());
+                    }
+                    log.info("sent a backup at rev {} ({} bytes, {})", file.rev(), file.bytes().length,
+                            history ? "with its history" : "without history");
+                    finish(tag, Responses.ok(tag).setRev(file.rev())
+                            .setValue(ByteString.copyFromUtf8(io.cairn.backup.BackupFile.seal(file.bytes()))).build());
+                });
+            }
             case WHOAMI -> finish(tag, Responses.ok(tag).setValue(ByteString.copyFromUtf8(identity().toJson())).build());
             case SELF -> finish(tag, Responses.ok(tag)
                     .setValue(ByteString.copyFromUtf8(Long.toString(kv.nodeId()))).build());

@@ -1,0 +1,105 @@
+package io.cairn.backup;
+
+import io.cairn.proto.State.Snapshot;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * A Cairn backup: one consistent copy of the tree at a revision (with its retained history, or
+ * without), as SNAPSHOT streams it and {@code cairn snapshot save} writes it.
+ *
+ * <pre>
+ * "CAIRNBAK"        8 bytes, the magic
+ * version           4 bytes, big-endian (1)
+ * length            8 bytes, big-endian: of the snapshot that follows
+ * snapshot          the encoded cairn.state.Snapshot (state.proto)
+ * sha256            32 bytes: of everything before it
+ * </pre>
+ *
+ * A truncated, extended or altered file is refused with the reason, before anything is restored.
+ */
+public final class BackupFile {
+    static final byte[] MAGIC = "CAIRNBAK".getBytes(StandardCharsets.US_ASCII);
+    public static final int VERSION = 1;
+    private static final int HEADER = MAGIC.length + 4 + 8;
+    private static final int DIGEST = 32;
+
+    private BackupFile() { }
+
+    /** A backup read and checked: the snapshot, and the hex SHA-256 that sealed it. */
+    public record Read(Snapshot snapshot, String sha256, long bytes) {}
+
+    /** The whole file for {@code snapshot}. */
+    public static byte[] encode(Snapshot snapshot) {
+        byte[] body = snapshot.toByteArray();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(HEADER + body.length + DIGEST);
+        ByteBuffer head = ByteBuffer.allocate(HEADER).put(MAGIC).putInt(VERSION).putLong(body.length);
+        out.writeBytes(head.array());
+        out.writeBytes(body);
+        MessageDigest sha = sha256();
+        sha.update(head.array());
+        sha.update(body);
+        out.writeBytes(sha.digest());
+        return out.toByteArray();
+    }
+
+    /** The hex SHA-256 of a whole file's contents before its seal (what {@link #decode} checks it against). */
+    public static String seal(byte[] file) {
+        return HexFormat.of().formatHex(Arrays.copyOfRange(file, file.length - DIGEST, file.length));
+    }
+
+    /** Checks and parses a whole file; IOException saying what is wrong with it. */
+    public static Read decode(byte[] file) throws IOException {
+        if (file.length < MAGIC.length || !Arrays.equals(file, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+            throw new IOException("not a Cairn backup (it does not start with CAIRNBAK)");
+        }
+        if (file.length < HEADER) {
+            throw new IOException("truncated: " + file.length + " bytes, shorter than the header");
+        }
+        ByteBuffer head = ByteBuffer.wrap(file, 0, HEADER);
+        head.position(MAGIC.length);
+        int version = head.getInt();
+        if (version != VERSION) {
+            throw new IOException("backup format version " + version + "; this Cairn reads version " + VERSION);
+        }
+        long length = head.getLong();
+        long expected = HEADER + length + DIGEST;
+        if (length < 0 || file.length < expected) {
+            throw new IOException("truncated: " + file.length + " bytes where the header promises " + expected);
+        }
+        if (file.length > expected) {
+            throw new IOException("corrupted: " + (file.length - expected) + " bytes after the end the header gives");
+        }
+        MessageDigest sha = sha256();
+        sha.update(file, 0, (int) (HEADER + length));
+        byte[] digest = sha.digest();
+        if (!Arrays.equals(digest, 0, DIGEST, file, (int) (HEADER + length), file.length)) {
+            throw new IOException("corrupted: its SHA-256 does not match its contents");
+        }
+        Snapshot s;
+        try {
+            // Values share the file's bytes rather than copy them: a backup is held whole once, not twice.
+            com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(file, HEADER, (int) length);
+            in.enableAliasing(true);
+            in.setSizeLimit(Integer.MAX_VALUE);
+            s = Snapshot.parseFrom(in);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new IOException("corrupted: the snapshot inside does not parse (" + e.getMessage() + ")", e);
+        }
+        return new Read(s, HexFormat.of().formatHex(digest), file.length);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
