@@ -1,5 +1,6 @@
 package io.cairn.client;
 
+import io.cairn.net.JsonText;
 import com.google.protobuf.ByteString;
 import io.cairn.net.Causes;
 import io.cairn.net.FramedProtobufDecoder;
@@ -352,31 +353,17 @@ public final class CairnClient implements AutoCloseable {
      * account's pod {@code pod}, or null) have {@code right} (read, write, watch, admin) on {@code path}.
      */
     public boolean aclCheck(String name, List<String> groups, String pod, String right, String path) {
-        StringBuilder q = new StringBuilder("{\"name\":").append(jsonString(name)).append(",\"right\":").append(jsonString(right));
+        StringBuilder q = new StringBuilder("{\"name\":").append(JsonText.quote(name)).append(",\"right\":").append(JsonText.quote(right));
         if (pod != null) {
-            q.append(",\"pod\":").append(jsonString(pod));
+            q.append(",\"pod\":").append(JsonText.quote(pod));
         }
         q.append(",\"groups\":[");
         for (int i = 0; i < groups.size(); i++) {
-            q.append(i == 0 ? "" : ",").append(jsonString(groups.get(i)));
+            q.append(i == 0 ? "" : ",").append(JsonText.quote(groups.get(i)));
         }
         q.append("]}");
         Response r = await(call(req(Verb.ACL_CHECK).setPath(path).setValue(com.google.protobuf.ByteString.copyFromUtf8(q.toString())), true));
         return Boolean.parseBoolean(r.getValue().toStringUtf8());
-    }
-
-    private static String jsonString(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                b.append('\\').append(c);
-            } else if (c < 0x20) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.append('"').toString();
     }
 
     /** A backup taken: the revision it holds, its size, and the SHA-256 the member sealed it with. */

@@ -1,5 +1,6 @@
 package io.cairn.node.acl;
 
+import io.cairn.net.JsonText;
 import java.util.List;
 import java.util.Objects;
 
@@ -168,38 +169,24 @@ public final class Identity {
 
     /** As WHOAMI answers it. */
     public String toJson() {
-        StringBuilder b = new StringBuilder("{\"name\":").append(quote(name)).append(",\"groups\":[");
+        StringBuilder b = new StringBuilder("{\"name\":").append(JsonText.quote(name)).append(",\"groups\":[");
         for (int i = 0; i < groups.size(); i++) {
-            b.append(i == 0 ? "" : ",").append(quote(groups.get(i)));
+            b.append(i == 0 ? "" : ",").append(JsonText.quote(groups.get(i)));
         }
         b.append(']');
         if (!namespace.isEmpty()) {
-            b.append(",\"namespace\":").append(quote(namespace));
+            b.append(",\"namespace\":").append(JsonText.quote(namespace));
         }
         if (!serviceAccount.isEmpty()) {
-            b.append(",\"serviceAccount\":").append(quote(serviceAccount));
+            b.append(",\"serviceAccount\":").append(JsonText.quote(serviceAccount));
         }
         if (!pod.isEmpty()) {
-            b.append(",\"pod\":").append(quote(pod));
+            b.append(",\"pod\":").append(JsonText.quote(pod));
         }
         if (expiresAtMs > 0) {
             b.append(",\"expiresAtMs\":").append(expiresAtMs);
         }
         return b.append('}').toString();
-    }
-
-    private static String quote(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                b.append('\\').append(c);
-            } else if (c < 0x20) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.append('"').toString();
     }
 
     @Override
