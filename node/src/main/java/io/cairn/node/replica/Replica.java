@@ -333,7 +333,7 @@ public final class Replica implements KvService, AutoCloseable {
         return write(c.build());
     }
 
-    /** The policy as of the last slot applied (see {@link VersionedTree#policy}). */
+    /** The policy as of the last command applied (see {@link VersionedTree#policy}). */
     @Override
     public io.cairn.node.acl.Policy policy() {
         return policy;

@@ -191,12 +191,20 @@ public final class VersionedTree {
         return lastGrants;
     }
 
-    /** The policy under {@link #ACL} as of the latest revision. */
+    /**
+     * The policy under {@link #ACL} as of the latest revision. A rule is checked when written, so
+     * every one parses; one that does not (a tree restored from an altered backup) grants nothing,
+     * which under deny-by-default is never more than it meant to.
+     */
     public Policy policy() {
         if (policy == null) {
             List<Rule> rules = new ArrayList<>();
             for (FileEntry f : live.subMap(Rule.DIR + "/", Rule.DIR + "0").values()) {
-                rules.add(Rule.parse(f.path(), f.value()));
+                try {
+                    rules.add(Rule.parse(f.path(), f.value()));
+                } catch (StoreException unparsable) {
+                    // left out: see above
+                }
             }
             policy = new Policy(rules);
         }
@@ -376,7 +384,7 @@ public final class VersionedTree {
      * branch it takes: read for its compares and GETs, write for its SETs and DELs, and admin
      * for a change to the policy itself.
      */
-    public static void authorize(Txn txn, Grants grants) {
+    private static void authorize(Txn txn, Grants grants) {
         if (grants.all()) {
             return;
         }

@@ -121,4 +121,17 @@ class AuthorizedApplyTest {
         assertThat(restored.sessions().get(0).owner()).isEqualTo(POD.name());
         assertThat(tree.apply(as(POD, close)).ok()).isTrue();
     }
+
+    @Test
+    void aRuleThatDoesNotParseInARestoredTreeGrantsNothing() {
+        tree.apply(as(ADMIN, cmd(set("/ctl/acl/rules/config", CONFIG_RULE, -1))));
+        io.cairn.proto.State.Snapshot altered = tree.snapshot(0).toBuilder().clearOldest().clearBaseFiles().clearHistory()
+                .addFiles(io.cairn.proto.State.Entry.newBuilder().setPath("/ctl/acl/rules/tampered")
+                        .setValue(com.google.protobuf.ByteString.copyFromUtf8("{\"subject\":\"*\",\"path\":\"/**\"}"))
+                        .setRev(tree.rev()))
+                .build();
+        VersionedTree restored = VersionedTree.restore(altered, StoreConfig.defaults());
+        assertThat(restored.policy().rules()).extracting(io.cairn.node.acl.Rule::name).containsExactly("config");
+        assertThat(restored.apply(as(POD, cmd(set("/secret/x", "1", -1)))).error().code()).isEqualTo(Err.PERMISSION_DENIED);
+    }
 }
