@@ -192,8 +192,6 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 return;
             }
             Identity who = identity(ctx, req);
-            // The policy this member last applied: for a watch's gate only (see Access).
-            Grants grants = auth.enforcing() ? kv.policy().grantsFor(who) : null;
             if (route.equals("/v1/whoami")) {
                 requireMethod(req, HttpMethod.GET);
                 send(ctx, keepOpen, json(HttpResponseStatus.OK, who.toJson()));
@@ -304,6 +302,8 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 if (lastId != null) {
                     from = parseLong("Last-Event-ID", lastId) + 1;
                 }
+                // The policy this member last applied: the watch's gate (see Access).
+                Grants grants = auth.enforcing() ? kv.policy().grantsFor(who) : null;
                 if (grants != null) {
                     grants.checkReach(glob.literalPrefix(), Right.WATCH);
                 }
