@@ -1,16 +1,18 @@
 package io.cairn.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cairn.client.InvalidException;
 import io.cairn.client.Versioned;
+import io.cairn.node.acl.Right;
+import io.cairn.node.acl.Rule;
+import io.cairn.node.store.StoreException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HexFormat;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -55,42 +57,28 @@ final class AclCommand extends ClientCommand {
         };
     }
 
-    static final String DIR = "/ctl/acl/rules";
-    static final List<String> RIGHTS = List.of("read", "write", "watch", "admin");
-
-    /** A rule as stored (the members check its form when it is written). */
-    record Rule(String name, String subject, String path, Set<String> rights) {
-        byte[] toJson() {
-            ObjectNode o = JSON.createObjectNode().put("subject", subject).put("path", path);
-            ArrayNode a = o.putArray("rights");
-            RIGHTS.stream().filter(rights::contains).forEach(a::add);
-            return o.toString().getBytes(StandardCharsets.UTF_8);
-        }
-
-        String rightsText() {
-            return String.join(",", RIGHTS.stream().filter(rights::contains).toList());
-        }
-    }
-
+    /** A rule as the tree holds it, and the revision it was read at. */
     private record Stored(Rule rule, long rev) {}
-
-    private static Rule parse(String file, byte[] value) {
-        try {
-            JsonNode o = JSON.readTree(value);
-            Set<String> rights = new LinkedHashSet<>();
-            o.path("rights").forEach(r -> rights.add(r.asText()));
-            return new Rule(file.substring(file.lastIndexOf('/') + 1), o.path("subject").asText(), o.path("path").asText(), rights);
-        } catch (java.io.IOException e) {
-            throw new CairnCli.UsageException(file + " is not a rule: " + e.getMessage());
-        }
-    }
 
     private List<Stored> rules() {
         List<Stored> out = new ArrayList<>();
-        for (Versioned v : client().walk(DIR + "/*", 0).items()) {
-            out.add(new Stored(parse(v.path(), v.value()), v.rev()));
+        for (Versioned v : client().walk(Rule.DIR + "/*", 0).items()) {
+            try {
+                out.add(new Stored(Rule.parse(v.path(), v.value()), v.rev()));
+            } catch (StoreException e) {
+                throw new CairnCli.UsageException(e.getMessage());
+            }
         }
         return out;
+    }
+
+    /** The rule's rights as they read: read, write, watch, admin, in that order. */
+    private static List<String> words(Set<Right> rights) {
+        return EnumSet.copyOf(rights).stream().map(Right::word).toList();
+    }
+
+    private static String rightsText(Rule r) {
+        return String.join(",", words(r.rights()));
     }
 
     private int list() {
@@ -102,37 +90,38 @@ final class AclCommand extends ClientCommand {
             for (Stored s : all) {
                 ObjectNode r = a.addObject().put("name", s.rule().name()).put("subject", s.rule().subject())
                         .put("path", s.rule().path()).put("rev", s.rev());
-                ArrayNode rights = r.putArray("rights");
-                RIGHTS.stream().filter(s.rule().rights()::contains).forEach(rights::add);
+                words(s.rule().rights()).forEach(r.putArray("rights")::add);
             }
             printJson(o);
         } else {
-            all.forEach(s -> println(s.rule().name() + " " + s.rule().subject() + " " + s.rule().path() + " " + s.rule().rightsText()));
+            all.forEach(s -> println(s.rule().name() + " " + s.rule().subject() + " " + s.rule().path() + " " + rightsText(s.rule())));
         }
         return 0;
     }
 
     private int grant() {
         expectArgs(3, "acl grant SUBJECT PATH RIGHTS");
-        Set<String> rights = rights(args.get(2));
-        String file = DIR + "/" + (name != null ? name : defaultName(args.get(0), args.get(1)));
+        Set<Right> rights = rights(args.get(2));
+        String ruleName = name != null ? name : defaultName(args.get(0), args.get(1));
+        rule(ruleName, args.get(0), args.get(1), rights); // a malformed rule is refused before anything is read
+        String file = Rule.DIR + "/" + ruleName;
         Versioned existing = client().get(file);
-        Set<String> merged = new LinkedHashSet<>(rights);
+        Set<Right> merged = EnumSet.copyOf(rights);
         if (existing.value() != null) {
-            Rule before = parse(file, existing.value());
+            Rule before = Rule.parse(file, existing.value());
             if (!before.subject().equals(args.get(0)) || !before.path().equals(args.get(1))) {
                 throw new CairnCli.UsageException(file + " is a rule for " + before.subject() + " on " + before.path()
                         + "; give another --name");
             }
             merged.addAll(before.rights());
         }
-        Rule rule = new Rule(file.substring(DIR.length() + 1), args.get(0), args.get(1), merged);
+        Rule rule = rule(ruleName, args.get(0), args.get(1), merged);
         // Compared with the rule as read: a grant made meanwhile is not overwritten.
         long rev = client().set(file, rule.toJson(), Math.max(existing.rev(), 0));
         if (json()) {
             printJson(JSON.createObjectNode().put("name", rule.name()).put("rev", rev));
         } else {
-            println(rule.name() + " " + rule.subject() + " " + rule.path() + " " + rule.rightsText() + " (rev " + rev + ")");
+            println(rule.name() + " " + rule.subject() + " " + rule.path() + " " + rightsText(rule) + " (rev " + rev + ")");
         }
         return 0;
     }
@@ -141,23 +130,31 @@ final class AclCommand extends ClientCommand {
         if (args.size() < 2 || args.size() > 3) {
             throw new CairnCli.UsageException("usage: cairn acl revoke SUBJECT PATH [RIGHTS]");
         }
-        Set<String> taken = args.size() == 3 ? rights(args.get(2)) : Set.copyOf(RIGHTS);
+        Set<Right> taken = args.size() == 3 ? rights(args.get(2)) : EnumSet.allOf(Right.class);
         int changed = 0;
         for (Stored s : rules()) {
             if (!s.rule().subject().equals(args.get(0)) || !s.rule().path().equals(args.get(1))) {
                 continue;
             }
-            String file = DIR + "/" + s.rule().name();
-            Set<String> left = new LinkedHashSet<>(s.rule().rights());
+            String file = Rule.DIR + "/" + s.rule().name();
+            Set<Right> left = EnumSet.copyOf(s.rule().rights());
             left.removeAll(taken);
             if (left.equals(s.rule().rights())) {
                 continue;
             }
-            Rule now = new Rule(s.rule().name(), s.rule().subject(), s.rule().path(), left);
-            long rev = left.isEmpty() ? client().del(file, s.rev()) : client().set(file, now.toJson(), s.rev());
+            long rev;
+            String now;
+            if (left.isEmpty()) {
+                rev = client().del(file, s.rev());
+                now = "deleted ";
+            } else {
+                Rule kept = rule(s.rule().name(), s.rule().subject(), s.rule().path(), left);
+                rev = client().set(file, kept.toJson(), s.rev());
+                now = "now " + rightsText(kept) + " ";
+            }
             changed++;
             if (!json()) {
-                println((left.isEmpty() ? "deleted " : "now " + now.rightsText() + " ") + s.rule().name() + " (rev " + rev + ")");
+                println(now + s.rule().name() + " (rev " + rev + ")");
             }
         }
         if (json()) {
@@ -170,11 +167,11 @@ final class AclCommand extends ClientCommand {
 
     private int check() {
         expectArgs(3, "acl check IDENTITY PATH RIGHT");
-        Set<String> one = rights(args.get(2));
+        Set<Right> one = rights(args.get(2));
         if (one.size() != 1) {
             throw new CairnCli.UsageException("acl check takes one right (read, write, watch or admin)");
         }
-        String right = one.iterator().next();
+        String right = one.iterator().next().word();
         // Asked of the member, which answers with the policy it enforces, by the code it enforces it with.
         boolean allowed = client().aclCheck(args.get(0), groups, pod, right, args.get(1));
         if (json()) {
@@ -192,16 +189,22 @@ final class AclCommand extends ClientCommand {
         }
     }
 
-    private static Set<String> rights(String text) {
-        Set<String> out = new LinkedHashSet<>();
-        for (String w : text.split(",")) {
-            String r = w.strip().toLowerCase(Locale.ROOT);
-            if (!RIGHTS.contains(r)) {
-                throw new CairnCli.UsageException("unknown right \"" + w.strip() + "\" (rights: read, write, watch, admin)");
-            }
-            out.add(r);
+    /** The rights named, as the members parse them; bad usage naming the unknown word. */
+    private static Set<Right> rights(String text) {
+        try {
+            return Right.parseList(text);
+        } catch (StoreException e) {
+            throw new CairnCli.UsageException(e.getMessage());
         }
-        return out;
+    }
+
+    /** A rule, checked as the members check it when it is written: INVALID, as they would answer. */
+    private static Rule rule(String name, String subject, String path, Set<Right> rights) {
+        try {
+            return new Rule(name, subject, path, rights);
+        } catch (StoreException e) {
+            throw new InvalidException(e.getMessage());
+        }
     }
 
     /** A readable file name for the rule of SUBJECT on PATH, unique to the pair. */
