@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
                 StatCommand.class, RevCommand.class, WatchCommand.class, WaitCommand.class, TxnCommand.class,
                 MembersCommand.class, SessionsCommand.class, PresenceCommand.class, EndpointCommand.class,
                 HistoryCommand.class, DiffCommand.class, RollbackCommand.class, CompletionCommand.class,
-                WhoamiCommand.class, AclCommand.class, SnapshotCommand.class})
+                WhoamiCommand.class, AclCommand.class, SnapshotCommand.class, SchemaCommand.class})
 public final class CairnCli {
     /** Exit code of an error answer from the store or an unreachable store. */
     static final int EXIT_ERROR = 1;

@@ -5,6 +5,7 @@ import io.cairn.node.paxos.PaxosConfig;
 import io.cairn.node.paxos.PaxosCore;
 import io.cairn.node.paxos.Ready;
 import io.cairn.node.paxos.ReadyGate;
+import io.cairn.node.schema.Schemas;
 import io.cairn.node.server.KvService;
 import io.cairn.node.server.WatchHandle;
 import io.cairn.node.server.WatchSink;
@@ -189,6 +190,7 @@ public final class Replica implements KvService, AutoCloseable {
         long snapshotSlot = snap == null ? 0 : snap.getSlot();
         tree = snap == null ? new VersionedTree(storeConfig) : VersionedTree.restore(snap.getTree(), storeConfig);
         policy = tree.policy();
+        schemas = Schemas.of(tree);
         BallotNum promised = BallotNum.ZERO;
         TreeMap<Long, SlotEntry> accepted = new TreeMap<>();
         long commit = snapshotSlot;
@@ -341,6 +343,9 @@ public final class Replica implements KvService, AutoCloseable {
 
     private volatile io.cairn.node.acl.Policy policy = io.cairn.node.acl.Policy.EMPTY;
 
+    /** The schemas as of the last command applied, which a client's write is checked against before it is proposed. */
+    private volatile Schemas schemas = Schemas.NONE;
+
     @Override
     public CompletableFuture<List<io.cairn.proto.Msg.SessionInfo>> sessionList() {
         return submit(() -> {
@@ -491,6 +496,7 @@ public final class Replica implements KvService, AutoCloseable {
         CompletableFuture<ApplyResult> f = new CompletableFuture<>();
         try {
             checkWritable(command);
+            schemas.check(command);
         } catch (StoreException bad) {
             f.completeExceptionally(bad);
             return f;
@@ -811,6 +817,9 @@ public final class Replica implements KvService, AutoCloseable {
             ApplyResult result = applier.apply(tree, p.getCommand(), e.getValue().getTimeMs());
             // Before the watchers hear of it: a change to the policy governs what they may see from this revision on.
             policy = tree.policy();
+            if (Schemas.touched(result.events())) {
+                schemas = Schemas.of(tree);
+            }
             observer.applied(applied, p, result);
             hub.publish(result.events());
             CompletableFuture<ApplyResult> w = pending.take(p.getId());
@@ -878,6 +887,7 @@ public final class Replica implements KvService, AutoCloseable {
         long before = tree.rev();
         tree = VersionedTree.restore(snap.getTree(), storeConfig);
         policy = tree.policy();
+        schemas = Schemas.of(tree);
         hub.restored(tree, before);
         applied = s.slot();
         if (applied > membershipSlot && !membershipSettled.isDone()) {

@@ -64,6 +64,8 @@ public final class VersionedTree {
 
     /** Where the policy lives: only rules, one per file directly under {@link Rule#DIR}. */
     public static final String ACL = "/ctl/acl";
+    /** Where the JSON Schemas for values live (io.cairn.node.schema.SchemaRule#DIR). */
+    public static final String SCHEMA = "/ctl/schema";
     /** The policy as of {@link #rev}; null when a write under {@link #ACL} made it stale. */
     private Policy policy;
     /** Who the command being applied comes from, and when its slot was proposed. */
@@ -676,9 +678,17 @@ public final class VersionedTree {
             policy = null;
             return;
         }
+        if (Paths.isUnder(path, SCHEMA)) {
+            // The schema itself is checked where the write arrives (io.cairn.node.schema), not
+            // here: applying stays independent of the validator's version on each member.
+            if (!Paths.parent(path).equals(SCHEMA)) {
+                throw new StoreException(Err.INVALID, path + ": " + SCHEMA + " holds only schemas, each a file directly under it");
+            }
+            return;
+        }
         if (!system && Paths.isUnder(path, Paths.CTL)) {
             throw new StoreException(Err.READONLY, path + " is under /ctl, which changes only through membership operations"
-                    + " (the policy under " + ACL + " excepted)");
+                    + " (the policy under " + ACL + " and the schemas under " + SCHEMA + " excepted)");
         }
     }
 
