@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
                 StatCommand.class, RevCommand.class, WatchCommand.class, WaitCommand.class, TxnCommand.class,
                 MembersCommand.class, SessionsCommand.class, PresenceCommand.class, EndpointCommand.class,
                 HistoryCommand.class, DiffCommand.class, RollbackCommand.class, CompletionCommand.class,
-                WhoamiCommand.class, AclCommand.class, SnapshotCommand.class, SchemaCommand.class})
+                WhoamiCommand.class, AclCommand.class, SnapshotCommand.class, SchemaCommand.class, RolloutCommand.class})
 public final class CairnCli {
     /** Exit code of an error answer from the store or an unreachable store. */
     static final int EXIT_ERROR = 1;
@@ -87,7 +87,7 @@ public final class CairnCli {
     }
 
     /** Runs one command line; returns the exit code. */
-    static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+    public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
         CairnCli root = new CairnCli(out, err, env);
         CommandLine cl = new CommandLine(root);
         cl.setOut(new PrintWriter(out, true));

@@ -94,6 +94,8 @@ public final class Sidecar implements AutoCloseable {
     private volatile long applied = -1;
     private volatile long seen;
     private volatile String lastError;
+    /** The revision whose publication {@link #lastError} is about (0: none, or not a publication's). */
+    private volatile long problemRev;
     private volatile boolean ready;
     private SortedMap<String, byte[]> published;
     private boolean refreshQueued;
@@ -232,6 +234,7 @@ public final class Sidecar implements AutoCloseable {
         } catch (CairnException e) {
             metrics.storeErrors.inc();
             lastError = "store: " + e.getMessage();
+            problemRev = 0;
             log.warn("cannot read the config yet ({}); retrying in {} ms", e.getMessage(), storeBackoffMs);
             worker.schedule(this::firstRender, storeBackoffMs, TimeUnit.MILLISECONDS);
             storeBackoffMs = Math.min(storeBackoffMs * 2, 5000);
@@ -332,6 +335,7 @@ public final class Sidecar implements AutoCloseable {
         } catch (CairnException e) {
             metrics.storeErrors.inc();
             lastError = "store: " + e.getMessage();
+            problemRev = 0;
             log.warn("reading the config failed ({}); keeping the files of rev {}, retrying in {} ms", e.getMessage(),
                     applied, storeBackoffMs);
             worker.schedule(this::queueRefresh, storeBackoffMs, TimeUnit.MILLISECONDS);
@@ -372,9 +376,11 @@ public final class Sidecar implements AutoCloseable {
         SortedMap<String, byte[]> outputs = r.files();
         if (r.complete()) {
             lastError = null;
+            problemRev = 0;
         } else {
             metrics.renderErrors.inc(r.problems().size());
             lastError = String.join("; ", r.problems());
+            problemRev = view.rev();
             log.warn("rev {} published without what could not be rendered: {}", view.rev(), lastError);
         }
         metrics.problems.set(r.problems().size());
@@ -386,6 +392,7 @@ public final class Sidecar implements AutoCloseable {
             } catch (IOException e) {
                 metrics.renderErrors.inc();
                 lastError = "publishing into " + s.out().describe() + ": " + e.getMessage();
+                problemRev = view.rev();
                 log.warn("could not publish rev {} into {}: {}", view.rev(), s.out().describe(), e.getMessage());
                 updatePresence();
                 return r;
@@ -491,7 +498,12 @@ public final class Sidecar implements AutoCloseable {
         o.put("status", status());
         if (lastError != null) {
             o.put("problem", lastError);
+            if (problemRev > 0) {
+                o.put("problem_rev", problemRev);
+            }
         }
+        // What this pod runs the config of: `cairn rollout status` finds a prefix's pods by it.
+        s.prefixes().forEach(o.putArray("prefixes")::add);
         if (probeClient != null) {
             o.put("app_ready", appReady);
             if (!appReady && appProblem != null) {

@@ -13,12 +13,14 @@ import io.cairn.node.server.KvService;
 import io.cairn.node.server.Reads;
 import io.cairn.node.server.WatchHandle;
 import io.cairn.node.server.WatchSink;
+import io.cairn.node.rollout.RolloutStatus;
 import io.cairn.node.store.ApplyResult;
 import io.cairn.node.store.Err;
 import io.cairn.node.store.Event;
 import io.cairn.node.store.FileEntry;
 import io.cairn.node.store.Glob;
 import io.cairn.node.store.Page;
+import io.cairn.node.store.Paths;
 import io.cairn.node.store.Revs;
 import io.cairn.node.store.StoreException;
 import io.cairn.proto.State.Command;
@@ -73,6 +75,7 @@ import org.slf4j.LoggerFactory;
  * GET    /v1/watch?glob=G[&from=N]  Server-Sent Events, one per change
  * GET    /v1/history/PATH[?offset&limit]        every kept version of a file: {"rev","size","deleted"}
  * GET    /v1/diff/PREFIX?from=R1[&to=R2&offset&limit]   files added, changed, deleted from R1 to R2
+ * GET    /v1/rollout/PREFIX[?rev=R]                       which pods (from their presence) run the config under PREFIX
  * GET    /healthz, /readyz
  * </pre>
  */
@@ -294,6 +297,19 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                     o.put("more", listing.page().more());
                     return o;
                 }, serializable(q)));
+            } else if (route.startsWith("/v1/rollout/")) {
+                requireMethod(req, HttpMethod.GET);
+                String prefix = Paths.check(route.substring("/v1/rollout".length()));
+                long wanted = longParam(q, "rev", 0);
+                answer(ctx, keepOpen, kv.read(t -> {
+                    Grants g = access.reach(t, who, prefix, Right.READ);
+                    Grants p = access.reach(t, who, RolloutStatus.PRESENCE, Right.READ);
+                    List<FileEntry> files = t.walk(Glob.compile(prefix.equals("/") ? "/**" : prefix + "/**"), 0, 0, Integer.MAX_VALUE,
+                            Reads.visible(g, Right.READ)).items();
+                    List<FileEntry> presences = t.walk(Glob.compile(RolloutStatus.PRESENCE + "/**"), 0, 0, Integer.MAX_VALUE,
+                            Reads.visible(p, Right.READ)).items();
+                    return RolloutStatus.of(prefix, wanted, files, presences, t.rev()).toJson();
+                }, serializable(q)));
             } else if (route.equals("/v1/watch")) {
                 requireMethod(req, HttpMethod.GET);
                 Glob glob = Glob.compile(stringParam(q, "glob"));
@@ -310,7 +326,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 startWatch(ctx, glob, Reads.watchFrom(from), grants == null ? null : who);
             } else {
                 send(ctx, keepOpen, errorResponse(HttpResponseStatus.NOT_FOUND, Err.NOENT, "no route " + route
-                        + " (try /v1/kv/PATH, /v1/ls/PATH, /v1/walk, /v1/watch, /v1/history/PATH, /v1/diff/PREFIX, /v1/rev,"
+                        + " (try /v1/kv/PATH, /v1/ls/PATH, /v1/walk, /v1/watch, /v1/history/PATH, /v1/diff/PREFIX, /v1/rollout/PREFIX, /v1/rev,"
                         + " /v1/whoami, /healthz, /readyz)"));
             }
         } catch (Unauthenticated e) {
