@@ -75,7 +75,7 @@ down() {
   bash "$E2E/control-plane.sh" down
 }
 
-SCENARIOS=(agent install cluster sidecar webhook scale upgrade restart tls auth delete uninstall)
+SCENARIOS=(agent install cluster sidecar webhook scale upgrade restart tls auth backup delete uninstall)
 
 diagnose() {
   say "--- diagnostics"

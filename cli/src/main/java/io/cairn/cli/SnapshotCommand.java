@@ -22,6 +22,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "snapshot", description = {
         "Back up the whole tree, and build a new cluster from a backup (etcdctl's habits).",
         "  cairn snapshot save FILE [--no-history]     a consistent backup at the latest revision (admin)",
+        "  cairn snapshot save DIR [--keep N] [--name P]",
+        "                                              into DIR as P-YYYYMMDDTHHMMSSZ-rREV.bak, the N newest kept",
         "  cairn snapshot status FILE                  its revision, size, files, history and SHA-256",
         "  cairn snapshot restore FILE --data-dir DIR --id N --members 1=HOST:PEERPORT,2=...",
         "                                              a data directory for member N of a new cluster",
@@ -36,6 +38,13 @@ final class SnapshotCommand extends ClientCommand {
 
     @Option(names = "--no-history", description = "save: only the files at the revision, not the retained history.")
     boolean noHistory;
+
+    @Option(names = "--keep", paramLabel = "N", description = "save into a directory: keep the N newest backups of --name there.")
+    Integer keep;
+
+    @Option(names = "--name", defaultValue = "cairn", paramLabel = "P",
+            description = "save into a directory: the backups' name, before the time and revision (default cairn).")
+    String name;
 
     @Option(names = "--data-dir", paramLabel = "DIR", description = "restore: the new member's data directory (must be empty).")
     Path dataDir;
@@ -58,9 +67,22 @@ final class SnapshotCommand extends ClientCommand {
         };
     }
 
+    /** A backup saved into a directory: NAME-TIME-rREV.bak, so a listing in name order is oldest first. */
+    private static final java.util.regex.Pattern IN_DIR = java.util.regex.Pattern.compile("-\\d{8}T\\d{6}Z-r\\d+\\.bak");
+
     private int save() throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".part");
+        boolean intoDir = Files.isDirectory(file);
+        if (!intoDir && keep != null) {
+            throw new CairnCli.UsageException("--keep is for saving into a directory; " + file + " is not one");
+        }
+        if (keep != null && keep < 1) {
+            throw new CairnCli.UsageException("--keep must be at least 1");
+        }
+        if (!name.matches("[A-Za-z0-9._-]+")) {
+            throw new CairnCli.UsageException("--name is letters, digits, '.', '_' and '-', not \"" + name + "\"");
+        }
+        Path parent = intoDir ? file.toAbsolutePath() : file.toAbsolutePath().getParent();
+        Path tmp = Files.createTempFile(parent, intoDir ? "." + name : file.getFileName().toString(), ".part");
         CairnClient.Backup b;
         long t0 = System.nanoTime();
         try (OutputStream out = Files.newOutputStream(tmp)) {
@@ -71,16 +93,43 @@ final class SnapshotCommand extends ClientCommand {
             Files.deleteIfExists(tmp);
             throw e;
         }
+        Path target = file;
+        if (intoDir) {
+            String time = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+                    .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC));
+            target = file.resolve(name + "-" + time + "-r" + b.rev() + ".bak");
+        }
         // Only a whole, checked backup takes the name: a failed save leaves nothing that looks like one.
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         long ms = (System.nanoTime() - t0) / 1_000_000;
+        List<Path> removed = keep == null ? List.of() : prune(file, keep);
         if (json()) {
-            printJson(JSON.createObjectNode().put("file", file.toString()).put("rev", b.rev()).put("bytes", b.bytes())
-                    .put("sha256", b.sha256()).put("ms", ms));
+            ObjectNode o = JSON.createObjectNode().put("file", target.toString()).put("rev", b.rev()).put("bytes", b.bytes())
+                    .put("sha256", b.sha256()).put("ms", ms);
+            removed.forEach(p -> o.withArray("removed").add(p.toString()));
+            printJson(o);
         } else {
-            println("saved rev " + b.rev() + " to " + file + " (" + b.bytes() + " bytes, sha256 " + b.sha256() + ", " + ms + " ms)");
+            println("saved rev " + b.rev() + " to " + target + " (" + b.bytes() + " bytes, sha256 " + b.sha256() + ", " + ms + " ms)");
+            removed.forEach(p -> println("removed " + p));
         }
         return 0;
+    }
+
+    /** Deletes all but the {@code keep} newest backups of {@link #name} in {@code dir}; the deleted ones. */
+    private List<Path> prune(Path dir, int keep) throws IOException {
+        List<Path> mine;
+        try (var files = Files.list(dir)) {
+            mine = files.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.startsWith(name) && IN_DIR.matcher(n.substring(name.length())).matches();
+            }).sorted().toList();
+        }
+        List<Path> gone = new ArrayList<>();
+        for (Path p : mine.subList(0, Math.max(0, mine.size() - keep))) {
+            Files.deleteIfExists(p);
+            gone.add(p);
+        }
+        return gone;
     }
 
     private BackupFile.Read read() throws IOException {

@@ -126,6 +126,11 @@ public final class NodeMain implements Callable<Integer> {
                     + " runs with --auth on.")
     Path joinTokenFile;
 
+    @Option(names = "--restore-from", paramLabel = "FILE",
+            description = "With --peers, on the member's first start: begin as the backup in FILE (made by cairn snapshot save),"
+                    + " at its revision, as cairn snapshot restore would. Ignored once the data dir holds a member.")
+    Path restoreFrom;
+
     @Option(names = "--auth-audience", paramLabel = "AUDIENCE", defaultValue = AuthConfig.DEFAULT_AUDIENCE,
             description = "The audience a service-account token must be for. Default: ${DEFAULT-VALUE}.")
     String authAudience;
@@ -155,6 +160,30 @@ public final class NodeMain implements Callable<Integer> {
         InetSocketAddress myPeer = !members.isEmpty() ? members.get(id) : peerAddr == null ? null : parseAddr("--peer-addr", peerAddr);
         if (!members.isEmpty() && myPeer == null) {
             throw new ParameterException(spec.commandLine(), "--id " + id + " is not one of the members in --peers (" + peers + ")");
+        }
+        if (restoreFrom != null) {
+            if (members.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "--restore-from needs --peers: every member of the new cluster"
+                        + " is restored with the same members");
+            }
+            if (java.nio.file.Files.exists(dataDir.resolve("cluster.pb"))) {
+                System.err.println("cairn-node: member " + id + ": " + dataDir + " already holds a member; --restore-from "
+                        + restoreFrom + " is not applied again");
+            } else {
+                Map<Long, String> named = new TreeMap<>();
+                members.forEach((m, a) -> named.put(m, a.getHostString() + ":" + a.getPort()));
+                try {
+                    Restore.Result r = Restore.into(restoreFrom, dataDir, id, named);
+                    System.err.println("cairn-node: member " + id + ": restored rev " + r.rev() + " (" + r.files() + " files, sha256 "
+                            + r.sha256() + ") from " + restoreFrom);
+                } catch (java.io.IOException | IllegalArgumentException e) {
+                    System.err.println("cairn-node: member " + id + ": cannot restore from " + restoreFrom + ": " + e.getMessage());
+                    return 1;
+                }
+            }
+            // Started from here as a restarted member: its membership is in the data directory now.
+            members = Map.of();
+            myPeer = null;
         }
         Replica.Options d = Replica.Options.defaults();
         NodeConfig config = new NodeConfig(id, dataDir,

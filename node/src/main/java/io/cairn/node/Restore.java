@@ -47,7 +47,8 @@ public final class Restore {
         }
         if (Files.isDirectory(dataDir)) {
             try (var entries = Files.list(dataDir)) {
-                if (entries.findAny().isPresent()) {
+                // A fresh ext4 volume (a Kubernetes PVC) holds lost+found: still empty of any member.
+                if (entries.anyMatch(e -> !e.getFileName().toString().equals("lost+found"))) {
                     throw new IllegalArgumentException("data dir " + dataDir + " is not empty: a restore makes a new member, it never"
                             + " writes over one");
                 }

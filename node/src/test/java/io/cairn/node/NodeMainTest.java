@@ -36,4 +36,20 @@ class NodeMainTest {
                 "--tls-ca", ca.caFile().toString())).contains("PKCS#8");
         assertThat(data.resolve("cluster.pb")).as("nothing written for a refused start").doesNotExist();
     }
+
+    @Test
+    void aBackupThatCannotBeRestoredStopsTheMemberBeforeItStarts() throws Exception {
+        Path data = Files.createTempDirectory("cairn-main");
+        Path bad = Files.createTempFile("cairn-main", ".bak");
+        Files.writeString(bad, "not a backup");
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new NodeMain());
+        cl.setErr(new PrintWriter(err));
+        assertThat(cl.execute("--id", "1", "--data-dir", data.toString(), "--peers", "1=127.0.0.1:1", "--restore-from", bad.toString()))
+                .isEqualTo(1);
+        assertThat(data.resolve("cluster.pb")).doesNotExist();
+        assertThat(refused("--id", "1", "--data-dir", data.toString(), "--restore-from", bad.toString()))
+                .contains("--restore-from needs --peers");
+        Files.delete(bad);
+    }
 }

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
     @Dependent(name = "peers", type = Dependents.HeadlessService.class),
     @Dependent(name = "client", type = Dependents.ClientService.class),
     @Dependent(name = "members", type = Dependents.Members.class, dependsOn = {"config", "peers"}),
-    @Dependent(name = "budget", type = Dependents.Budget.class)
+    @Dependent(name = "budget", type = Dependents.Budget.class),
+    @Dependent(name = "backup", type = ClusterBackup.Schedule.class, reconcilePrecondition = ClusterBackup.Wanted.class)
 }, handleExceptionsInReconciler = true, explicitInvocation = true)
 @ControllerConfiguration(name = "cairncluster")
 public class CairnClusterReconciler implements Reconciler<CairnCluster> {
@@ -59,7 +60,8 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
         if (s.getTls() != null && (s.getTls().getSecretName() == null) != (s.getTls().getClientSecretName() == null)) {
             return "tls.secretName and tls.clientSecretName go together: name both Secrets, or neither and the operator makes them";
         }
-        return ClusterAuth.invalid(s.getAuth());
+        String backup = ClusterBackup.invalid(s);
+        return backup != null ? backup : ClusterAuth.invalid(s.getAuth());
     }
 
     @Override
@@ -97,6 +99,10 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
         }
         if (ClusterAuth.ensure(context.getClient(), c)) {
             ClusterEvents.normal(context.getClient(), c, "AuthTokenIssued", "the operator's admin token is in Secret " + ClusterAuth.secret(c));
+        }
+        if (ClusterBackup.ensureClaim(context.getClient(), c)) {
+            ClusterEvents.normal(context.getClient(), c, "BackupClaimCreated", "backups go into PersistentVolumeClaim " + ClusterBackup.claim(c)
+                    + " (kept when the cluster is deleted)");
         }
         // Only a valid spec reaches the dependents: an invalid one neither creates nor changes anything.
         var workflow = context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
@@ -152,6 +158,7 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
         } else if (!ClusterAuth.enabled(c)) {
             status.getConditions().removeIf(x -> x.getType().equals("PolicyApplied"));
         }
+        backupConditions(c, context, status, available);
         boolean complete = available && status.getMembers().size() == c.getSpec().getReplicas() && target == c.getSpec().getReplicas()
                 && running != null && running == target
                 && status.getMembers().stream().noneMatch(m -> "learner".equals(m.getRole()));
@@ -167,6 +174,33 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
                 complete ? "all " + c.getSpec().getReplicas() + " members are in the cluster"
                         : status.getMembers().size() + " of " + c.getSpec().getReplicas() + " members are in the cluster");
         return UpdateControl.patchStatus(c).rescheduleAfter(Duration.ofSeconds(upgrading ? 2 : complete ? 30 : 5));
+    }
+
+    /** BackupScheduled (with spec.backup: the CronJob and its last success) and Restored (with spec.restoreFrom). */
+    private static void backupConditions(CairnCluster c, Context<CairnCluster> context, CairnClusterStatus status, boolean available) {
+        CairnClusterSpec.Backup b = c.getSpec().getBackup();
+        if (b == null) {
+            status.getConditions().removeIf(x -> x.getType().equals("BackupScheduled"));
+            status.setLastBackup(null);
+        } else {
+            var job = context.getSecondaryResources(io.fabric8.kubernetes.api.model.batch.v1.CronJob.class).stream()
+                    .filter(j -> j.getMetadata().getName().equals(ClusterBackup.cronJob(c))).findFirst().orElse(null);
+            String last = job == null || job.getStatus() == null ? null : job.getStatus().getLastSuccessfulTime();
+            status.setLastBackup(last);
+            setCondition(status, "BackupScheduled", job != null ? "True" : "False", job != null ? "Scheduled" : "NotYetCreated",
+                    "CronJob " + ClusterBackup.cronJob(c) + " saves on \"" + b.getSchedule() + "\" into PersistentVolumeClaim "
+                            + ClusterBackup.claim(c) + ", keeping " + b.getKeep() + (last == null ? "; none has succeeded yet"
+                            : "; the last succeeded at " + last));
+        }
+        CairnClusterSpec.RestoreFrom r = c.getSpec().getRestoreFrom();
+        if (r == null) {
+            status.getConditions().removeIf(x -> x.getType().equals("Restored"));
+        } else {
+            String from = r.getFile() + " in PersistentVolumeClaim " + r.getClaimName();
+            setCondition(status, "Restored", available ? "True" : "False", available ? "FromBackup" : "Restoring",
+                    available ? "the members began as " + from + " (a member restores only on its first start)"
+                            : "the members begin as " + from + " on their first start");
+        }
     }
 
     /** Writes the policy the operator keeps (default and spec rules) and says how that went on the status. */

@@ -36,6 +36,13 @@ public class CairnClusterSpec {
     @JsonPropertyDescription("Who may read, write and watch what: identities from service-account tokens and the policy.")
     private Auth auth;
 
+    @JsonPropertyDescription("Scheduled backups (cairn snapshot save, run by a CronJob) into a volume, the newest kept.")
+    private Backup backup;
+
+    @JsonPropertyDescription("Build the cluster from a backup: each member of the first set begins as the backup, at its"
+            + " revision, on its first start. Later starts keep what the member has.")
+    private RestoreFrom restoreFrom;
+
     @JsonPropertyDescription("Revisions kept readable and replayable to watchers (default 100000).")
     @Min(1)
     private Long history;
@@ -97,6 +104,22 @@ public class CairnClusterSpec {
         this.auth = auth;
     }
 
+    public Backup getBackup() {
+        return backup;
+    }
+
+    public void setBackup(Backup backup) {
+        this.backup = backup;
+    }
+
+    public RestoreFrom getRestoreFrom() {
+        return restoreFrom;
+    }
+
+    public void setRestoreFrom(RestoreFrom restoreFrom) {
+        this.restoreFrom = restoreFrom;
+    }
+
     public Long getHistory() {
         return history;
     }
@@ -127,6 +150,111 @@ public class CairnClusterSpec {
 
     public void setNodeSelector(Map<String, String> nodeSelector) {
         this.nodeSelector = nodeSelector;
+    }
+
+    /** Scheduled backups: a CronJob runs {@code cairn snapshot save DIR --keep N} against the cluster. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Backup {
+        @JsonPropertyDescription("When, as a CronJob schedule (five fields, like \"0 * * * *\" or \"@hourly\").")
+        @Required
+        @Pattern("^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\\S+( +\\S+){4})$")
+        private String schedule;
+
+        @JsonPropertyDescription("How many backups to keep, the newest (default 7).")
+        @Min(1)
+        private int keep = 7;
+
+        @JsonPropertyDescription("An existing PersistentVolumeClaim to write into; without it the operator makes NAME-backups.")
+        @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+        private String claimName;
+
+        @JsonPropertyDescription("Size of the claim the operator makes (default 1Gi).")
+        @Pattern("^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
+        private String size = "1Gi";
+
+        @JsonPropertyDescription("Storage class of the claim the operator makes; the cluster default when empty.")
+        private String storageClassName;
+
+        @JsonPropertyDescription("Include the retained history, so past revisions stay readable after a restore (default true).")
+        private boolean withHistory = true;
+
+        public String getSchedule() {
+            return schedule;
+        }
+
+        public void setSchedule(String schedule) {
+            this.schedule = schedule;
+        }
+
+        public int getKeep() {
+            return keep;
+        }
+
+        public void setKeep(int keep) {
+            this.keep = keep;
+        }
+
+        public String getClaimName() {
+            return claimName;
+        }
+
+        public void setClaimName(String claimName) {
+            this.claimName = claimName;
+        }
+
+        public String getSize() {
+            return size;
+        }
+
+        public void setSize(String size) {
+            this.size = size;
+        }
+
+        public String getStorageClassName() {
+            return storageClassName;
+        }
+
+        public void setStorageClassName(String storageClassName) {
+            this.storageClassName = storageClassName;
+        }
+
+        public boolean isWithHistory() {
+            return withHistory;
+        }
+
+        public void setWithHistory(boolean withHistory) {
+            this.withHistory = withHistory;
+        }
+    }
+
+    /** The backup a new cluster begins as: a file in a PersistentVolumeClaim (one spec.backup wrote, say). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class RestoreFrom {
+        @JsonPropertyDescription("The PersistentVolumeClaim that holds the backup (mounted read-only into the members).")
+        @Required
+        @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+        private String claimName;
+
+        @JsonPropertyDescription("The backup's file name in the claim, like config-20261203T150000Z-r4711.bak.")
+        @Required
+        @Pattern("^[A-Za-z0-9._-]+$")
+        private String file;
+
+        public String getClaimName() {
+            return claimName;
+        }
+
+        public void setClaimName(String claimName) {
+            this.claimName = claimName;
+        }
+
+        public String getFile() {
+            return file;
+        }
+
+        public void setFile(String file) {
+            this.file = file;
+        }
     }
 
     /** Storage of one member. */

@@ -19,6 +19,16 @@ public class CairnClusterStatus {
     private Integer initialReplicas;
     /** Members the StatefulSet runs now: moves toward spec.replicas one member at a time. */
     private Integer targetReplicas;
+    /** When the last scheduled backup succeeded (the CronJob's lastSuccessfulTime), with spec.backup. */
+    private String lastBackup;
+
+    public String getLastBackup() {
+        return lastBackup;
+    }
+
+    public void setLastBackup(String lastBackup) {
+        this.lastBackup = lastBackup;
+    }
 
     public Integer getInitialReplicas() {
         return initialReplicas;

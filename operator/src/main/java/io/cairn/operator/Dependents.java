@@ -106,7 +106,7 @@ final class Dependents {
                     + ClusterAuth.memberFlags(c) + "\";"
                     + " if [ -f /var/lib/cairn/cluster.pb ]; then exec " + NODE_JAVA + " $COMMON;"
                     + " elif [ $ID -le $(cat /etc/cairn/initial) ]; then"
-                    + " exec " + NODE_JAVA + " $COMMON --peers \"$(cat /etc/cairn/peers)\";"
+                    + " exec " + NODE_JAVA + " $COMMON --peers \"$(cat /etc/cairn/peers)\"" + ClusterBackup.restoreFlag(c) + ";"
                     + " else exec " + NODE_JAVA + " $COMMON --join $(cat /etc/cairn/join)"
                     + " --peer-addr " + stable + ":8047; fi";
             String scheme = tls ? "HTTPS" : "HTTP";
@@ -143,6 +143,7 @@ final class Dependents {
                     .withWhenDeleted(s.getStorage().isDeleteVolumesWithCluster() ? "Delete" : "Retain")
                     .withWhenScaled("Retain").endPersistentVolumeClaimRetentionPolicy()
                     .endSpec().build();
+            ClusterBackup.mountRestore(c, sts.getSpec().getTemplate().getSpec());
             if (ClusterAuth.enabled(c)) {
                 // The operator's token (members accept it; a joining member shows it) from NAME-auth.
                 var pod = sts.getSpec().getTemplate().getSpec();

@@ -19,6 +19,17 @@ class ExamplesTest {
     }
 
     @Test
+    void backupExamplesAreValid() throws Exception {
+        CairnCluster c = Serialization.unmarshal(Files.readString(Path.of("..", "examples", "backup", "cairncluster.yaml")), CairnCluster.class);
+        assertThat(CairnClusterReconciler.invalid(c.getSpec())).isNull();
+        assertThat(c.getSpec().getBackup().getSchedule()).isEqualTo("0 * * * *");
+        assertThat(ClusterBackup.claim(c)).isEqualTo("archive-backups");
+        CairnCluster r = Serialization.unmarshal(Files.readString(Path.of("..", "examples", "backup", "restored.yaml")), CairnCluster.class);
+        assertThat(CairnClusterReconciler.invalid(r.getSpec())).isNull();
+        assertThat(r.getSpec().getRestoreFrom().getClaimName()).isEqualTo(ClusterBackup.claim(c));
+    }
+
+    @Test
     void tlsExamplesAreValidAndTheSidecarGetsTheClientSecret() throws Exception {
         CairnCluster c = Serialization.unmarshal(Files.readString(Path.of("..", "examples", "tls", "cairncluster.yaml")), CairnCluster.class);
         assertThat(CairnClusterReconciler.invalid(c.getSpec())).isNull();

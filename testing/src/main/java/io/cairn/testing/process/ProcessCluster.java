@@ -59,6 +59,7 @@ public final class ProcessCluster implements AutoCloseable {
 
     private final Path base;
     private final List<Member> members = new ArrayList<>();
+    private List<String> extraArgs = List.of();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
     private ProcessCluster(Path base) {
@@ -66,11 +67,17 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     public static ProcessCluster start(int n) throws IOException, InterruptedException {
+        return start(n, List.of());
+    }
+
+    /** {@link #start(int)}, each member of the first set given {@code extraArgs} too (like --restore-from FILE). */
+    public static ProcessCluster start(int n, List<String> extraArgs) throws IOException, InterruptedException {
         // Free ports are found by binding port 0 and letting go, so another process (an outgoing
         // connection's ephemeral port, say) can take one before the member binds it; CI saw a
         // member exit with "Address already in use". Such a start is thrown away and retried.
         for (int attempt = 1; ; attempt++) {
             ProcessCluster c = new ProcessCluster(Files.createTempDirectory("cairn-cluster"));
+            c.extraArgs = List.copyOf(extraArgs);
             for (long i = 1; i <= n; i++) {
                 c.members.add(c.new Member(i, c.base));
             }
@@ -170,6 +177,7 @@ public final class ProcessCluster implements AutoCloseable {
             cmd.addAll(List.of("--join", m.joinVia, "--peer-addr", "127.0.0.1:" + m.peerPort));
         } else {
             cmd.addAll(List.of("--peers", peersFlag()));
+            cmd.addAll(extraArgs);
         }
         Path logFile = base.resolve("member-" + m.id + ".log");
         m.process = new ProcessBuilder(cmd).redirectErrorStream(true)
