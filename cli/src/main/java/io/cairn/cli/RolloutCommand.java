@@ -30,9 +30,10 @@ import picocli.CommandLine.Parameters;
         "      each pod that watches PREFIX: applied (published R, by default the newest file it sees under PREFIX),",
         "      lagging, or failed (its sidecar could not publish); --wait blocks until all applied (exit 0) or one",
         "      failed (exit 1); exit 1 too when the wait times out. Without --wait, exit 1 only if one failed.",
-        "  cairn rollout stage PREFIX --to POD[,POD...] --set KEY=VALUE [--set ...]",
-        "      give KEYs new values for the named pods only (their overlays PREFIX/.pods/POD/KEY; no other pod",
-        "      sees them), in one transaction; one stage per prefix at a time.",
+        "  cairn rollout stage PREFIX (--to POD[,POD...] | --to-group GROUP[,...]) --set KEY=VALUE [--set ...]",
+        "      give KEYs new values for the named pods, or the pods labelled cairn.io/group=GROUP, only (overlays",
+        "      PREFIX/.pods/POD/KEY, PREFIX/.groups/GROUP/KEY; no other pod sees them), in one transaction; one",
+        "      stage per prefix at a time.",
         "  cairn rollout promote PREFIX   the staged values become everyone's (one transaction); the stage ends",
         "  cairn rollout abort PREFIX     the staged values go; the stage's pods return to the shared ones"})
 final class RolloutCommand extends ClientCommand {
@@ -54,6 +55,10 @@ final class RolloutCommand extends ClientCommand {
     @Option(names = "--to", split = ",", paramLabel = "POD", description = "stage: the pods that get the staged values.")
     List<String> pods = new ArrayList<>();
 
+    @Option(names = "--to-group", split = ",", paramLabel = "GROUP",
+            description = "stage: the groups (pod label cairn.io/group) that get the staged values.")
+    List<String> groups = new ArrayList<>();
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "stage: a key (relative to PREFIX) and its staged value.")
     List<String> sets = new ArrayList<>();
 
@@ -66,8 +71,8 @@ final class RolloutCommand extends ClientCommand {
         if (!action.equals("status") && (rev != 0 || waitDone)) {
             throw new CairnCli.UsageException("--rev and --wait are for rollout status");
         }
-        if (!action.equals("stage") && (!pods.isEmpty() || !sets.isEmpty())) {
-            throw new CairnCli.UsageException("--to and --set are for rollout stage");
+        if (!action.equals("stage") && (!pods.isEmpty() || !groups.isEmpty() || !sets.isEmpty())) {
+            throw new CairnCli.UsageException("--to, --to-group and --set are for rollout stage");
         }
         return switch (action) {
             case "status" -> status();
@@ -119,7 +124,7 @@ final class RolloutCommand extends ClientCommand {
             return;
         }
         if (r.stage() != null) {
-            println("stage: " + String.join(",", r.stage().pods()) + " get " + String.join(", ", r.stage().keys()));
+            println("stage: " + r.stage().who() + " get " + String.join(", ", r.stage().keys()));
         }
         if (r.pods().isEmpty()) {
             println("no pod runs the config under " + prefix + " (none of the sidecars' presence names it)");
@@ -138,8 +143,9 @@ final class RolloutCommand extends ClientCommand {
     // ---- stage, promote, abort ---------------------------------------------------------------
 
     private int stage() {
-        if (pods.isEmpty() || sets.isEmpty()) {
-            throw new CairnCli.UsageException("usage: cairn rollout stage PREFIX --to POD[,POD...] --set KEY=VALUE [--set ...]");
+        if (pods.isEmpty() && groups.isEmpty() || sets.isEmpty()) {
+            throw new CairnCli.UsageException("usage: cairn rollout stage PREFIX (--to POD[,POD...] | --to-group GROUP[,...])"
+                    + " --set KEY=VALUE [--set ...]");
         }
         Map<String, String> values = new LinkedHashMap<>();
         for (String s : sets) {
@@ -153,19 +159,16 @@ final class RolloutCommand extends ClientCommand {
         }
         Stage stage;
         try {
-            stage = new Stage(pods, List.copyOf(values.keySet()));
+            stage = new Stage(pods, groups, List.copyOf(values.keySet()));
         } catch (StoreException e) {
             throw new CairnCli.UsageException(e.getMessage());
         }
         String record = Stage.recordPath(prefix);
         Txn.Builder t = Txn.newBuilder().addCompare(revIs(record, 0));
-        for (String pod : stage.pods()) {
-            for (Map.Entry<String, String> e : values.entrySet()) {
-                String overlay = Stage.overlayPath(prefix, pod, e.getKey());
-                // A pod's own lasting value for the key is not the stage's to overwrite (or, on promote, to delete).
-                t.addCompare(revIs(overlay, 0));
-                t.addSuccess(set(overlay, e.getValue().getBytes(StandardCharsets.UTF_8)));
-            }
+        for (Stage.Overlay o : stage.overlays(prefix)) {
+            // A lasting value of a pod's or a group's own is not the stage's to overwrite (or, on promote, to delete).
+            t.addCompare(revIs(o.path(), 0));
+            t.addSuccess(set(o.path(), values.get(o.key()).getBytes(StandardCharsets.UTF_8)));
         }
         t.addSuccess(set(record, stage.toJson()));
         TxnResponse r = client().txn(t.build());
@@ -175,16 +178,17 @@ final class RolloutCommand extends ClientCommand {
                 throw new RevMismatchException("a stage is already open under " + prefix + " (" + describe(record, open)
                         + "); promote or abort it first", -1);
             }
-            throw new RevMismatchException("a pod of the stage already has its own value for a staged key (under "
-                    + prefix + "/.pods/); nothing was staged", -1);
+            throw new RevMismatchException("a pod or group of the stage already has its own value for a staged key (under "
+                    + prefix + "/.pods/ or .groups/); nothing was staged", -1);
         }
         if (json()) {
             ObjectNode o = JSON.createObjectNode().put("prefix", prefix).put("rev", r.rev());
             stage.pods().forEach(o.putArray("pods")::add);
+            stage.groups().forEach(o.putArray("groups")::add);
             stage.keys().forEach(o.putArray("keys")::add);
             printJson(o);
         } else {
-            println("staged " + String.join(", ", stage.keys()) + " for " + String.join(",", stage.pods()) + " (rev " + r.rev() + ")");
+            println("staged " + String.join(", ", stage.keys()) + " for " + stage.who() + " (rev " + r.rev() + ")");
         }
         return 0;
     }
@@ -222,7 +226,7 @@ final class RolloutCommand extends ClientCommand {
             }
         }
         t.addSuccess(Op.newBuilder().setKind(Op.Kind.DEL).setPath(open.recordPath));
-        return finish(t, "abandoned the stage of " + String.join(", ", open.stage.keys()) + " for " + String.join(",", open.stage.pods()));
+        return finish(t, "abandoned the stage of " + String.join(", ", open.stage.keys()) + " for " + open.stage.who());
     }
 
     /** The open stage: its record and each staged key's overlays as read now, all at one revision. */
@@ -230,7 +234,7 @@ final class RolloutCommand extends ClientCommand {
 
     private Open open() {
         String record = Stage.recordPath(prefix);
-        var files = client().walk(prefix + "/" + Stage.PODS + "/**", 0);
+        var files = client().walk(prefix + "/.*/**", 0);
         Versioned rec = files.items().stream().filter(v -> v.path().equals(record)).findFirst().orElse(null);
         if (rec == null) {
             throw new io.cairn.client.NoEntException("no stage is open under " + prefix + " (no " + record + ")");
@@ -243,12 +247,10 @@ final class RolloutCommand extends ClientCommand {
         }
         Map<String, List<Versioned>> overlays = new LinkedHashMap<>();
         for (String key : stage.keys()) {
-            List<Versioned> of = new ArrayList<>();
-            for (String pod : stage.pods()) {
-                String path = Stage.overlayPath(prefix, pod, key);
-                files.items().stream().filter(v -> v.path().equals(path)).findFirst().ifPresent(of::add);
-            }
-            overlays.put(key, of);
+            overlays.put(key, new ArrayList<>());
+        }
+        for (Stage.Overlay o : stage.overlays(prefix)) {
+            files.items().stream().filter(v -> v.path().equals(o.path())).findFirst().ifPresent(overlays.get(o.key())::add);
         }
         return new Open(record, rec, stage, overlays);
     }
@@ -273,7 +275,7 @@ final class RolloutCommand extends ClientCommand {
     private static String describe(String record, Versioned v) {
         try {
             Stage s = Stage.parse(record, v.value());
-            return String.join(",", s.pods()) + " get " + String.join(", ", s.keys());
+            return s.who() + " get " + String.join(", ", s.keys());
         } catch (StoreException e) {
             return e.getMessage();
         }

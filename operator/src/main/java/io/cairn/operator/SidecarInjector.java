@@ -42,6 +42,8 @@ public final class SidecarInjector {
     static final int TOKEN_SECONDS = 3600;
     static final String TLS_VOLUME = "cairn-tls";
     static final String TLS_DIR = "/var/run/cairn/tls";
+    /** The pod label whose value is the sidecar's overlay group. */
+    static final String GROUP_LABEL = "cairn.io/group";
     static final String VOLUME = "cairn-config";
     static final String SIDECAR = "cairn-sidecar";
     static final String INIT = "cairn-init";
@@ -233,7 +235,9 @@ public final class SidecarInjector {
         if (!files) {
             c.putArray("args").add("--no-files");
         }
-        for (String[] f : new String[][] {{"POD_NAME", "metadata.name"}, {"POD_NAMESPACE", "metadata.namespace"}, {"POD_IP", "status.podIP"}}) {
+        // CAIRN_GROUP: the pod's overlay group, its label cairn.io/group (empty without one), which a staged change reaches first.
+        for (String[] f : new String[][] {{"POD_NAME", "metadata.name"}, {"POD_NAMESPACE", "metadata.namespace"}, {"POD_IP", "status.podIP"},
+                {"CAIRN_GROUP", "metadata.labels['" + GROUP_LABEL + "']"}}) {
             ObjectNode e = env.addObject().put("name", f[0]);
             e.putObject("valueFrom").putObject("fieldRef").put("fieldPath", f[1]);
         }

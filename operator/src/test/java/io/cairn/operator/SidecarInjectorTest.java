@@ -52,7 +52,8 @@ class SidecarInjectorTest {
         assertThat(env).contains("\"CAIRN_ENDPOINTS\",\"value\":\"config-client.shop.svc:8046\"")
                 .contains("\"CAIRN_WATCH\",\"value\":\"/config/web\"").contains("\"CAIRN_APP\",\"value\":\"web\"")
                 .contains("\"CAIRN_ENV_FILE\",\"value\":\"app.env\"").contains("signal:HUP:/run/web.pid")
-                .contains("\"fieldPath\":\"metadata.name\"").contains("\"fieldPath\":\"metadata.namespace\"").contains("\"fieldPath\":\"status.podIP\"");
+                .contains("\"fieldPath\":\"metadata.name\"").contains("\"fieldPath\":\"metadata.namespace\"").contains("\"fieldPath\":\"status.podIP\"")
+                .contains("{\"name\":\"CAIRN_GROUP\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.labels['cairn.io/group']\"}}}");
         assertThat(spec.path("initContainers").get(0).path("env").toString()).contains("\"CAIRN_MODE\",\"value\":\"init\"");
         assertThat(pod.path("metadata").path("annotations").path("cairn.io/injected").asText()).isEqualTo("true");
     }

@@ -59,6 +59,10 @@ final class ExecCommand implements Callable<Integer> {
             description = "The pod's name, for its own config under .pods/POD and .ordinals/N ($CAIRN_POD, $POD_NAME, $HOSTNAME).")
     String pod;
 
+    @Option(names = "--group", defaultValue = "${env:CAIRN_GROUP:-}",
+            description = "The pod's overlay group, for the config under .groups/GROUP ($CAIRN_GROUP).")
+    String group;
+
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments.")
     List<String> command;
 
@@ -72,6 +76,9 @@ final class ExecCommand implements Callable<Integer> {
         List<String> prefixes = store.prefixes(cl);
         if (!namePrefix.isEmpty() && !namePrefix.matches("[A-Za-z_][A-Za-z0-9_]*")) {
             throw bad("--env-prefix \"" + namePrefix + "\" must be letters, digits and _, not starting with a digit");
+        }
+        if (group != null && !group.isEmpty() && (!group.matches("[A-Za-z0-9._-]+") || group.startsWith("."))) {
+            throw bad("--group \"" + group + "\" must be a single path segment of A-Z a-z 0-9 . _ -");
         }
         Map<String, String> named = new LinkedHashMap<>();
         if (env != null) {
@@ -94,7 +101,7 @@ final class ExecCommand implements Callable<Integer> {
         CairnClient client = store.client(cl);
         Sidecar sidecar = new Sidecar(new Sidecar.Settings(client, prefixes, exec, new Renderer(true, List.of(), null, Map.of()),
                 new ChangeAction.None(), null, Duration.ofSeconds(10), Sidecar.Lifecycle.DEFAULT,
-                pod == null || pod.isBlank() ? null : pod, Sidecar.RenderControl.NONE));
+                pod == null || pod.isBlank() ? null : pod, Sidecar.RenderControl.NONE, group == null || group.isBlank() ? null : group));
         for (String signal : FORWARDED) {
             try {
                 sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> exec.forward(signal));

@@ -41,8 +41,12 @@ public final class Sidecar implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Who this pod is, for its presence file. */
-    public record Identity(String namespace, String app, String pod, String ip) {
+    /** Who this pod is, for its presence file; {@code group} its overlay group (empty: none). */
+    public record Identity(String namespace, String app, String pod, String ip, String group) {
+        public Identity(String namespace, String app, String pod, String ip) {
+            this(namespace, app, pod, ip, "");
+        }
+
         String path() {
             return "/presence/" + namespace + "/" + app + "/" + pod;
         }
@@ -69,12 +73,18 @@ public final class Sidecar implements AutoCloseable {
     }
 
     /**
-     * How the sidecar runs. {@code overlayPod} is the pod whose per-pod config it renders (see
-     * {@link Overlays}; null: the shared config only).
+     * How the sidecar runs. {@code overlayPod} and {@code overlayGroup} are the pod and the group
+     * whose config it renders over the shared config (see {@link Overlays}; null: none).
      */
     public record Settings(CairnClient client, List<String> prefixes, Publisher out, Renderer renderer,
             ChangeAction onChange, Identity identity, Duration sessionTtl, Lifecycle lifecycle, String overlayPod,
-            RenderControl control) {
+            RenderControl control, String overlayGroup) {
+        public Settings(CairnClient client, List<String> prefixes, Publisher out, Renderer renderer, ChangeAction onChange,
+                Identity identity, Duration sessionTtl, Lifecycle lifecycle, String overlayPod, RenderControl control) {
+            this(client, prefixes, out, renderer, onChange, identity, sessionTtl, lifecycle, overlayPod, control,
+                    identity == null ? null : identity.group());
+        }
+
         public Settings(CairnClient client, List<String> prefixes, Publisher out, Renderer renderer, ChangeAction onChange,
                 Identity identity, Duration sessionTtl) {
             this(client, prefixes, out, renderer, onChange, identity, sessionTtl, Lifecycle.DEFAULT,
@@ -362,7 +372,7 @@ public final class Sidecar implements AutoCloseable {
                 }
             }
         }
-        return new ConfigView(rev, Overlays.apply(files, s.overlayPod()));
+        return new ConfigView(rev, Overlays.apply(files, s.overlayPod(), s.overlayGroup()));
     }
 
     /**
@@ -493,6 +503,9 @@ public final class Sidecar implements AutoCloseable {
         o.put("namespace", s.identity().namespace());
         o.put("app", s.identity().app());
         o.put("ip", s.identity().ip());
+        if (!s.identity().group().isEmpty()) {
+            o.put("group", s.identity().group());
+        }
         o.put("started", started);
         o.put("rev", applied);
         o.put("status", status());

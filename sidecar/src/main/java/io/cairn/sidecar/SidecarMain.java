@@ -42,6 +42,11 @@ public final class SidecarMain implements Callable<Integer> {
             description = "The pod's name ($CAIRN_POD, $POD_NAME, $HOSTNAME).")
     String pod;
 
+    @Option(names = "--group", defaultValue = "${env:CAIRN_GROUP:-}",
+            description = "The pod's overlay group: it also renders .groups/GROUP/ under each prefix ($CAIRN_GROUP; the webhook"
+                    + " passes the pod's label cairn.io/group).")
+    String group;
+
     @Option(names = "--pod-ip", defaultValue = "${env:CAIRN_POD_IP:-${env:POD_IP:-}}", description = "The pod's IP ($CAIRN_POD_IP, $POD_IP).")
     String podIp;
 
@@ -171,7 +176,10 @@ public final class SidecarMain implements Callable<Integer> {
                     throw bad(part[0] + " \"" + part[1] + "\" must be a single path segment of A-Z a-z 0-9 . _ -");
                 }
             }
-            identity = new Sidecar.Identity(namespace, app, pod, podIp == null ? "" : podIp);
+            identity = new Sidecar.Identity(namespace, app, pod, podIp == null ? "" : podIp, group == null ? "" : group);
+        }
+        if (group != null && !group.isEmpty() && (!group.matches("[A-Za-z0-9._-]+") || group.startsWith("."))) {
+            throw bad("--group \"" + group + "\" must be a single path segment of A-Z a-z 0-9 . _ -");
         }
         Renderer renderer;
         try {
@@ -183,7 +191,8 @@ public final class SidecarMain implements Callable<Integer> {
         }
         CairnClient client = store.client(spec.commandLine());
         Sidecar sidecar = new Sidecar(new Sidecar.Settings(client, prefixes, new AtomicDirectory(out), renderer, action,
-                identity, sessionTtl, lifecycle, pod == null || pod.isBlank() ? null : pod, control));
+                identity, sessionTtl, lifecycle, pod == null || pod.isBlank() ? null : pod, control,
+                group == null || group.isBlank() ? null : group));
         if (mode.equals("init")) {
             try {
                 long rev = sidecar.renderOnce(initWait);

@@ -17,7 +17,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Per-pod config: .pods/POD and .ordinals/N over the shared keys. */
+/** Per-pod config: .pods/POD, .ordinals/N and .groups/GROUP over the shared keys. */
 class OverlaysTest {
     @TempDir
     Path dir;
@@ -52,6 +52,21 @@ class OverlaysTest {
                 Map.of("role", "replica", "port", "5432", "db/url", "x"));
         assertThat(text(Overlays.apply(all, "web-abcde"))).as("no ordinal in a Deployment pod's name")
                 .containsExactlyInAnyOrderEntriesOf(Map.of("role", "replica", "port", "5432", "db/url", "x"));
+    }
+
+    @Test
+    void aGroupsOverlayLiesBetweenTheSharedAndTheOrdinals() {
+        SortedMap<String, byte[]> all = keys("color", "blue", "mode", "normal", "role", "replica",
+                ".groups/canary/color", "red", ".groups/canary/role", "group's", ".groups/other/color", "green",
+                ".ordinals/0/role", "primary", ".pods/db-0/mode", "debug");
+        assertThat(text(Overlays.apply(all, "db-0", "canary"))).containsExactlyInAnyOrderEntriesOf(
+                Map.of("color", "red", "mode", "debug", "role", "primary"));
+        assertThat(text(Overlays.apply(all, "db-1", "canary"))).containsExactlyInAnyOrderEntriesOf(
+                Map.of("color", "red", "mode", "normal", "role", "group's"));
+        assertThat(text(Overlays.apply(all, "db-1", null))).as("no group: no group's overlay")
+                .containsExactlyInAnyOrderEntriesOf(Map.of("color", "blue", "mode", "normal", "role", "replica"));
+        assertThat(text(Overlays.apply(all, "db-1", ""))).containsExactlyInAnyOrderEntriesOf(
+                Map.of("color", "blue", "mode", "normal", "role", "replica"));
     }
 
     @Test

@@ -16,7 +16,8 @@ import java.util.List;
  *
  * <p>A pod takes part when it watches the prefix, something under it, or something above it. Its
  * target is the revision asked for, else the newest revision of a file under the prefix that the
- * pod sees: the shared files and its own overlays ({@code .pods/POD/}, {@code .ordinals/N/}),
+ * pod sees: the shared files and its own overlays ({@code .pods/POD/}, {@code .ordinals/N/},
+ * {@code .groups/GROUP/} of the group its presence names),
  * so a pod of a stage waits for the staged values and the others do not. A pod has
  * <em>applied</em> the change once it published a revision at or after its target, has
  * <em>failed</em> while its sidecar reports that its last publication went wrong (status
@@ -33,7 +34,7 @@ public final class RolloutStatus {
     public enum State { APPLIED, LAGGING, FAILED }
 
     /** One pod's part in the rollout. */
-    public record Pod(String namespace, String app, String pod, long rev, long target, State state, String status,
+    public record Pod(String namespace, String app, String pod, String group, long rev, long target, State state, String status,
                       String problem, boolean staged) {
         public String name() {
             return namespace + "/" + app + "/" + pod;
@@ -63,12 +64,16 @@ public final class RolloutStatus {
             if (stage != null) {
                 ObjectNode s = o.putObject("stage");
                 stage.pods().forEach(s.putArray("pods")::add);
+                stage.groups().forEach(s.putArray("groups")::add);
                 stage.keys().forEach(s.putArray("keys")::add);
             }
             ArrayNode a = o.putArray("pods");
             for (Pod p : pods) {
-                ObjectNode j = a.addObject().put("namespace", p.namespace()).put("app", p.app()).put("pod", p.pod())
-                        .put("rev", p.rev()).put("target", p.target()).put("state", p.state().name().toLowerCase())
+                ObjectNode j = a.addObject().put("namespace", p.namespace()).put("app", p.app()).put("pod", p.pod());
+                if (!p.group().isEmpty()) {
+                    j.put("group", p.group());
+                }
+                j.put("rev", p.rev()).put("target", p.target()).put("state", p.state().name().toLowerCase())
                         .put("status", p.status()).put("staged", p.staged());
                 if (p.problem() != null) {
                     j.put("problem", p.problem());
@@ -135,10 +140,11 @@ public final class RolloutStatus {
             return null;
         }
         String name = seg[4];
+        String group = j.path("group").asText("");
         long target = wanted;
         if (target <= 0) {
             for (FileEntry f : files) {
-                if (f.rev() > target && sees(name, watched, f.path())) {
+                if (f.rev() > target && sees(name, group, watched, f.path())) {
                     target = f.rev();
                 }
             }
@@ -147,14 +153,16 @@ public final class RolloutStatus {
         String status = j.path("status").asText("unknown");
         String problem = j.hasNonNull("problem") ? j.get("problem").asText() : null;
         State state = status.equals("degraded") ? State.FAILED : rev >= target ? State.APPLIED : State.LAGGING;
-        return new Pod(seg[2], seg[3], name, rev, target, state, status, problem, stage != null && stage.pods().contains(name));
+        boolean staged = stage != null && (stage.pods().contains(name) || !group.isEmpty() && stage.groups().contains(group));
+        return new Pod(seg[2], seg[3], name, group, rev, target, state, status, problem, staged);
     }
 
     /**
-     * Whether pod {@code pod}, watching {@code watched}, sees file {@code path}: the sidecar's
-     * overlay rules (a pod reads the shared keys, its ordinal's and its own, none of another's).
+     * Whether pod {@code pod} of {@code group} (empty: none), watching {@code watched}, sees file
+     * {@code path}: the sidecar's overlay rules (a pod reads the shared keys, its group's, its
+     * ordinal's and its own, none of another's).
      */
-    static boolean sees(String pod, List<String> watched, String path) {
+    static boolean sees(String pod, String group, List<String> watched, String path) {
         for (String w : watched) {
             if (!Paths.isUnder(path, w) || path.equals(w)) {
                 continue;
@@ -162,6 +170,9 @@ public final class RolloutStatus {
             String rel = path.substring(w.endsWith("/") ? w.length() : w.length() + 1);
             if (rel.startsWith(Stage.PODS + "/")) {
                 return rel.startsWith(Stage.PODS + "/" + pod + "/");
+            }
+            if (rel.startsWith(Stage.GROUPS + "/")) {
+                return !group.isEmpty() && rel.startsWith(Stage.GROUPS + "/" + group + "/");
             }
             if (rel.startsWith(Stage.ORDINALS + "/")) {
                 String ord = ordinal(pod);

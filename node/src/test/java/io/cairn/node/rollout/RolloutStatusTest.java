@@ -43,6 +43,21 @@ class RolloutStatusTest {
     }
 
     @Test
+    void aGroupsPodsWaitForItsOverlay() {
+        List<FileEntry> files = List.of(f("/config/web/color", "blue", 10), f("/config/web/.groups/canary/color", "red", 20),
+                f("/config/web/.pods/.rollout", "{\"pods\":[],\"groups\":[\"canary\"],\"keys\":[\"color\"]}", 20));
+        List<FileEntry> pods = List.of(f("/presence/shop/web/web-0", "{\"rev\":15,\"status\":\"ready\",\"group\":\"canary\","
+                + "\"prefixes\":[\"/config/web\"]}", 1), f("/presence/shop/web/web-1", "{\"rev\":15,\"status\":\"ready\","
+                + "\"prefixes\":[\"/config/web\"]}", 1));
+        RolloutStatus.Report r = RolloutStatus.of("/config/web", 0, files, pods, 30);
+        assertThat(r.stage().groups()).containsExactly("canary");
+        assertThat(r.pods()).extracting(RolloutStatus.Pod::target).containsExactly(20L, 10L);
+        assertThat(r.pods()).extracting(RolloutStatus.Pod::staged).containsExactly(true, false);
+        assertThat(r.pods()).extracting(RolloutStatus.Pod::state).containsExactly(RolloutStatus.State.LAGGING, RolloutStatus.State.APPLIED);
+        assertThat(r.toJson().get("pods").get(0).get("group").asText()).isEqualTo("canary");
+    }
+
+    @Test
     void aPodWatchingAboveOrBelowThePrefixTakesPart() {
         List<FileEntry> files = List.of(f("/config/db/a/x", "1", 7));
         List<FileEntry> pods = List.of(presence("above", 7, "ready", "/config"), presence("below", 6, "ready", "/config/db/a"),
@@ -50,23 +65,33 @@ class RolloutStatusTest {
         RolloutStatus.Report r = RolloutStatus.of("/config/db", 0, files, pods, 9);
         assertThat(r.pods()).extracting(RolloutStatus.Pod::pod).containsExactly("above", "below");
         assertThat(r.pods()).extracting(RolloutStatus.Pod::state).containsExactly(RolloutStatus.State.APPLIED, RolloutStatus.State.LAGGING);
-        assertThat(RolloutStatus.sees("db-1", List.of("/config"), "/config/.pods/db-1/k")).isTrue();
-        assertThat(RolloutStatus.sees("db-1", List.of("/config"), "/config/.ordinals/1/k")).isTrue();
-        assertThat(RolloutStatus.sees("db-1", List.of("/config"), "/config/.ordinals/0/k")).isFalse();
-        assertThat(RolloutStatus.sees("web-7d9f8-x2x4z", List.of("/config"), "/config/.ordinals/0/k")).isFalse();
+        assertThat(RolloutStatus.sees("db-1", "", List.of("/config"), "/config/.pods/db-1/k")).isTrue();
+        assertThat(RolloutStatus.sees("db-1", "", List.of("/config"), "/config/.ordinals/1/k")).isTrue();
+        assertThat(RolloutStatus.sees("db-1", "", List.of("/config"), "/config/.ordinals/0/k")).isFalse();
+        assertThat(RolloutStatus.sees("web-7d9f8-x2x4z", "", List.of("/config"), "/config/.ordinals/0/k")).isFalse();
+        assertThat(RolloutStatus.sees("web-1", "canary", List.of("/config"), "/config/.groups/canary/k")).isTrue();
+        assertThat(RolloutStatus.sees("web-1", "", List.of("/config"), "/config/.groups/canary/k")).isFalse();
+        assertThat(RolloutStatus.sees("web-1", "blue", List.of("/config"), "/config/.groups/canary/k")).isFalse();
     }
 
     @Test
     void aStageRecordRoundTripsAndRefusesNonsense() {
-        Stage s = new Stage(List.of("web-1", "web-2"), List.of("color", "feature/x"));
+        Stage s = new Stage(List.of("web-1", "web-2"), List.of("canary"), List.of("color", "feature/x"));
+        assertThat(s.who()).isEqualTo("web-1,web-2, group canary");
+        assertThat(s.overlays("/config/web")).extracting(Stage.Overlay::path).containsExactly("/config/web/.pods/web-1/color", "/config/web/.pods/web-2/color",
+                "/config/web/.groups/canary/color", "/config/web/.pods/web-1/feature/x", "/config/web/.pods/web-2/feature/x",
+                "/config/web/.groups/canary/feature/x");
         assertThat(Stage.parse("/r", s.toJson())).isEqualTo(s);
         assertThat(Stage.recordPath("/config/web")).isEqualTo("/config/web/.pods/.rollout");
         assertThat(Stage.overlayPath("/config/web", "web-1", "feature/x")).isEqualTo("/config/web/.pods/web-1/feature/x");
-        assertThatThrownBy(() -> new Stage(List.of(".rollout"), List.of("a"))).isInstanceOf(StoreException.class)
+        assertThatThrownBy(() -> new Stage(List.of(".rollout"), List.of(), List.of("a"))).isInstanceOf(StoreException.class)
                 .hasMessageContaining("is not a pod name");
-        assertThatThrownBy(() -> new Stage(List.of("a/b"), List.of("a"))).hasMessageContaining("is not a pod name");
-        assertThatThrownBy(() -> new Stage(List.of("a"), List.of(".pods/x/k"))).hasMessageContaining("is not a key under the prefix");
-        assertThatThrownBy(() -> new Stage(List.of(), List.of("k"))).hasMessageContaining("at least one pod");
+        assertThatThrownBy(() -> new Stage(List.of("a/b"), List.of(), List.of("a"))).hasMessageContaining("is not a pod name");
+        assertThatThrownBy(() -> new Stage(List.of("a"), List.of(), List.of(".groups/x/k"))).hasMessageContaining("is not a key under the prefix");
+        assertThatThrownBy(() -> new Stage(List.of(), List.of(), List.of("k"))).hasMessageContaining("at least one pod or group");
+        assertThatThrownBy(() -> new Stage(List.of(), List.of("a/b"), List.of("k"))).hasMessageContaining("is not a group name");
+        // A record written before groups existed reads as a stage of pods.
+        assertThat(Stage.parse("/r", "{\"pods\":[\"a\"],\"keys\":[\"k\"]}".getBytes(StandardCharsets.UTF_8)).groups()).isEmpty();
         assertThatThrownBy(() -> Stage.parse("/r", "[]".getBytes(StandardCharsets.UTF_8))).hasMessageContaining("not a stage record");
     }
 }

@@ -78,10 +78,14 @@ class RolloutTest {
     }
 
     private Sidecar sidecar(String pod, int member, List<Renderer.Template> templates) throws Exception {
+        return sidecar(pod, "", member, templates);
+    }
+
+    private Sidecar sidecar(String pod, String group, int member, List<Renderer.Template> templates) throws Exception {
         CairnClient c = CairnClient.connect("127.0.0.1:" + cluster.member(member).clientAddress().getPort());
         clients.add(c);
         Sidecar s = new Sidecar(new Sidecar.Settings(c, List.of("/config/web"), new AtomicDirectory(dir.resolve(pod)),
-                new Renderer(true, templates, null, Map.of()), ChangeAction.parse("none"), new Sidecar.Identity("shop", "web", pod, ""),
+                new Renderer(true, templates, null, Map.of()), ChangeAction.parse("none"), new Sidecar.Identity("shop", "web", pod, "", group),
                 Duration.ofSeconds(10)));
         s.start();
         sidecars.add(s);
@@ -209,6 +213,33 @@ class RolloutTest {
     }
 
     @Test
+    void aStageToAGroupReachesThePodsLabelledWithIt() throws Exception {
+        sidecar("web-3", "canary", 1, List.of());
+        sidecar("web-4", "canary", 2, List.of());
+        eventually("the canaries published", () -> "blue".equals(file("web-3", "color")) && "blue".equals(file("web-4", "color")));
+        Run staged = cairn("rollout", "stage", "/config/web", "--to-group", "canary", "--to", "web-0", "--set", "color=red");
+        assertThat(staged.code()).as(staged.toString()).isZero();
+        assertThat(staged.out()).startsWith("staged color for web-0, group canary (rev ");
+        eventually("the group and web-0 run it", () -> List.of("web-0", "web-3", "web-4").stream().allMatch(p -> "red".equals(file(p, "color"))));
+        assertThat(file("web-1", "color")).isEqualTo("blue");
+        assertThat(admin.get("/config/web/.groups/canary/color").text()).isEqualTo("red");
+        Run wait = cairn("rollout", "status", "/config/web", "--wait", "--wait-timeout", "20s", "-o", "json");
+        assertThat(wait.code()).as(wait.toString()).isZero();
+        JsonNode s = JSON.readTree(wait.out());
+        assertThat(s.get("stage").get("groups").get(0).asText()).isEqualTo("canary");
+        assertThat(s.get("pods")).hasSize(5);
+        for (JsonNode p : s.get("pods")) {
+            boolean inStage = List.of("web-0", "web-3", "web-4").contains(p.get("pod").asText());
+            assertThat(p.get("staged").asBoolean()).as(p.toString()).isEqualTo(inStage);
+        }
+        assertThat(s.get("pods").get(3).get("group").asText()).isEqualTo("canary");
+        assertThat(cairn("rollout", "promote", "/config/web").code()).isZero();
+        eventually("every pod runs red", () -> List.of("web-0", "web-1", "web-2", "web-3", "web-4").stream()
+                .allMatch(p -> "red".equals(file(p, "color"))));
+        assertThat(admin.walk("/config/web/.groups/**", 0).items()).isEmpty();
+    }
+
+    @Test
     void aSidecarThatCannotPublishFailsTheRollout() throws Exception {
         // A fourth pod renders a template that needs "port": with port gone it cannot publish.
         sidecar("web-3", 0, List.of(new Renderer.Template("conf", "listen {{ tree.port }}", "app.conf")));
@@ -225,6 +256,6 @@ class RolloutTest {
         assertThat(web3.get("problem").asText()).contains("conf");
         assertThat(cairn("rollout", "frob", "/config/web").err()).contains("unknown rollout action \"frob\"");
         assertThat(cairn("rollout", "stage", "/config/web", "--to", "web-1").err()).contains("usage: cairn rollout stage");
-        assertThat(cairn("rollout", "status", "/config/web", "--to", "web-1").err()).contains("--to and --set are for rollout stage");
+        assertThat(cairn("rollout", "status", "/config/web", "--to", "web-1").err()).contains("--to, --to-group and --set are for rollout stage");
     }
 }
