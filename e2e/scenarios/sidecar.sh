@@ -23,3 +23,22 @@ wait_for 30 "a config change reaches the app's file" eq bonjour pod_exec default
 k delete pod "$p" --wait=false >/dev/null
 wait_for 60 "the deleted pod's presence is gone" bash -c "! $REPO/bin/cairn --endpoints $(member_endpoints config) get /presence/default/web/$p"
 wait_for 120 "the Deployment replaced the pod" pods_ready default app=web 2
+# Delivery status from the real sidecars' presence: a change, `cairn rollout status --wait` until
+# both pods published it; then a change staged to one pod reaches it and not the other.
+pods=$(k get pods -l app=web -o 'jsonpath={.items[*].metadata.name}')
+one=${pods%% *} other=${pods##* }
+wait_for 60 "both pods' presence names what they watch" eq 2 bash -c \
+  "$REPO/bin/cairn --endpoints $(member_endpoints config) rollout status /config/web -o json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"pods\"]))'"
+rev=$(cairn_on config set /config/web/greeting hola)
+out=$(cairn_on config rollout status /config/web --wait --wait-timeout 60s) || fail "rollout status --wait: $out"
+grep -q "2 pods at rev [0-9]*: 2 applied, 0 lagging, 0 failed" <<<"$out" || fail "rollout status after the change: $out"
+[ "$(pod_exec default "$one" web cat /etc/web/greeting)" = hola ] || fail "$one does not run the change rollout status reported"
+step "cairn rollout status --wait returned once both sidecars published rev $rev"
+cairn_on config rollout stage /config/web --to "$one" --set greeting=canary >/dev/null
+wait_for 30 "the staged value reaches $one" eq canary pod_exec default "$one" web cat /etc/web/greeting
+out=$(cairn_on config rollout status /config/web --wait --wait-timeout 60s) || fail "rollout status of the stage: $out"
+grep -q "ready (staged)" <<<"$out" || fail "the status does not show the stage: $out"
+[ "$(pod_exec default "$other" web cat /etc/web/greeting)" = hola ] || fail "$other saw the staged value"
+cairn_on config rollout abort /config/web >/dev/null
+wait_for 30 "after abort, $one is back on the shared value" eq hola pod_exec default "$one" web cat /etc/web/greeting
+step "a stage reached $one only; abort took it back"
