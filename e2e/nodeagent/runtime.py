@@ -7,7 +7,11 @@
   and /opt, a fresh /tmp, /run and /root, the pod's hosts file at /etc/hosts, its volumes bound
   at their mount paths and a Cairn image's files at the paths the Dockerfile copies them to.
   Nothing it writes reaches the host, and a restarted container starts from a clean layer.
-- Lifecycle: init containers in order, then the containers; readiness, liveness and startup
+- Lifecycle: init containers in order, then the containers; an init container with
+  restartPolicy Always (a native sidecar) is started and the next one follows once it has
+  started, it runs beside the containers and is restarted whatever the pod's policy, and it is
+  stopped after them: when they have all ended (a Job's pod completes) or, on deletion, once
+  they have stopped; readiness, liveness and startup
   probes (httpGet, tcpSocket, exec); restarts by restartPolicy with back-off (1 s doubling to
   20 s here, where a kubelet starts at 10 s: a test should not wait minutes); deletion sends
   SIGTERM, waits the grace period, sends SIGKILL, then deletes the pod with grace 0.
@@ -121,6 +125,8 @@ class Container:
         self.spec = spec
         self.name = spec["name"]
         self.init = init
+        # A native sidecar: an init container that runs beside the app containers.
+        self.sidecar = init and spec.get("restartPolicy") == "Always"
         self.proc = None
         self.log = None
         self.started_at = None
@@ -242,14 +248,14 @@ class PodRunner(threading.Thread):
             if self._sleep(1):
                 return
         for c in self.inits:
-            if not self._run_to_completion(c):
+            if not (self._start_sidecar(c) if c.sidecar else self._run_to_completion(c)):
                 return
         self.initialized = True
         self.phase = "Running"
         last_refresh = time.time()
         while True:
             t = time.time()
-            for c in self.containers:
+            for c in self.sidecars() + self.containers:
                 self._tend(c, t)
             if t - last_refresh > 5:
                 self.vols.refresh()
@@ -261,6 +267,20 @@ class PodRunner(threading.Thread):
                 return self._terminate()
             if self._sleep(0.5):
                 return
+
+    def sidecars(self):
+        return [c for c in self.inits if c.sidecar]
+
+    def _start_sidecar(self, c):
+        """A native sidecar: started, then tended (probes, restarts) until it has started (its
+        startupProbe passed, or it runs); the next init container waits for that, not for its end."""
+        while True:
+            self._tend(c, time.time())
+            self._report()
+            if c.running() and c.started_ok:
+                return True
+            if self._sleep(0.2):
+                return False
 
     def _sleep(self, seconds):
         """Waits; True when the pod is being deleted (the caller stops)."""
@@ -338,7 +358,7 @@ class PodRunner(threading.Thread):
     def _after_exit(self, c, t):
         """A container ended: note how, and restart it when the pod's restartPolicy says so."""
         self._exited(c)
-        restart = self.policy == "Always" or (self.policy == "OnFailure" and c.exit_code != 0)
+        restart = c.sidecar or self.policy == "Always" or (self.policy == "OnFailure" and c.exit_code != 0)
         if restart and not self.deleting.is_set():
             c.last_state = c.state()
             c.next_start = t + c.backoff
@@ -581,10 +601,8 @@ class PodRunner(threading.Thread):
             return md["deletionGracePeriodSeconds"]
         return self.pod["spec"].get("terminationGracePeriodSeconds", 30)
 
-    def _terminate(self):
-        grace = self._grace()
-        log(f"pod {self.key}: deleting: SIGTERM, grace {grace}s")
-        running = [c for c in self.inits + self.containers if c.running()]
+    def _stop_all(self, group, grace):
+        running = [c for c in group if c.running()]
         stoppers = [threading.Thread(target=self._stop, args=(c, grace)) for c in running]
         for s in stoppers:
             s.start()
@@ -592,6 +610,15 @@ class PodRunner(threading.Thread):
             s.join()
         for c in running:
             self._exited(c)
+
+    def _terminate(self):
+        grace = self._grace()
+        log(f"pod {self.key}: deleting: SIGTERM, grace {grace}s")
+        # The app containers (and any init container still running to completion) first; the
+        # native sidecars once those have stopped, within what is left of the grace period.
+        t0 = time.time()
+        self._stop_all([c for c in self.inits + self.containers if not c.sidecar], grace)
+        self._stop_all(self.sidecars(), max(1, grace - (time.time() - t0)))
         if not self.gone.is_set():
             self._report()
             self.agent.kube.delete(pod_path(*self.key.split("/")),
@@ -610,6 +637,10 @@ class PodRunner(threading.Thread):
         return True
 
     def _finish_terminal(self):
+        # The app containers have ended: the native sidecars are stopped now (SIGTERM, then the grace period).
+        if self.sidecars():
+            log(f"pod {self.key}: the containers have ended; stopping the sidecars")
+            self._stop_all(self.sidecars(), self._grace())
         failed = any(c.exit_code != 0 for c in self.containers)
         self.phase = "Failed" if failed else "Succeeded"
         self._report()
@@ -622,7 +653,7 @@ class PodRunner(threading.Thread):
 
     # -- status ------------------------------------------------------------------------------
     def _report(self):
-        ready = self.initialized and all(c.ready() for c in self.containers) and self.phase == "Running"
+        ready = self.initialized and all(c.ready() for c in self.sidecars() + self.containers) and self.phase == "Running"
 
         def cond(kind, ok):
             return {"type": kind, "status": "True" if ok else "False"}

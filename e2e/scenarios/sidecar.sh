@@ -1,16 +1,19 @@
 # The injection webhook on the real apiserver: the example app's pods get the init container and
-# the sidecar; config is in the app's mount path before the app starts; presence appears; a
-# change reaches the files; a deleted pod's presence goes.
+# the sidecar (a native sidecar: this Kubernetes is 1.29 or later); config is in the app's mount
+# path before the app starts; presence appears; a change reaches the files; a deleted pod's
+# presence goes; a Job whose pod has the sidecar completes.
 cairn_on config set /config/web/greeting hello >/dev/null
 k apply -f "$REPO/examples/app-deployment.yaml" >/dev/null
 wait_for 300 "two app pods are Ready" pods_ready default app=web 2
 pods=$(k get pods -l app=web -o 'jsonpath={.items[*].metadata.name}')
 for p in $pods; do
-  [ "$(jp "pod/$p" '{.spec.initContainers[*].name}')" = cairn-init ] || fail "$p has no cairn-init init container"
-  [ "$(jp "pod/$p" '{.spec.containers[*].name}')" = "web cairn-sidecar" ] || fail "$p containers: $(jp "pod/$p" '{.spec.containers[*].name}')"
+  [ "$(jp "pod/$p" '{.spec.initContainers[*].name}')" = "cairn-init cairn-sidecar" ] \
+    || fail "$p init containers: $(jp "pod/$p" '{.spec.initContainers[*].name}')"
+  [ "$(jp "pod/$p" '{.spec.initContainers[1].restartPolicy}')" = Always ] || fail "$p: cairn-sidecar is not a native sidecar"
+  [ "$(jp "pod/$p" '{.spec.containers[*].name}')" = web ] || fail "$p containers: $(jp "pod/$p" '{.spec.containers[*].name}')"
   [ "$(jp "pod/$p" '{.metadata.annotations.cairn\.io/injected}')" = true ] || fail "$p is not marked injected"
 done
-step "the apiserver called the webhook: both pods have cairn-init and cairn-sidecar"
+step "the apiserver called the webhook: both pods have cairn-init and cairn-sidecar (restartPolicy Always)"
 p=${pods%% *}
 # The app prints its greeting as it starts: the first line shows the file was there already.
 wait_for 30 "the app's first line shows the config that the init container rendered" \
@@ -42,3 +45,29 @@ grep -q "ready (staged)" <<<"$out" || fail "the status does not show the stage: 
 cairn_on config rollout abort /config/web >/dev/null
 wait_for 30 "after abort, $one is back on the shared value" eq hola pod_exec default "$one" web cat /etc/web/greeting
 step "a stage reached $one only; abort took it back"
+# A Job: its app reads the config and exits; the native sidecar is stopped after it and the Job completes.
+cat <<'YAML' | k apply -f - >/dev/null
+apiVersion: batch/v1
+kind: Job
+metadata: {name: report, namespace: default}
+spec:
+  backoffLimit: 0
+  template:
+    metadata:
+      labels: {app: report, cairn.io/inject: "true"}
+      annotations: {cairn.io/cluster: config, cairn.io/watch: /config/web, cairn.io/mount-path: /etc/report}
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: report
+          image: debian:12
+          command: ["sh", "-c", "echo \"greeting was: $(cat /etc/report/greeting)\"; sleep 2"]
+YAML
+wait_for 120 "the Job with a native sidecar completed" eq 1 jp job/report '{.status.succeeded}'
+jobpod=$(k get pods -l job-name=report -o 'jsonpath={.items[0].metadata.name}')
+grep -q "^greeting was: hola" "$(pod_dir default "$jobpod")/report.log" || fail "the Job's app did not read its config"
+[ "$(jp "pod/$jobpod" '{.status.initContainerStatuses[1].state.terminated.reason}')" = Completed ] \
+  || fail "the Job's sidecar was not stopped: $(jp "pod/$jobpod" '{.status.initContainerStatuses[1].state}')"
+wait_for 60 "the Job pod's presence is gone" bash -c "! $REPO/bin/cairn --endpoints $(member_endpoints config) get /presence/default/report/$jobpod"
+step "the Job's pod read its config, ended, and its sidecar was stopped after it: phase $(jp "pod/$jobpod" '{.status.phase}')"
+k delete job report --wait=false >/dev/null

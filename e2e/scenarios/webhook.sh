@@ -8,7 +8,8 @@ calls() {
 pod_yaml() { # pod_yaml NAME LABELLED(yes|no)
   printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\n  namespace: default\n  labels: {app: scope%s}\n' "$1" \
     "$([ "$2" = yes ] && echo ', cairn.io/inject: "true"')"
-  printf '  annotations: {cairn.io/cluster: config, cairn.io/watch: /config/web}\n'
+  # As a container, not a native sidecar (what this 1.34 cluster would get by default): the annotation chooses.
+  printf '  annotations: {cairn.io/cluster: config, cairn.io/watch: /config/web, cairn.io/native-sidecar: "false"}\n'
   printf 'spec:\n  containers: [{name: app, image: debian:12, command: [sleep, "3600"]}]\n'
 }
 before=$(calls)

@@ -60,6 +60,21 @@ public final class OperatorMain {
         }
     }
 
+    /** Whether this cluster has native sidecars (what cairn.io/native-sidecar: auto follows), from the API server's version. */
+    private static boolean nativeSidecars(KubernetesClient k8s) {
+        try {
+            var v = k8s.getKubernetesVersion();
+            boolean yes = SidecarInjector.hasNativeSidecars(v.getMajor(), v.getMinor());
+            log.info("Kubernetes {}.{}: the sidecar is injected as {} unless a pod's cairn.io/native-sidecar says otherwise",
+                    v.getMajor(), v.getMinor(), yes ? "a native sidecar (an init container with restartPolicy Always)" : "a container");
+            return yes;
+        } catch (RuntimeException e) {
+            log.warn("cannot read the Kubernetes version ({}); the sidecar is injected as a container unless a pod asks for"
+                    + " cairn.io/native-sidecar: true", e.getMessage());
+            return false;
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         io.cairn.net.LogFormat.checkOrExit("cairn-operator");
         io.cairn.net.DnsCache.keepAnswersBriefly();
@@ -68,7 +83,8 @@ public final class OperatorMain {
         String certDir = System.getenv().getOrDefault("CAIRN_WEBHOOK_CERT_DIR", "/etc/cairn-webhook");
         String namespace = System.getenv().getOrDefault("WATCH_NAMESPACE", "");
         KubernetesClient k8s = new KubernetesClientBuilder().build();
-        SidecarInjector injector = new SidecarInjector(image, (name, ns) -> clusterAudience(k8s, name, ns));
+        boolean nativeSidecars = nativeSidecars(k8s);
+        SidecarInjector injector = new SidecarInjector(image, (name, ns) -> clusterAudience(k8s, name, ns), nativeSidecars);
         WebhookServer webhook;
         WebhookCertManager certs = null;
         try {

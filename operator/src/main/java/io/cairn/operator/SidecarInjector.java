@@ -34,6 +34,11 @@ public final class SidecarInjector {
     public static final String READINESS_URL = "cairn.io/readiness-url";
     public static final String WAIT = "cairn.io/wait";
     public static final String RELOAD_ON = "cairn.io/reload-on";
+    /**
+     * auto (default: when the cluster runs Kubernetes 1.29 or later), true or false: the sidecar as a native sidecar, an
+     * init container with restartPolicy Always, so a Job's pod completes when its app does.
+     */
+    public static final String NATIVE_SIDECAR = "cairn.io/native-sidecar";
     /** auto (default: when the CairnCluster enforces a policy), true or false: mount a projected service-account token. */
     public static final String AUTH_TOKEN = "cairn.io/auth-token";
     static final String TOKEN_VOLUME = "cairn-token";
@@ -53,14 +58,33 @@ public final class SidecarInjector {
     /** The audience of a CairnCluster (name, namespace) that enforces its policy; null when it does not, or is unknown. */
     private final java.util.function.BiFunction<String, String, String> clusterAudience;
 
-    /** An injector that learns of no cluster's policy (tokens only by annotation). */
+    /** Whether {@code cairn.io/native-sidecar: auto} means a native sidecar: the cluster has them (Kubernetes 1.29+). */
+    private final boolean nativeByDefault;
+
+    /** An injector that learns of no cluster's policy (tokens only by annotation), for a cluster without native sidecars. */
     public SidecarInjector(String sidecarImage) {
-        this(sidecarImage, (name, ns) -> null);
+        this(sidecarImage, (name, ns) -> null, false);
     }
 
-    public SidecarInjector(String sidecarImage, java.util.function.BiFunction<String, String, String> clusterAudience) {
+    public SidecarInjector(String sidecarImage, java.util.function.BiFunction<String, String, String> clusterAudience,
+            boolean nativeByDefault) {
         this.sidecarImage = sidecarImage;
         this.clusterAudience = clusterAudience;
+        this.nativeByDefault = nativeByDefault;
+    }
+
+    /**
+     * Whether a Kubernetes version (the API server's /version major and minor, like "1" and
+     * "29+") has native sidecars on by default: 1.29 and later (beta in 1.29, GA in 1.33).
+     */
+    static boolean hasNativeSidecars(String major, String minor) {
+        try {
+            int ma = Integer.parseInt(major.replaceAll("[^0-9].*$", ""));
+            int mi = Integer.parseInt(minor.replaceAll("[^0-9].*$", ""));
+            return ma > 1 || ma == 1 && mi >= 29;
+        } catch (NumberFormatException | NullPointerException unknown) {
+            return false;
+        }
     }
 
     /** Answers one AdmissionReview (the request as JSON text). */
@@ -108,7 +132,8 @@ public final class SidecarInjector {
                 && !"true".equals(pod.path("metadata").path("labels").path(INJECT).asText())) {
             return ops;
         }
-        if ("true".equals(annotations.path(INJECTED).asText()) || hasContainer(pod.path("spec").path("containers"), SIDECAR)) {
+        if ("true".equals(annotations.path(INJECTED).asText()) || hasContainer(pod.path("spec").path("containers"), SIDECAR)
+                || hasContainer(pod.path("spec").path("initContainers"), SIDECAR)) {
             return ops; // injected already: the same pod twice is the same pod
         }
         String cluster = required(annotations, CLUSTER, "the CairnCluster to use, e.g. \"config\" or \"config.platform\"");
@@ -162,6 +187,11 @@ public final class SidecarInjector {
         if (!tokenMode.matches("auto|true|false")) {
             throw new IllegalArgumentException(AUTH_TOKEN + " \"" + tokenMode + "\" must be auto, true or false");
         }
+        String nativeMode = annotations.path(NATIVE_SIDECAR).asText("auto").trim();
+        if (!nativeMode.matches("auto|true|false")) {
+            throw new IllegalArgumentException(NATIVE_SIDECAR + " \"" + nativeMode + "\" must be auto, true or false");
+        }
+        boolean nativeSidecar = nativeMode.equals("true") || nativeMode.equals("auto") && nativeByDefault;
         String audience = tokenMode.equals("false") ? null : clusterAudience.apply(name, ns);
         if (audience == null && tokenMode.equals("true")) {
             audience = "cairn";
@@ -208,7 +238,14 @@ public final class SidecarInjector {
             ObjectNode mount = JSON.createObjectNode().put("name", VOLUME).put("mountPath", mountPath).put("readOnly", true);
             append(ops, containers.get(i).path("volumeMounts"), "/spec/containers/" + i + "/volumeMounts", mount);
         }
-        append(ops, containers, "/spec/containers", sidecar);
+        if (nativeSidecar) {
+            // After cairn-init, so the config is there first; the kubelet starts the app once the sidecar has started,
+            // stops it only after the app's containers have ended, and a Job's pod completes when its app does.
+            sidecar.put("restartPolicy", "Always");
+            ops.addObject().put("op", "add").put("path", "/spec/initContainers/-").set("value", sidecar);
+        } else {
+            append(ops, containers, "/spec/containers", sidecar);
+        }
         if (pod.path("metadata").path("annotations").isMissingNode()) {
             ops.addObject().put("op", "add").put("path", "/metadata/annotations").putObject("value").put(INJECTED, "true");
         } else {

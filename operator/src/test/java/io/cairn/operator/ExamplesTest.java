@@ -56,7 +56,7 @@ class ExamplesTest {
         assertThat(ClusterAuth.rules(c)).containsKeys("operator-sidecar-config", "operator-sidecar-presence", "spec-ops-read-all-config");
         Deployment d = Serialization.unmarshal(Files.readString(Path.of("..", "examples", "auth", "app-deployment.yaml")), Deployment.class);
         JsonNode pod = SidecarInjectorTest.JSON.valueToTree(d.getSpec().getTemplate());
-        var patch = new SidecarInjector("sidecar:test", (name, ns) -> name.equals("guarded") ? "cairn" : null).patch(pod, "default");
+        var patch = new SidecarInjector("sidecar:test", (name, ns) -> name.equals("guarded") ? "cairn" : null, false).patch(pod, "default");
         assertThat(patch.toString()).contains("serviceAccountToken").contains("CAIRN_TOKEN_FILE").doesNotContain("CAIRN_CERT");
     }
 }

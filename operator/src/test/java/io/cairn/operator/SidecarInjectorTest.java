@@ -59,6 +59,49 @@ class SidecarInjectorTest {
     }
 
     @Test
+    void onAClusterWithNativeSidecarsTheSidecarIsARestartableInitContainerAfterCairnInit() throws Exception {
+        SidecarInjector modern = new SidecarInjector("sidecar:test", (name, ns) -> null, true);
+        String annotations = "{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"config\",\"cairn.io/watch\":\"/config/web\"}";
+        JsonNode pod = apply(modern, review(annotations));
+        JsonNode spec = pod.path("spec");
+        assertThat(SidecarInjector.names(spec.path("initContainers"))).containsExactly("cairn-init", "cairn-sidecar");
+        assertThat(SidecarInjector.names(spec.path("containers"))).containsExactly("web");
+        assertThat(spec.path("initContainers").get(1).path("restartPolicy").asText()).isEqualTo("Always");
+        assertThat(spec.path("initContainers").get(1).path("env").toString()).contains("\"CAIRN_MODE\",\"value\":\"run\"");
+        assertThat(spec.path("initContainers").get(0).has("restartPolicy")).as("cairn-init runs to completion").isFalse();
+        // Injected once: the webhook asked again about the same pod changes nothing.
+        String again = """
+            {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-2","namespace":"shop","object":%s}}
+            """.formatted(pod.toString().replace("\"cairn.io/injected\":\"true\",", "").replace(",\"cairn.io/injected\":\"true\"", ""));
+        assertThat(JSON.readTree(modern.review(again)).path("response").has("patch")).isFalse();
+        // The annotation chooses either way.
+        JsonNode asContainer = apply(modern, review(annotations.replace("}", ",\"cairn.io/native-sidecar\":\"false\"}")));
+        assertThat(SidecarInjector.names(asContainer.path("spec").path("containers"))).containsExactly("web", "cairn-sidecar");
+        JsonNode asked = patched(review(annotations.replace("}", ",\"cairn.io/native-sidecar\":\"true\"}")));
+        assertThat(SidecarInjector.names(asked.path("spec").path("initContainers"))).containsExactly("cairn-init", "cairn-sidecar");
+        JsonNode bad = respond(review(annotations.replace("}", ",\"cairn.io/native-sidecar\":\"yes\"}")));
+        assertThat(bad.path("allowed").asBoolean()).isFalse();
+        assertThat(bad.path("status").path("message").asText()).isEqualTo("cairn.io/native-sidecar \"yes\" must be auto, true or false");
+    }
+
+    @Test
+    void nativeSidecarsFollowTheKubernetesVersion() {
+        assertThat(SidecarInjector.hasNativeSidecars("1", "29")).isTrue();
+        assertThat(SidecarInjector.hasNativeSidecars("1", "34+")).isTrue();
+        assertThat(SidecarInjector.hasNativeSidecars("1", "28")).isFalse();
+        assertThat(SidecarInjector.hasNativeSidecars("2", "0")).isTrue();
+        assertThat(SidecarInjector.hasNativeSidecars("", "x")).isFalse();
+        assertThat(SidecarInjector.hasNativeSidecars(null, "29")).isFalse();
+    }
+
+    private static JsonNode apply(SidecarInjector injector, String review) throws Exception {
+        JsonNode resp = JSON.readTree(injector.review(review)).path("response");
+        assertThat(resp.path("allowed").asBoolean()).as(resp.toString()).isTrue();
+        return JsonPatch.apply(JSON.readTree(new String(Base64.getDecoder().decode(resp.path("patch").asText()), StandardCharsets.UTF_8)),
+                JSON.readTree(review).path("request").path("object"));
+    }
+
+    @Test
     void aTlsSecretIsMountedIntoBothSidecarContainersAndNamedInTheirEnv() throws Exception {
         JsonNode pod = patched(review("""
             {"cairn.io/inject":"true","cairn.io/cluster":"config","cairn.io/watch":"/config/web",
@@ -162,7 +205,7 @@ class SidecarInjectorTest {
     @Test
     void aClusterThatEnforcesItsPolicyGivesTheSidecarsAProjectedTokenForItsAudience() throws Exception {
         SidecarInjector authAware = new SidecarInjector("sidecar:test",
-                (name, ns) -> name.equals("config") && ns.equals("shop") ? "cairn-prod" : null);
+                (name, ns) -> name.equals("config") && ns.equals("shop") ? "cairn-prod" : null, false);
         String annotations = "{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"config\",\"cairn.io/watch\":\"/config/shop\"}";
         JsonNode resp = JSON.readTree(authAware.review(review(annotations))).path("response");
         JsonNode pod = JsonPatch.apply(JSON.readTree(new String(Base64.getDecoder().decode(resp.path("patch").asText()),

@@ -217,13 +217,26 @@ public final class SidecarMain implements Callable<Integer> {
         }
         sidecar.start();
         CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            sidecar.terminate();
-            server.close();
-            client.close();
-            stop.countDown();
-        }, "cairn-sidecar-exit"));
+        java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable end = () -> {
+            if (ended.compareAndSet(false, true)) {
+                sidecar.terminate();
+                server.close();
+                client.close();
+            }
+        };
+        // SIGTERM and SIGINT are the normal end (the kubelet stops a native sidecar so once the app
+        // has ended): terminate cleanly and exit 0, not the 143 of a JVM ended by a signal.
+        for (String signal : List.of("TERM", "INT")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(signal), sig -> stop.countDown());
+            } catch (IllegalArgumentException unsupported) {
+                // the shutdown hook below still ends it cleanly
+            }
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(end, "cairn-sidecar-exit"));
         stop.await();
+        end.run();
         return 0;
     }
 

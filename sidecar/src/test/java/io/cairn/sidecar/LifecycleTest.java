@@ -169,6 +169,7 @@ class LifecycleTest {
                 eventually("ready in the presence", () -> log.statuses().contains("ready"));
                 p.destroy(); // SIGTERM
                 assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.exitValue()).as("a clean end: exit 0, not 143").isZero();
                 eventually("the presence went", log::deleted);
                 assertThat(log.statuses()).containsExactly("ready", "terminating", "deleted");
             } finally {
