@@ -39,4 +39,10 @@ secret_rules = [r for r in cluster_role["rules"] if "secrets" in r["resources"]]
 assert secret_rules and all(set(r["verbs"]) <= {"get", "create", "update"} for r in secret_rules), secret_rules
 env = {e["name"] for e in next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]}
 assert {"POD_NAMESPACE", "CAIRN_WEBHOOK_SECRET", "CAIRN_WEBHOOK_SERVICE", "CAIRN_WEBHOOK_CONFIG"} <= env, env
+assert "CAIRN_METRICS_PORT" in env, env
+# The Grafana dashboard ships in a ConfigMap as JSON that parses, with its panels.
+import json
+board = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-dashboard"))
+dashboard = json.loads(board["data"]["cairn.json"])
+assert dashboard["uid"] == "cairn-overview" and len(dashboard["panels"]) > 10, dashboard.get("title")
 print(f"helm template: {len(docs)} objects parse ({', '.join(sorted(kinds))})")

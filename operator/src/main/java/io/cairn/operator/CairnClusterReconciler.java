@@ -37,9 +37,15 @@ import org.slf4j.LoggerFactory;
 public class CairnClusterReconciler implements Reconciler<CairnCluster> {
     private static final Logger log = LoggerFactory.getLogger(CairnClusterReconciler.class);
     private final ClusterProbe probe;
+    private final OperatorMetrics metrics;
 
     public CairnClusterReconciler(ClusterProbe probe) {
+        this(probe, new OperatorMetrics());
+    }
+
+    CairnClusterReconciler(ClusterProbe probe, OperatorMetrics metrics) {
         this.probe = probe;
+        this.metrics = metrics;
     }
 
     /** What is wrong with a spec, or null. (The CRD's schema says the same to the API server.) */
@@ -66,6 +72,19 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
 
     @Override
     public UpdateControl<CairnCluster> reconcile(CairnCluster c, Context<CairnCluster> context) {
+        long began = System.nanoTime();
+        UpdateControl<CairnCluster> done = reconcileOnce(c, context);
+        CairnClusterStatus s = c.getStatus();
+        String phase = s == null || s.getPhase() == null ? "Unknown" : s.getPhase();
+        metrics.reconcileSeconds.labelValues(phase).observe((System.nanoTime() - began) / 1e9);
+        if (s != null) {
+            s.getConditions().stream().filter(x -> x.getType().equals("Degraded") && x.getStatus().equals("True")).findFirst()
+                    .ifPresent(x -> metrics.reconcileErrors.labelValues(x.getReason()).inc());
+        }
+        return done;
+    }
+
+    private UpdateControl<CairnCluster> reconcileOnce(CairnCluster c, Context<CairnCluster> context) {
         CairnClusterStatus status = c.getStatus() == null ? new CairnClusterStatus() : c.getStatus();
         c.setStatus(status);
         String previousPhase = status.getPhase();
@@ -300,6 +319,7 @@ public class CairnClusterReconciler implements Reconciler<CairnCluster> {
 
     @Override
     public ErrorStatusUpdateControl<CairnCluster> updateErrorStatus(CairnCluster c, Context<CairnCluster> context, Exception e) {
+        metrics.reconcileErrors.labelValues("Exception").inc();
         CairnClusterStatus status = c.getStatus() == null ? new CairnClusterStatus() : c.getStatus();
         c.setStatus(status);
         status.setPhase("Degraded");

@@ -35,7 +35,7 @@ public final class OperatorMain {
     }
 
     /** CAIRN_WEBHOOK_PORT as a port, or a one-line error and exit 2. */
-    static int port(String value) {
+    static int port(String variable, String value) {
         try {
             int p = Integer.parseInt(value.trim());
             if (p >= 0 && p <= 65535) {
@@ -44,7 +44,7 @@ public final class OperatorMain {
         } catch (NumberFormatException e) {
             // said below
         }
-        System.err.println("cairn-operator: CAIRN_WEBHOOK_PORT must be a port number (0..65535), got \"" + value + "\"");
+        System.err.println("cairn-operator: " + variable + " must be a port number (0..65535), got \"" + value + "\"");
         System.exit(2);
         return -1;
     }
@@ -79,12 +79,23 @@ public final class OperatorMain {
         io.cairn.net.LogFormat.checkOrExit("cairn-operator");
         io.cairn.net.DnsCache.keepAnswersBriefly();
         String image = System.getenv().getOrDefault("CAIRN_SIDECAR_IMAGE", "ghcr.io/cairn/cairn-sidecar:0.1.0");
-        int port = port(System.getenv().getOrDefault("CAIRN_WEBHOOK_PORT", "8443"));
+        int port = port("CAIRN_WEBHOOK_PORT", System.getenv().getOrDefault("CAIRN_WEBHOOK_PORT", "8443"));
         String certDir = System.getenv().getOrDefault("CAIRN_WEBHOOK_CERT_DIR", "/etc/cairn-webhook");
         String namespace = System.getenv().getOrDefault("WATCH_NAMESPACE", "");
         KubernetesClient k8s = new KubernetesClientBuilder().build();
         boolean nativeSidecars = nativeSidecars(k8s);
         SidecarInjector injector = new SidecarInjector(image, (name, ns) -> clusterAudience(k8s, name, ns), nativeSidecars);
+        OperatorMetrics metrics = new OperatorMetrics();
+        injector.onReview(result -> metrics.webhookReviews.labelValues(result).inc());
+        int metricsPort = port("CAIRN_METRICS_PORT", System.getenv().getOrDefault("CAIRN_METRICS_PORT", "8080"));
+        com.sun.net.httpserver.HttpServer metricsServer;
+        try {
+            metricsServer = metrics.serve(new InetSocketAddress(metricsPort));
+        } catch (java.io.IOException e) {
+            System.err.println("cairn-operator: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         WebhookServer webhook;
         WebhookCertManager certs = null;
         try {
@@ -106,20 +117,21 @@ public final class OperatorMain {
         }
         WebhookCertManager certManager = certs;
         Operator operator = new Operator(o -> o.withKubernetesClient(k8s));
-        operator.register(new CairnClusterReconciler(ClusterProbe.viaClientService(k8s)), o -> {
+        operator.register(new CairnClusterReconciler(ClusterProbe.viaClientService(k8s), metrics), o -> {
             if (!namespace.isBlank()) {
                 o.settingNamespaces(Set.of(namespace));
             }
         });
         operator.start();
-        log.info("cairn operator started (namespace: {}, webhook on :{}, sidecar image {})",
-                namespace.isBlank() ? "all" : namespace, port, image);
+        log.info("cairn operator started (namespace: {}, webhook on :{}, metrics on :{}, sidecar image {})",
+                namespace.isBlank() ? "all" : namespace, port, metricsPort, image);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             operator.stop();
             if (certManager != null) {
                 certManager.close();
             }
             webhook.close();
+            metricsServer.stop(0);
         }, "cairn-operator-exit"));
     }
 }

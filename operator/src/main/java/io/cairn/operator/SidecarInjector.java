@@ -87,6 +87,13 @@ public final class SidecarInjector {
         }
     }
 
+    /** Told how each review ended: injected, unchanged or refused (the operator's metrics). */
+    private java.util.function.Consumer<String> onReview = result -> { };
+
+    void onReview(java.util.function.Consumer<String> listener) {
+        this.onReview = listener;
+    }
+
     /** Answers one AdmissionReview (the request as JSON text). */
     public String review(String admissionReview) {
         JsonNode review;
@@ -101,8 +108,10 @@ public final class SidecarInjector {
         String namespace = request.path("namespace").asText(pod.path("metadata").path("namespace").asText("default"));
         try {
             ArrayNode patch = patch(pod, namespace);
+            onReview.accept(patch.isEmpty() ? "unchanged" : "injected");
             return answer(uid, true, null, patch).toString();
         } catch (IllegalArgumentException refused) {
+            onReview.accept("refused");
             return answer(uid, false, refused.getMessage(), null).toString();
         }
     }

@@ -262,6 +262,9 @@ public final class Sidecar implements AutoCloseable {
                 @Override
                 public void onEvent(io.cairn.client.Event e) {
                     seen = Math.max(seen, e.rev());
+                    if (e.timeMs() > 0) {
+                        unpublishedSince.accumulateAndGet(e.timeMs(), (a, b) -> a == 0 ? b : Math.min(a, b));
+                    }
                     metrics.watchLag.set(Math.max(0, seen - applied));
                     changed();
                 }
@@ -287,6 +290,9 @@ public final class Sidecar implements AutoCloseable {
             }));
         }
     }
+
+    /** When the oldest change not yet published was proposed (ms since the epoch, the leader's clock), or 0. */
+    private final java.util.concurrent.atomic.AtomicLong unpublishedSince = new java.util.concurrent.atomic.AtomicLong();
 
     /** When the first change not yet published was seen (System.nanoTime), or -1; on the worker. */
     private long pendingSince = -1;
@@ -337,9 +343,11 @@ public final class Sidecar implements AutoCloseable {
             return;
         }
         try {
+            long began = System.nanoTime();
             ConfigView view = read();
             if (view.rev() > applied) {
                 publish(view);
+                metrics.publishSeconds.observe((System.nanoTime() - began) / 1e9);
             }
             storeBackoffMs = 100;
         } catch (CairnException e) {
@@ -409,6 +417,10 @@ public final class Sidecar implements AutoCloseable {
             }
             published = outputs;
             metrics.renders.inc();
+        }
+        long since = unpublishedSince.getAndSet(0);
+        if (since > 0) {
+            metrics.changeToFile.observe(Math.max(0, System.currentTimeMillis() - since) / 1e3);
         }
         boolean first = applied < 0;
         applied = view.rev();

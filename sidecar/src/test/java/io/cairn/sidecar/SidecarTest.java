@@ -86,6 +86,10 @@ class SidecarTest {
             eventually("greeting updated", () -> "bonjour".equals(read(out.resolve("greeting"))));
             eventually("action ran", () -> read(actions) != null && read(actions).lines().count() == 1);
             assertThat(read(actions).strip()).isEqualTo(Long.toString(r1));
+            // The change's way to the file is in the histograms, and the JVM's metrics are scraped with them.
+            String metrics = s.metrics.scrape();
+            assertThat(metrics).containsPattern("(?m)^cairn_sidecar_change_to_file_seconds_count [1-9]")
+                    .containsPattern("(?m)^cairn_sidecar_publish_duration_seconds_count [1-9]").contains("jvm_memory_used_bytes");
 
             // A revision that changes no output (the same value again) runs no action.
             long same = c.set("/config/web/greeting", "bonjour", -1);

@@ -94,6 +94,8 @@ public final class PaxosCore {
     private final LeaderReads reads = new LeaderReads();
     /** Whether this leader's accepts may leave before its own records are durable (see maybeWin). */
     private boolean earlyAccepts;
+    /** See {@link #leaderCause}. */
+    private String leaderCause = "start";
     /** Proposal ids this node has queued as leader, so a duplicated forward is not applied twice. */
     private final LinkedHashSet<Long> seenProposals = new LinkedHashSet<>();
     private static final int SEEN_PROPOSALS = 1 << 16;
@@ -165,6 +167,15 @@ public final class PaxosCore {
         return log.chosenUpTo();
     }
 
+    /**
+     * Why this node's view of the leader last changed, in words for the log: an election timeout,
+     * a higher ballot seen, a hand-over, removal from the membership, lost contact with a
+     * majority, an election won, or word from a new leader.
+     */
+    public String leaderCause() {
+        return leaderCause;
+    }
+
     /** The highest slot a leader has said is chosen (this node may not hold all of them yet). */
     public long knownCommit() {
         return log.knownCommit();
@@ -228,6 +239,8 @@ public final class PaxosCore {
                 catchUpCooldown--;
             }
             if (members.isVoter(id) && ticksSinceHeard >= electionDeadline) {
+                leaderCause = role == Role.CANDIDATE ? "its election round failed; standing again"
+                        : "election timeout: no word from a leader for " + ticksSinceHeard + " ticks";
                 startElection();
             }
         }
@@ -389,6 +402,9 @@ public final class PaxosCore {
     }
 
     private void startRealElection(boolean transfer) {
+        if (transfer) {
+            leaderCause = "hand-over: the leader asked this member to take over";
+        }
         long round = Math.max(maxRoundSeen, promised.round()) + 1;
         maxRoundSeen = round;
         myBallot = new BallotNum(round, id);
@@ -456,6 +472,9 @@ public final class PaxosCore {
         if (role != Role.FOLLOWER) {
             stepDown();
         }
+        if (leader != 0) {
+            leaderCause = "higher ballot seen: member " + from + " stands for election with ballot " + b;
+        }
         leader = 0;
         promisedTo = from;
         ticksSinceHeard = 0;
@@ -492,6 +511,8 @@ public final class PaxosCore {
         }
         role = Role.LEADER;
         leader = id;
+        // The cause that started the election, once: a cause is never wrapped twice.
+        leaderCause = "won the election with ballot " + myBallot + (leaderCause.startsWith("won") ? "" : " (" + leaderCause + ")");
         leaderTicks = 0;
         heartbeatElapsed = 0;
         acks.clear();
@@ -564,6 +585,7 @@ public final class PaxosCore {
         if (role != Role.FOLLOWER && higher.greaterThan(myBallot)) {
             stepDown();
             leader = 0;
+            leaderCause = "higher ballot seen: " + higher + " refused ballot " + myBallot;
         }
     }
 
@@ -575,6 +597,7 @@ public final class PaxosCore {
             // Cut off from a majority: stop claiming to lead, so clients go elsewhere.
             stepDown();
             leader = 0;
+            leaderCause = "lost contact with a majority of the voters";
         }
     }
 
@@ -698,6 +721,9 @@ public final class PaxosCore {
         if (role != Role.FOLLOWER && !(role == Role.LEADER && b.equals(myBallot))) {
             stepDown();
         }
+        if (leader != from) {
+            leaderCause = "heard from member " + from + " leading with ballot " + b;
+        }
         leader = from;
         ticksSinceHeard = 0;
     }
@@ -777,6 +803,7 @@ public final class PaxosCore {
                 if (!members.isVoter(id) && role != Role.FOLLOWER) {
                     stepDown(); // removed
                     leader = 0;
+                    leaderCause = "removed from the membership at slot " + slot;
                 }
                 // Recorded at once: a voter tells the leader it knows the change chosen only in
                 // messages that leave after this record is durable (see checkChosen).

@@ -119,6 +119,7 @@ public final class FileStorage implements ReplicaStorage {
                 queue.drainTo(batch);
                 long last = 0;
                 int records = 0;
+                long began = System.nanoTime();
                 for (Batch b : batch) {
                     if (b.replace()) {
                         wal.rewrite(b.records());
@@ -129,7 +130,7 @@ public final class FileStorage implements ReplicaStorage {
                     records += b.records().size();
                 }
                 wal.sync();
-                listener.durable(last, records);
+                listener.durable(last, records, System.nanoTime() - began);
             } catch (InterruptedException e) {
                 return;
             } catch (IOException e) {

@@ -18,6 +18,11 @@ final class LoopClock implements ReplicaClock {
     }
 
     @Override
+    public long nowNanos() {
+        return System.nanoTime();
+    }
+
+    @Override
     public long wallMs() {
         return System.currentTimeMillis();
     }

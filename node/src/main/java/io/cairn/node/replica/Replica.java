@@ -175,7 +175,7 @@ public final class Replica implements KvService, AutoCloseable {
         this.applier = env.applier();
         this.ids = env.random();
         this.snapshotter = new Snapshotter(id, options.snapshotEvery(), storage, clock, this::execute, this::snapshotSaved,
-                metrics.snapshots);
+                metrics.snapshots, metrics.snapshotSeconds);
         recover();
     }
 
@@ -236,6 +236,14 @@ public final class Replica implements KvService, AutoCloseable {
         storage.start(new ReplicaStorage.Listener() {
             @Override
             public void durable(long position, int records) {
+                durable(position, records, -1);
+            }
+
+            @Override
+            public void durable(long position, int records, long syncNanos) {
+                if (syncNanos >= 0) {
+                    metrics.walSyncSeconds.observe(syncNanos / 1e9);
+                }
                 execute(() -> {
                     metrics.walSyncs.inc();
                     metrics.walRecords.inc(records);
@@ -400,6 +408,12 @@ public final class Replica implements KvService, AutoCloseable {
         removed = now;
     }
 
+    /** What the client connections report their requests' latency and their own number to. */
+    @Override
+    public io.cairn.node.server.RequestObserver requestObserver() {
+        return metrics;
+    }
+
     /** Prometheus text for /metrics, refreshed from the loop's state. */
     public CompletableFuture<String> metricsText() {
         return submit(() -> {
@@ -408,6 +422,10 @@ public final class Replica implements KvService, AutoCloseable {
             metrics.leader.set(core.leader());
             metrics.isLeader.set(core.isLeader() ? 1 : 0);
             metrics.sessions.set(tree.sessionCount());
+            metrics.ephemeralFiles.set(tree.ephemeralCount());
+            metrics.historyWindow.set(tree.rev() - tree.oldestRev());
+            metrics.watches.set(hub.size());
+            metrics.commitLag.set(Math.max(0, core.knownCommit() - applied));
             try {
                 return metrics.scrape();
             } catch (IOException e) {
@@ -511,6 +529,8 @@ public final class Replica implements KvService, AutoCloseable {
                 return;
             }
             long pid = ids.nextLong();
+            long proposed = clock.nowNanos();
+            f.thenRun(() -> metrics.commitSeconds.observe((clock.nowNanos() - proposed) / 1e9));
             pending.addWrite(pid, f, core.leader(), nowMs());
             observer.proposed(pid, f);
             toPropose.add(Proposal.newBuilder().setId(pid).setCommand(command).build());
@@ -786,9 +806,10 @@ public final class Replica implements KvService, AutoCloseable {
         if (l != lastLoggedLeader) {
             lastLoggedLeader = l;
             if (l == 0) {
-                log.info("member {}: no leader (ballot {}, slot {})", id, core.promised(), applied);
+                log.info("member {}: no leader (ballot {}, slot {}): {}", id, core.promised(), applied, core.leaderCause());
             } else {
-                log.info("member {}: leader is member {} (ballot {}, slot {}, rev {})", id, l, core.promised(), applied, tree.rev());
+                log.info("member {}: leader is member {} (ballot {}, slot {}, rev {}): {}", id, l, core.promised(), applied, tree.rev(),
+                        core.leaderCause());
             }
             pending.leaderChanged(l);
             if (onLeaderChange != null) {
@@ -821,6 +842,9 @@ public final class Replica implements KvService, AutoCloseable {
                 schemas = Schemas.of(tree);
             }
             observer.applied(applied, p, result);
+            if (!result.events().isEmpty() && hub.size() > 0) {
+                metrics.watchDeliverySeconds.observe(Math.max(0, clock.wallMs() - e.getValue().getTimeMs()) / 1e3);
+            }
             hub.publish(result.events());
             CompletableFuture<ApplyResult> w = pending.take(p.getId());
             if (w != null) {

@@ -7,6 +7,11 @@ package io.cairn.node.replica;
 public interface ReplicaClock {
     long nowMs();
 
+    /** The same clock in nanoseconds, for latency histograms (the simulator's has millisecond steps). */
+    default long nowNanos() {
+        return nowMs() * 1_000_000;
+    }
+
     /**
      * The wall clock, ms since the epoch: only for recording when a slot was proposed (the
      * audit trail), never for timing, which {@link #nowMs} does.

@@ -22,6 +22,11 @@ public interface ReplicaStorage extends AutoCloseable {
         /** Everything appended up to {@code position} is durable; the sync wrote {@code records} records. */
         void durable(long position, int records);
 
+        /** {@link #durable(long, int)}, told how long writing and syncing the batch took. */
+        default void durable(long position, int records, long syncNanos) {
+            durable(position, records);
+        }
+
         /** The log can no longer be written. */
         void failed(IOException e);
     }

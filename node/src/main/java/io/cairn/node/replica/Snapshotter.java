@@ -6,6 +6,7 @@ import io.cairn.node.store.VersionedTree;
 import io.cairn.proto.Peer.Member;
 import io.cairn.proto.Peer.SnapshotFile;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
 import java.io.IOException;
 import java.util.List;
 import java.util.function.Consumer;
@@ -31,6 +32,7 @@ final class Snapshotter {
     private final Consumer<Runnable> onLoop;
     private final LongConsumer saved;
     private final Counter snapshots;
+    private final Histogram seconds;
     /**
      * Log entries (proposals, or one for an empty slot) applied since the last snapshot: what
      * snapshots are counted in. A slot batches many writes under load, and the log in memory
@@ -47,7 +49,7 @@ final class Snapshotter {
      * @param saved told, on the loop, the slot of each snapshot once it is durable
      */
     Snapshotter(long id, long every, ReplicaStorage storage, ReplicaClock clock, Consumer<Runnable> onLoop,
-            LongConsumer saved, Counter snapshots) {
+            LongConsumer saved, Counter snapshots, Histogram seconds) {
         this.id = id;
         this.every = every;
         this.storage = storage;
@@ -55,6 +57,7 @@ final class Snapshotter {
         this.onLoop = onLoop;
         this.saved = saved;
         this.snapshots = snapshots;
+        this.seconds = seconds;
         // Members apply the same entries, so with the same count they would all snapshot at once:
         // in the benchmark three snapshot threads then took the two cores from the members for
         // most of a second (a 300-470 ms stall). Starting the count a third or two thirds of the
@@ -112,6 +115,7 @@ final class Snapshotter {
             return;
         }
         snapshots.inc();
+        seconds.observe((copyMs + writeMs) / 1e3);
         saved.accept(slot);
         log.info("member {}: snapshot at slot {} (rev {}, {} files; captured in {} ms, encoded and written in {} ms); log truncated",
                 id, slot, rev, files, copyMs, writeMs);

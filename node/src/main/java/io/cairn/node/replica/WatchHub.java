@@ -83,6 +83,11 @@ public final class WatchHub {
 
     private final Set<Watcher> watchers = new LinkedHashSet<>();
 
+    /** Watchers (and waits) registered now. */
+    int size() {
+        return watchers.size();
+    }
+
     /** Registers a watcher and replays what it missed. Must run on the tree's thread. */
     public void register(Watcher w, VersionedTree tree, long fromRev) {
         long from = fromRev <= 0 ? tree.rev() + 1 : fromRev;

@@ -64,6 +64,11 @@ public interface KvService {
         return io.cairn.node.acl.Policy.EMPTY;
     }
 
+    /** Where the client connections report their requests' latency and their own number. */
+    default RequestObserver requestObserver() {
+        return RequestObserver.NONE;
+    }
+
     /** Keeps a session alive for another TTL; fails SESSION_EXPIRED when it has ended. */
     CompletableFuture<Void> keepalive(long session);
 

@@ -48,7 +48,8 @@ public final class RequestHandler {
     /** Busy tags; the value is the running watch for WAIT and WATCH, a marker otherwise. */
     private final Map<Integer, Object> busy = new ConcurrentHashMap<>();
     private final AtomicInteger watches = new AtomicInteger();
-    private static final Object UNARY = new Object();
+    /** A running request that answers once: its verb and when it arrived, for the latency histogram. */
+    private record Unary(Verb verb, long arrived) {}
     private volatile boolean closed;
     private final Authenticator auth;
     private final Access access;
@@ -152,7 +153,7 @@ public final class RequestHandler {
             cancel(tag, req);
             return;
         }
-        if (busy.putIfAbsent(tag, UNARY) != null) {
+        if (busy.putIfAbsent(tag, new Unary(req.getVerb(), System.nanoTime())) != null) {
             out.send(Responses.error(tag, Response.Err.TAG_IN_USE, "tag " + tag + " is in use by a running request"));
             return;
         }
@@ -562,8 +563,11 @@ public final class RequestHandler {
                 return false;
             }
         });
-        // The tag was reserved as UNARY; from now on it names the watch, for CANCEL.
-        busy.replace(tag, UNARY, handle);
+        // The tag was reserved as a Unary; from now on it names the watch, for CANCEL.
+        Object reserved = busy.get(tag);
+        if (reserved instanceof Unary) {
+            busy.replace(tag, reserved, handle);
+        }
     }
 
     private void cancel(int tag, Request req) {
@@ -597,7 +601,10 @@ public final class RequestHandler {
     }
 
     private void finish(int tag, Response resp) {
-        busy.remove(tag);
+        Object running = busy.remove(tag);
         out.send(resp);
+        if (running instanceof Unary u) {
+            kv.requestObserver().answered(u.verb(), System.nanoTime() - u.arrived());
+        }
     }
 }

@@ -649,6 +649,11 @@ public final class VersionedTree {
         return sessions.size();
     }
 
+    /** Live files bound to a session. */
+    public int ephemeralCount() {
+        return owners.size();
+    }
+
     public boolean hasSession(long id) {
         return sessions.containsKey(id);
     }

@@ -76,6 +76,8 @@ final class ClientChannelHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         Channel ch = ctx.channel();
         handler = new RequestHandler(kv, limits, new ChannelResponder(ch), auth, () -> peerCertificates(ch));
+        kv.requestObserver().connections(1);
+        ch.closeFuture().addListener(f -> kv.requestObserver().connections(-1));
         ctx.fireChannelActive();
     }
 

@@ -199,6 +199,32 @@ class PaxosCoreTest {
     }
 
     @Test
+    void eachChangeOfLeaderSaysWhy() {
+        List<PaxosCore> cores = threeLedByOne();
+        PaxosCore one = cores.get(0);
+        assertThat(one.leaderCause()).startsWith("won the election with ballot " + one.promised() + " (election timeout: no word from a leader for ");
+        assertThat(cores.get(1).leaderCause()).isEqualTo("heard from member 1 leading with ballot " + one.promised());
+        // The leader hands over: the target stands at once and wins; the others learn of it from the new leader.
+        Ready handOver = one.transferLeadership();
+        long target = one.transferTarget();
+        deliverAll(cores, sent(handOver));
+        for (int i = 0; i < 50 && !cores.get((int) target - 1).isLeader(); i++) {
+            for (PaxosCore c : cores) {
+                deliverAll(cores, sent(c.tick()));
+            }
+        }
+        PaxosCore next = cores.get((int) target - 1);
+        assertThat(next.isLeader()).isTrue();
+        assertThat(next.leaderCause()).isEqualTo("won the election with ballot " + next.promised()
+                + " (hand-over: the leader asked this member to take over)");
+        for (int i = 0; i < 50 && one.leader() != target; i++) {
+            deliverAll(cores, sent(next.tick()));
+        }
+        assertThat(one.leaderCause()).isIn("heard from member " + target + " leading with ballot " + next.promised(),
+                "higher ballot seen: member " + target + " stands for election with ballot " + next.promised());
+    }
+
+    @Test
     void readsThatArriveWhileARoundIsOutWaitForTheNextRound() {
         List<PaxosCore> cores = threeLedByOne();
         PaxosCore leader = cores.get(0);

@@ -82,7 +82,8 @@ class SnapshotterTest {
     private final Counter taken = Counter.builder().name("snapshots_test").build();
 
     private Snapshotter snapshotter(long id, long every) {
-        return new Snapshotter(id, every, disk, CLOCK, loop::add, saved::add, taken);
+        return new Snapshotter(id, every, disk, CLOCK, loop::add, saved::add, taken,
+                io.prometheus.metrics.core.metrics.Histogram.builder().name("snapshot_seconds_test").build());
     }
 
     private static void set(VersionedTree t, String path, String value) {
