@@ -76,6 +76,8 @@ import org.slf4j.LoggerFactory;
  * GET    /v1/history/PATH[?offset&limit]        every kept version of a file: {"rev","size","deleted"}
  * GET    /v1/diff/PREFIX?from=R1[&to=R2&offset&limit]   files added, changed, deleted from R1 to R2
  * GET    /v1/rollout/PREFIX[?rev=R]                       which pods (from their presence) run the config under PREFIX
+ * GET    /v1/members                every member, each asked for its status: role, ballot, applied slot, lag, reachable
+ * GET    /ui/                       the web console (and / for a browser)
  * GET    /healthz, /readyz
  * </pre>
  */
@@ -194,10 +196,35 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
             if (route.equals("/healthz") || route.equals("/readyz") || route.equals("/metrics")) {
                 return;
             }
+            if (route.equals("/ui") || route.startsWith("/ui/") || route.equals("/") && wantsHtml(req)) {
+                requireMethod(req, HttpMethod.GET);
+                ConsoleAssets.Asset asset = route.startsWith("/ui/") ? ConsoleAssets.get(route.substring("/ui/".length())) : null;
+                if (asset == null && !route.startsWith("/ui/")) {
+                    FullHttpResponse moved = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.FOUND);
+                    moved.headers().set(HttpHeaderNames.LOCATION, "/ui/").setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                    send(ctx, keepOpen, moved);
+                } else if (asset == null) {
+                    send(ctx, keepOpen, errorResponse(HttpResponseStatus.NOT_FOUND, Err.NOENT, "no such file in the console: " + route));
+                } else {
+                    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                            Unpooled.wrappedBuffer(asset.body()));
+                    r.headers().set(HttpHeaderNames.CONTENT_TYPE, asset.contentType())
+                            .setInt(HttpHeaderNames.CONTENT_LENGTH, asset.body().length)
+                            .set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+                    send(ctx, keepOpen, r);
+                }
+                return;
+            }
             Identity who = identity(ctx, req);
             if (route.equals("/v1/whoami")) {
                 requireMethod(req, HttpMethod.GET);
-                send(ctx, keepOpen, json(HttpResponseStatus.OK, who.toJson()));
+                // The identity, and whether this member enforces a policy (the console offers editing by it).
+                String w = who.toJson();
+                send(ctx, keepOpen, json(HttpResponseStatus.OK, w.substring(0, w.length() - 1) + ",\"enforcing\":" + auth.enforcing() + "}"));
+            } else if (route.equals("/v1/members")) {
+                requireMethod(req, HttpMethod.GET);
+                boolean ask = ctx.pipeline().get(SslHandler.class) == null;
+                answer(ctx, keepOpen, kv.memberList().thenCompose(list -> MemberStatuses.of(list, ask)));
             } else if (route.equals("/v1/status")) {
                 requireMethod(req, HttpMethod.GET);
                 answer(ctx, keepOpen, status.get().thenApply(JSON::valueToTree));
@@ -326,7 +353,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
                 startWatch(ctx, glob, Reads.watchFrom(from), grants == null ? null : who);
             } else {
                 send(ctx, keepOpen, errorResponse(HttpResponseStatus.NOT_FOUND, Err.NOENT, "no route " + route
-                        + " (try /v1/kv/PATH, /v1/ls/PATH, /v1/walk, /v1/watch, /v1/history/PATH, /v1/diff/PREFIX, /v1/rollout/PREFIX, /v1/rev,"
+                        + " (try /v1/kv/PATH, /v1/ls/PATH, /v1/walk, /v1/watch, /v1/history/PATH, /v1/diff/PREFIX, /v1/rollout/PREFIX, /v1/members, /v1/rev, /ui/,"
                         + " /v1/whoami, /healthz, /readyz)"));
             }
         } catch (Unauthenticated e) {
@@ -544,6 +571,12 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
         o.put("error", code.name());
         o.put("detail", detail);
         return json(status, o.toString());
+    }
+
+    /** A browser asking for the root: it gets the console. */
+    private static boolean wantsHtml(FullHttpRequest req) {
+        String accept = req.headers().get(HttpHeaderNames.ACCEPT);
+        return accept != null && accept.contains("text/html");
     }
 
     private static FullHttpResponse json(HttpResponseStatus status, String body) {
