@@ -170,15 +170,13 @@ final class ClusterBackup {
                     .endVolume()
                     .endSpec().endTemplate().endSpec().endJobTemplate().endSpec().build();
             PodSpec pod = job.getSpec().getJobTemplate().getSpec().getTemplate().getSpec();
+            // The job's own container: the builder copied the one given to it.
+            Container inJob = pod.getContainers().get(0);
             if (ClusterTls.enabled(c)) {
-                save.getVolumeMounts().add(new VolumeMountBuilder().withName("tls").withMountPath(Dependents.TLS_DIR).withReadOnly(true).build());
-                pod.getVolumes().add(new VolumeBuilder().withName("tls").withNewSecret().withSecretName(ClusterTls.clientSecret(c))
-                        .endSecret().build());
+                Dependents.mountSecret(pod, inJob, "tls", ClusterTls.clientSecret(c), Dependents.TLS_DIR);
             }
             if (ClusterAuth.enabled(c)) {
-                save.getVolumeMounts().add(new VolumeMountBuilder().withName("auth").withMountPath(ClusterAuth.DIR).withReadOnly(true).build());
-                pod.getVolumes().add(new VolumeBuilder().withName("auth").withNewSecret().withSecretName(ClusterAuth.secret(c))
-                        .endSecret().build());
+                Dependents.mountSecret(pod, inJob, "auth", ClusterAuth.secret(c), ClusterAuth.DIR);
             }
             return job;
         }

@@ -147,20 +147,21 @@ final class Dependents {
             if (ClusterAuth.enabled(c)) {
                 // The operator's token (members accept it; a joining member shows it) from NAME-auth.
                 var pod = sts.getSpec().getTemplate().getSpec();
-                pod.getContainers().get(0).getVolumeMounts().add(new VolumeMountBuilder().withName("auth")
-                        .withMountPath(ClusterAuth.DIR).withReadOnly(true).build());
-                pod.getVolumes().add(new VolumeBuilder().withName("auth").withNewSecret().withSecretName(ClusterAuth.secret(c))
-                        .endSecret().build());
+                mountSecret(pod, pod.getContainers().get(0), "auth", ClusterAuth.secret(c), ClusterAuth.DIR);
             }
             if (tls) {
                 var pod = sts.getSpec().getTemplate().getSpec();
-                pod.getContainers().get(0).getVolumeMounts().add(new VolumeMountBuilder().withName("tls").withMountPath(TLS_DIR)
-                        .withReadOnly(true).build());
-                pod.getVolumes().add(new VolumeBuilder().withName("tls").withNewSecret().withSecretName(ClusterTls.memberSecret(c))
-                        .endSecret().build());
+                mountSecret(pod, pod.getContainers().get(0), "tls", ClusterTls.memberSecret(c), TLS_DIR);
             }
             return sts;
         }
+    }
+
+    /** Mounts Secret {@code secret} read-only at {@code path} in {@code container} of {@code pod}, as volume {@code volume}. */
+    static void mountSecret(io.fabric8.kubernetes.api.model.PodSpec pod, io.fabric8.kubernetes.api.model.Container container,
+            String volume, String secret, String path) {
+        container.getVolumeMounts().add(new VolumeMountBuilder().withName(volume).withMountPath(path).withReadOnly(true).build());
+        pod.getVolumes().add(new VolumeBuilder().withName(volume).withNewSecret().withSecretName(secret).endSecret().build());
     }
 
     /** Voluntary disruptions never take away the quorum. */

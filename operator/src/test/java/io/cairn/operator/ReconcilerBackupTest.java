@@ -98,6 +98,8 @@ class ReconcilerBackupTest {
                 .doesNotContain("--no-history").endsWith("--token-file /etc/cairn-auth/token");
         assertThat(pod.getVolumes()).extracting(v -> v.getPersistentVolumeClaim() != null ? v.getPersistentVolumeClaim().getClaimName()
                 : v.getSecret().getSecretName()).containsExactly("ops-backups", "config-auth");
+        assertThat(pod.getContainers().get(0).getVolumeMounts()).extracting(m -> m.getMountPath())
+                .containsExactly("/backups", "/etc/cairn-auth");
         Thread.sleep(500);
         assertThat(h.k8s.persistentVolumeClaims().inNamespace(NS).withName("config-backups").get()).as("no claim of its own").isNull();
     }
