@@ -56,6 +56,29 @@ abstract class ClientCommand implements Callable<Integer> {
         }
     }
 
+    /** A compare that holds while nothing at or under {@code prefix} changed after revision {@code rev}. */
+    static Compare unchangedSince(String prefix, long rev) {
+        return Compare.newBuilder().setPath(prefix).setTarget(Compare.Target.PREFIX_REV).setOp(Compare.Op.EQUAL).setRev(rev).build();
+    }
+
+    /**
+     * Runs {@code txn} guarded by {@code guard} (a PREFIX_REV compare). While not every member
+     * knows PREFIX_REV (a rolling upgrade from a version before it), the members refuse it
+     * unproposed; then {@code txn} runs without it, its per-file compares only, and says so.
+     */
+    io.cairn.client.TxnResponse txnGuarded(io.cairn.proto.Msg.Txn.Builder txn, Compare guard) {
+        try {
+            return client().txn(txn.clone().addCompare(guard).build());
+        } catch (io.cairn.client.UnavailableException e) {
+            if (e.getMessage() == null || !e.getMessage().contains("PREFIX_REV")) {
+                throw e;
+            }
+            root.err.println("cairn: note: not every member knows whole-prefix compares yet (" + e.getMessage()
+                    + "); comparing each file only");
+            return client().txn(txn.build());
+        }
+    }
+
     /** A compare that holds while file {@code path} is at revision {@code rev} (0: missing). */
     static Compare revIs(String path, long rev) {
         return Compare.newBuilder().setPath(path).setTarget(Compare.Target.REV).setOp(Compare.Op.EQUAL).setRev(rev).build();

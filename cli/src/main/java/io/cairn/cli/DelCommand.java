@@ -49,8 +49,8 @@ final class DelCommand extends ClientCommand {
 
     /**
      * Lists the files under the prefix, then deletes them all in one transaction that holds only
-     * if none of them changed since the listing; when one did, lists again. A file created under
-     * the prefix after the listing is not deleted.
+     * if nothing under the prefix changed since the listing (each file's rev, and a PREFIX_REV
+     * compare for files created meanwhile); when something did, lists again.
      */
     private int deletePrefix() {
         for (int attempt = 1; attempt <= PREFIX_TRIES; attempt++) {
@@ -62,7 +62,9 @@ final class DelCommand extends ClientCommand {
             }
             long at = l.rev();
             if (!l.files().isEmpty()) {
-                TxnResponse r = client().txn(t.build());
+                // Nothing under the prefix may have changed since the listing: a file created
+                // meanwhile fails the guard, and the next listing deletes it too.
+                TxnResponse r = txnGuarded(t, unchangedSince(path, l.rev()));
                 if (!r.succeeded()) {
                     continue; // one changed after the listing: list again
                 }

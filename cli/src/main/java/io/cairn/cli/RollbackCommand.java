@@ -68,7 +68,9 @@ final class RollbackCommand extends ClientCommand {
             t.addSuccess(c.before() == null ? Op.newBuilder().setKind(Op.Kind.DEL).setPath(c.path())
                     : Op.newBuilder().setKind(Op.Kind.SET).setPath(c.path()).setValue(ByteString.copyFrom(c.before().value())));
         }
-        TxnResponse r = client().txn(t.build());
+        // And nothing else under the prefix since the look (--expect-rev, else the diff's revision): a
+        // file created meanwhile would otherwise stay beside the rolled-back ones.
+        TxnResponse r = txnGuarded(t, unchangedSince(prefix, expectRev > 0 ? expectRev : now));
         if (!r.succeeded()) {
             throw new RevMismatchException("a file under " + prefix + " changed after rev " + now
                     + " while rolling back; nothing was rolled back: look again with --dry-run", -1);

@@ -408,6 +408,11 @@ public final class CairnNode implements AutoCloseable {
         return kv.isReady();
     }
 
+    /** The lowest protocol version among the members, as this member last learnt it (0: not yet known). */
+    public int clusterVersion() {
+        return kv.clusterVersion();
+    }
+
     public long leader() {
         return kv.leader();
     }

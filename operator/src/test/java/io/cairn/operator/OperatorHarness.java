@@ -40,6 +40,12 @@ final class OperatorHarness implements AutoCloseable {
     public void close() {
         operator.stop();
         k8s.close();
-        server.destroy();
+        try {
+            server.destroy();
+        } catch (IllegalStateException slow) {
+            // The mock server's own shutdown gave up waiting for a connection to end (seen in CI
+            // under load); the test's checks were already made, and its port is released anyway.
+            System.err.println("mock API server: " + slow.getMessage());
+        }
     }
 }

@@ -106,7 +106,8 @@ class ReconcilerBackupTest {
 
     @Test
     void restoreFromMountsTheClaimAndTheFirstMembersRestore() throws Exception {
-        CairnCluster c = OperatorHarness.cluster(NS, 3, "ghcr.io/cairn/node:0.1.0");
+        // One member, as the probe's node is: a cluster of three would stay Scaling against it.
+        CairnCluster c = OperatorHarness.cluster(NS, 1, "ghcr.io/cairn/node:0.1.0");
         CairnClusterSpec.RestoreFrom r = new CairnClusterSpec.RestoreFrom();
         r.setClaimName("old-backups");
         r.setFile("config-20261203T150000Z-r4711.bak");

@@ -86,10 +86,18 @@ class SidecarTest {
             eventually("greeting updated", () -> "bonjour".equals(read(out.resolve("greeting"))));
             eventually("action ran", () -> read(actions) != null && read(actions).lines().count() == 1);
             assertThat(read(actions).strip()).isEqualTo(Long.toString(r1));
-            // The change's way to the file is in the histograms, and the JVM's metrics are scraped with them.
-            String metrics = s.metrics.scrape();
-            assertThat(metrics).containsPattern("(?m)^cairn_sidecar_change_to_file_seconds_count [1-9]")
-                    .containsPattern("(?m)^cairn_sidecar_publish_duration_seconds_count [1-9]").contains("jvm_memory_used_bytes");
+            // The change's way to the file is in the histograms (noted a moment after the files appear), and
+            // the JVM's metrics are scraped with them.
+            eventually("the publication is in the histograms", () -> {
+                try {
+                    String m = s.metrics.scrape();
+                    return m.matches("(?s).*\\ncairn_sidecar_change_to_file_seconds_count [1-9].*")
+                            && m.matches("(?s).*\\ncairn_sidecar_publish_duration_seconds_count [1-9].*");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertThat(s.metrics.scrape()).contains("jvm_memory_used_bytes");
 
             // A revision that changes no output (the same value again) runs no action.
             long same = c.set("/config/web/greeting", "bonjour", -1);

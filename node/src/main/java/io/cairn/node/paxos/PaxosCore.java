@@ -94,6 +94,16 @@ public final class PaxosCore {
     private final LeaderReads reads = new LeaderReads();
     /** Whether this leader's accepts may leave before its own records are durable (see maybeWin). */
     private boolean earlyAccepts;
+    /**
+     * This node's protocol version: which commands it can apply. 2: compares of target
+     * PREFIX_REV. A command that needs a version is proposed only once every member has it (see
+     * {@link #clusterVersion}), so an older member never applies what it would read otherwise.
+     */
+    public static final int VERSION = 2;
+    /** The version each other member last sent (absent from a message: 1). */
+    private final Map<Long, Integer> versions = new HashMap<>();
+    /** As a follower: the cluster version the leader last said; 0 when unknown. */
+    private int leaderSaidVersion;
     /** See {@link #leaderCause}. */
     private String leaderCause = "start";
     /** Proposal ids this node has queued as leader, so a duplicated forward is not applied twice. */
@@ -165,6 +175,29 @@ public final class PaxosCore {
 
     public long chosenUpTo() {
         return log.chosenUpTo();
+    }
+
+    /**
+     * The lowest protocol version among the members: as the leader, of every voter and learner
+     * it has heard from (0 while one has not been heard); as a follower, what its leader last
+     * said (0 without a leader, or under a leader of version 1, which says nothing).
+     */
+    public int clusterVersion() {
+        if (role == Role.LEADER) {
+            int min = VERSION;
+            for (long m : members.voterList()) {
+                if (m != id) {
+                    min = Math.min(min, versions.getOrDefault(m, 0));
+                }
+            }
+            for (long m : members.learners()) {
+                if (m != id) {
+                    min = Math.min(min, versions.getOrDefault(m, 0));
+                }
+            }
+            return min;
+        }
+        return leader == 0 ? 0 : leaderSaidVersion;
     }
 
     /**
@@ -254,6 +287,7 @@ public final class PaxosCore {
         }
         BallotNum b = m.hasBallot() ? BallotNum.of(m.getBallot()) : BallotNum.ZERO;
         maxRoundSeen = Math.max(maxRoundSeen, b.round());
+        versions.put(m.getFrom(), m.hasVersion() ? m.getVersion() : 1);
         switch (m.getBodyCase()) {
             case PREPARE -> onPrepare(m.getFrom(), b, m.getPrepare());
             case PROMISE -> onPromise(m.getFrom(), b, m.getPromise());
@@ -351,7 +385,7 @@ public final class PaxosCore {
      * through {@code slot}, and the voters and learners as of that slot.
      */
     public PeerMessage snapshotMessage(long to, long slot, byte[] data, Set<Long> votersAtSlot, Set<Long> learnersAtSlot) {
-        return PeerMessage.newBuilder().setFrom(id).setTo(to).setBallot(promised.toProto())
+        return PeerMessage.newBuilder().setFrom(id).setTo(to).setVersion(VERSION).setBallot(promised.toProto())
                 .setSnapshot(InstallSnapshot.newBuilder().setSlot(slot).setData(ByteString.copyFrom(data))
                         .addAllVoters(votersAtSlot).addAllLearners(learnersAtSlot)).build();
     }
@@ -616,7 +650,7 @@ public final class PaxosCore {
         transferAge = 0;
         if (target != 0 && !maybeTellTransferTarget()) {
             sendAsLeader(target, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                    .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq())));
+                    .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq()).setClusterVersion(clusterVersion())));
         }
     }
 
@@ -723,6 +757,7 @@ public final class PaxosCore {
         }
         if (leader != from) {
             leaderCause = "heard from member " + from + " leading with ballot " + b;
+            leaderSaidVersion = 0; // until the new leader says
         }
         leader = from;
         ticksSinceHeard = 0;
@@ -901,7 +936,7 @@ public final class PaxosCore {
     private void broadcastHeartbeat() {
         for (long peer : members.others()) {
             sendAsLeader(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                    .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq())));
+                    .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq()).setClusterVersion(clusterVersion())));
         }
     }
 
@@ -911,6 +946,7 @@ public final class PaxosCore {
             return;
         }
         followLeader(from, b);
+        leaderSaidVersion = h.getClusterVersion(); // absent (a leader of version 1): 0
         learnCommit(b, h.getCommit());
         // After learning the commit: a membership change it chose is told back at once (its
         // record goes to disk before this answer leaves), and the slots after it count again.
@@ -1099,7 +1135,7 @@ public final class PaxosCore {
     }
 
     private void send(long to, PeerMessage.Builder m) {
-        m.setFrom(id).setTo(to);
+        m.setFrom(id).setTo(to).setVersion(VERSION);
         out.messages.add(m.build());
     }
 
@@ -1109,7 +1145,7 @@ public final class PaxosCore {
      * instead of waiting behind the fsync of whatever this node accepted just before.
      */
     private void sendRequest(long to, PeerMessage.Builder m) {
-        m.setFrom(id).setTo(to);
+        m.setFrom(id).setTo(to).setVersion(VERSION);
         out.early.add(m.build());
     }
 
@@ -1119,7 +1155,7 @@ public final class PaxosCore {
      * promise is known durable ({@link #earlyAccepts}), else with the records.
      */
     private void sendAsLeader(long to, PeerMessage.Builder m) {
-        m.setFrom(id).setTo(to);
+        m.setFrom(id).setTo(to).setVersion(VERSION);
         (earlyAccepts ? out.early : out.messages).add(m.build());
     }
 
@@ -1135,7 +1171,7 @@ public final class PaxosCore {
             // not this leader's commit record has reached its disk.
             for (long peer : members.others()) {
                 sendAsLeader(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                        .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq())));
+                        .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq()).setClusterVersion(clusterVersion())));
             }
         }
         commitAdvanced = false;

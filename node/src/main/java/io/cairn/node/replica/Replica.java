@@ -380,6 +380,11 @@ public final class Replica implements KvService, AutoCloseable {
         return leader;
     }
 
+    /** The lowest protocol version among the members, as this replica last learnt it (0: not yet known). */
+    public int clusterVersion() {
+        return clusterVersion;
+    }
+
     /** Ready for clients: a leader is known and this replica has applied what it knows chosen. */
     public boolean isReady() {
         return leader != 0 && caughtUp && walFailure == null && !removed;
@@ -442,6 +447,8 @@ public final class Replica implements KvService, AutoCloseable {
             s.put("role", core.role().name().toLowerCase());
             s.put("leader", core.leader());
             s.put("ballot", core.promised().toString());
+            s.put("version", PaxosCore.VERSION);
+            s.put("cluster_version", core.clusterVersion());
             s.put("applied_slot", applied);
             s.put("chosen_slot", core.chosenUpTo());
             s.put("rev", tree.rev());
@@ -498,6 +505,38 @@ public final class Replica implements KvService, AutoCloseable {
         return f;
     }
 
+    /** The lowest protocol version among the members, as this member last learnt it (see {@link PaxosCore#clusterVersion}). */
+    private volatile int clusterVersion;
+
+    /**
+     * UNAVAILABLE for a command that needs a protocol version not every member has: a member of
+     * an older version would apply it otherwise than the rest (a PREFIX_REV compare reads as a
+     * file's REV to it), so it is not proposed at all until the rolling upgrade is done.
+     */
+    private void checkVersion(Command command) {
+        if (clusterVersion >= 2) {
+            return;
+        }
+        String needs = null;
+        if (command.getTxn().getCompareList().stream().anyMatch(c -> c.getTarget() == io.cairn.proto.State.Compare.Target.PREFIX_REV)) {
+            needs = "a PREFIX_REV compare";
+        }
+        // The policy's rules and the schemas live under /ctl, which older members hold read-only.
+        for (List<Op> branch : List.of(command.getTxn().getSuccessList(), command.getTxn().getFailureList())) {
+            for (Op op : branch) {
+                if (op.getKind() != Op.Kind.GET && (Paths.isUnder(op.getPath(), VersionedTree.ACL)
+                        || Paths.isUnder(op.getPath(), VersionedTree.SCHEMA))) {
+                    needs = "a write under " + (Paths.isUnder(op.getPath(), VersionedTree.ACL) ? VersionedTree.ACL : VersionedTree.SCHEMA);
+                }
+            }
+        }
+        if (needs != null) {
+            throw new StoreException(Err.UNAVAILABLE, needs + " needs every member at protocol version 2 or later"
+                    + (clusterVersion == 0 ? " (not yet known: no leader has heard from every member)" : " (one is at "
+                    + clusterVersion + ": finish upgrading the members first)") + "; nothing was written");
+        }
+    }
+
     /** Every path a client's command would create or change is canonical (see {@link Paths#checkWritable}). */
     private static void checkWritable(Command command) {
         for (List<io.cairn.proto.State.Op> branch : List.of(command.getTxn().getSuccessList(), command.getTxn().getFailureList())) {
@@ -514,6 +553,7 @@ public final class Replica implements KvService, AutoCloseable {
         CompletableFuture<ApplyResult> f = new CompletableFuture<>();
         try {
             checkWritable(command);
+            checkVersion(command);
             schemas.check(command);
         } catch (StoreException bad) {
             f.completeExceptionally(bad);
@@ -802,6 +842,7 @@ public final class Replica implements KvService, AutoCloseable {
     private void noticeLeader() {
         long l = core.leader();
         leader = l;
+        clusterVersion = core.clusterVersion();
         caughtUp = applied >= core.chosenUpTo();
         if (l != lastLoggedLeader) {
             lastLoggedLeader = l;

@@ -338,6 +338,27 @@ public final class VersionedTree {
         return out;
     }
 
+    /**
+     * The latest revision after {@code rev} at which anything at or under {@code path} was set
+     * or deleted; {@code rev} when nothing was. Reads the retained history from {@code rev + 1}
+     * on, newest first; TOO_LATE when part of it is gone.
+     */
+    public long lastChangeAfter(String path, long rev) {
+        if (rev < oldest) {
+            throw new StoreException(Err.TOO_LATE, "changes under " + path + " after revision " + rev
+                    + " are no longer all known: the history starts after revision " + oldest);
+        }
+        long end = history.size() == 0 ? 0 : history.firstRev() + history.size() - 1;
+        for (long r = end; r > rev && r >= history.firstRev(); r--) {
+            for (Event e : history.get(r)) {
+                if (Paths.isUnder(e.path(), path)) {
+                    return r;
+                }
+            }
+        }
+        return rev;
+    }
+
     /** The events of exactly one retained revision (empty when none are retained for it). */
     public List<Event> eventsOf(long r) {
         List<Event> events = history.get(r);
@@ -427,6 +448,7 @@ public final class VersionedTree {
                     }
                 }
                 case EXISTS -> cmp = Boolean.compare(file != null, c.getExists());
+                case PREFIX_REV -> cmp = Long.compare(lastChangeAfter(c.getPath(), c.getRev()), c.getRev());
                 default -> throw new StoreException(Err.INVALID, "compare " + i + ": unknown target");
             }
             boolean holds = switch (op) {

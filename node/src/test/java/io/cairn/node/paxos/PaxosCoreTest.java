@@ -199,6 +199,34 @@ class PaxosCoreTest {
     }
 
     @Test
+    void theClusterVersionIsTheLowestAmongTheMembersAsTheLeaderHeardThem() {
+        List<PaxosCore> cores = threeLedByOne();
+        PaxosCore leader = cores.get(0);
+        for (int i = 0; i < 3; i++) {
+            deliverAll(cores, sent(leader.tick()));
+        }
+        assertThat(leader.clusterVersion()).isEqualTo(PaxosCore.VERSION);
+        assertThat(cores.get(1).clusterVersion()).as("a follower, from the leader's heartbeat").isEqualTo(PaxosCore.VERSION);
+        // Member 3 answers as a member of version 1 would: no version in its messages.
+        for (int round = 0; round < 3; round++) {
+            java.util.ArrayDeque<io.cairn.proto.Peer.PeerMessage> q = new java.util.ArrayDeque<>(sent(leader.tick()));
+            while (!q.isEmpty()) {
+                io.cairn.proto.Peer.PeerMessage m = q.poll();
+                for (io.cairn.proto.Peer.PeerMessage answer : sent(cores.get((int) m.getTo() - 1).step(m))) {
+                    q.add(answer.getFrom() == 3 ? answer.toBuilder().clearVersion().build() : answer);
+                }
+            }
+        }
+        assertThat(leader.clusterVersion()).isEqualTo(1);
+        assertThat(cores.get(1).clusterVersion()).isEqualTo(1);
+        // A member never heard from counts as unknown (0): a fresh leader of a cluster whose others are silent.
+        PaxosCore lone = new PaxosCore(new PaxosConfig(1, Set.of(1L), Set.of(2L), 10, 2, 8, 64, 64), new Random(3));
+        electAlone(lone);
+        assertThat(lone.clusterVersion()).as("learner 2 not heard yet").isZero();
+        assertThat(new PaxosCore(PaxosConfig.of(2, Set.of(1L, 2L, 3L)), new Random(1)).clusterVersion()).as("no leader").isZero();
+    }
+
+    @Test
     void eachChangeOfLeaderSaysWhy() {
         List<PaxosCore> cores = threeLedByOne();
         PaxosCore one = cores.get(0);

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.proto.State.Command;
+import io.cairn.proto.State.Compare;
 import io.cairn.proto.State.Snapshot;
 import io.cairn.proto.State.Txn;
 import java.util.List;
@@ -30,6 +31,42 @@ class VersionedTreeTest {
         assertThat(r.error()).as("expected a refusal").isNotNull();
         assertThat(tree.rev()).as("a refused command changes nothing").isEqualTo(before);
         return r.error();
+    }
+
+    @Test
+    void aPrefixRevCompareHoldsWhileNothingUnderThePrefixChanged() {
+        long r1 = ok(cmd(set("/app/a", "1", -1), set("/other/x", "1", -1))).rev();
+        Compare unchanged = Compare.newBuilder().setPath("/app").setTarget(Compare.Target.PREFIX_REV).setOp(Compare.Op.EQUAL)
+                .setRev(r1).build();
+        Command guarded = Command.newBuilder().setTxn(Txn.newBuilder().addCompare(unchanged)
+                .addSuccess(set("/app/done", "yes", -1))).build();
+        ok(cmd(set("/other/y", "2", -1)));                 // outside the prefix: no change under it
+        assertThat(tree.lastChangeAfter("/app", r1)).isEqualTo(r1);
+        long created = ok(cmd(set("/app/new/deep", "n", -1))).rev(); // a file created under it
+        assertThat(tree.lastChangeAfter("/app", r1)).isEqualTo(created);
+        assertThat(tree.apply(guarded).succeeded()).as("a file created under the prefix after r1").isFalse();
+        long deleted = ok(cmd(del("/app/a", -1))).rev();     // a deletion counts too
+        assertThat(tree.lastChangeAfter("/app", created)).isEqualTo(deleted);
+        assertThat(tree.lastChangeAfter("/app/a", r1)).isEqualTo(deleted);
+        assertThat(tree.lastChangeAfter("/appendix", r1)).as("a sibling with the prefix's name in front is not under it")
+                .isEqualTo(r1);
+        Command now = Command.newBuilder().setTxn(Txn.newBuilder().addCompare(unchanged.toBuilder().setRev(tree.rev()))
+                .addSuccess(set("/app/done", "yes", -1))).build();
+        assertThat(ok(now).succeeded()).isTrue();
+    }
+
+    @Test
+    void aPrefixRevCompareBeforeTheHistoryIsTooLate() {
+        VersionedTree small = new VersionedTree(new StoreConfig(3, 1 << 20));
+        for (int i = 0; i < 10; i++) {
+            small.apply(cmd(set("/app/k", "v" + i, -1)));
+        }
+        assertThatThrownBy(() -> small.lastChangeAfter("/app", 2)).isInstanceOf(StoreException.class)
+                .hasMessageContaining("no longer all known");
+        Command old = Command.newBuilder().setTxn(Txn.newBuilder().addCompare(Compare.newBuilder().setPath("/app")
+                .setTarget(Compare.Target.PREFIX_REV).setOp(Compare.Op.EQUAL).setRev(2)).addSuccess(set("/app/z", "z", -1))).build();
+        assertThat(small.apply(old).error().code()).isEqualTo(Err.TOO_LATE);
+        assertThat(small.lastChangeAfter("/app", small.rev() - 1)).isEqualTo(small.rev());
     }
 
     @Test

@@ -43,7 +43,9 @@ public final class TestCluster implements AutoCloseable {
                 }
             }
             long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (c.members.stream().map(CairnNode::leader).distinct().count() != 1 || c.members.get(0).leader() == 0) {
+            // One leader for all, and every member knows the cluster's version (writes under /ctl wait for it).
+            while (c.members.stream().map(CairnNode::leader).distinct().count() != 1 || c.members.get(0).leader() == 0
+                    || c.members.stream().anyMatch(m -> m.clusterVersion() < io.cairn.node.paxos.PaxosCore.VERSION)) {
                 if (System.nanoTime() > until) {
                     throw new IllegalStateException("the members do not agree on a leader");
                 }
