@@ -36,8 +36,9 @@ export CAIRN_UI_BASE="http://127.0.0.1:${ports[2]}"
 export CAIRN_UI_SHOTS="$here/screenshots"
 export CAIRN_BIN="$root/bin/cairn"
 export CAIRN_WORK="$work"
-for _ in $(seq 1 100); do
-  "$root/bin/cairn" --timeout 1s rev >/dev/null 2>&1 && break
+# Until the member that serves the console answers a linearizable read: a leader is elected and known to it.
+for _ in $(seq 1 150); do
+  curl -fsS "$CAIRN_UI_BASE/v1/rev" >/dev/null 2>&1 && break
   sleep 0.2
 done
 node "$here/console.test.mjs"

@@ -381,11 +381,26 @@ function start() {
     const body = await r.json().catch(() => ({}));
     $('edit-result').textContent = r.ok ? 'set at rev ' + body.rev : (body.detail || r.statusText);
   };
-  whoami()
-    .then(loadRev)
-    .then(() => Promise.all([loadDir(), loadMembers(), loadPresence()]))
-    .then(() => { document.body.dataset.ready = 'true'; watchLive(); });
+  boot();
   setInterval(loadMembers, 2000);
+}
+
+/** The first reads, again every second while they fail (a console opened during an election waits for the leader). */
+async function boot() {
+  for (;;) {
+    try {
+      await whoami();
+      await loadRev();
+      await Promise.all([loadDir(), loadMembers(), loadPresence()]);
+      break;
+    } catch (e) {
+      $('live').textContent = 'waiting: ' + e.message;
+      $('live').className = 'live off';
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+  }
+  document.body.dataset.ready = 'true';
+  watchLive();
 }
 
 start();
