@@ -573,8 +573,14 @@ public final class Sidecar implements AutoCloseable {
                     log.info("terminating: presence marked terminating");
                 }
             }).get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            log.warn("terminating: could not update the presence first: {}", e.getMessage());
+        } catch (java.util.concurrent.TimeoutException e) {
+            log.warn("terminating: the presence was not updated within 5 s (the store does not answer)");
+        } catch (java.util.concurrent.ExecutionException e) {
+            log.warn("terminating: could not update the presence first: {}", e.getCause().getMessage());
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // already closed
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         long delay = s.lifecycle().terminateDelay().toMillis();
         if (delay > 0) {

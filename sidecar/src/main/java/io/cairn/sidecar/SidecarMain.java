@@ -25,6 +25,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "cairn-sidecar", mixinStandardHelpOptions = true, version = "cairn-sidecar 0.1.0",
         description = "Registers the pod's presence and keeps its config files current.", subcommands = ExecCommand.class)
 public final class SidecarMain implements Callable<Integer> {
+    /** How long the clean end may talk to the store after SIGTERM (and after --terminate-delay). */
+    static final Duration END_TIMEOUT = Duration.ofSeconds(15);
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -236,7 +238,17 @@ public final class SidecarMain implements Callable<Integer> {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(end, "cairn-sidecar-exit"));
         stop.await();
-        end.run();
+        // The clean end talks to the store; one that does not answer must not keep the pod past
+        // its grace period. Each step is bounded by the client's timeout, and the whole by this.
+        Duration bound = lifecycle.terminateDelay().plus(END_TIMEOUT);
+        Thread ender = new Thread(end, "cairn-sidecar-end");
+        ender.setDaemon(true);
+        ender.start();
+        ender.join(bound.toMillis());
+        if (ender.isAlive()) {
+            System.err.println("cairn-sidecar: the clean end did not finish within " + bound.toSeconds()
+                    + " s (the store does not answer); exiting, the presence goes when its session's TTL runs out");
+        }
         return 0;
     }
 

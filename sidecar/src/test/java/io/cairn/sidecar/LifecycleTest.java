@@ -10,9 +10,11 @@ import io.cairn.client.CairnException;
 import io.cairn.client.Event;
 import io.cairn.client.Watch;
 import io.cairn.client.WatchListener;
+import io.cairn.node.testing.TcpProxy;
 import io.cairn.node.testing.TestNode;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -157,14 +159,7 @@ class LifecycleTest {
     void aRealSigtermMarksThePresenceTerminatingBeforeItGoes() throws Exception {
         try (TestNode node = TestNode.start(); CairnClient c = CairnClient.connect(node.endpoint()); PresenceLog log = new PresenceLog(c)) {
             c.set("/config/web/greeting", "hello", -1);
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            ProcessBuilder pb = new ProcessBuilder(java, "-Xmx64m", "-XX:+UseSerialGC",
-                    "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener", "-cp", System.getProperty("java.class.path"),
-                    "io.cairn.sidecar.SidecarMain", "--endpoints", node.endpoint(), "--watch", "/config/web", "--out",
-                    dir.resolve("proc").toString(), "--namespace", "prod", "--app", "web", "--pod", "web-1", "--health-addr",
-                    "127.0.0.1:0", "--terminate-delay", "200ms")
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("sidecar.log").toFile());
-            Process p = pb.start();
+            Process p = sidecarProcess(node.endpoint(), "web-1");
             try {
                 eventually("ready in the presence", () -> log.statuses().contains("ready"));
                 p.destroy(); // SIGTERM
@@ -176,6 +171,39 @@ class LifecycleTest {
                 p.destroyForcibly();
             }
         }
+    }
+
+    @Test
+    void aRealSigtermEndsTheSidecarWhenTheStoreHasStoppedAnswering() throws Exception {
+        try (TestNode node = TestNode.start(); CairnClient c = CairnClient.connect(node.endpoint()); PresenceLog log = new PresenceLog(c);
+             TcpProxy proxy = new TcpProxy(node.clientAddress())) {
+            c.set("/config/web/greeting", "hello", -1);
+            Process p = sidecarProcess(proxy.endpoint(), "web-2");
+            try {
+                eventually("ready in the presence", () -> log.statuses().contains("ready"));
+                proxy.silent(true); // connections stay open, nothing answers: a hung store, not a refused one
+                long t0 = System.nanoTime();
+                p.destroy(); // SIGTERM
+                assertThat(p.waitFor(40, TimeUnit.SECONDS)).as("the sidecar ends on its own").isTrue();
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertThat(p.exitValue()).isZero();
+                assertThat(ms).as("within the end's bound, well inside a 30 s grace period")
+                        .isLessThan(SidecarMain.END_TIMEOUT.toMillis() + 200 + 5_000);
+                assertThat(Files.readString(dir.resolve("sidecar.log"))).contains("terminating: the presence was not updated within 5 s");
+            } finally {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    private Process sidecarProcess(String endpoint, String pod) throws java.io.IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "-Xmx64m", "-XX:+UseSerialGC",
+                "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener", "-cp", System.getProperty("java.class.path"),
+                "io.cairn.sidecar.SidecarMain", "--endpoints", endpoint, "--watch", "/config/web", "--out",
+                dir.resolve("proc").toString(), "--namespace", "prod", "--app", "web", "--pod", pod, "--health-addr",
+                "127.0.0.1:0", "--terminate-delay", "200ms")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("sidecar.log").toFile()).start();
     }
 
     @Test

@@ -13,7 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A loopback TCP relay in front of a node, so a test can cut every connection (as a network
- * blip would) while the node keeps running, or refuse new ones for a while.
+ * blip would) while the node keeps running, refuse new ones for a while, or go silent (a hung
+ * store: connections stay open and nothing they carry arrives).
  */
 public final class TcpProxy implements AutoCloseable {
     private final ServerSocket server;
@@ -23,6 +24,7 @@ public final class TcpProxy implements AutoCloseable {
     private boolean refusing;
     private int accepted;
     private volatile boolean closed;
+    private volatile boolean silent;
 
     public TcpProxy(InetSocketAddress target) {
         this.target = target;
@@ -72,6 +74,11 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
+    /** While silent, what either side sends is dropped: requests get no answer, and no error either. */
+    public void silent(boolean on) {
+        silent = on;
+    }
+
     private void acceptLoop() {
         while (!closed) {
             try {
@@ -104,6 +111,9 @@ public final class TcpProxy implements AutoCloseable {
             try (InputStream i = from.getInputStream(); OutputStream o = to.getOutputStream()) {
                 int n;
                 while ((n = i.read(buf)) >= 0) {
+                    if (silent) {
+                        continue;
+                    }
                     o.write(buf, 0, n);
                     o.flush();
                 }
