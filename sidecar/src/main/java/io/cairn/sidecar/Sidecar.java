@@ -1,7 +1,7 @@
 package io.cairn.sidecar;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.cairn.client.CairnClient;
 import io.cairn.client.CairnException;
 import io.cairn.client.Page;
@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Sidecar implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The streaming writer alone: the sidecar writes two small objects, and data binding would add
+     *  some 400 classes to its resident memory. */
+    private static final JsonFactory JSON = new JsonFactory();
 
     /** Who this pod is, for its presence file; {@code group} its overlay group (empty: none). */
     public record Identity(String namespace, String app, String pod, String ip, String group) {
@@ -510,33 +512,40 @@ public final class Sidecar implements AutoCloseable {
         if (sess == null || s.identity() == null) {
             return;
         }
-        ObjectNode o = JSON.createObjectNode();
-        o.put("pod", s.identity().pod());
-        o.put("namespace", s.identity().namespace());
-        o.put("app", s.identity().app());
-        o.put("ip", s.identity().ip());
-        if (!s.identity().group().isEmpty()) {
-            o.put("group", s.identity().group());
-        }
-        o.put("started", started);
-        o.put("rev", applied);
-        o.put("status", status());
-        if (lastError != null) {
-            o.put("problem", lastError);
-            if (problemRev > 0) {
-                o.put("problem_rev", problemRev);
+        String o = json(g -> {
+            g.writeStringField("pod", s.identity().pod());
+            g.writeStringField("namespace", s.identity().namespace());
+            g.writeStringField("app", s.identity().app());
+            g.writeStringField("ip", s.identity().ip());
+            if (!s.identity().group().isEmpty()) {
+                g.writeStringField("group", s.identity().group());
             }
-        }
-        // What this pod runs the config of: `cairn rollout status` finds a prefix's pods by it.
-        s.prefixes().forEach(o.putArray("prefixes")::add);
-        if (probeClient != null) {
-            o.put("app_ready", appReady);
-            if (!appReady && appProblem != null) {
-                o.put("app_problem", appProblem);
+            g.writeStringField("started", started);
+            g.writeNumberField("rev", applied);
+            g.writeStringField("status", status());
+            String problem = lastError;
+            if (problem != null) {
+                g.writeStringField("problem", problem);
+                if (problemRev > 0) {
+                    g.writeNumberField("problem_rev", problemRev);
+                }
             }
-        }
+            // What this pod runs the config of: `cairn rollout status` finds a prefix's pods by it.
+            g.writeArrayFieldStart("prefixes");
+            for (String prefix : s.prefixes()) {
+                g.writeString(prefix);
+            }
+            g.writeEndArray();
+            if (probeClient != null) {
+                g.writeBooleanField("app_ready", appReady);
+                String appProblemNow = appProblem;
+                if (!appReady && appProblemNow != null) {
+                    g.writeStringField("app_problem", appProblemNow);
+                }
+            }
+        });
         try {
-            sess.set(s.identity().path(), o.toString(), -1);
+            sess.set(s.identity().path(), o, -1);
         } catch (CairnException e) {
             log.warn("presence update failed: {}", e.getMessage());
         }
@@ -544,15 +553,33 @@ public final class Sidecar implements AutoCloseable {
 
     /** The JSON /healthz serves. */
     String health() {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("status", lastError == null ? "ok" : "degraded");
-        o.put("ready", ready);
-        o.put("applied_rev", applied);
-        o.put("presence", status());
-        if (lastError != null) {
-            o.put("error", lastError);
+        String error = lastError;
+        return json(g -> {
+            g.writeStringField("status", error == null ? "ok" : "degraded");
+            g.writeBooleanField("ready", ready);
+            g.writeNumberField("applied_rev", applied);
+            g.writeStringField("presence", status());
+            if (error != null) {
+                g.writeStringField("error", error);
+            }
+        });
+    }
+
+    private interface JsonFields {
+        void write(JsonGenerator g) throws java.io.IOException;
+    }
+
+    /** One JSON object, its fields written by {@code fields}. */
+    private static String json(JsonFields fields) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            fields.write(g);
+            g.writeEndObject();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("writing JSON to a string", e);
         }
-        return o.toString();
+        return out.toString();
     }
 
     /**
