@@ -63,6 +63,11 @@ final class ExecCommand implements Callable<Integer> {
             description = "The pod's overlay group, for the config under .groups/GROUP ($CAIRN_GROUP).")
     String group;
 
+    @Option(names = "--exit-file", paramLabel = "FILE",
+            description = {"Write COMMAND's exit code to FILE when it ends (removed at the start), so a sidecar run with",
+                "--exit-with FILE ends too: a Job's pod completes on a cluster without native sidecars."})
+    java.nio.file.Path exitFile;
+
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments.")
     List<String> command;
 
@@ -109,24 +114,36 @@ final class ExecCommand implements Callable<Integer> {
                 // This JVM keeps that signal for itself; it is not passed on.
             }
         }
+        if (exitFile != null) {
+            ExitFile.clear(exitFile); // a restarted container's earlier exit is not this one's
+        }
         try {
             sidecar.start();
-            try {
-                return exec.exit().get(init.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                if (exec.starts() == 0) {
-                    String why = sidecar.lastError();
-                    System.err.println("cairn-sidecar exec: no config within " + init.toMillis() + " ms, so " + command.get(0)
-                            + " was not started" + (why == null ? "" : " (" + why + ")"));
-                    exec.forward("TERM");
-                    return 1;
-                }
-                return exec.exit().get();
+            int code = waitForExit(exec, sidecar, init);
+            if (exitFile != null) {
+                ExitFile.write(exitFile, code);
             }
+            return code;
         } finally {
             sidecar.close();
             exec.close();
             client.close();
+        }
+    }
+
+    /** The child's exit code; 1 when no config came within {@code init}, so the child never started. */
+    private int waitForExit(EnvExec exec, Sidecar sidecar, Duration init) throws Exception {
+        try {
+            return exec.exit().get(init.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            if (exec.starts() == 0) {
+                String why = sidecar.lastError();
+                System.err.println("cairn-sidecar exec: no config within " + init.toMillis() + " ms, so " + command.get(0)
+                        + " was not started" + (why == null ? "" : " (" + why + ")"));
+                exec.forward("TERM");
+                return 1;
+            }
+            return exec.exit().get();
         }
     }
 

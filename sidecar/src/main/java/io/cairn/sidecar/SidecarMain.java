@@ -112,6 +112,16 @@ public final class SidecarMain implements Callable<Integer> {
                     + " file, or a key's file (repeatable; $CAIRN_RELOAD_ON). Default: any output.")
     List<String> reloadOn;
 
+    @Option(names = "--exit-with", split = ",", defaultValue = "${env:CAIRN_EXIT_WITH}", paramLabel = "FILE",
+            description = "End, as on SIGTERM, once every FILE exists: the exit files an app container's `exec --exit-file`"
+                    + " leaves, so a Job's pod completes on a cluster without native sidecars ($CAIRN_EXIT_WITH).")
+    List<Path> exitWith;
+
+    @Option(names = "--exit-with-success", defaultValue = "${env:CAIRN_EXIT_WITH_SUCCESS:-false}",
+            description = "With --exit-with: only once each holds exit code 0 (a pod restarted on failure runs a failed app"
+                    + " again) ($CAIRN_EXIT_WITH_SUCCESS).")
+    boolean exitWithSuccess;
+
     public static void main(String[] args) {
         io.cairn.net.LogFormat.checkOrExit("cairn-sidecar");
         io.cairn.net.DnsCache.keepAnswersBriefly();
@@ -166,6 +176,17 @@ public final class SidecarMain implements Callable<Integer> {
         Sidecar.RenderControl control = control(tpl);
         Duration initWait = duration("--init-timeout", initTimeout);
         Sidecar.Identity identity = null;
+        if (exitWith != null) {
+            exitWith = exitWith.stream().filter(f -> !f.toString().isBlank()).toList();
+            for (Path f : exitWith) {
+                if (!f.isAbsolute()) {
+                    throw bad("--exit-with " + f + " must be an absolute path");
+                }
+            }
+            if (!exitWith.isEmpty() && !mode.equals("run")) {
+                throw bad("--exit-with is for run mode: init mode ends by itself");
+            }
+        }
         if (mode.equals("run")) {
             if (app == null || app.isBlank()) {
                 throw bad("--app (or $CAIRN_APP) is required in run mode: it names the presence file");
@@ -237,6 +258,9 @@ public final class SidecarMain implements Callable<Integer> {
             }
         }
         Runtime.getRuntime().addShutdownHook(new Thread(end, "cairn-sidecar-exit"));
+        if (exitWith != null && !exitWith.isEmpty()) {
+            watchExitFiles(stop);
+        }
         stop.await();
         // The clean end talks to the store; one that does not answer must not keep the pod past
         // its grace period. Each step is bounded by the client's timeout, and the whole by this.
@@ -250,6 +274,23 @@ public final class SidecarMain implements Callable<Integer> {
                     + " s (the store does not answer); exiting, the presence goes when its session's TTL runs out");
         }
         return 0;
+    }
+
+    /** Counts {@code stop} down once the apps named by --exit-with have ended (looked at twice a second). */
+    private void watchExitFiles(CountDownLatch stop) {
+        java.util.concurrent.ScheduledExecutorService every = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cairn-sidecar-exit-with");
+            t.setDaemon(true);
+            return t;
+        });
+        every.scheduleWithFixedDelay(() -> {
+            if (ExitFile.allEnded(exitWith, exitWithSuccess)) {
+                org.slf4j.LoggerFactory.getLogger(Sidecar.class).info("the app has ended ({}): ending too",
+                        exitWith.stream().map(f -> f + " = " + ExitFile.read(f).orElse(-1)).collect(java.util.stream.Collectors.joining(", ")));
+                stop.countDown();
+                every.shutdown();
+            }
+        }, 0, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private Sidecar.RenderControl control(List<Renderer.Template> tpl) {
