@@ -33,10 +33,10 @@ build() {
 }
 
 start_agent() {
-  # Pods run a copy of the images (the Dockerfiles and the jars they COPY), so a rebuild while
+  # Pods run a copy of the images (docker/: the Dockerfiles and the files they COPY, and the jars), so a rebuild while
   # the suite runs cannot swap a jar under a running JVM.
   mkdir -p "$RUN/images/docker"
-  cp "$REPO"/docker/*.Dockerfile "$RUN/images/docker/"
+  cp -p "$REPO"/docker/* "$RUN/images/docker/"
   (cd "$REPO" && for j in */target/*-all.jar; do mkdir -p "$RUN/images/$(dirname "$j")"; cp "$j" "$RUN/images/$j"; done)
   # 9>&-: what keeps running after `up` must not hold the suite's lock (see lock).
   python3 "$E2E/nodeagent" --env "$RUN/env" --repo "$RUN/images" >>"$RUN/logs/node-agent.log" 2>&1 9>&- &

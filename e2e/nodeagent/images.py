@@ -8,7 +8,9 @@
 | anything else                      | the container's own command and args, with the host's tools |
 
 Every tag of a Cairn image runs the same build: a tag change still rolls the pods (what the
-upgrade scenario needs), it just does not change the code.
+upgrade scenario needs), it just does not change the code. A `COPY --from=STAGE` (the sidecar's
+cut-down Java runtime) is left out: every container's root has the host's /usr, so its `java`
+stands in for the image's.
 """
 import glob
 import json
@@ -51,6 +53,8 @@ def resolve(image, repo_root):
         line = line.strip()
         if line.startswith("ENTRYPOINT"):
             entrypoint = json.loads(line[len("ENTRYPOINT"):].strip())
+        elif line.startswith("COPY --from="):
+            continue
         elif line.startswith("COPY"):
             src, dest = line.split()[1:3]
             found = sorted(glob.glob(os.path.join(repo_root, src)))

@@ -1,7 +1,8 @@
 # The injection webhook on the real apiserver: the example app's pods get the init container and
 # the sidecar (a native sidecar: this Kubernetes is 1.29 or later); config is in the app's mount
 # path before the app starts; presence appears; a change reaches the files; a deleted pod's
-# presence goes; a Job whose pod has the sidecar completes.
+# presence goes; a Job whose pod has the sidecar completes, as a native sidecar and, with its app
+# wrapped by cairn.io/exec, as a container.
 cairn_on config set /config/web/greeting hello >/dev/null
 k apply -f "$REPO/examples/app-deployment.yaml" >/dev/null
 wait_for 300 "two app pods are Ready" pods_ready default app=web 2
@@ -71,3 +72,38 @@ grep -q "^greeting was: hola" "$(pod_dir default "$jobpod")/report.log" || fail 
 wait_for 60 "the Job pod's presence is gone" bash -c "! $REPO/bin/cairn --endpoints $(member_endpoints config) get /presence/default/report/$jobpod"
 step "the Job's pod read its config, ended, and its sidecar was stopped after it: phase $(jp "pod/$jobpod" '{.status.phase}')"
 k delete job report --wait=false >/dev/null
+# Where there are no native sidecars (a cluster before 1.29; here by annotation) a Job's sidecar is a
+# container: the app is wrapped by `cairn-sidecar exec` (cairn.io/exec), gets the config as its
+# environment, and leaves its exit code for the sidecar container, which ends with it.
+cat <<'YAML' | k apply -f - >/dev/null
+apiVersion: batch/v1
+kind: Job
+metadata: {name: envreport, namespace: default}
+spec:
+  backoffLimit: 0
+  template:
+    metadata:
+      labels: {app: envreport, cairn.io/inject: "true"}
+      annotations: {cairn.io/cluster: config, cairn.io/watch: /config/web, cairn.io/native-sidecar: "false", cairn.io/exec: report}
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: report
+          image: debian:12
+          command: ["sh", "-c", "echo \"greeting from env: $GREETING\"; sleep 2"]
+YAML
+wait_for 180 "the Job with a sidecar container and a wrapped app completed" eq 1 jp job/envreport '{.status.succeeded}'
+jobpod=$(k get pods -l job-name=envreport -o 'jsonpath={.items[0].metadata.name}')
+[ "$(jp "pod/$jobpod" '{.spec.initContainers[*].name}')" = "cairn-exec-install cairn-init" ] \
+  || fail "the wrapped Job's init containers: $(jp "pod/$jobpod" '{.spec.initContainers[*].name}')"
+grep -q "^greeting from env: hola" "$(pod_dir default "$jobpod")/report.log" || fail "the wrapped app did not get its config as env"
+sc='{.status.containerStatuses[?(@.name=="cairn-sidecar")].state.terminated.exitCode}'
+[ "$(jp "pod/$jobpod" "$sc")" = 0 ] || fail "the sidecar container did not end with the app: $(jp "pod/$jobpod" '{.status.containerStatuses}')"
+step "the wrapped app read its config from env and ended; the sidecar container ended with it (exit 0): phase $(jp "pod/$jobpod" '{.status.phase}')"
+k delete job envreport --wait=false >/dev/null
+# A pod that runs to completion, its sidecar a container, its app not wrapped: admitted with a warning.
+out=$(printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\n  namespace: default\n  labels: {app: once, cairn.io/inject: "true"}\n  annotations: {cairn.io/cluster: config, cairn.io/watch: /config/web, cairn.io/native-sidecar: "false"}\nspec:\n  restartPolicy: Never\n  containers: [{name: app, image: debian:12, command: [sleep, "1"]}]\n' once \
+  | k apply -f - 2>&1) || fail "the pod was refused: $out"
+grep -q "Warning: .*will not complete" <<<"$out" || fail "no warning for a pod that cannot complete: $out"
+step "a run-to-completion pod whose sidecar cannot end is admitted with a warning: $(grep -o 'Warning: .\{0,80\}' <<<"$out")"
+k delete pod once --wait=false >/dev/null

@@ -39,6 +39,20 @@ public final class SidecarInjector {
      * init container with restartPolicy Always, so a Job's pod completes when its app does.
      */
     public static final String NATIVE_SIDECAR = "cairn.io/native-sidecar";
+    /**
+     * CONTAINER[,CONTAINER]: run these app containers' own commands through {@code cairn-sidecar exec}, the watched
+     * config as their environment, kept current (envconsul's model). Each must have a command in the pod spec.
+     */
+    public static final String EXEC = "cairn.io/exec";
+    /** restart (default), signal:NAME or none: what a wrapped app gets when its environment changes. */
+    public static final String EXEC_ON_CHANGE = "cairn.io/exec-on-change";
+    static final String EXEC_VOLUME = "cairn-exec";
+    static final String EXEC_DIR = "/var/run/cairn/exec";
+    static final String EXEC_INSTALL = "cairn-exec-install";
+    /** The sidecar image's JVM flags (docker/sidecar.Dockerfile's ENTRYPOINT), for the JVM that wraps an app. */
+    static final List<String> SIDECAR_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xms4m", "-Xmx24m", "-Xss256k", "-XX:MaxMetaspaceSize=40m",
+            "-XX:ReservedCodeCacheSize=12m", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:-UsePerfData",
+            "-XX:MaxDirectMemorySize=8m", "-Dio.netty.allocator.type=unpooled", "-Dio.netty.noPreferDirect=true");
     /** auto (default: when the CairnCluster enforces a policy), true or false: mount a projected service-account token. */
     public static final String AUTH_TOKEN = "cairn.io/auth-token";
     static final String TOKEN_VOLUME = "cairn-token";
@@ -107,9 +121,15 @@ public final class SidecarInjector {
         JsonNode pod = request.path("object");
         String namespace = request.path("namespace").asText(pod.path("metadata").path("namespace").asText("default"));
         try {
-            ArrayNode patch = patch(pod, namespace);
+            List<String> warnings = new ArrayList<>();
+            ArrayNode patch = patch(pod, namespace, warnings);
             onReview.accept(patch.isEmpty() ? "unchanged" : "injected");
-            return answer(uid, true, null, patch).toString();
+            ObjectNode out = answer(uid, true, null, patch);
+            if (!warnings.isEmpty()) {
+                // kubectl prints these ("Warning: ...") to whoever created the pod.
+                warnings.forEach(((ObjectNode) out.get("response")).putArray("warnings")::add);
+            }
+            return out.toString();
         } catch (IllegalArgumentException refused) {
             onReview.accept("refused");
             return answer(uid, false, refused.getMessage(), null).toString();
@@ -135,6 +155,11 @@ public final class SidecarInjector {
 
     /** The JSON Patch for a pod; empty when there is nothing to do. Throws with the reason a pod is refused. */
     ArrayNode patch(JsonNode pod, String namespace) {
+        return patch(pod, namespace, new ArrayList<>());
+    }
+
+    /** As {@link #patch(JsonNode, String)}, adding to {@code warnings} what the pod's author should know. */
+    ArrayNode patch(JsonNode pod, String namespace, List<String> warnings) {
         ArrayNode ops = JSON.createArrayNode();
         JsonNode annotations = pod.path("metadata").path("annotations");
         if (!"true".equals(annotations.path(INJECT).asText())
@@ -207,6 +232,20 @@ public final class SidecarInjector {
         }
 
         JsonNode spec = pod.path("spec");
+        List<Integer> wrapped = wrapped(annotations, spec.path("containers"));
+        String execOnChange = annotations.path(EXEC_ON_CHANGE).asText("restart").trim();
+        if (!execOnChange.matches("restart|none|signal:[A-Z0-9]+")) {
+            throw new IllegalArgumentException(EXEC_ON_CHANGE + " \"" + execOnChange + "\" must be restart, none or signal:NAME (like signal:HUP)");
+        }
+        String restartPolicy = spec.path("restartPolicy").asText("Always");
+        // A pod that runs to completion (a Job's) ends only when every container has: a sidecar container must see
+        // its apps end, through the exit files their wrappers leave. A native sidecar is stopped by the kubelet.
+        boolean exitWithApps = !nativeSidecar && !restartPolicy.equals("Always") && !wrapped.isEmpty();
+        if (!nativeSidecar && !restartPolicy.equals("Always") && wrapped.isEmpty()) {
+            warnings.add("the pod's restartPolicy is " + restartPolicy + " but its Cairn sidecar is a container that does not end by itself"
+                    + " (" + NATIVE_SIDECAR + " is false, or the cluster is older than 1.29), so the pod will not complete: wrap its app"
+                    + " with " + EXEC + ", or use a native sidecar");
+        }
         ObjectNode volume = JSON.createObjectNode().put("name", VOLUME);
         volume.putObject("emptyDir");
         append(ops, spec.path("volumes"), "/spec/volumes", volume);
@@ -241,11 +280,75 @@ public final class SidecarInjector {
                 ((ArrayNode) c.get("volumeMounts")).addObject().put("name", TLS_VOLUME).put("mountPath", TLS_DIR).put("readOnly", true);
             }
         }
-        append(ops, spec.path("initContainers"), "/spec/initContainers", init);
+        if (!wrapped.isEmpty()) {
+            ObjectNode execVolume = JSON.createObjectNode().put("name", EXEC_VOLUME);
+            execVolume.putObject("emptyDir");
+            ops.addObject().put("op", "add").put("path", "/spec/volumes/-").set("value", execVolume);
+            ObjectNode install = JSON.createObjectNode().put("name", EXEC_INSTALL).put("image", sidecarImage);
+            install.putArray("command").add("/app/cairn-exec-install").add(EXEC_DIR);
+            install.putArray("volumeMounts").addObject().put("name", EXEC_VOLUME).put("mountPath", EXEC_DIR);
+            append(ops, spec.path("initContainers"), "/spec/initContainers", install);
+            ops.addObject().put("op", "add").put("path", "/spec/initContainers/-").set("value", init);
+            String group = pod.path("metadata").path("labels").path(GROUP_LABEL).asText("");
+            for (int i : wrapped) {
+                JsonNode c = spec.path("containers").get(i);
+                ArrayNode command = JSON.createArrayNode().add(EXEC_DIR + "/jre/bin/java");
+                SIDECAR_JVM_FLAGS.forEach(command::add);
+                command.add("-jar").add(EXEC_DIR + "/cairn-sidecar.jar").add("exec").add("--endpoints").add(endpoints).add("--watch").add(watch)
+                        .add("--on-env-change").add(execOnChange);
+                if (!group.isEmpty()) {
+                    command.add("--group").add(group);
+                }
+                if (audience != null) {
+                    command.add("--token-file").add(TOKEN_DIR + "/token");
+                }
+                if (!tlsSecret.isEmpty()) {
+                    command.add("--cacert").add(TLS_DIR + "/ca.crt").add("--cert").add(TLS_DIR + "/tls.crt").add("--key").add(TLS_DIR + "/tls.key");
+                }
+                if (exitWithApps) {
+                    command.add("--exit-file").add(EXEC_DIR + "/" + c.path("name").asText() + ".exit");
+                }
+                command.add("--");
+                c.path("command").forEach(command::add);
+                ops.addObject().put("op", "replace").put("path", "/spec/containers/" + i + "/command").set("value", command);
+                String mounts = "/spec/containers/" + i + "/volumeMounts";
+                boolean none = c.path("volumeMounts").isMissingNode() || c.path("volumeMounts").isNull();
+                // The config volume's mount below appends to the same list: create it here if it is not there.
+                ObjectNode execMount = JSON.createObjectNode().put("name", EXEC_VOLUME).put("mountPath", EXEC_DIR);
+                if (none) {
+                    ops.addObject().put("op", "add").put("path", mounts).set("value", JSON.createArrayNode().add(execMount));
+                } else {
+                    ops.addObject().put("op", "add").put("path", mounts + "/-").set("value", execMount);
+                }
+                if (audience != null) {
+                    ops.addObject().put("op", "add").put("path", mounts + "/-").set("value",
+                            JSON.createObjectNode().put("name", TOKEN_VOLUME).put("mountPath", TOKEN_DIR).put("readOnly", true));
+                }
+                if (!tlsSecret.isEmpty()) {
+                    ops.addObject().put("op", "add").put("path", mounts + "/-").set("value",
+                            JSON.createObjectNode().put("name", TLS_VOLUME).put("mountPath", TLS_DIR).put("readOnly", true));
+                }
+            }
+            if (exitWithApps) {
+                ArrayNode env = (ArrayNode) sidecar.get("env");
+                env.addObject().put("name", "CAIRN_EXIT_WITH").put("value", String.join(",",
+                        wrapped.stream().map(i -> EXEC_DIR + "/" + spec.path("containers").get(i).path("name").asText() + ".exit").toList()));
+                if (restartPolicy.equals("OnFailure")) {
+                    env.addObject().put("name", "CAIRN_EXIT_WITH_SUCCESS").put("value", "true");
+                }
+                ((ArrayNode) sidecar.get("volumeMounts")).addObject().put("name", EXEC_VOLUME).put("mountPath", EXEC_DIR).put("readOnly", true);
+            }
+        } else {
+            append(ops, spec.path("initContainers"), "/spec/initContainers", init);
+        }
         JsonNode containers = spec.path("containers");
         for (int i = 0; i < containers.size(); i++) {
             ObjectNode mount = JSON.createObjectNode().put("name", VOLUME).put("mountPath", mountPath).put("readOnly", true);
-            append(ops, containers.get(i).path("volumeMounts"), "/spec/containers/" + i + "/volumeMounts", mount);
+            if (wrapped.contains(i)) {
+                ops.addObject().put("op", "add").put("path", "/spec/containers/" + i + "/volumeMounts/-").set("value", mount);
+            } else {
+                append(ops, containers.get(i).path("volumeMounts"), "/spec/containers/" + i + "/volumeMounts", mount);
+            }
         }
         if (nativeSidecar) {
             // After cairn-init, so the config is there first; the kubelet starts the app once the sidecar has started,
@@ -261,6 +364,37 @@ public final class SidecarInjector {
             ops.addObject().put("op", "add").put("path", "/metadata/annotations/" + INJECTED.replace("/", "~1")).put("value", "true");
         }
         return ops;
+    }
+
+    /** The indexes of the containers {@code cairn.io/exec} names; each must exist and have a command. */
+    private static List<Integer> wrapped(JsonNode annotations, JsonNode containers) {
+        List<Integer> out = new ArrayList<>();
+        String exec = annotations.path(EXEC).asText("").trim();
+        if (exec.isEmpty()) {
+            return out;
+        }
+        for (String n : exec.split(",")) {
+            String name = n.trim();
+            int found = -1;
+            for (int i = 0; i < containers.size(); i++) {
+                if (containers.get(i).path("name").asText().equals(name)) {
+                    found = i;
+                }
+            }
+            if (found < 0) {
+                throw new IllegalArgumentException(EXEC + " names \"" + name + "\", which is not one of the pod's containers "
+                        + names(containers));
+            }
+            JsonNode command = containers.get(found).path("command");
+            if (!command.isArray() || command.isEmpty()) {
+                throw new IllegalArgumentException(EXEC + ": container " + name + " has no command in the pod spec; the webhook cannot"
+                        + " see its image's ENTRYPOINT, so give the container the command it runs");
+            }
+            if (!out.contains(found)) {
+                out.add(found);
+            }
+        }
+        return out;
     }
 
     private ObjectNode container(String name, String mode, String endpoints, String watch, boolean files, String envFile,
@@ -336,7 +470,7 @@ public final class SidecarInjector {
         if (!delay.isEmpty()) {
             java.time.Duration d;
             try {
-                d = io.cairn.client.Durations.parse(delay);
+                d = isZero(delay) ? java.time.Duration.ZERO : io.cairn.client.Durations.parse(delay);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(TERMINATE_DELAY + " \"" + delay + "\": " + e.getMessage());
             }
@@ -348,7 +482,7 @@ public final class SidecarInjector {
             env.put("CAIRN_TERMINATE_DELAY", delay);
         }
         String wait = annotations.path(WAIT).asText("").trim();
-        if (!wait.isEmpty()) {
+        if (!wait.isEmpty() && !isZero(wait)) {
             try {
                 for (String part : wait.split(":", -1)) {
                     io.cairn.client.Durations.parse(part);
@@ -361,6 +495,8 @@ public final class SidecarInjector {
                         + e.getMessage());
             }
             env.put("CAIRN_WAIT", wait);
+        } else if (!wait.isEmpty()) {
+            env.put("CAIRN_WAIT", "0s");
         }
         String reloadOn = annotations.path(RELOAD_ON).asText("").trim();
         if (!reloadOn.isEmpty()) {
@@ -380,6 +516,11 @@ public final class SidecarInjector {
             env.put("CAIRN_READINESS_URL", readiness);
         }
         return env;
+    }
+
+    /** "0", "0s", "0ms": none, as the sidecar's --wait and --terminate-delay read it. */
+    private static boolean isZero(String duration) {
+        return duration.matches("0+(ms|s|m|h)?");
     }
 
     private static String required(JsonNode annotations, String key, String what) {

@@ -170,6 +170,110 @@ class SidecarInjectorTest {
         assertThat(plain.path("spec").path("containers").get(1).path("env").toString()).doesNotContain("CAIRN_ON_TERMINATE");
     }
 
+    static String review(String annotations, String spec) {
+        return """
+            {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-1","namespace":"shop",
+             "object":{"metadata":{"generateName":"job-","labels":{"app":"job","cairn.io/group":"canary"},"annotations":%s},"spec":%s}}}
+            """.formatted(annotations, spec);
+    }
+
+    static final String EXEC_ANNOTATIONS = "{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"config\",\"cairn.io/watch\":\"/config/job\","
+            + "\"cairn.io/exec\":\"main\",\"cairn.io/exec-on-change\":\"signal:HUP\"}";
+
+    static String jobSpec(String restartPolicy) {
+        return "{\"restartPolicy\":\"" + restartPolicy + "\",\"containers\":[{\"name\":\"main\",\"image\":\"busybox\","
+                + "\"command\":[\"sh\",\"-c\"],\"args\":[\"echo $GREETING\"]},{\"name\":\"helper\",\"image\":\"busybox\","
+                + "\"volumeMounts\":[{\"name\":\"data\",\"mountPath\":\"/data\"}]}]}";
+    }
+
+    private static java.util.List<String> strings(JsonNode array) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    @Test
+    void execWrapsTheNamedContainersOwnCommandWithARuntimeCopiedInByAnInitContainer() throws Exception {
+        JsonNode spec = patched(review(EXEC_ANNOTATIONS, jobSpec("Always"))).path("spec");
+        assertThat(SidecarInjector.names(spec.path("initContainers"))).containsExactly("cairn-exec-install", "cairn-init");
+        JsonNode install = spec.path("initContainers").get(0);
+        assertThat(strings(install.path("command"))).containsExactly("/app/cairn-exec-install", "/var/run/cairn/exec");
+        assertThat(install.path("image").asText()).isEqualTo("ghcr.io/cairn/sidecar:0.1.0");
+        JsonNode main = spec.path("containers").get(0);
+        java.util.List<String> command = strings(main.path("command"));
+        assertThat(command.get(0)).isEqualTo("/var/run/cairn/exec/jre/bin/java");
+        assertThat(command).containsSubsequence("-XX:+UseSerialGC", "-jar", "/var/run/cairn/exec/cairn-sidecar.jar", "exec",
+                "--endpoints", "config-client.shop.svc:8046", "--watch", "/config/job", "--on-env-change", "signal:HUP",
+                "--group", "canary", "--", "sh", "-c");
+        assertThat(command.get(command.size() - 1)).as("the app's own command ends it").isEqualTo("-c");
+        assertThat(strings(main.path("args"))).as("its args follow, as before").containsExactly("echo $GREETING");
+        assertThat(command).as("a pod that runs forever needs no exit file").doesNotContain("--exit-file");
+        assertThat(main.path("volumeMounts").toString()).contains("\"name\":\"cairn-exec\",\"mountPath\":\"/var/run/cairn/exec\"")
+                .contains("\"name\":\"cairn-config\"");
+        JsonNode helper = spec.path("containers").get(1);
+        assertThat(helper.has("command")).as("a container not named is left as it is").isFalse();
+        assertThat(helper.path("volumeMounts").toString()).doesNotContain("cairn-exec").contains("cairn-config").contains("/data");
+        assertThat(spec.path("volumes").toString()).contains("\"name\":\"cairn-exec\",\"emptyDir\":{}");
+        assertThat(spec.path("containers").get(2).path("env").toString()).doesNotContain("CAIRN_EXIT_WITH");
+    }
+
+    @Test
+    void aJobsSidecarContainerEndsWithItsWrappedAppWhereThereAreNoNativeSidecars() throws Exception {
+        for (String policy : new String[] {"Never", "OnFailure"}) {
+            JsonNode spec = patched(review(EXEC_ANNOTATIONS, jobSpec(policy))).path("spec");
+            assertThat(strings(spec.path("containers").get(0).path("command")))
+                    .containsSubsequence("--exit-file", "/var/run/cairn/exec/main.exit", "--", "sh");
+            JsonNode sidecar = spec.path("containers").get(2);
+            assertThat(sidecar.path("name").asText()).isEqualTo("cairn-sidecar");
+            assertThat(sidecar.path("env").toString()).contains("{\"name\":\"CAIRN_EXIT_WITH\",\"value\":\"/var/run/cairn/exec/main.exit\"}");
+            assertThat(sidecar.path("env").toString().contains("CAIRN_EXIT_WITH_SUCCESS")).as(policy).isEqualTo(policy.equals("OnFailure"));
+            assertThat(sidecar.path("volumeMounts").toString()).contains("\"name\":\"cairn-exec\",\"mountPath\":\"/var/run/cairn/exec\",\"readOnly\":true");
+        }
+        // A native sidecar is stopped by the kubelet once the app has ended: no exit file.
+        JsonNode modern = apply(new SidecarInjector("sidecar:test", (name, ns) -> null, true), review(EXEC_ANNOTATIONS, jobSpec("Never")));
+        assertThat(strings(modern.path("spec").path("containers").get(0).path("command"))).doesNotContain("--exit-file");
+    }
+
+    @Test
+    void aJobWhoseSidecarContainerCannotEndIsWarnedAbout() throws Exception {
+        String annotations = "{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"config\",\"cairn.io/watch\":\"/config/job\"}";
+        JsonNode resp = respond(review(annotations, jobSpec("Never")));
+        assertThat(resp.path("allowed").asBoolean()).isTrue();
+        assertThat(resp.path("warnings").get(0).asText()).contains("restartPolicy is Never").contains("will not complete")
+                .contains("cairn.io/exec");
+        assertThat(respond(review(annotations, jobSpec("Always"))).has("warnings")).isFalse();
+    }
+
+    @Test
+    void badExecAnnotationsAreRefused() throws Exception {
+        String[][] cases = {
+            {EXEC_ANNOTATIONS.replace("\"main\"", "\"web\""), "cairn.io/exec names \"web\", which is not one of the pod's containers [main, helper]"},
+            {EXEC_ANNOTATIONS.replace("\"main\"", "\"helper\""), "cairn.io/exec: container helper has no command in the pod spec"},
+            {EXEC_ANNOTATIONS.replace("signal:HUP", "reboot"), "cairn.io/exec-on-change \"reboot\" must be restart, none or signal:NAME"},
+        };
+        for (String[] c : cases) {
+            JsonNode resp = respond(review(c[0], jobSpec("Never")));
+            assertThat(resp.path("allowed").asBoolean()).as(c[0]).isFalse();
+            assertThat(resp.path("status").path("message").asText()).as(c[0]).contains(c[1]);
+        }
+    }
+
+    @Test
+    void zeroWaitAndDelayMeanNoneAsTheFlagsDo() throws Exception {
+        JsonNode pod = patched(review("{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\","
+                + "\"cairn.io/wait\":\"0s\",\"cairn.io/terminate-delay\":\"0\"}"));
+        String env = pod.path("spec").path("containers").get(1).path("env").toString();
+        assertThat(env).contains("{\"name\":\"CAIRN_WAIT\",\"value\":\"0s\"}").contains("{\"name\":\"CAIRN_TERMINATE_DELAY\",\"value\":\"0\"}");
+    }
+
+    @Test
+    void theWrappersJvmFlagsAreTheSidecarImages() throws Exception {
+        String dockerfile = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docker", "sidecar.Dockerfile")).replace("\\\n", " ");
+        String entrypoint = dockerfile.lines().filter(l -> l.startsWith("ENTRYPOINT")).findFirst().orElseThrow();
+        java.util.List<String> words = strings(JSON.readTree(entrypoint.substring("ENTRYPOINT".length())));
+        assertThat(words.subList(1, words.indexOf("-jar"))).isEqualTo(SidecarInjector.SIDECAR_JVM_FLAGS);
+    }
+
     @Test
     void badAnnotationsAreRefusedWithAMessage() throws Exception {
         String[][] cases = {
