@@ -5,6 +5,9 @@
 # commit-to-file latency over 300 changes (bench/sidecar-latency.py). Every process it starts
 # is stopped when it ends, also when it fails.
 #   bench/sidecar-footprint.sh            all variants, a table on stdout
+#   BEFORE_JAR=old.jar bench/sidecar-footprint.sh
+#                                         also that jar, with the image's flags, alternating with
+#                                         this build's, twice each (a before and after in one run)
 # Needs `mvn -DskipTests package`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,21 +50,30 @@ java -XX:ArchiveClassesAtExit="$cds" -XX:+UseSerialGC -jar "$jar" --mode init --
 base="-XX:+UseSerialGC -Xms4m -Xmx24m -Xss256k -XX:MaxMetaspaceSize=40m -XX:ReservedCodeCacheSize=12m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -XX:MaxDirectMemorySize=8m -Dio.netty.allocator.type=unpooled -Dio.netty.noPreferDirect=true"
 small="-XX:+UseSerialGC -Xms2m -Xmx12m -Xss228k -XX:MaxMetaspaceSize=24m -XX:CompressedClassSpaceSize=8m -XX:ReservedCodeCacheSize=6m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -XX:MaxDirectMemorySize=2m -XX:+UseStringDeduplication -Dio.netty.allocator.type=unpooled -Dio.netty.noPreferDirect=true -Dio.netty.eventLoopThreads=1"
 variants=(
-  "the image's flags (before)|$base"
-  "+ class-data sharing|$base -XX:SharedArchiveFile=$cds"
-  "smaller heap, metaspace, code cache; one event loop|$small"
-  "smaller + class-data sharing|$small -XX:SharedArchiveFile=$cds"
+  "the image's flags|$base|$jar"
+  "+ class-data sharing|$base -XX:SharedArchiveFile=$cds|$jar"
+  "smaller heap, metaspace, code cache; one event loop|$small|$jar"
+  "smaller + class-data sharing|$small -XX:SharedArchiveFile=$cds|$jar"
 )
+if [ -n "${BEFORE_JAR:-}" ]; then
+  variants=(
+    "before ($BEFORE_JAR), the image's flags|$base|$BEFORE_JAR"
+    "after, the image's flags|$base|$jar"
+    "before, the image's flags|$base|$BEFORE_JAR"
+    "after, the image's flags|$base|$jar"
+  )
+fi
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 printf '| flags | first render (ms after start) | RSS at rest (MiB) | RSS peak, 100 changes/s (MiB) | commit-to-file p50 / p99 |\n|---|---|---|---|---|\n'
 n=0
 for v in "${variants[@]}"; do
-  name="${v%%|*}" flags="${v#*|}"
+  name="${v%%|*}" rest_of="${v#*|}"
+  flags="${rest_of%|*}" vjar="${rest_of##*|}"
   n=$((n + 1)); out="$work/out$n"
   start=$(date +%s%N)
   # shellcheck disable=SC2086
-  java $flags -jar "$jar" --watch /config/bench --out "$out" --namespace bench --app footprint --pod "p$n" \
+  java $flags -jar "$vjar" --watch /config/bench --out "$out" --namespace bench --app footprint --pod "p$n" \
     --health-addr 127.0.0.1:0 >"$work/sidecar$n.log" 2>&1 &
   pid=$!
   pids+=("$pid")
