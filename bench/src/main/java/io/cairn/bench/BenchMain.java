@@ -7,6 +7,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,8 +22,10 @@ import picocli.CommandLine.Option;
 
 /**
  * Runs the same workloads against three-member clusters of Cairn, etcd and ZooKeeper on
- * loopback, one system after the other with fresh data directories, and writes the figures
- * with ratios to {@code bench/results/}.
+ * loopback, all started at once and kept warm; each step runs in rounds that alternate the
+ * systems (A B C, B C A, C A B, ...), so a machine whose speed drifts over the run slows them
+ * alike, and every ratio is reported as the median, minimum and maximum of its per-round
+ * ratios. Failover, which kills members, runs last, one system after the other.
  */
 @Command(name = "cairn-bench", mixinStandardHelpOptions = true, version = "cairn-bench 0.1.0",
         description = "Benchmarks Cairn against etcd and ZooKeeper, three members each on loopback, fsync on.")
@@ -33,7 +36,8 @@ public final class BenchMain implements Callable<Integer> {
     static final List<String> WORKLOADS = List.of("write", "read-linearizable", "read-serializable", "watch-fanout",
             "ephemeral-churn", "failover");
 
-    @Option(names = "--quick", description = "Short windows and fewer steps: about three minutes for all three systems.")
+    @Option(names = "--quick", description = "Short windows and fewer steps, without serializable reads: under four minutes"
+            + " for all three systems.")
     boolean quick;
 
     @Option(names = "--systems", split = ",", paramLabel = "NAME,...", description = "Of: cairn, etcd, zookeeper (default: those"
@@ -68,6 +72,23 @@ public final class BenchMain implements Callable<Integer> {
             description = "Concurrencies of the write workload (default: 1,16,64,256; quick: 1,64).")
     List<Integer> writeClients;
 
+    @Option(names = "--rounds", paramLabel = "N", description = "Rounds of each step, the systems alternating (default: full 4,"
+            + " quick 3; at least 1).")
+    Integer rounds;
+
+    @Option(names = "--floor", description = "Only break one client's write on Cairn into its parts against this machine's floor"
+            + " (loopback round trips and a 4 KiB fdatasync), into --out's write-floor.md and .json.")
+    boolean floor;
+
+    @Option(names = "--curves", split = ",", paramLabel = "NAME,...", description = "Only the cost-of-size curves named: watches"
+            + " (1,000 to 100,000 on one prefix, all systems), history (Cairn's --history, 10,000 to 1,000,000 revisions);"
+            + " into --out's curves-NAME.md, .json and plots.")
+    List<String> curves;
+
+    @Option(names = "--update-readme", paramLabel = "README",
+            description = "Only rewrite README's performance table (between its bench-table markers) from --out's cairn-bench.json, and exit.")
+    Path updateReadme;
+
     @Option(names = "--keep-data", description = "Keep each system's data directories and member logs after the run.")
     boolean keepData;
 
@@ -92,6 +113,43 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (updateReadme != null) {
+            Path json = out.resolve("cairn-bench.json");
+            if (!Files.isReadable(json) || !Files.isWritable(updateReadme)) {
+                System.err.println("cairn-bench: --update-readme needs " + json + " to read and " + updateReadme + " to write");
+                return 2;
+            }
+            try {
+                ReadmeTable.update(updateReadme, json);
+            } catch (IllegalArgumentException e) {
+                System.err.println("cairn-bench: " + e.getMessage());
+                return 2;
+            }
+            System.out.println("cairn-bench: the table in " + updateReadme + " is made from " + json);
+            return 0;
+        }
+        if (curves != null) {
+            return curves();
+        }
+        if (floor) {
+            Settings fs = quick ? Settings.quick() : Settings.full();
+            CairnServers g = new CairnServers(Arrays.asList(cairnJvmFlags.trim().split("\\s+")), false);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(Map.of("cairn", g)), "cairn-bench-stop"));
+            try (g) {
+                g.start();
+                Map<String, Object> r = WriteFloor.run(g, fs, Duration.ofSeconds(measureSeconds == null ? 20 : measureSeconds));
+                r.put("date", Instant.now().toString());
+                r.put("cairn", "this checkout" + commit());
+                Files.createDirectories(out);
+                Files.writeString(out.resolve("write-floor.md"), "# Where a write's time goes\n\n- date: " + r.get("date") + "\n- cairn: "
+                        + r.get("cairn") + "\n- machine: " + Runtime.getRuntime().availableProcessors() + " cores, " + memory() + "\n\n"
+                        + WriteFloor.markdown(r));
+                new com.fasterxml.jackson.databind.ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                        .writeValue(out.resolve("write-floor.json").toFile(), r);
+                System.out.print(WriteFloor.markdown(r));
+            }
+            return 0;
+        }
         List<String> problems = new ArrayList<>();
         for (String s : systems) {
             if (!KNOWN.contains(s)) {
@@ -126,13 +184,18 @@ public final class BenchMain implements Callable<Integer> {
         }
 
         Settings settings = quick ? Settings.quick() : Settings.full();
-        if (warmupSeconds != null || measureSeconds != null || writeClients != null) {
+        if (quick && workloads == WORKLOADS) {
+            // Under four minutes: the steps the goals name (serializable reads are in the full run).
+            workloads = WORKLOADS.stream().filter(w -> !w.equals("read-serializable")).toList();
+        }
+        if (warmupSeconds != null || measureSeconds != null || writeClients != null || rounds != null) {
             if ((warmupSeconds != null && warmupSeconds < 0) || (measureSeconds != null && measureSeconds < 1)
-                    || (writeClients != null && writeClients.stream().anyMatch(c -> c < 1 || c > 4096))) {
-                System.err.println("cairn-bench: --warmup must be >= 0, --measure >= 1, --write-clients each 1..4096");
+                    || (writeClients != null && writeClients.stream().anyMatch(c -> c < 1 || c > 4096))
+                    || (rounds != null && (rounds < 1 || rounds > 100))) {
+                System.err.println("cairn-bench: --warmup must be >= 0, --measure >= 1, --write-clients each 1..4096, --rounds 1..100");
                 return 2;
             }
-            settings = settings.with(warmupSeconds, measureSeconds, writeClients);
+            settings = settings.with(warmupSeconds, measureSeconds, writeClients, rounds);
         }
         List<String> order = KNOWN.stream().filter(systems::contains).toList();
         Map<String, String> versions = new LinkedHashMap<>();
@@ -142,9 +205,11 @@ public final class BenchMain implements Callable<Integer> {
         run.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + memory() + ", Java "
                 + System.getProperty("java.version"));
         run.put("setup", "3 members per system on 127.0.0.1, one data directory each, fsync on, default safety"
-                + " settings; systems run one after the other and their data is wiped between them");
-        run.put("load", String.format(Locale.ROOT, "%d B values; %d s warm-up then %d s measured per step; closed-loop"
-                        + " workers sharing at most %d client connections spread over the members",
+                + " settings; all systems started at once and kept running; only one is under load at a time");
+        run.put("rounds", settings.rounds() + " per step, the systems in turn, their order rotated each round; a ratio is"
+                + " the median (min-max) of the per-round ratios, and a goal is met only if its worst round meets it");
+        run.put("load", String.format(Locale.ROOT, "%d B values; %d s warm-up then %d s measured per step and round;"
+                        + " closed-loop workers sharing at most %d client connections spread over the members",
                 settings.valueBytes(), settings.warmup().toSeconds(), settings.measure().toSeconds(),
                 Workloads.MAX_CONNECTIONS));
         run.put("watch-fanout", settings.watchers() + " watches on one prefix over " + settings.watchConnections()
@@ -157,48 +222,171 @@ public final class BenchMain implements Callable<Integer> {
 
         List<Measurement> rows = new ArrayList<>();
         boolean failed = false;
-        for (String system : order) {
-            long began = System.nanoTime();
-            try (ServerGroup group = group(system)) {
+        Map<String, ServerGroup> groups = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+        Map<String, Workloads> loads = new LinkedHashMap<>();
+        // Ctrl-C or SIGTERM must not leave nine members running: the hook stops what is started.
+        Thread stopAll = new Thread(() -> closeAll(groups), "cairn-bench-stop");
+        Runtime.getRuntime().addShutdownHook(stopAll);
+        try {
+            for (String system : order) {
+                long began = System.nanoTime();
+                ServerGroup group = group(system);
+                groups.put(system, group);
                 group.keepData = keepData;
                 group.start();
                 versions.put(system, version(system, group));
+                loads.put(system, new Workloads(group, settings));
                 System.out.printf(Locale.ROOT, "%s: 3 members up in %.1f s (data in %s)%n", system,
                         (System.nanoTime() - began) / 1e9, group.base);
-                Workloads w = new Workloads(group, settings);
-                for (String workload : WORKLOADS) {
-                    if (!workloads.contains(workload)) {
-                        continue;
-                    }
-                    List<Measurement> ms = new ArrayList<>();
-                    switch (workload) {
-                        case "write" -> {
-                            for (int clients : settings.writeClients()) {
-                                ms.add(w.writes(clients));
-                                print(system, ms.get(ms.size() - 1));
-                            }
-                        }
-                        case "read-linearizable" -> ms.add(w.reads(true));
-                        case "read-serializable" -> ms.add(w.reads(false));
-                        case "watch-fanout" -> ms.add(w.watchFanout());
-                        case "ephemeral-churn" -> ms.add(w.churn());
-                        case "failover" -> ms.add(w.failover());
-                        default -> throw new IllegalStateException(workload);
-                    }
-                    if (!workload.equals("write")) {
-                        print(system, ms.get(0));
-                    }
-                    ms.forEach(m -> rows.add(m.withSystem(system)));
-                }
-            } catch (Exception e) {
-                failed = true;
-                System.err.println("cairn-bench: " + system + " failed: " + e);
             }
+            // JVM systems start cold: without this, the first step's first round measures the JIT
+            // compiler of whichever system goes first. Writes and reads, unrecorded, for each.
+            Settings warm = settings.with(0, quick ? 3 : 10, null, null);
+            for (String system : order) {
+                try {
+                    Workloads w = new Workloads(groups.get(system), warm);
+                    w.writes(16);
+                    w.reads(true);
+                    System.out.printf(Locale.ROOT, "%s: warmed up (%d s of writes, %d s of reads)%n", system,
+                            warm.measure().toSeconds(), warm.measure().toSeconds());
+                } catch (Exception e) {
+                    failed = true;
+                    System.err.println("cairn-bench: warming up " + system + " failed: " + e);
+                }
+            }
+            for (Step step : steps(settings)) {
+                for (int r = 0; r < settings.rounds(); r++) {
+                    for (int i = 0; i < order.size(); i++) {
+                        String system = order.get((i + r) % order.size());
+                        try {
+                            Measurement m = step.run(loads.get(system)).withSystem(system).inRound(r + 1);
+                            rows.add(m);
+                            print(m);
+                        } catch (Exception e) {
+                            failed = true;
+                            System.err.println("cairn-bench: " + system + " " + step.name() + " round " + (r + 1) + " failed: " + e);
+                        }
+                    }
+                }
+            }
+            if (workloads.contains("failover")) {
+                // It kills members: last, and one system at a time.
+                for (String system : order) {
+                    try {
+                        Measurement m = loads.get(system).failover().withSystem(system);
+                        rows.add(m);
+                        print(m);
+                    } catch (Exception e) {
+                        failed = true;
+                        System.err.println("cairn-bench: " + system + " failover failed: " + e);
+                    }
+                }
+            }
+        } catch (Exception e) {
+            failed = true;
+            System.err.println("cairn-bench: starting the clusters failed: " + e);
+        } finally {
+            closeAll(groups);
         }
         String name = quick ? "cairn-bench-quick" : "cairn-bench";
         new Report(rows, order, versions, run).write(out, name);
         System.out.println("results: " + out.resolve(name + ".md") + ", .json, -throughput.png, -p99.png");
         return failed ? 1 : 0;
+    }
+
+    private int curves() throws Exception {
+        for (String c : curves) {
+            if (!List.of("watches", "history").contains(c)) {
+                System.err.println("cairn-bench: unknown curve '" + c + "'; known: watches, history");
+                return 2;
+            }
+        }
+        if (etcd == null) {
+            etcd = onPath("etcd");
+        }
+        List<String> curveSystems = new ArrayList<>();
+        for (String system : KNOWN.stream().filter(systems::contains).filter(x -> !x.equals("cairn-auth")).toList()) {
+            boolean installed = switch (system) {
+                case "etcd" -> etcd != null && Files.isExecutable(Path.of(etcd));
+                case "zookeeper" -> Files.exists(Path.of(zookeeperClasspath.split(File.pathSeparator)[0]));
+                default -> true;
+            };
+            if (installed) {
+                curveSystems.add(system);
+            } else {
+                System.err.println("cairn-bench: " + system + " is not installed (bench/install-peers.sh): left out of the curves");
+            }
+        }
+        Settings s = Settings.full().with(1, 3, null, null);
+        Curves k = new Curves(out, s);
+        List<String> jvm = Arrays.asList(cairnJvmFlags.trim().split("\\s+"));
+        Map<String, ServerGroup> started = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(started), "cairn-bench-stop"));
+        Curves.Groups groups = system -> {
+            ServerGroup g;
+            if (system.startsWith("cairn-history-")) {
+                List<String> big = new ArrayList<>(jvm.stream().filter(f -> !f.startsWith("-Xmx")).toList());
+                big.add("-Xmx3g");
+                g = new CairnServers(big, false, List.of("--history", system.substring("cairn-history-".length())));
+            } else {
+                g = group(system);
+            }
+            started.put(system, g);
+            g.start();
+            return g;
+        };
+        if (curves.contains("watches")) {
+            k.watches(curveSystems, quick ? List.of(1_000, 10_000) : List.of(1_000, 10_000, 100_000), groups);
+        }
+        if (curves.contains("history")) {
+            k.history(quick ? List.of(10_000, 100_000) : List.of(10_000, 100_000, 1_000_000), groups);
+        }
+        return 0;
+    }
+
+    private static void closeAll(Map<String, ServerGroup> groups) {
+        List<ServerGroup> all;
+        synchronized (groups) {
+            all = new ArrayList<>(groups.values());
+        }
+        for (ServerGroup g : all) {
+            try {
+                g.close();
+            } catch (Exception e) {
+                System.err.println("cairn-bench: stopping a cluster: " + e);
+            }
+        }
+    }
+
+    /** One step of a run: a workload at one concurrency, the same for every system and round. */
+    record Step(String name, Task task) {
+        Measurement run(Workloads w) throws Exception {
+            return task.run(w);
+        }
+    }
+
+    interface Task {
+        Measurement run(Workloads w) throws Exception;
+    }
+
+    /** The steps this run makes, in order (failover is not one: it runs after them). */
+    List<Step> steps(Settings settings) {
+        List<Step> out = new ArrayList<>();
+        for (String workload : WORKLOADS) {
+            if (!workloads.contains(workload)) {
+                continue;
+            }
+            switch (workload) {
+                case "write" -> settings.writeClients().forEach(n -> out.add(new Step("write x" + n, w -> w.writes(n))));
+                case "read-linearizable" -> out.add(new Step(workload, w -> w.reads(true)));
+                case "read-serializable" -> out.add(new Step(workload, w -> w.reads(false)));
+                case "watch-fanout" -> out.add(new Step(workload, Workloads::watchFanout));
+                case "ephemeral-churn" -> out.add(new Step(workload, Workloads::churn));
+                case "failover" -> { }
+                default -> throw new IllegalStateException(workload);
+            }
+        }
+        return out;
     }
 
     private ServerGroup group(String system) throws IOException {
@@ -211,9 +399,9 @@ public final class BenchMain implements Callable<Integer> {
         };
     }
 
-    private static void print(String system, Measurement m) {
-        System.out.printf(Locale.ROOT, "%-9s %-24s %10s ops/s  p50 %8.2f ms  p99 %8.2f ms  max %8.2f ms  (%d, %d errors)%n",
-                system, m.label(), Double.isNaN(m.opsPerSec()) ? "–" : String.format(Locale.ROOT, "%.0f", m.opsPerSec()),
+    private static void print(Measurement m) {
+        System.out.printf(Locale.ROOT, "%-9s r%-2d %-24s %10s ops/s  p50 %8.2f ms  p99 %8.2f ms  max %8.2f ms  (%d, %d errors)%n",
+                m.system(), m.round(), m.label(), Double.isNaN(m.opsPerSec()) ? "–" : String.format(Locale.ROOT, "%.0f", m.opsPerSec()),
                 m.p50Ms(), m.p99Ms(), m.maxMs(), m.count(), m.errors());
     }
 

@@ -32,9 +32,17 @@ final class CairnServers extends ServerGroup {
     static final String BENCH_TOKEN = "bench-token";
     private static final String ADMIN_TOKEN = "bench-admin-token";
 
+    /** More cairn-node flags for every member (e.g. --history N for the size curves). */
+    private final List<String> nodeFlags;
+
     CairnServers(List<String> jvmFlags, boolean auth) throws IOException {
+        this(jvmFlags, auth, List.of());
+    }
+
+    CairnServers(List<String> jvmFlags, boolean auth, List<String> nodeFlags) throws IOException {
         super(auth ? "cairn-auth" : "cairn");
         this.jvmFlags = jvmFlags;
+        this.nodeFlags = List.copyOf(nodeFlags);
         if (auth) {
             tokens = Files.createTempFile("cairn-bench-tokens", ".csv");
             Files.writeString(tokens, BENCH_TOKEN + ",bench-client,1,\"bench\"\n" + ADMIN_TOKEN + ",bench-admin,0,\"cairn:admins\"\n");
@@ -87,6 +95,7 @@ final class CairnServers extends ServerGroup {
             if (tokens != null) {
                 cmd.addAll(List.of("--auth", "on", "--auth-token-file", tokens.toString()));
             }
+            cmd.addAll(nodeFlags);
             m.command = cmd;
         }
     }
@@ -125,6 +134,13 @@ final class CairnServers extends ServerGroup {
             order.add((preferredMember + i) % MEMBERS);
         }
         return client(order);
+    }
+
+    /** Cairn's own client on every member, for what StoreClient does not say (reads at a revision). */
+    CairnClient cairnClient() {
+        StringJoiner endpoints = new StringJoiner(",");
+        members.forEach(m -> endpoints.add(m.clientAddress()));
+        return CairnClient.builder().endpoints(endpoints.toString()).requestTimeout(Duration.ofSeconds(10)).build();
     }
 
     @Override

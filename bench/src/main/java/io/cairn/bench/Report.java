@@ -11,15 +11,18 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
+import java.util.function.ToDoubleFunction;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 
 /**
- * Writes one run's figures three ways: a Markdown table with Cairn/etcd and Cairn/ZooKeeper
- * ratios, the same as JSON, and PNG bar charts (throughput and p99 latency).
+ * Writes one run's figures three ways: Markdown tables, the same as JSON (every round's figures,
+ * the ratios and the goals), and PNG bar charts (throughput and p99 latency). A system's figure
+ * for a step is the median of its rounds; a ratio is computed round by round (Cairn's figure over
+ * the other's in the same round) and given as the median with its minimum and maximum, and a
+ * goal is met only when its worst round meets it.
  */
 final class Report {
     private final List<Measurement> rows;
@@ -44,8 +47,8 @@ final class Report {
         return new ArrayList<>(labels);
     }
 
-    private Optional<Measurement> find(String label, String system) {
-        return rows.stream().filter(m -> m.label().equals(label) && m.system().equals(system)).findFirst();
+    private List<Measurement> find(String label, String system) {
+        return rows.stream().filter(m -> m.label().equals(label) && m.system().equals(system)).toList();
     }
 
     private static String num(double v) {
@@ -55,12 +58,123 @@ final class Report {
         return v >= 100 ? String.format(Locale.ROOT, "%,.0f", v) : String.format(Locale.ROOT, "%.2f", v);
     }
 
-    private static String ratio(double a, double b) {
-        return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "–" : String.format(Locale.ROOT, "%.2f×", a / b);
+    /** Median, minimum and maximum of some figures (NaN when there are none). */
+    record Spread(double median, double min, double max, int n) {
+        static Spread of(List<Double> values) {
+            List<Double> v = values.stream().filter(Double::isFinite).sorted().toList();
+            if (v.isEmpty()) {
+                return new Spread(Double.NaN, Double.NaN, Double.NaN, 0);
+            }
+            int k = v.size();
+            double median = k % 2 == 1 ? v.get(k / 2) : (v.get(k / 2 - 1) + v.get(k / 2)) / 2;
+            return new Spread(median, v.get(0), v.get(k - 1), k);
+        }
+
+        String ratio() {
+            if (Double.isNaN(median)) {
+                return "–";
+            }
+            return n == 1 ? String.format(Locale.ROOT, "%.2f×", median)
+                    : String.format(Locale.ROOT, "%.2f× (%.2f–%.2f)", median, min, max);
+        }
+
+        Map<String, Object> json() {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("median", finite(median));
+            o.put("min", finite(min));
+            o.put("max", finite(max));
+            o.put("rounds", n);
+            return o;
+        }
     }
 
-    private double value(String label, String system, java.util.function.ToDoubleFunction<Measurement> f) {
-        return find(label, system).map(f::applyAsDouble).orElse(Double.NaN);
+    /** A system's figure for a step: the median over its rounds. */
+    double value(String label, String system, ToDoubleFunction<Measurement> f) {
+        return Spread.of(find(label, system).stream().map(f::applyAsDouble).toList()).median();
+    }
+
+    /**
+     * Cairn's figure over {@code combine} of the others' in the same round, for each round both
+     * have; {@code combine} picks the better of several others (max for throughput, min for latency).
+     */
+    Spread perRound(String label, List<String> others, ToDoubleFunction<Measurement> f, boolean higherIsBetter) {
+        List<Double> ratios = new ArrayList<>();
+        for (Measurement c : find(label, "cairn")) {
+            double best = Double.NaN;
+            for (String o : others) {
+                for (Measurement m : find(label, o)) {
+                    if (m.round() == c.round()) {
+                        double v = f.applyAsDouble(m);
+                        if (Double.isFinite(v) && (Double.isNaN(best) || (higherIsBetter ? v > best : v < best))) {
+                            best = v;
+                        }
+                    }
+                }
+            }
+            double mine = f.applyAsDouble(c);
+            if (Double.isFinite(best) && best != 0 && Double.isFinite(mine)) {
+                ratios.add(mine / best);
+            }
+        }
+        return Spread.of(ratios);
+    }
+
+    /** One of the project's performance goals, checked on this run's rounds. */
+    record Goal(String what, String label, String measure, String target, Spread ratio, boolean met) {
+        Map<String, Object> json() {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("goal", what);
+            o.put("step", label);
+            o.put("measure", measure);
+            o.put("target", target);
+            o.put("ratio", ratio.json());
+            o.put("met", met);
+            return o;
+        }
+    }
+
+    /**
+     * The goals: writes at least 1.5x the better of the others' throughput with a p99 no higher
+     * than the lower of theirs; linearizable reads at least 2x; watch delivery p99 no higher;
+     * ephemeral churn and failover ahead. Met only when the worst round meets it.
+     */
+    List<Goal> goals() {
+        List<Goal> out = new ArrayList<>();
+        List<String> others = systems.stream().filter(s -> !s.startsWith("cairn")).toList();
+        if (!systems.contains("cairn") || others.isEmpty()) {
+            return out;
+        }
+        String vs = String.join(" and ", others);
+        for (String label : labels(false)) {
+            String workload = find(label, "cairn").stream().findFirst().map(Measurement::workload).orElse("");
+            switch (workload) {
+                case "write" -> {
+                    Spread t = perRound(label, others, Measurement::opsPerSec, true);
+                    out.add(new Goal("writes at least 1.5x the better of " + vs, label, "throughput", ">= 1.5", t, t.n() > 0 && t.min() >= 1.5));
+                    Spread p = perRound(label, others, Measurement::p99Ms, false);
+                    out.add(new Goal("write p99 no higher than the lower of " + vs, label, "p99", "<= 1", p, p.n() > 0 && p.max() <= 1));
+                }
+                case "read-linearizable" -> {
+                    Spread t = perRound(label, others, Measurement::opsPerSec, true);
+                    out.add(new Goal("linearizable reads at least 2x the better of " + vs, label, "throughput", ">= 2", t,
+                            t.n() > 0 && t.min() >= 2));
+                }
+                case "watch-fanout" -> {
+                    Spread p = perRound(label, others, Measurement::p99Ms, false);
+                    out.add(new Goal("watch delivery p99 no higher than the lower of " + vs, label, "p99", "<= 1", p, p.n() > 0 && p.max() <= 1));
+                }
+                case "ephemeral-churn" -> {
+                    Spread t = perRound(label, others, Measurement::opsPerSec, true);
+                    out.add(new Goal("ephemeral churn ahead of " + vs, label, "throughput", "> 1", t, t.n() > 0 && t.min() > 1));
+                }
+                case "failover" -> {
+                    Spread p = perRound(label, others, Measurement::maxMs, false);
+                    out.add(new Goal("failover's worst trial ahead of the better of " + vs, label, "max", "< 1", p, p.n() > 0 && p.max() < 1));
+                }
+                default -> { }
+            }
+        }
+        return out;
     }
 
     String markdown() {
@@ -71,7 +185,8 @@ final class Report {
         List<String> others = systems.stream().filter(s -> !s.equals("cairn")).toList();
         boolean withCairn = systems.contains("cairn");
 
-        b.append("\n## Throughput (operations per second; higher is better)\n\n| workload |");
+        b.append("\n## Throughput (operations per second, median of the rounds; higher is better)\n\n")
+                .append("Ratios: the median of the per-round ratios, with the lowest and highest round in brackets.\n\n| workload |");
         systems.forEach(s -> b.append(' ').append(s).append(" |"));
         if (withCairn) {
             others.forEach(o -> b.append(" cairn/").append(o).append(" |"));
@@ -81,13 +196,12 @@ final class Report {
             b.append("| ").append(label).append(" |");
             systems.forEach(s -> b.append(' ').append(num(value(label, s, Measurement::opsPerSec))).append(" |"));
             if (withCairn) {
-                double c = value(label, "cairn", Measurement::opsPerSec);
-                others.forEach(o -> b.append(' ').append(ratio(c, value(label, o, Measurement::opsPerSec))).append(" |"));
+                others.forEach(o -> b.append(' ').append(perRound(label, List.of(o), Measurement::opsPerSec, true).ratio()).append(" |"));
             }
             b.append('\n');
         }
 
-        b.append("\n## Latency p50 / p99 in ms (lower is better; a ratio below 1× means Cairn is faster)\n\n| workload |");
+        b.append("\n## Latency p50 / p99 in ms (median of the rounds; lower is better; a ratio below 1× means Cairn is faster)\n\n| workload |");
         systems.forEach(s -> b.append(' ').append(s).append(" p50 | ").append(s).append(" p99 |"));
         if (withCairn) {
             others.forEach(o -> b.append(" p99 cairn/").append(o).append(" |"));
@@ -98,10 +212,18 @@ final class Report {
             systems.forEach(s -> b.append(' ').append(num(value(label, s, Measurement::p50Ms))).append(" | ")
                     .append(num(value(label, s, Measurement::p99Ms))).append(" |"));
             if (withCairn) {
-                double c = value(label, "cairn", Measurement::p99Ms);
-                others.forEach(o -> b.append(' ').append(ratio(c, value(label, o, Measurement::p99Ms))).append(" |"));
+                others.forEach(o -> b.append(' ').append(perRound(label, List.of(o), Measurement::p99Ms, false).ratio()).append(" |"));
             }
             b.append('\n');
+        }
+
+        List<Goal> goals = goals();
+        if (!goals.isEmpty()) {
+            b.append("\n## Goals (met only if the worst round meets them)\n\n| goal | step | target | ratio, median (min–max) | met |\n|---|---|---|---|---|\n");
+            for (Goal g : goals) {
+                b.append("| ").append(g.what()).append(" | ").append(g.label()).append(" | ").append(g.measure()).append(' ')
+                        .append(g.target()).append(" | ").append(g.ratio().ratio()).append(" | ").append(g.met() ? "yes" : "**no**").append(" |\n");
+            }
         }
 
         List<Measurement> withErrors = rows.stream().filter(m -> m.errors() > 0).toList();
@@ -110,13 +232,28 @@ final class Report {
             b.append("None: every operation in every measuring window succeeded.\n");
         } else {
             for (Measurement m : withErrors) {
-                b.append("- ").append(m.system()).append(' ').append(m.label()).append(": ").append(m.errors())
+                b.append("- ").append(m.system()).append(' ').append(m.label()).append(" round ").append(m.round()).append(": ").append(m.errors())
                         .append(m.workload().equals("watch-fanout") ? " deliveries missing\n"
                                 : m.workload().equals("failover") ? " trials without a commit within 60 s\n"
                                 : " failed operations\n");
             }
         }
         return b.toString();
+    }
+
+    /** The rows a run's JSON holds (its "results"), to make tables from a landed run. */
+    static List<Measurement> rows(com.fasterxml.jackson.databind.JsonNode run) {
+        List<Measurement> out = new ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode r : run.path("results")) {
+            out.add(new Measurement(r.path("workload").asText(), r.path("clients").asInt(), r.path("system").asText(), r.path("round").asInt(1),
+                    number(r.path("opsPerSec")), number(r.path("p50Ms")), number(r.path("p99Ms")), number(r.path("maxMs")),
+                    r.path("count").asLong(), r.path("errors").asLong()));
+        }
+        return out;
+    }
+
+    private static double number(com.fasterxml.jackson.databind.JsonNode n) {
+        return n.isNumber() ? n.asDouble() : Double.NaN;
     }
 
     Map<String, Object> json() {
@@ -129,6 +266,7 @@ final class Report {
             r.put("system", m.system());
             r.put("workload", m.workload());
             r.put("clients", m.clients());
+            r.put("round", m.round());
             r.put("opsPerSec", finite(m.opsPerSec()));
             r.put("p50Ms", finite(m.p50Ms()));
             r.put("p99Ms", finite(m.p99Ms()));
@@ -138,6 +276,23 @@ final class Report {
             results.add(r);
         }
         out.put("results", results);
+        Map<String, Object> medians = new LinkedHashMap<>();
+        for (String label : labels(false)) {
+            Map<String, Object> bySystem = new LinkedHashMap<>();
+            for (String sys : systems) {
+                if (find(label, sys).isEmpty()) {
+                    continue;
+                }
+                Map<String, Object> x = new LinkedHashMap<>();
+                x.put("opsPerSec", finite(value(label, sys, Measurement::opsPerSec)));
+                x.put("p50Ms", finite(value(label, sys, Measurement::p50Ms)));
+                x.put("p99Ms", finite(value(label, sys, Measurement::p99Ms)));
+                x.put("maxMs", finite(value(label, sys, Measurement::maxMs)));
+                bySystem.put(sys, x);
+            }
+            medians.put(label, bySystem);
+        }
+        out.put("medians", medians);
         Map<String, Object> ratios = new LinkedHashMap<>();
         if (systems.contains("cairn")) {
             for (String label : labels(false)) {
@@ -145,9 +300,8 @@ final class Report {
                 for (String o : systems) {
                     if (!o.equals("cairn")) {
                         Map<String, Object> x = new LinkedHashMap<>();
-                        x.put("throughput", finite(value(label, "cairn", Measurement::opsPerSec)
-                                / value(label, o, Measurement::opsPerSec)));
-                        x.put("p99", finite(value(label, "cairn", Measurement::p99Ms) / value(label, o, Measurement::p99Ms)));
+                        x.put("throughput", perRound(label, List.of(o), Measurement::opsPerSec, true).json());
+                        x.put("p99", perRound(label, List.of(o), Measurement::p99Ms, false).json());
                         byOther.put("cairn/" + o, x);
                     }
                 }
@@ -155,6 +309,7 @@ final class Report {
             }
         }
         out.put("ratios", ratios);
+        out.put("goals", goals().stream().map(Goal::json).toList());
         return out;
     }
 
@@ -163,7 +318,7 @@ final class Report {
     }
 
     private CategoryChart chart(String title, String yTitle, List<String> labels,
-                                java.util.function.ToDoubleFunction<Measurement> f) {
+                                ToDoubleFunction<Measurement> f) {
         CategoryChart chart = new CategoryChartBuilder().width(1200).height(600).title(title)
                 .xAxisTitle("workload x concurrency").yAxisTitle(yTitle).build();
         chart.getStyler().setYAxisLogarithmic(true);

@@ -151,7 +151,7 @@ abstract class ServerGroup implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException, IOException {
+    public synchronized void close() throws InterruptedException, IOException {
         // A polite stop first (SIGTERM), so members can write what they keep on exit (a JFR
         // recording, say); the failover workload is where members are killed hard.
         for (Member m : members) {
@@ -164,8 +164,8 @@ abstract class ServerGroup implements AutoCloseable {
                 kill(m);
             }
         }
-        if (keepData) {
-            return;
+        if (keepData || !Files.exists(base)) {
+            return; // kept, or closed already (by the run's end and by the shutdown hook)
         }
         try (Stream<Path> walk = Files.walk(base)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {

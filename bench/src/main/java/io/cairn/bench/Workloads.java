@@ -154,7 +154,11 @@ final class Workloads {
      * time, and the time from sending each write to each watcher being told of it.
      */
     Measurement watchFanout() throws Exception {
-        int watchers = settings.watchers();
+        return watchFanout(settings.watchers(), () -> { });
+    }
+
+    /** As {@link #watchFanout()} with {@code watchers} watches; {@code registered} runs once all are set up. */
+    Measurement watchFanout(int watchers, Runnable registered) throws Exception {
         int events = settings.watchEvents();
         String prefix = "/bench/watch";
         AtomicLongArray sent = new AtomicLongArray(events + 1);
@@ -168,7 +172,7 @@ final class Workloads {
             for (int i = 0; i < connections; i++) {
                 clients.add(group.client(i % ServerGroup.MEMBERS));
             }
-            AtomicIntegerArray registered = new AtomicIntegerArray(watchers);
+            AtomicIntegerArray isRegistered = new AtomicIntegerArray(watchers);
             AtomicInteger registeredCount = new AtomicInteger();
             for (int i = 0; i < watchers; i++) {
                 int watcher = i;
@@ -179,7 +183,7 @@ final class Workloads {
                         return;
                     }
                     if (e == 0) {
-                        if (registered.compareAndSet(watcher, 0, 1)) {
+                        if (isRegistered.compareAndSet(watcher, 0, 1)) {
                             registeredCount.incrementAndGet();
                         }
                         return;
@@ -200,6 +204,7 @@ final class Workloads {
                     Thread.sleep(10);
                 }
             }
+            registered.run();
             for (int e = 1; e <= events; e++) {
                 sent.set(e, System.nanoTime());
                 writer.put(prefix + "/e" + e, value);
@@ -321,7 +326,7 @@ final class Workloads {
     private static Measurement measurement(String name, int clients, double opsPerSec, Histogram h, long count,
                                            long errors) {
         boolean empty = h.getTotalCount() == 0;
-        return new Measurement(name, clients, null, opsPerSec,
+        return new Measurement(name, clients, null, 1, opsPerSec,
                 empty ? Double.NaN : h.getValueAtPercentile(50) / 1e6,
                 empty ? Double.NaN : h.getValueAtPercentile(99) / 1e6,
                 empty ? Double.NaN : h.getMaxValue() / 1e6, count, errors);

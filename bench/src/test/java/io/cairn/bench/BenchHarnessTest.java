@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class BenchHarnessTest {
     private static final Settings TINY = new Settings(Duration.ZERO, Duration.ofSeconds(1), List.of(4), 4, 200, 4, 3,
-            Duration.ofMillis(50), 2, 1, 256);
+            Duration.ofMillis(50), 2, 1, 256, 1);
 
     private static ServerGroup group(String system) throws Exception {
         return switch (system) {

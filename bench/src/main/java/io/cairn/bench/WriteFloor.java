@@ -1,0 +1,235 @@
+package io.cairn.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Where one client's write spends its time, beside the floor this machine sets: a loopback round
+ * trip (client to leader and back; leader to follower and back) plus one fdatasync of a 4 KiB
+ * append (the leader's and the follower's run in parallel). The parts come from the members'
+ * own histograms (request, commit, WAL sync; their sums over counts, before and after the
+ * window), so the breakdown is of the same writes the client timed.
+ */
+final class WriteFloor {
+    private static final Pattern SAMPLE = Pattern.compile("^(cairn_[a-z_]+?)(?:\\{([^}]*)\\})? ([0-9.eE+-]+)$");
+
+    private WriteFloor() {
+    }
+
+    record Figures(double mean, double p50, double p99) {
+        Map<String, Object> json() {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("meanMs", round(mean));
+            o.put("p50Ms", round(p50));
+            o.put("p99Ms", round(p99));
+            return o;
+        }
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10000) / 10000.0;
+    }
+
+    private static Figures figures(Histogram h) {
+        return new Figures(h.getMean() / 1e6, h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6);
+    }
+
+    /** fdatasync after each 4 KiB append to a file in {@code dir} (the members' disk). */
+    static Figures fdatasync(Path dir, int times) throws IOException {
+        Path f = Files.createTempFile(dir, "floor", ".log");
+        Histogram h = new Histogram(3);
+        ByteBuffer block = ByteBuffer.allocateDirect(4096);
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            for (int i = 0; i < times + 100; i++) {
+                block.clear();
+                long t0 = System.nanoTime();
+                ch.write(block);
+                ch.force(false);
+                if (i >= 100) {
+                    h.recordValue(System.nanoTime() - t0);
+                }
+            }
+        } finally {
+            Files.deleteIfExists(f);
+        }
+        return figures(h);
+    }
+
+    /** A 64-byte ping-pong over a loopback TCP connection with Nagle off, as the members' links run. */
+    static Figures loopbackRoundTrip(int times) throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread echo = new Thread(() -> {
+                try (Socket s = server.accept(); InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                    s.setTcpNoDelay(true);
+                    byte[] b = new byte[64];
+                    while (in.readNBytes(b, 0, 64) == 64) {
+                        out.write(b);
+                    }
+                } catch (IOException ignored) {
+                    // the client closed
+                }
+            }, "floor-echo");
+            echo.setDaemon(true);
+            echo.start();
+            Histogram h = new Histogram(3);
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
+                s.setTcpNoDelay(true);
+                byte[] b = new byte[64];
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream();
+                for (int i = 0; i < times + 1000; i++) {
+                    long t0 = System.nanoTime();
+                    out.write(b);
+                    if (in.readNBytes(b, 0, 64) != 64) {
+                        throw new IOException("the echo closed");
+                    }
+                    if (i >= 1000) {
+                        h.recordValue(System.nanoTime() - t0);
+                    }
+                }
+            }
+            return figures(h);
+        }
+    }
+
+    /** Sums and counts of a member's histograms, by "name{labels}". */
+    static Map<String, Double> scrape(HttpClient http, int port) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (String line : r.body().split("\n")) {
+            Matcher m = SAMPLE.matcher(line.trim());
+            if (m.matches() && (m.group(1).endsWith("_sum") || m.group(1).endsWith("_count"))) {
+                out.put(m.group(1) + (m.group(2) == null ? "" : "{" + m.group(2) + "}"), Double.parseDouble(m.group(3)));
+            }
+        }
+        return out;
+    }
+
+    /** The mean in ms of histogram {@code name} (with {@code labels}, like {verb="SET"}, or "") between two scrapes; NaN if none. */
+    static double meanMs(Map<String, Double> before, Map<String, Double> after, String name, String labels) {
+        double sum = after.getOrDefault(name + "_sum" + labels, 0.0) - before.getOrDefault(name + "_sum" + labels, 0.0);
+        double count = after.getOrDefault(name + "_count" + labels, 0.0) - before.getOrDefault(name + "_count" + labels, 0.0);
+        return count <= 0 ? Double.NaN : sum / count * 1000;
+    }
+
+    /**
+     * One client writing to the leader directly for {@code window}, with the floor measured just
+     * before; the result as Markdown and JSON-ready map.
+     */
+    static Map<String, Object> run(CairnServers g, Settings settings, Duration window) throws Exception {
+        Figures fsync = fdatasync(g.base, 2000);
+        Figures rtt = loopbackRoundTrip(20_000);
+        int leader = g.leaderIndex();
+        HttpClient http = HttpClient.newHttpClient();
+        byte[] value = new byte[settings.valueBytes()];
+        Histogram client = new Histogram(3);
+        Map<Integer, Map<String, Double>> before = new LinkedHashMap<>();
+        Map<Integer, Map<String, Double>> after = new LinkedHashMap<>();
+        try (StoreClient c = g.client(List.of(leader))) {
+            // Long enough for the JIT: the full run's warm-up rounds come before its x1 step too.
+            long warm = System.nanoTime() + Math.max(settings.warmup().toNanos(), Duration.ofSeconds(15).toNanos());
+            while (System.nanoTime() < warm) {
+                c.put("/bench/floor", value);
+            }
+            for (int i = 0; i < ServerGroup.MEMBERS; i++) {
+                before.put(i, scrape(http, g.members.get(i).extraPort));
+            }
+            long end = System.nanoTime() + window.toNanos();
+            long n = 0;
+            while (System.nanoTime() < end && n < 10_000_000) {
+                long t0 = System.nanoTime();
+                c.put("/bench/floor", value);
+                client.recordValue(System.nanoTime() - t0);
+                n++;
+            }
+            for (int i = 0; i < ServerGroup.MEMBERS; i++) {
+                after.put(i, scrape(http, g.members.get(i).extraPort));
+            }
+        }
+        Figures cl = figures(client);
+        double request = meanMs(before.get(leader), after.get(leader), "cairn_request_duration_seconds", "{verb=\"SET\"}");
+        double commit = meanMs(before.get(leader), after.get(leader), "cairn_commit_duration_seconds", "");
+        double leaderSync = meanMs(before.get(leader), after.get(leader), "cairn_wal_sync_duration_seconds", "");
+        double followerSync = Double.NaN;
+        for (int i = 0; i < ServerGroup.MEMBERS; i++) {
+            if (i != leader) {
+                double s = meanMs(before.get(i), after.get(i), "cairn_wal_sync_duration_seconds", "");
+                followerSync = Double.isNaN(followerSync) ? s : Math.min(followerSync, s);
+            }
+        }
+        double floor = 2 * rtt.mean() + fsync.mean();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("fdatasync4KiB", fsync.json());
+        out.put("loopbackRoundTrip", rtt.json());
+        out.put("floorMs", round(floor));
+        out.put("writes", client.getTotalCount());
+        out.put("clientObserved", cl.json());
+        Map<String, Object> parts = new LinkedHashMap<>();
+        parts.put("clientAndNetworkMs", round(cl.mean() - request));
+        parts.put("leaderRequestMs", round(request));
+        parts.put("leaderOutsideCommitMs", round(request - commit));
+        parts.put("proposalToCommitAndApplyMs", round(commit));
+        parts.put("leaderWalSyncMs", round(leaderSync));
+        parts.put("fastestFollowerWalSyncMs", round(followerSync));
+        parts.put("replicationBeyondFollowerSyncMs", round(commit - followerSync));
+        out.put("parts", parts);
+        out.put("meanOverFloor", round(cl.mean() / floor));
+        out.put("p99OverFloor", round(cl.p99() / floor));
+        return out;
+    }
+
+    static String markdown(Map<String, Object> r) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> parts = (Map<String, Object>) r.get("parts");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> cl = (Map<String, Object>) r.get("clientObserved");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> fs = (Map<String, Object>) r.get("fdatasync4KiB");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> rtt = (Map<String, Object>) r.get("loopbackRoundTrip");
+        StringBuilder b = new StringBuilder("## One client's write against the floor\n\n");
+        b.append(String.format(Locale.ROOT, "- floor: %.3f ms = 2 loopback round trips (%.3f ms mean, p50 %.3f) + one fdatasync of a 4 KiB"
+                + " append (%.3f ms mean, p50 %.3f; the leader's and a follower's run in parallel)%n", r.get("floorMs"), rtt.get("meanMs"),
+                rtt.get("p50Ms"), fs.get("meanMs"), fs.get("p50Ms")));
+        b.append(String.format(Locale.ROOT, "- %s writes, one client on the leader: mean %.3f ms, p50 %.3f, p99 %.3f; mean %.2f× the floor,"
+                + " p99 %.2f× (goals: 1.5× and 4×)%n%n", r.get("writes"), cl.get("meanMs"), cl.get("p50Ms"), cl.get("p99Ms"),
+                r.get("meanOverFloor"), r.get("p99OverFloor")));
+        b.append("| part (means, ms) | time |\n|---|---|\n");
+        String[][] rows = {
+            {"client library and the two loopback hops (client-observed mean less the leader's request time)", "clientAndNetworkMs"},
+            {"the leader, from request to answer", "leaderRequestMs"},
+            {"  of which outside proposal-to-apply (decode, encode, queueing on the loop)", "leaderOutsideCommitMs"},
+            {"  of which proposal to commit and apply", "proposalToCommitAndApplyMs"},
+            {"    the leader's WAL write and fdatasync (in parallel with the follower's)", "leaderWalSyncMs"},
+            {"    the faster follower's WAL write and fdatasync", "fastestFollowerWalSyncMs"},
+            {"    the rest: the round trip to that follower, its handling, the apply", "replicationBeyondFollowerSyncMs"},
+        };
+        for (String[] row : rows) {
+            b.append("| ").append(row[0]).append(" | ").append(String.format(Locale.ROOT, "%.3f", ((Number) parts.get(row[1])).doubleValue()))
+                    .append(" |\n");
+        }
+        return b.toString();
+    }
+}
