@@ -85,6 +85,11 @@ public final class BenchMain implements Callable<Integer> {
             + " into --out's curves-NAME.md, .json and plots.")
     List<String> curves;
 
+    @Option(names = "--etcd-crosscheck", paramLabel = "TOOL", description = "Only write to one etcd cluster with the harness (jetcd)"
+            + " and with etcd's own Go benchmark tool at TOOL (bench/etcd-benchmark.sh builds it), 64 clients over 8 connections,"
+            + " in alternating rounds; into --out's etcd-crosscheck.md and .json.")
+    Path etcdCrosscheck;
+
     @Option(names = "--update-readme", paramLabel = "README",
             description = "Only rewrite README's performance table (between its bench-table markers) from --out's cairn-bench.json, and exit.")
     Path updateReadme;
@@ -130,6 +135,9 @@ public final class BenchMain implements Callable<Integer> {
         }
         if (curves != null) {
             return curves();
+        }
+        if (etcdCrosscheck != null) {
+            return etcdCrosscheck();
         }
         if (floor) {
             Settings fs = quick ? Settings.quick() : Settings.full();
@@ -291,7 +299,43 @@ public final class BenchMain implements Callable<Integer> {
         String name = quick ? "cairn-bench-quick" : "cairn-bench";
         new Report(rows, order, versions, run).write(out, name);
         System.out.println("results: " + out.resolve(name + ".md") + ", .json, -throughput.png, -p99.png");
+        Path readme = Path.of("README.md");
+        if (!quick && !failed && out.equals(Path.of("bench", "results")) && order.equals(SYSTEMS) && workloads.equals(WORKLOADS)
+                && writeClients == null && Files.isWritable(readme)) {
+            // A full run of the three systems into the landed results is the README's table too.
+            ReadmeTable.update(readme, out.resolve(name + ".json"));
+            System.out.println("README.md's performance table remade from " + out.resolve(name + ".json"));
+        }
         return failed ? 1 : 0;
+    }
+
+    private int etcdCrosscheck() throws Exception {
+        if (etcd == null) {
+            etcd = onPath("etcd");
+        }
+        if (etcd == null || !Files.isExecutable(Path.of(etcd)) || !Files.isExecutable(etcdCrosscheck)) {
+            System.err.println("cairn-bench: --etcd-crosscheck needs etcd (bench/install-peers.sh) and etcd's benchmark tool"
+                    + " (bench/etcd-benchmark.sh prints its path), got " + etcdCrosscheck);
+            return 2;
+        }
+        Settings s = (quick ? Settings.quick() : Settings.full()).with(warmupSeconds, measureSeconds, null, rounds);
+        EtcdServers g = new EtcdServers(etcd);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(Map.of("etcd", g)), "cairn-bench-stop"));
+        try (g) {
+            g.start();
+            Map<String, Object> r = EtcdCrossCheck.run(g, s, etcdCrosscheck, s.rounds());
+            r.put("date", Instant.now().toString());
+            r.put("etcd", firstLine(etcd, "--version"));
+            Files.createDirectories(out);
+            Files.writeString(out.resolve("etcd-crosscheck.md"), "# etcd through the harness (jetcd) and through its own benchmark tool\n\n- date: "
+                    + r.get("date") + "\n- etcd: " + r.get("etcd") + "\n- load: writes of " + s.valueBytes() + " B values, 64 clients over 8"
+                    + " connections, " + s.measure().toSeconds() + " s a round for the harness and the same number of writes for the tool\n\n"
+                    + EtcdCrossCheck.markdown(r));
+            new com.fasterxml.jackson.databind.ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                    .writeValue(out.resolve("etcd-crosscheck.json").toFile(), r);
+            System.out.print(EtcdCrossCheck.markdown(r));
+        }
+        return 0;
     }
 
     private int curves() throws Exception {

@@ -16,6 +16,12 @@ record Settings(Duration warmup, Duration measure, List<Integer> writeClients, i
                 watchEvents, watchInterval, churnClients, failoverTrials, valueBytes, roundCount == null ? rounds : roundCount);
     }
 
+    /** These settings with {@code n} watch connections. */
+    Settings withWatchConnections(int n) {
+        return new Settings(warmup, measure, writeClients, readClients, watchers, n, watchEvents, watchInterval, churnClients,
+                failoverTrials, valueBytes, rounds);
+    }
+
     /**
      * Rounds of short windows rather than one long one: each step alternates the systems round by
      * round on clusters kept warm, so the machine's drift over the run reaches them all alike.
