@@ -67,6 +67,9 @@ public final class CairnClient implements AutoCloseable {
     private final CallDeadlines deadlines = new CallDeadlines();
     private final CallDeadlines attemptDeadlines = new CallDeadlines();
     private final ExecutorService listeners;
+    /** Watches "from the next change" share one member-side watch per glob (SharedWatch); by glob. */
+    private final java.util.Map<String, SharedWatch> sharedWatches = new java.util.HashMap<>();
+    private final boolean shareWatches;
     private final Bootstrap bootstrap;
     private final ReloadingSslContext tls;
     private final java.util.function.Supplier<String> token;
@@ -82,6 +85,7 @@ public final class CairnClient implements AutoCloseable {
         this.attemptTimeout = b.attemptTimeout;
         this.tls = b.tls == null ? null : ReloadingSslContext.client(b.tls);
         this.token = b.token;
+        this.shareWatches = b.shareWatches;
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.listeners = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "cairn-client-events");
@@ -118,6 +122,17 @@ public final class CairnClient implements AutoCloseable {
         private Duration attemptTimeout = Duration.ofSeconds(1);
         private TlsConfig tls;
         private java.util.function.Supplier<String> token;
+        private boolean shareWatches = true;
+
+        /**
+         * Whether watches "from the next change" of one glob share one member-side watch, this
+         * client handing each change to all of them (the default, as ZooKeeper's client does);
+         * false gives each its own. A watch from a given revision always has its own.
+         */
+        public Builder shareWatches(boolean share) {
+            this.shareWatches = share;
+            return this;
+        }
 
         /**
          * Authenticate with a token (a bearer token, or a Kubernetes service-account token): sent
@@ -758,9 +773,40 @@ public final class CairnClient implements AutoCloseable {
      * in order, exactly once, resuming after reconnects. Close the watch to stop it.
      */
     public Watch watch(String glob, long fromRev, WatchListener listener) {
-        Watch w = new Watch(this, glob, fromRev, listener);
-        w.start();
-        return w;
+        if (fromRev > 0 || !shareWatches) {
+            WatchStream w = new WatchStream(this, glob, fromRev, listener);
+            w.start();
+            return new Watch(w);
+        }
+        SharedWatch.Member m = new SharedWatch.Member(listener);
+        SharedWatch s;
+        synchronized (sharedWatches) {
+            s = sharedWatches.get(glob);
+            if (s == null || !s.join(m)) {
+                s = new SharedWatch(this, glob);
+                sharedWatches.put(glob, s);
+                s.join(m);
+                s.start();
+            }
+        }
+        return new Watch(s, m);
+    }
+
+    /** A share of {@code s} closed: the last one ends the member-side watch. */
+    void leaveShared(String glob, SharedWatch s, SharedWatch.Member m) {
+        synchronized (sharedWatches) {
+            if (s.remove(m)) {
+                sharedWatches.remove(glob, s);
+            }
+        }
+    }
+
+    /** {@code s} ended with an error: the next watch of its glob starts a new one. */
+    void endShared(String glob, SharedWatch s) {
+        synchronized (sharedWatches) {
+            s.markEnded();
+            sharedWatches.remove(glob, s);
+        }
     }
 
     /** Opens a session with this TTL, kept alive by this client until closed. */
