@@ -72,7 +72,11 @@ final class SharedWatch {
         }
         members.add(m);
         // Between two deliveries: the new watch is told from the next revision on, never half of one.
-        client.listeners().execute(() -> m.after = stream.lastRev());
+        try {
+            client.listeners().execute(() -> m.after = stream.lastRev());
+        } catch (java.util.concurrent.RejectedExecutionException closedClient) {
+            m.left = true; // the client is closed: nothing will be delivered anyway
+        }
         return true;
     }
 
