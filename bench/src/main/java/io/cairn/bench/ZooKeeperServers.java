@@ -56,9 +56,24 @@ final class ZooKeeperServers extends ServerGroup {
     }
 
     /** The servers' version line from {@code srvr}, e.g. "3.8.0-...". */
+    /** Asked of the members for up to 10 s: started beside two other systems, the first may not answer at once. */
     String serverVersion() {
-        String v = srvr(members.get(0), "Zookeeper version: ");
-        return v == null ? "unknown" : v;
+        long end = System.nanoTime() + 10_000_000_000L;
+        do {
+            for (Member m : members) {
+                String v = srvr(m, "Zookeeper version: ");
+                if (v != null) {
+                    return v;
+                }
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        } while (System.nanoTime() < end);
+        return "unknown";
     }
 
     private static String mode(Member m) {
