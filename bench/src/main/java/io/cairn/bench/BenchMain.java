@@ -148,13 +148,8 @@ public final class BenchMain implements Callable<Integer> {
                 Map<String, Object> r = WriteFloor.run(g, fs, Duration.ofSeconds(measureSeconds == null ? 20 : measureSeconds));
                 r.put("date", Instant.now().toString());
                 r.put("cairn", "this checkout" + commit());
-                Files.createDirectories(out);
-                Files.writeString(out.resolve("write-floor.md"), "# Where a write's time goes\n\n- date: " + r.get("date") + "\n- cairn: "
-                        + r.get("cairn") + "\n- machine: " + Runtime.getRuntime().availableProcessors() + " cores, " + memory() + "\n\n"
-                        + WriteFloor.markdown(r));
-                new com.fasterxml.jackson.databind.ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                        .writeValue(out.resolve("write-floor.json").toFile(), r);
-                System.out.print(WriteFloor.markdown(r));
+                writeResult("write-floor", "# Where a write's time goes\n\n- date: " + r.get("date") + "\n- cairn: " + r.get("cairn")
+                        + "\n- machine: " + Runtime.getRuntime().availableProcessors() + " cores, " + memory(), WriteFloor.markdown(r), r);
             }
             return 0;
         }
@@ -309,6 +304,14 @@ public final class BenchMain implements Callable<Integer> {
         return failed ? 1 : 0;
     }
 
+    /** A one-purpose mode's result into --out: NAME.md (the header, then the body) and NAME.json; the body on stdout too. */
+    private void writeResult(String name, String header, String body, Map<String, Object> json) throws IOException {
+        Files.createDirectories(out);
+        Files.writeString(out.resolve(name + ".md"), header + "\n\n" + body);
+        Report.writeJson(out.resolve(name + ".json"), json);
+        System.out.print(body);
+    }
+
     private int etcdCrosscheck() throws Exception {
         if (etcd == null) {
             etcd = onPath("etcd");
@@ -326,14 +329,10 @@ public final class BenchMain implements Callable<Integer> {
             Map<String, Object> r = EtcdCrossCheck.run(g, s, etcdCrosscheck, s.rounds());
             r.put("date", Instant.now().toString());
             r.put("etcd", firstLine(etcd, "--version"));
-            Files.createDirectories(out);
-            Files.writeString(out.resolve("etcd-crosscheck.md"), "# etcd through the harness (jetcd) and through its own benchmark tool\n\n- date: "
+            writeResult("etcd-crosscheck", "# etcd through the harness (jetcd) and through its own benchmark tool\n\n- date: "
                     + r.get("date") + "\n- etcd: " + r.get("etcd") + "\n- load: writes of " + s.valueBytes() + " B values, 64 clients over 8"
-                    + " connections, " + s.measure().toSeconds() + " s a round for the harness and the same number of writes for the tool\n\n"
-                    + EtcdCrossCheck.markdown(r));
-            new com.fasterxml.jackson.databind.ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                    .writeValue(out.resolve("etcd-crosscheck.json").toFile(), r);
-            System.out.print(EtcdCrossCheck.markdown(r));
+                    + " connections, " + s.measure().toSeconds() + " s a round for the harness and the same number of writes for the tool",
+                    EtcdCrossCheck.markdown(r), r);
         }
         return 0;
     }

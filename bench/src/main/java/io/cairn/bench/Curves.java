@@ -1,7 +1,5 @@
 package io.cairn.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.cairn.client.CairnClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -183,7 +181,7 @@ final class Curves {
         json.put("title", title);
         json.put("settings", Map.of("valueBytes", settings.valueBytes(), "watchEvents", settings.watchEvents()));
         json.put("points", points.stream().map(Point::json).toList());
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve(name + ".json").toFile(), json);
+        Report.writeJson(out.resolve(name + ".json"), json);
         StringBuilder md = new StringBuilder("# " + title + "\n\n| system | " + xTitle + " | " + memTitle + " | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n");
         for (Point p : points) {
             md.append(String.format(Locale.ROOT, "| %s | %,d | %,.0f | %.3f | %.3f | %d |%n", p.system(), p.size(), p.bytesPer(), p.p50Ms(), p.p99Ms(),

@@ -339,10 +339,15 @@ final class Report {
         return chart;
     }
 
+    /** Results as indented JSON: every file the benchmark writes is written so. */
+    static void writeJson(Path file, Object value) throws IOException {
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), value);
+    }
+
     void write(Path dir, String name) throws IOException {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(name + ".md"), markdown());
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve(name + ".json").toFile(), json());
+        writeJson(dir.resolve(name + ".json"), json());
         List<String> throughput = labels(true);
         if (!throughput.isEmpty()) {
             BitmapEncoder.saveBitmap(chart("Throughput (higher is better)", "ops/s (log)", throughput, Measurement::opsPerSec),
