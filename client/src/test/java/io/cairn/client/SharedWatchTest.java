@@ -30,6 +30,15 @@ class SharedWatchTest {
                 .findFirst().orElseThrow();
     }
 
+    /** Whether the member counts {@code n} open watches now (false while its metrics cannot be read). */
+    private static boolean memberWatchesAre(TestNode node, long n) {
+        try {
+            return memberWatches(node) == n;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     private static void eventually(String what, BooleanSupplier ok) throws InterruptedException {
         long end = System.nanoTime() + 20_000_000_000L;
         while (!ok.getAsBoolean()) {
@@ -54,6 +63,29 @@ class SharedWatchTest {
         };
     }
 
+    /**
+     * A watch "from the next change" starts at a revision it learns a moment after it is opened: a
+     * write made in that moment comes before its start. So {@code path} is written until every one
+     * of {@code seen} has heard of it, and then they are emptied, the watch settled.
+     */
+    @SafeVarargs
+    private static void settle(CairnClient writer, String path, List<Event>... seen) throws InterruptedException {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            writer.set(path, Integer.toString(attempt), -1);
+            long until = System.nanoTime() + 200_000_000L;
+            while (System.nanoTime() < until) {
+                if (java.util.Arrays.stream(seen).allMatch(l -> l.stream().anyMatch(e -> e.path().equals(path)))) {
+                    for (List<Event> l : seen) {
+                        l.clear();
+                    }
+                    return;
+                }
+                Thread.sleep(10);
+            }
+        }
+        throw new AssertionError("the watches never heard of " + path);
+    }
+
     private static boolean has(List<Event> events, long rev) {
         return events.stream().anyMatch(e -> e.rev() == rev);
     }
@@ -66,17 +98,12 @@ class SharedWatchTest {
             List<Event> b = new CopyOnWriteArrayList<>();
             List<CairnException> errors = new CopyOnWriteArrayList<>();
             Watch wa = c.watch("/shared/**", 0, into(a, errors));
+            settle(writer, "/shared/settle", a);
             long r1 = writer.set("/shared/x", "1", -1);
             eventually("the first watch sees r1", () -> has(a, r1));
             Watch wb = c.watch("/shared/**", 0, into(b, errors));
             Watch wOther = c.watch("/other/**", 0, into(new CopyOnWriteArrayList<>(), errors));
-            eventually("two member-side watches (one for each glob)", () -> {
-                try {
-                    return memberWatches(node) == 2;
-                } catch (Exception e) {
-                    return false;
-                }
-            });
+            eventually("two member-side watches (one for each glob)", () -> memberWatchesAre(node, 2));
             // A transaction's events share a revision: a watch sees all of a revision or none of it.
             long r2 = writer.set("/shared/y", "2", -1);
             long r3 = writer.set("/shared/x", "3", -1);
@@ -94,23 +121,12 @@ class SharedWatchTest {
             assertThat(memberWatches(node)).isEqualTo(2);
             wb.close();
             wOther.close();
-            eventually("the last to close ended the member-side watch", () -> {
-                try {
-                    return memberWatches(node) == 0;
-                } catch (Exception e) {
-                    return false;
-                }
-            });
+            eventually("the last to close ended the member-side watch", () -> memberWatchesAre(node, 0));
             // After the last closed, the glob gets a new member-side watch.
             List<Event> d = new CopyOnWriteArrayList<>();
             try (Watch wd = c.watch("/shared/**", 0, into(d, errors))) {
-                eventually("a new member-side watch", () -> {
-                    try {
-                        return memberWatches(node) == 1;
-                    } catch (Exception e) {
-                        return false;
-                    }
-                });
+                eventually("a new member-side watch", () -> memberWatchesAre(node, 1));
+                settle(writer, "/shared/settle", d);
                 long r5 = writer.set("/shared/z", "5", -1);
                 eventually("the new watch sees r5", () -> has(d, r5));
             }
@@ -127,6 +143,7 @@ class SharedWatchTest {
             List<CairnException> errors = new CopyOnWriteArrayList<>();
             Watch wa = c.watch("/cut/**", 0, into(a, errors));
             Watch wb = c.watch("/cut/**", 0, into(b, errors));
+            settle(writer, "/cut/settle", a, b);
             long first = writer.set("/cut/k", "0", -1);
             eventually("both see the first", () -> has(a, first) && has(b, first));
             proxy.cutAll();
@@ -162,13 +179,7 @@ class SharedWatchTest {
             Watch wx = own.watch("/own/**", 0, into(x, errors));
             Watch wy = own.watch("/own/**", 0, into(y, errors));
             Watch wz = c.watch("/own/**", rev, into(z, errors));
-            eventually("three member-side watches", () -> {
-                try {
-                    return memberWatches(node) == 3;
-                } catch (Exception e) {
-                    return false;
-                }
-            });
+            eventually("three member-side watches", () -> memberWatchesAre(node, 3));
             eventually("the watch from a revision replays it", () -> has(z, rev));
             wx.close();
             wy.close();
