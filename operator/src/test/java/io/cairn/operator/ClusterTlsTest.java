@@ -189,9 +189,10 @@ class ClusterTlsTest {
             return c != null && c.getStatus() != null && "Invalid".equals(c.getStatus().getPhase()) ? c : null;
         });
         assertThat(invalid.getStatus().getConditions()).anySatisfy(x -> assertThat(x.getMessage()).contains("go together"));
-        CairnCluster both = k8s.resources(CairnCluster.class).inNamespace(NS).withName("config").get();
-        both.getSpec().getTls().setClientSecretName("mine-client");
-        k8s.resource(both).update();
+        k8s.resources(CairnCluster.class).inNamespace(NS).withName("config").edit(both -> { // a patch: the status moves meanwhile
+            both.getSpec().getTls().setClientSecretName("mine-client");
+            return both;
+        });
         CairnCluster missing = CairnClusterReconcilerTest.await("degraded", () -> {
             CairnCluster c = k8s.resources(CairnCluster.class).inNamespace(NS).withName("config").get();
             return c != null && c.getStatus() != null && c.getStatus().getConditions().stream()

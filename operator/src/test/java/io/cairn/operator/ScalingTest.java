@@ -152,9 +152,10 @@ class ScalingTest {
     }
 
     private static void setReplicas(KubernetesClient k8s, int n) {
-        CairnCluster current = k8s.resources(CairnCluster.class).inNamespace(NS).withName("config").get();
-        current.getSpec().setReplicas(n);
-        k8s.resource(current).update();
+        k8s.resources(CairnCluster.class).inNamespace(NS).withName("config").edit(current -> { // a patch: the status moves meanwhile
+            current.getSpec().setReplicas(n);
+            return current;
+        });
     }
 
     private static void awaitPhase(KubernetesClient k8s, String phase, int members) throws InterruptedException {
