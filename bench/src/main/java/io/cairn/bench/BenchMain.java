@@ -80,8 +80,10 @@ public final class BenchMain implements Callable<Integer> {
             + " (loopback round trips and a 4 KiB fdatasync), into --out's write-floor.md and .json.")
     boolean floor;
 
-    @Option(names = "--curves", split = ",", paramLabel = "NAME,...", description = "Only the cost-of-size curves named: watches"
-            + " (1,000 to 100,000 on one prefix, all systems), history (Cairn's --history, 10,000 to 1,000,000 revisions);"
+    @Option(names = "--curves", split = ",", paramLabel = "NAME,...", description = "Only the cost-of-size curves named: data"
+            + " (1,000 to 1,000,000 keys of 1 KiB: memory, snapshot, restart, catch-up), watches (1,000 to 100,000 on one"
+            + " prefix), sessions (100 to 10,000 with an ephemeral key each: keepalive CPU, removal after the client's death),"
+            + " history (Cairn's --history, 10,000 to 1,000,000 revisions);"
             + " into --out's curves-NAME.md, .json and plots.")
     List<String> curves;
 
@@ -337,10 +339,12 @@ public final class BenchMain implements Callable<Integer> {
         return 0;
     }
 
+    private static final List<String> CURVES = List.of("data", "watches", "sessions", "history");
+
     private int curves() throws Exception {
         for (String c : curves) {
-            if (!List.of("watches", "history").contains(c)) {
-                System.err.println("cairn-bench: unknown curve '" + c + "'; known: watches, history");
+            if (!CURVES.contains(c)) {
+                System.err.println("cairn-bench: unknown curve '" + c + "'; known: " + String.join(", ", CURVES));
                 return 2;
             }
         }
@@ -367,10 +371,15 @@ public final class BenchMain implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(started), "cairn-bench-stop"));
         Curves.Groups groups = system -> {
             ServerGroup g;
+            List<String> big = new ArrayList<>(jvm.stream().filter(f -> !f.startsWith("-Xmx")).toList());
+            big.add("-Xmx3g");
             if (system.startsWith("cairn-history-")) {
-                List<String> big = new ArrayList<>(jvm.stream().filter(f -> !f.startsWith("-Xmx")).toList());
-                big.add("-Xmx3g");
                 g = new CairnServers(big, false, List.of("--history", system.substring("cairn-history-".length())));
+            } else if (system.equals("cairn-big")) {
+                g = new CairnServers(big, false);
+            } else if (system.equals("zookeeper-big")) {
+                // A GiB of data does not fit ZooKeeper's default heap; it gets Cairn's 3 GiB. No connection limit: a session is one.
+                g = new ZooKeeperServers(zookeeperClasspath, "3g", List.of("maxClientCnxns=0"));
             } else {
                 g = group(system);
             }
@@ -378,6 +387,12 @@ public final class BenchMain implements Callable<Integer> {
             g.start();
             return g;
         };
+        if (curves.contains("data")) {
+            new DataSetCurve(out).run(big(curveSystems), quick ? List.of(1_000, 10_000) : List.of(1_000, 10_000, 100_000, 1_000_000), groups);
+        }
+        if (curves.contains("sessions")) {
+            new SessionsCurve(out).run(big(curveSystems), quick ? List.of(100, 1_000) : List.of(100, 1_000, 10_000), groups);
+        }
         if (curves.contains("watches")) {
             k.watches(curveSystems, quick ? List.of(1_000, 10_000) : List.of(1_000, 10_000, 100_000), groups);
         }
@@ -385,6 +400,11 @@ public final class BenchMain implements Callable<Integer> {
             k.history(quick ? List.of(10_000, 100_000) : List.of(10_000, 100_000, 1_000_000), groups);
         }
         return 0;
+    }
+
+    /** The systems with the heap (and for ZooKeeper the connections) a large data set or many sessions need. */
+    private static List<String> big(List<String> systems) {
+        return systems.stream().map(x -> x.equals("etcd") ? x : x + "-big").toList();
     }
 
     private static void closeAll(Map<String, ServerGroup> groups) {

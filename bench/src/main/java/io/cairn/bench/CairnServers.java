@@ -100,6 +100,36 @@ final class CairnServers extends ServerGroup {
         }
     }
 
+    /** A fourth member that joins through the leader (--join): a learner caught up by snapshot, then a voter. */
+    @Override
+    int startEmptyMember(int follower) throws IOException {
+        int leader = leaderIndex();
+        Member m = new Member(members.size(), base);
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java));
+        jvmFlags.forEach(f -> cmd.add(f.replace("{member}", Integer.toString(m.index + 1))));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.cairn.node.NodeMain",
+                "--id", Integer.toString(m.index + 1), "--data-dir", m.dataDir.toString(),
+                "--client-addr", m.clientAddress(), "--http-addr", "127.0.0.1:" + m.extraPort,
+                "--peer-addr", "127.0.0.1:" + m.peerPort, "--join", members.get(Math.max(leader, 0)).clientAddress()));
+        cmd.addAll(nodeFlags);
+        m.command = cmd;
+        members.add(m);
+        launch(m);
+        return m.index;
+    }
+
+    /** A backup through the SNAPSHOT verb (what `cairn snapshot save` does), without the history. */
+    @Override
+    SnapshotTaken snapshot() {
+        CountingStream out = new CountingStream();
+        try (CairnClient c = cairnClient()) {
+            long t0 = System.nanoTime();
+            CairnClient.Backup b = c.snapshot(out, false, Duration.ofMinutes(10));
+            return new SnapshotTaken((System.nanoTime() - t0) / 1e6, b.bytes(), "SNAPSHOT verb (cairn snapshot save), no history");
+        }
+    }
+
     @Override
     int leaderIndex() {
         for (Member m : members) {

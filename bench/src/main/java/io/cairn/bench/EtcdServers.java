@@ -39,6 +39,52 @@ final class EtcdServers extends ServerGroup {
         }
     }
 
+    /** A fourth member: added through the cluster API (member add), then started into the existing cluster. */
+    @Override
+    int startEmptyMember(int follower) throws Exception {
+        Member m = new Member(members.size(), base);
+        addMember(url(m.peerPort));
+        members.add(m);
+        StringJoiner cluster = new StringJoiner(",");
+        members.forEach(x -> cluster.add("m" + (x.index + 1) + "=" + url(x.peerPort)));
+        m.command = List.of(etcd, "--name", "m" + (m.index + 1), "--data-dir", m.dataDir.toString(),
+                "--listen-client-urls", url(m.clientPort), "--advertise-client-urls", url(m.clientPort),
+                "--listen-peer-urls", url(m.peerPort), "--initial-advertise-peer-urls", url(m.peerPort),
+                "--initial-cluster", cluster.toString(), "--initial-cluster-token", "cairn-bench",
+                "--initial-cluster-state", "existing");
+        launch(m);
+        return m.index;
+    }
+
+    /**
+     * etcd refuses a member add ("unhealthy cluster") until every member has been connected for its
+     * health interval (5 s): a follower restarted just before is not counted yet. Asked again
+     * every half second, for at most a minute.
+     */
+    private void addMember(String peerUrl) throws Exception {
+        long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (true) {
+            try {
+                statusClient().getClusterClient().addMember(List.of(java.net.URI.create(peerUrl))).get(30, TimeUnit.SECONDS);
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (System.nanoTime() > end || String.valueOf(e.getCause()).indexOf("unhealthy cluster") < 0) {
+                    throw e;
+                }
+                Thread.sleep(500);
+            }
+        }
+    }
+
+    /** The maintenance API's snapshot (what `etcdctl snapshot save` does): the member's whole database. */
+    @Override
+    SnapshotTaken snapshot() throws Exception {
+        CountingStream out = new CountingStream();
+        long t0 = System.nanoTime();
+        long bytes = statusClient().getMaintenanceClient().snapshot(out).get(10, TimeUnit.MINUTES);
+        return new SnapshotTaken((System.nanoTime() - t0) / 1e6, bytes, "maintenance snapshot (etcdctl snapshot save)");
+    }
+
     private synchronized Client statusClient() {
         if (statusClient == null) {
             statusClient = Client.builder().endpoints(members.stream().map(m -> url(m.clientPort)).toArray(String[]::new))

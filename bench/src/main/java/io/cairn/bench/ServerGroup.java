@@ -30,6 +30,8 @@ abstract class ServerGroup implements AutoCloseable {
         final Path log;
         List<String> command;
         Process process;
+        /** System.nanoTime() when its process was last started. */
+        long launchedAt;
 
         Member(int index, Path base) {
             this.index = index;
@@ -81,6 +83,19 @@ abstract class ServerGroup implements AutoCloseable {
     abstract StoreClient client(List<Integer> memberIndexes) throws Exception;
 
     /**
+     * Starts a member with no data, which must catch up from the others, and gives its index: a
+     * new member joined the system's own way (Cairn's --join, etcd's member add), or, where the
+     * membership is fixed by configuration (ZooKeeper), {@code follower} with its data wiped.
+     */
+    abstract int startEmptyMember(int follower) throws Exception;
+
+    /** A full copy of the data through the system's own API, or null where it has none. */
+    abstract SnapshotTaken snapshot() throws Exception;
+
+    /** How long a full copy took, its size, and how it was taken. */
+    record SnapshotTaken(double ms, long bytes, String how) {}
+
+    /**
      * Starts the members and waits for a leader. A free port is found by binding port 0 and
      * letting go, so another process can take it first; a member that then exits at start gets
      * the whole group started again on other ports (at most three tries).
@@ -113,6 +128,7 @@ abstract class ServerGroup implements AutoCloseable {
 
     void launch(Member m) throws IOException {
         Files.createDirectories(m.dataDir);
+        m.launchedAt = System.nanoTime();
         m.process = new ProcessBuilder(m.command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(m.log.toFile())).start();
     }

@@ -14,6 +14,18 @@ interface StoreClient extends AutoCloseable {
     /** Starts a write; the future completes when it is committed (used to time a failover). */
     CompletableFuture<?> putAsync(String key, byte[] value);
 
+    /**
+     * Starts the write of a key not there yet (the data-set curve); its parent exists
+     * ({@link #ensureParent}). Where a write creates keys anyway, it is {@link #putAsync}.
+     */
+    default CompletableFuture<?> createAsync(String key, byte[] value) {
+        return putAsync(key, value);
+    }
+
+    /** Makes sure keys can be created under {@code dir}: a node of its own in ZooKeeper, nothing elsewhere. */
+    default void ensureParent(String dir) throws Exception {
+    }
+
     /** Reads a value: linearizable, or serializable (from the member asked, possibly stale). */
     byte[] get(String key, boolean linearizable) throws Exception;
 

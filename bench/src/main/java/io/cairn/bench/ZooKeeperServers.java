@@ -9,7 +9,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.StringJoiner;
 
 /**
@@ -19,10 +21,19 @@ import java.util.StringJoiner;
  */
 final class ZooKeeperServers extends ServerGroup {
     private final String classpath;
+    private final String heap;
+    private final List<String> extraConfig;
 
     ZooKeeperServers(String classpath) throws IOException {
+        this(classpath, "1000m", List.of());
+    }
+
+    /** With another heap (the data-set curve's 1 GiB does not fit the default) and more zoo.cfg lines. */
+    ZooKeeperServers(String classpath, String heap, List<String> extraConfig) throws IOException {
         super("zookeeper");
         this.classpath = classpath;
+        this.heap = heap;
+        this.extraConfig = List.copyOf(extraConfig);
     }
 
     @Override
@@ -39,10 +50,59 @@ final class ZooKeeperServers extends ServerGroup {
                     "dataDir=" + m.dataDir,
                     "clientPort=" + m.clientPort, "clientPortAddress=127.0.0.1",
                     "admin.enableServer=false", "4lw.commands.whitelist=srvr",
-                    servers.toString(), ""));
-            m.command = List.of(java, "-Xmx1000m", "-Dzookeeper.jmx.log4j.disable=true",
+                    servers.toString(), String.join("\n", extraConfig), ""));
+            m.command = List.of(java, "-Xmx" + heap, "-Dzookeeper.jmx.log4j.disable=true",
                     "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg.toString());
         }
+    }
+
+    /**
+     * ZooKeeper's membership is its configuration (a fourth server means a dynamic reconfiguration
+     * with superuser rights), so the empty member is a follower whose data is wiped, keeping its
+     * myid: how a server with a lost disk is replaced. It syncs from the leader by snapshot.
+     */
+    @Override
+    int startEmptyMember(int follower) throws Exception {
+        Member m = members.get(follower);
+        kill(m);
+        Path data = m.dataDir.resolve("version-2");
+        if (Files.exists(data)) {
+            try (Stream<Path> walk = Files.walk(data)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        launch(m);
+        return follower;
+    }
+
+    /**
+     * ZooKeeper 3.8 has no API that takes a snapshot (3.9 adds an admin command), and a server
+     * writes one by itself only every snapCount transactions. The size given is that of the newest
+     * snapshot file of any member: after a member's catch-up by snapshot, the one it wrote on
+     * syncing, which holds the whole tree. The time is not known.
+     */
+    @Override
+    SnapshotTaken snapshot() throws IOException {
+        long bytes = 0;
+        long newest = Long.MIN_VALUE;
+        for (Member m : members) {
+            Path data = m.dataDir.resolve("version-2");
+            if (!Files.isDirectory(data)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.list(data)) {
+                for (Path p : files.filter(f -> f.getFileName().toString().startsWith("snapshot.")).toList()) {
+                    long modified = Files.getLastModifiedTime(p).toMillis();
+                    if (modified >= newest) {
+                        newest = modified;
+                        bytes = Files.size(p);
+                    }
+                }
+            }
+        }
+        return new SnapshotTaken(Double.NaN, bytes, "no snapshot API (3.8): the newest snapshot file a member wrote (the caught-up one's)");
     }
 
     @Override

@@ -63,6 +63,30 @@ final class ZooKeeperStoreClient implements StoreClient {
         return done;
     }
 
+    @Override
+    public CompletableFuture<?> createAsync(String key, byte[] value) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        zk.create(key, value, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, (rc, path, ctx, name) -> {
+            if (rc == KeeperException.Code.OK.intValue()) {
+                done.complete(null);
+            } else {
+                done.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), path));
+            }
+        }, null);
+        return done;
+    }
+
+    @Override
+    public void ensureParent(String dir) throws Exception {
+        if (zk.exists(dir, false) == null) {
+            try {
+                create(zk, dir, new byte[0], CreateMode.PERSISTENT);
+            } catch (KeeperException.NodeExistsException raced) {
+                // made by another client first
+            }
+        }
+    }
+
     /** Creates {@code key} (and any missing parents), or sets it if another client just did. */
     private static void create(ZooKeeper zk, String key, byte[] value, CreateMode mode) throws Exception {
         int slash = key.lastIndexOf('/');
