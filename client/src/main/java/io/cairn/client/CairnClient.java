@@ -5,6 +5,7 @@ import com.google.protobuf.ByteString;
 import io.cairn.net.Causes;
 import io.cairn.net.FramedProtobufDecoder;
 import io.cairn.net.FramedProtobufEncoder;
+import io.cairn.net.NettyTransport;
 import io.cairn.net.ReloadingSslContext;
 import io.cairn.net.TlsConfig;
 import io.cairn.proto.Msg.Entry;
@@ -18,9 +19,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
@@ -86,7 +85,7 @@ public final class CairnClient implements AutoCloseable {
         this.tls = b.tls == null ? null : ReloadingSslContext.client(b.tls);
         this.token = b.token;
         this.shareWatches = b.shareWatches;
-        this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(1, NettyTransport.ioHandler());
         this.listeners = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "cairn-client-events");
             t.setDaemon(true);
@@ -101,7 +100,7 @@ public final class CairnClient implements AutoCloseable {
             // A service-account token is rotated in place by the kubelet: show the fresh one before the old expires.
             group.next().scheduleAtFixedRate(this::refreshToken, TOKEN_REFRESH_MS, TOKEN_REFRESH_MS, TimeUnit.MILLISECONDS);
         }
-        this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        this.bootstrap = new Bootstrap().group(group).channel(NettyTransport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis());
     }

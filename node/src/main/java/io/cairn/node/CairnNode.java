@@ -1,6 +1,7 @@
 package io.cairn.node;
 
 import com.google.protobuf.ByteString;
+import io.cairn.net.NettyTransport;
 import io.cairn.net.ReloadingSslContext;
 import io.cairn.node.auth.Authenticator;
 import io.cairn.node.http.HttpGateway;
@@ -18,7 +19,6 @@ import io.cairn.proto.State.Op;
 import io.cairn.proto.State.Txn;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.handler.ssl.ClientAuth;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -73,9 +73,9 @@ public final class CairnNode implements AutoCloseable {
         // another thread. Only the log's fsyncs and snapshot writes run elsewhere. Separate
         // network threads handing each request to the replica's thread cost more in hand-offs
         // and context switches than they saved (the benchmark's write load, on two cores).
-        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NettyTransport.ioHandler());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(1,
-                new io.netty.util.concurrent.DefaultThreadFactory("cairn-member-" + config.id()), NioIoHandler.newFactory());
+                new io.netty.util.concurrent.DefaultThreadFactory("cairn-member-" + config.id()), NettyTransport.ioHandler());
         Replica kv = null;
         PeerTransport pt = null;
         ClientServer cs = null;
@@ -149,7 +149,8 @@ public final class CairnNode implements AutoCloseable {
         log.info("member {}: serving clients on {}, http on {}, {} ({} members, {}, {})", config.id(),
                 hostPort(node.clientAddress()), hostPort(node.httpAddress()),
                 pt == null ? "no peer port (alone; --peer-addr gives it one)" : "peers on " + hostPort(pt.address()), members.size(),
-                config.tls() == null ? "plain TCP" : config.tls().clientCertAuth() ? "TLS, client certificates required" : "TLS",
+                (config.tls() == null ? "plain TCP" : config.tls().clientCertAuth() ? "TLS, client certificates required" : "TLS")
+                        + " over " + NettyTransport.name(),
                 config.auth().enforce() ? "authorization on (the policy under /ctl/acl)" : "authorization off (every client may do everything)");
         if (config.join() != null) {
             node.finishJoin();

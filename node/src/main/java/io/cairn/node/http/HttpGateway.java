@@ -1,5 +1,6 @@
 package io.cairn.node.http;
 
+import io.cairn.net.NettyTransport;
 import io.cairn.net.ReloadingSslContext;
 import io.cairn.node.server.KvService;
 import io.netty.bootstrap.ServerBootstrap;
@@ -8,7 +9,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
@@ -43,7 +43,7 @@ public final class HttpGateway implements AutoCloseable {
             EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
-                .channel(NioServerSocketChannel.class)
+                .channel(NettyTransport.serverSocketChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override

@@ -1,6 +1,7 @@
 package io.cairn.node.transport;
 
 import io.cairn.net.FramedProtobufEncoder;
+import io.cairn.net.NettyTransport;
 import io.cairn.net.ReloadingSslContext;
 import io.cairn.node.server.KvService;
 import io.cairn.node.server.ServerLimits;
@@ -10,7 +11,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
 
 /**
@@ -34,7 +34,7 @@ public final class ClientServer implements AutoCloseable {
             io.cairn.node.auth.Authenticator auth, EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
-                .channel(NioServerSocketChannel.class)
+                .channel(NettyTransport.serverSocketChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {

@@ -4,6 +4,7 @@ import io.cairn.net.Causes;
 import io.cairn.net.CoalescingWriter;
 import io.cairn.net.FramedProtobufDecoder;
 import io.cairn.net.FramedProtobufEncoder;
+import io.cairn.net.NettyTransport;
 import io.cairn.net.ReloadingSslContext;
 import io.cairn.proto.Peer.PeerMessage;
 import io.netty.bootstrap.Bootstrap;
@@ -18,8 +19,6 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -130,7 +129,7 @@ public final class PeerTransport implements AutoCloseable {
         }
 
         private void connect(InetSocketAddress addr) {
-            ChannelFuture f = new Bootstrap().group(group).channel(NioSocketChannel.class)
+            ChannelFuture f = new Bootstrap().group(group).channel(NettyTransport.socketChannel())
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 1000)
                     .handler(new ChannelInitializer<SocketChannel>() {
@@ -260,7 +259,7 @@ public final class PeerTransport implements AutoCloseable {
             throws InterruptedException {
         PeerTransport[] holder = new PeerTransport[1];
         ChannelGroup accepted = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NettyTransport.serverSocketChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {

@@ -2,12 +2,12 @@ package io.cairn.node.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cairn.net.NettyTransport;
 import io.cairn.node.testing.TcpProxy;
 import io.cairn.proto.Peer.Heartbeat;
 import io.cairn.proto.Peer.PeerMessage;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -21,7 +21,7 @@ class PeerTransportTest {
 
     @Test
     void aLinkThatDropsDialsAgainWithoutWaitingForTheNextSend() throws Exception {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NettyTransport.ioHandler());
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         LinkedBlockingQueue<PeerMessage> atTwo = new LinkedBlockingQueue<>();
         PeerTransport one = PeerTransport.start(1, any, group, group, m -> { });
