@@ -38,6 +38,9 @@ final class SessionExpiry {
     private final Effects effects;
     private final SessionClock clock = new SessionClock();
     private final Set<Long> toForward = new HashSet<>();
+    /** The tree, and its count of session changes, the clock last took the sessions from (a snapshot installed is another tree). */
+    private VersionedTree syncedTree;
+    private long syncedChange;
 
     SessionExpiry(long member, Effects effects) {
         this.member = member;
@@ -53,9 +56,14 @@ final class SessionExpiry {
             log.info("member {}: leading; every open session gets a fresh TTL ({} sessions)", member, tree.sessionCount());
         }
         if (leading) {
-            List<SessionClock.Timed> sessions = new ArrayList<>();
-            tree.sessionTtls().forEach((id, ttl) -> sessions.add(new SessionClock.Timed(id, ttl)));
-            for (long sid : clock.expired(sessions, nowMs)) {
+            if (clock.needsSync() || tree != syncedTree || tree.sessionsChanged() != syncedChange) {
+                List<SessionClock.Timed> sessions = new ArrayList<>();
+                tree.sessionTtls().forEach((id, ttl) -> sessions.add(new SessionClock.Timed(id, ttl)));
+                clock.sync(sessions, nowMs);
+                syncedTree = tree;
+                syncedChange = tree.sessionsChanged();
+            }
+            for (long sid : clock.expired(nowMs)) {
                 log.info("member {}: session {} expired (no keepalive within its TTL); deleting its files", member, sid);
                 effects.expire(sid).whenComplete((r, e) -> {
                     if (e != null) {

@@ -48,6 +48,7 @@ public final class VersionedTree {
     private final History history = new History();
     /** Open sessions: their TTL and the ephemeral files bound to them. */
     private final TreeMap<Long, Session> sessions = new TreeMap<>();
+    private long sessionsChanged;
     /** The session each live ephemeral file belongs to. */
     private final java.util.HashMap<String, Long> owners = new java.util.HashMap<>();
     private long nextSession = 1;
@@ -617,6 +618,7 @@ public final class VersionedTree {
                 }
                 long id = nextSession++;
                 sessions.put(id, new Session(id, op.getTtlMs(), new java.util.TreeSet<>(), author == null ? "" : author));
+                sessionsChanged++;
                 return new ApplyResult(rev, true, List.of(), List.of(), null, id);
             }
             case CLOSE, EXPIRE -> {
@@ -638,6 +640,7 @@ public final class VersionedTree {
                     events.add(Event.del(next, path).by(author, timeMs));
                 }
                 sessions.remove(s.id());
+                sessionsChanged++;
                 if (!events.isEmpty()) {
                     rev = next;
                     history.add(next, List.copyOf(events));
@@ -665,6 +668,14 @@ public final class VersionedTree {
         Map<Long, Long> out = new TreeMap<>();
         sessions.values().forEach(s -> out.put(s.id(), s.ttlMs()));
         return out;
+    }
+
+    /**
+     * A number that changes whenever a session opens or ends: the leader's session clock looks at
+     * the whole list of sessions only then, not on every tick.
+     */
+    public long sessionsChanged() {
+        return sessionsChanged;
     }
 
     public int sessionCount() {
