@@ -1,6 +1,7 @@
 package io.cairn.node.log;
 
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.UnsafeByteOperations;
 import io.cairn.proto.Peer.SnapshotFile;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -121,8 +122,12 @@ public final class SnapshotStore {
         if ((int) crc.getValue() != sum) {
             return null;
         }
-        // Aliasing: bytes fields share the buffer instead of being copied out of it.
-        CodedInputStream in = CodedInputStream.newInstance(body);
+        // Aliasing: bytes fields share the buffer instead of being copied out of it. Protobuf
+        // aliases only a buffer it is told is immutable, which CodedInputStream.newInstance(ByteBuffer)
+        // never is: every value was copied to the heap (a heap dump of the member that ran out of
+        // memory restarting held 900,000 parsed 1 KiB values beside the tree's own copies). A
+        // ByteString wrapping the buffer is immutable, and its input aliases.
+        CodedInputStream in = UnsafeByteOperations.unsafeWrap(body).newCodedInput();
         in.enableAliasing(true);
         SnapshotFile snap = SnapshotFile.parseFrom(in);
         in.checkLastTagWas(0);

@@ -40,7 +40,7 @@ public final class Wal implements AutoCloseable {
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 * 1024);
 
     private final Path dir;
-    private final List<WalRecord> recovered;
+    private List<WalRecord> recovered;
     private final boolean tornTailCut;
     private FileChannel current;
     private long currentIndex;
@@ -97,9 +97,19 @@ public final class Wal implements AutoCloseable {
         return new Wal(dir, records, torn, index, ch, lastEnd, ch.size());
     }
 
-    /** The records read back on open, in the order they were written. */
+    /** The records read back on open, in the order they were written (empty once forgotten). */
     public List<WalRecord> recovered() {
         return recovered;
+    }
+
+    /**
+     * Lets go of the records read back on open, once the caller has them. Kept, they held every
+     * value written since the last snapshot for as long as the member ran, after the log in
+     * memory had long dropped them at the next snapshot: half a GiB in a member restarted with
+     * 500,000 1 KiB writes to replay.
+     */
+    public void forgetRecovered() {
+        recovered = List.of();
     }
 
     public boolean tornTailCut() {

@@ -54,7 +54,9 @@ public final class FileStorage implements ReplicaStorage {
 
     @Override
     public Recovered recover() throws IOException {
-        return new Recovered(snapshots.loadLatest(), wal.recovered(), wal.tornTailCut());
+        Recovered r = new Recovered(snapshots.loadLatest(), wal.recovered(), wal.tornTailCut());
+        wal.forgetRecovered();
+        return r;
     }
 
     @Override
