@@ -87,6 +87,10 @@ public final class BenchMain implements Callable<Integer> {
             + " into --out's curves-NAME.md, .json and plots.")
     List<String> curves;
 
+    @Option(names = "--sizes", split = ",", paramLabel = "N,...", description = "With --curves: only these sizes (keys, watches,"
+            + " sessions or revisions) instead of each curve's own list; the data and sessions curves keep their earlier points at other sizes in their files.")
+    List<Integer> sizes;
+
     @Option(names = "--etcd-crosscheck", paramLabel = "TOOL", description = "Only write to one etcd cluster with the harness (jetcd)"
             + " and with etcd's own Go benchmark tool at TOOL (bench/etcd-benchmark.sh builds it), 64 clients over 8 connections,"
             + " in alternating rounds; into --out's etcd-crosscheck.md and .json.")
@@ -134,6 +138,14 @@ public final class BenchMain implements Callable<Integer> {
             }
             System.out.println("cairn-bench: the table in " + updateReadme + " is made from " + json);
             return 0;
+        }
+        if (sizes != null && curves == null) {
+            System.err.println("cairn-bench: --sizes is for the curves; name them with --curves");
+            return 2;
+        }
+        if (sizes != null && sizes.stream().anyMatch(n -> n < 1)) {
+            System.err.println("cairn-bench: --sizes takes positive counts, got " + sizes);
+            return 2;
         }
         if (curves != null) {
             return curves();
@@ -388,18 +400,22 @@ public final class BenchMain implements Callable<Integer> {
             return g;
         };
         if (curves.contains("data")) {
-            new DataSetCurve(out).run(big(curveSystems), quick ? List.of(1_000, 10_000) : List.of(1_000, 10_000, 100_000, 1_000_000), groups);
+            new DataSetCurve(out).run(big(curveSystems), sizesOr(quick ? List.of(1_000, 10_000) : List.of(1_000, 10_000, 100_000, 1_000_000)), groups);
         }
         if (curves.contains("sessions")) {
-            new SessionsCurve(out).run(big(curveSystems), quick ? List.of(100, 1_000) : List.of(100, 1_000, 10_000), groups);
+            new SessionsCurve(out).run(big(curveSystems), sizesOr(quick ? List.of(100, 1_000) : List.of(100, 1_000, 10_000)), groups);
         }
         if (curves.contains("watches")) {
-            k.watches(curveSystems, quick ? List.of(1_000, 10_000) : List.of(1_000, 10_000, 100_000), groups);
+            k.watches(curveSystems, sizesOr(quick ? List.of(1_000, 10_000) : List.of(1_000, 10_000, 100_000)), groups);
         }
         if (curves.contains("history")) {
-            k.history(quick ? List.of(10_000, 100_000) : List.of(10_000, 100_000, 1_000_000), groups);
+            k.history(sizesOr(quick ? List.of(10_000, 100_000) : List.of(10_000, 100_000, 1_000_000)), groups);
         }
         return 0;
+    }
+
+    private List<Integer> sizesOr(List<Integer> defaults) {
+        return sizes == null || sizes.isEmpty() ? defaults : sizes;
     }
 
     /** The systems with the heap (and for ZooKeeper the connections) a large data set or many sessions need. */

@@ -52,6 +52,13 @@ final class DataSetCurve {
         }
     }
 
+    private static Point parse(Map<String, Object> o) {
+        return new Point(CurvePoints.str(o, "system"), (long) CurvePoints.num(o, "keys"), CurvePoints.num(o, "loadWritesPerSec"),
+                CurvePoints.num(o, "rssBytesPerKeyPerMember"), CurvePoints.num(o, "snapshotMs"), (long) CurvePoints.num(o, "snapshotBytes"),
+                CurvePoints.str(o, "snapshotHow"), CurvePoints.num(o, "restartToReadyMs"), CurvePoints.num(o, "catchUpMs"),
+                CurvePoints.str(o, "error"));
+    }
+
     private static Object round(double v) {
         return Double.isFinite(v) ? (Object) (Math.round(v * 10) / 10.0) : null;
     }
@@ -81,6 +88,7 @@ final class DataSetCurve {
                         p.error() == null ? "" : " (" + p.error() + ")");
             }
         }
+        points = CurvePoints.withOthersFrom(out.resolve("curves-data.json"), points, Point::system, Point::keys, DataSetCurve::parse);
         write(points);
         return points;
     }
@@ -93,7 +101,8 @@ final class DataSetCurve {
         double loadPerSec;
         String lastKey = key(n - 1);
         try (StoreClient c = g.client(leader)) {
-            for (int d = 0; d < Math.min(n, DIRS); d++) {
+            Curves.firstWrite(c, "/bench/data/d0");
+            for (int d = 1; d < Math.min(n, DIRS); d++) {
                 c.ensureParent("/bench/data/d" + d);
             }
             List<CompletableFuture<?>> inFlight = new ArrayList<>();
@@ -128,11 +137,26 @@ final class DataSetCurve {
                 : (follower + 1) % ServerGroup.MEMBERS;
         // Timed from the empty member's start: etcd may first refuse its member add for a few seconds
         // (until the restarted follower counts as healthy), which is not the catch-up's cost.
-        int empty = g.startEmptyMember(other);
-        double catchUpMs = untilServed(g, empty, lastKey, value, g.members.get(empty).launchedAt);
+        double catchUpMs = Double.NaN;
+        String catchUpFailed = null;
+        try {
+            int empty = g.startEmptyMember(other);
+            catchUpMs = untilServed(g, empty, lastKey, value, g.members.get(empty).launchedAt);
+        } catch (Exception e) {
+            // A catch-up that fails is a finding of its own; what was measured before it stands.
+            catchUpFailed = "catch-up: " + e.getMessage();
+        }
         // Last, so that ZooKeeper, which has no snapshot API, has written one in the catch-up.
-        ServerGroup.SnapshotTaken snap = g.snapshot();
-        return new Point(system, n, loadPerSec, rssPerKey, snap.ms(), snap.bytes(), snap.how(), restartMs, catchUpMs, null);
+        // A snapshot that fails (a cluster the failed catch-up left without a steady leader) is
+        // recorded too, and the load and restart figures stand.
+        ServerGroup.SnapshotTaken snap;
+        try {
+            snap = g.snapshot();
+        } catch (Exception e) {
+            snap = new ServerGroup.SnapshotTaken(Double.NaN, 0, null);
+            catchUpFailed = (catchUpFailed == null ? "" : catchUpFailed + "; ") + "snapshot: " + e.getMessage();
+        }
+        return new Point(system, n, loadPerSec, rssPerKey, snap.ms(), snap.bytes(), snap.how(), restartMs, catchUpMs, catchUpFailed);
     }
 
     static String key(int i) {
@@ -142,14 +166,15 @@ final class DataSetCurve {
     /**
      * Milliseconds from {@code t0} until member {@code index} answers a serializable read of
      * {@code key} with {@code value} from its own copy: a read that any client of that member
-     * could make, so the member is ready. Polled every 20 ms, for at most 10 minutes.
+     * could make, so the member is ready. Polled every 20 ms, for at most 3 minutes (etcd's member
+     * catches up on a GiB in seconds).
      */
     private static double untilServed(ServerGroup g, int index, String key, byte[] value, long t0) throws Exception {
         ServerGroup.Member m = g.members.get(index);
-        long end = t0 + TimeUnit.MINUTES.toNanos(10);
+        long end = t0 + TimeUnit.MINUTES.toNanos(3);
         while (System.nanoTime() < end) {
             if (!m.alive()) {
-                throw new IllegalStateException(g.name() + " member " + (index + 1) + " exited; its log: " + m.log);
+                throw new IllegalStateException(g.name() + " member " + (index + 1) + " exited; its log ends: " + tail(m.log));
             }
             if (accepts(m.clientPort)) {
                 try (StoreClient c = g.client(List.of(index))) {
@@ -166,7 +191,25 @@ final class DataSetCurve {
             }
             Thread.sleep(20);
         }
-        throw new IllegalStateException(g.name() + " member " + (index + 1) + " did not serve " + key + " within 10 minutes");
+        throw new IllegalStateException(g.name() + " member " + (index + 1) + " did not serve " + key
+                + " within 3 minutes; its log ends: " + tail(m.log));
+    }
+
+    /** The last lines of a member's log (the run deletes it), for the reason a point failed. */
+    private static String tail(java.nio.file.Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            // The first line naming an error says why; a stack trace's last lines say only where.
+            int at = 0;
+            while (at < lines.size() && !(lines.get(at).contains("Exception") || lines.get(at).contains("Error")
+                    || lines.get(at).contains("ERROR"))) {
+                at++;
+            }
+            String why = at == lines.size() ? "" : String.join(" | ", lines.subList(at, Math.min(lines.size(), at + 8))) + " ... ";
+            return why + String.join(" | ", lines.subList(Math.max(0, lines.size() - 2), lines.size()));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
     }
 
     private static boolean accepts(int port) {
@@ -191,7 +234,7 @@ final class DataSetCurve {
                 + "|---|---|---|---|---|---|---|---|\n");
         for (Point p : points) {
             md.append(String.format(Locale.ROOT, "| %s | %,d | %s | %s | %s | %s | %s | %s |%n", p.system(), p.keys(), num(p.loadPerSec()),
-                    num(p.rssBytesPerKey()), num(p.snapshotMs()), p.error() != null ? "–" : String.format(Locale.ROOT, "%.1f",
+                    num(p.rssBytesPerKey()), num(p.snapshotMs()), p.snapshotBytes() == 0 ? "–" : String.format(Locale.ROOT, "%.1f",
                             p.snapshotBytes() / 1048576.0), num(p.restartMs()), num(p.catchUpMs())));
         }
         md.append("\nSnapshot: ");
@@ -201,7 +244,7 @@ final class DataSetCurve {
         for (Point p : points) {
             if (p.error() != null) {
                 md.append("\n- ").append(p.system()).append(" at ").append(String.format(Locale.ROOT, "%,d", p.keys()))
-                        .append(" keys not measured: ").append(p.error());
+                        .append(" keys: ").append(p.error());
             }
         }
         md.append("\n\n![memory](curves-data-memory.png) ![snapshot](curves-data-snapshot.png) ![restart](curves-data-restart.png)"
@@ -221,13 +264,12 @@ final class DataSetCurve {
         XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle("keys (log)").yAxisTitle(yTitle).build();
         chart.getStyler().setXAxisLogarithmic(true);
         Map<String, List<Point>> bySystem = new LinkedHashMap<>();
-        points.stream().filter(p -> p.error() == null).forEach(p -> bySystem.computeIfAbsent(p.system(), k -> new ArrayList<>()).add(p));
+        // A point without this measure (not measured, or not possible) is left out of its line, not drawn as 0.
+        points.stream().filter(p -> Double.isFinite(y.applyAsDouble(p)) && y.applyAsDouble(p) > 0)
+                .forEach(p -> bySystem.computeIfAbsent(p.system(), k -> new ArrayList<>()).add(p));
         for (Map.Entry<String, List<Point>> e : bySystem.entrySet()) {
-            double[] ys = e.getValue().stream().mapToDouble(y).toArray();
-            if (Arrays.stream(ys).anyMatch(Double::isFinite)) {
-                chart.addSeries(e.getKey(), e.getValue().stream().mapToDouble(Point::keys).toArray(),
-                        Arrays.stream(ys).map(v -> Double.isFinite(v) ? v : 0).toArray());
-            }
+            chart.addSeries(e.getKey(), e.getValue().stream().mapToDouble(Point::keys).toArray(),
+                    e.getValue().stream().mapToDouble(y).toArray());
         }
         BitmapEncoder.saveBitmap(chart, out.resolve(name).toString(), BitmapEncoder.BitmapFormat.PNG);
     }

@@ -52,6 +52,13 @@ final class SessionsCurve {
         }
     }
 
+    private static Point parse(Map<String, Object> o) {
+        return new Point(CurvePoints.str(o, "system"), (int) CurvePoints.num(o, "sessions"), CurvePoints.num(o, "leaderCpuMsPerSec"),
+                CurvePoints.num(o, "membersCpuMsPerSec"), CurvePoints.num(o, "leaderRssBytesPerSession"),
+                CurvePoints.num(o, "removalAfterDeathP50Ms"), CurvePoints.num(o, "removalAfterDeathP99Ms"),
+                CurvePoints.num(o, "removalAfterDeathMaxMs"), (long) CurvePoints.num(o, "missing"), CurvePoints.str(o, "error"));
+    }
+
     private static Object round(double v) {
         return Double.isFinite(v) ? (Object) (Math.round(v * 10) / 10.0) : null;
     }
@@ -80,6 +87,7 @@ final class SessionsCurve {
                         p.error() == null ? "" : " (" + p.error() + ")");
             }
         }
+        points = CurvePoints.withOthersFrom(out.resolve("curves-sessions.json"), points, Point::system, p -> (long) p.sessions(), SessionsCurve::parse);
         write(points);
         return points;
     }
@@ -88,7 +96,7 @@ final class SessionsCurve {
         String prefix = "/bench/sessions";
         int leader = g.awaitLeader(java.time.Duration.ofSeconds(60));
         try (StoreClient c = g.client(leader)) {
-            c.ensureParent(prefix);
+            Curves.firstWrite(c, prefix);
             for (int i = 0; i < 4; i++) {
                 c.put("/bench/warm" + i, new byte[16]);
             }
