@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -44,6 +45,45 @@ final class CurvePoints {
         }
         all.sort(Comparator.<P>comparingInt(p -> ORDER.indexOf(system.apply(p))).thenComparing(size));
         return all;
+    }
+
+    /** One point of a curve, on a group started for it. */
+    interface Measure<P> {
+        P measure(String system, int size, ServerGroup g) throws Exception;
+    }
+
+    /** The point of a size that could not be measured, with why. */
+    interface Failed<P> {
+        P failed(String system, int size, Exception e);
+    }
+
+    /**
+     * Each system at each size on a fresh group ({@code -big} systems reported without the
+     * suffix); a point that cannot be measured (a limit of the system, say) is reported as such,
+     * not the end of the curve. Each point goes to {@code report} as it is measured.
+     */
+    static <P> List<P> measureEach(List<String> systems, List<Integer> sizes, Curves.Groups groups, Measure<P> measure,
+                                   Failed<P> failed, Consumer<P> report) {
+        List<P> points = new ArrayList<>();
+        for (String system : systems) {
+            String name = system.replace("-big", "");
+            for (int n : sizes) {
+                P p;
+                try (ServerGroup g = groups.start(system)) {
+                    p = measure.measure(name, n, g);
+                } catch (Exception e) {
+                    p = failed.failed(name, n, e);
+                }
+                points.add(p);
+                report.accept(p);
+            }
+        }
+        return points;
+    }
+
+    /** A figure to one decimal for the JSON; null for one not measured. */
+    static Object round(double v) {
+        return Double.isFinite(v) ? (Object) (Math.round(v * 10) / 10.0) : null;
     }
 
     static double num(Map<String, Object> o, String key) {

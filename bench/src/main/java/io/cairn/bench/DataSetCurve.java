@@ -38,13 +38,13 @@ final class DataSetCurve {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("system", system);
             o.put("keys", keys);
-            o.put("loadWritesPerSec", round(loadPerSec));
-            o.put("rssBytesPerKeyPerMember", round(rssBytesPerKey));
-            o.put("snapshotMs", round(snapshotMs));
+            o.put("loadWritesPerSec", CurvePoints.round(loadPerSec));
+            o.put("rssBytesPerKeyPerMember", CurvePoints.round(rssBytesPerKey));
+            o.put("snapshotMs", CurvePoints.round(snapshotMs));
             o.put("snapshotBytes", snapshotBytes);
             o.put("snapshotHow", snapshotHow);
-            o.put("restartToReadyMs", round(restartMs));
-            o.put("catchUpMs", round(catchUpMs));
+            o.put("restartToReadyMs", CurvePoints.round(restartMs));
+            o.put("catchUpMs", CurvePoints.round(catchUpMs));
             if (error != null) {
                 o.put("error", error);
             }
@@ -59,10 +59,6 @@ final class DataSetCurve {
                 CurvePoints.str(o, "error"));
     }
 
-    private static Object round(double v) {
-        return Double.isFinite(v) ? (Object) (Math.round(v * 10) / 10.0) : null;
-    }
-
     private final Path out;
 
     DataSetCurve(Path out) {
@@ -70,27 +66,19 @@ final class DataSetCurve {
     }
 
     List<Point> run(List<String> systems, List<Integer> sizes, Curves.Groups groups) throws Exception {
-        List<Point> points = new ArrayList<>();
-        for (String system : systems) {
-            for (int n : sizes) {
-                Point p;
-                try (ServerGroup g = groups.start(system)) {
-                    p = measure(system.replace("-big", ""), n, g);
-                } catch (Exception e) {
-                    // A point that cannot be measured (a limit of the system, say) is reported as such, not the end.
-                    p = new Point(system.replace("-big", ""), n, Double.NaN, Double.NaN, Double.NaN, 0, null, Double.NaN, Double.NaN, e.toString());
-                }
-                points.add(p);
-                System.out.printf(Locale.ROOT, "%-9s %,9d keys: load %,7.0f/s, RSS %,6.0f B/key a member, snapshot %s ms %s B,"
-                                + " restart to ready %,.0f ms, catch-up %,.0f ms%s%n", p.system(), n, p.loadPerSec(), p.rssBytesPerKey(),
-                        Double.isNaN(p.snapshotMs()) ? "–" : String.format(Locale.ROOT, "%,.0f", p.snapshotMs()),
-                        String.format(Locale.ROOT, "%,d", p.snapshotBytes()), p.restartMs(), p.catchUpMs(),
-                        p.error() == null ? "" : " (" + p.error() + ")");
-            }
-        }
+        List<Point> points = CurvePoints.measureEach(systems, sizes, groups, this::measure,
+                (system, n, e) -> new Point(system, n, Double.NaN, Double.NaN, Double.NaN, 0, null, Double.NaN, Double.NaN, e.toString()), DataSetCurve::print);
         points = CurvePoints.withOthersFrom(out.resolve("curves-data.json"), points, Point::system, Point::keys, DataSetCurve::parse);
         write(points);
         return points;
+    }
+
+    private static void print(Point p) {
+        System.out.printf(Locale.ROOT, "%-9s %,9d keys: load %,7.0f/s, RSS %,6.0f B/key a member, snapshot %s ms %s B,"
+                        + " restart to ready %,.0f ms, catch-up %,.0f ms%s%n", p.system(), p.keys(), p.loadPerSec(), p.rssBytesPerKey(),
+                Double.isNaN(p.snapshotMs()) ? "–" : String.format(Locale.ROOT, "%,.0f", p.snapshotMs()),
+                String.format(Locale.ROOT, "%,d", p.snapshotBytes()), p.restartMs(), p.catchUpMs(),
+                p.error() == null ? "" : " (" + p.error() + ")");
     }
 
     private Point measure(String system, int n, ServerGroup g) throws Exception {

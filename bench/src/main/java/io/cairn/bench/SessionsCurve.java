@@ -38,12 +38,12 @@ final class SessionsCurve {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("system", system);
             o.put("sessions", sessions);
-            o.put("leaderCpuMsPerSec", round(leaderCpuMsPerSec));
-            o.put("membersCpuMsPerSec", round(membersCpuMsPerSec));
-            o.put("leaderRssBytesPerSession", round(leaderBytesPerSession));
-            o.put("removalAfterDeathP50Ms", round(expiryP50Ms));
-            o.put("removalAfterDeathP99Ms", round(expiryP99Ms));
-            o.put("removalAfterDeathMaxMs", round(expiryMaxMs));
+            o.put("leaderCpuMsPerSec", CurvePoints.round(leaderCpuMsPerSec));
+            o.put("membersCpuMsPerSec", CurvePoints.round(membersCpuMsPerSec));
+            o.put("leaderRssBytesPerSession", CurvePoints.round(leaderBytesPerSession));
+            o.put("removalAfterDeathP50Ms", CurvePoints.round(expiryP50Ms));
+            o.put("removalAfterDeathP99Ms", CurvePoints.round(expiryP99Ms));
+            o.put("removalAfterDeathMaxMs", CurvePoints.round(expiryMaxMs));
             o.put("missing", missing);
             if (error != null) {
                 o.put("error", error);
@@ -59,10 +59,6 @@ final class SessionsCurve {
                 CurvePoints.num(o, "removalAfterDeathMaxMs"), (long) CurvePoints.num(o, "missing"), CurvePoints.str(o, "error"));
     }
 
-    private static Object round(double v) {
-        return Double.isFinite(v) ? (Object) (Math.round(v * 10) / 10.0) : null;
-    }
-
     private final Path out;
 
     SessionsCurve(Path out) {
@@ -70,26 +66,19 @@ final class SessionsCurve {
     }
 
     List<Point> run(List<String> systems, List<Integer> sizes, Curves.Groups groups) throws Exception {
-        List<Point> points = new ArrayList<>();
-        for (String system : systems) {
-            for (int n : sizes) {
-                Point p;
-                try (ServerGroup g = groups.start(system)) {
-                    p = measure(system.replace("-big", ""), n, g);
-                } catch (Exception e) {
-                    p = new Point(system.replace("-big", ""), n, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, n, e.toString());
-                }
-                points.add(p);
-                System.out.printf(Locale.ROOT, "%-9s %,6d sessions: CPU above idle %.1f ms/s on the leader, %.1f ms/s on all members;"
-                                + " leader %,.0f B a session; removal after the holder's death p50 %,.0f ms p99 %,.0f ms max %,.0f ms%s%s%n",
-                        p.system(), n, p.leaderCpuMsPerSec(), p.membersCpuMsPerSec(), p.leaderBytesPerSession(), p.expiryP50Ms(),
-                        p.expiryP99Ms(), p.expiryMaxMs(), p.missing() > 0 ? " (" + p.missing() + " not removed)" : "",
-                        p.error() == null ? "" : " (" + p.error() + ")");
-            }
-        }
+        List<Point> points = CurvePoints.measureEach(systems, sizes, groups, this::measure,
+                (system, n, e) -> new Point(system, n, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, n, e.toString()), SessionsCurve::print);
         points = CurvePoints.withOthersFrom(out.resolve("curves-sessions.json"), points, Point::system, p -> (long) p.sessions(), SessionsCurve::parse);
         write(points);
         return points;
+    }
+
+    private static void print(Point p) {
+        System.out.printf(Locale.ROOT, "%-9s %,6d sessions: CPU above idle %.1f ms/s on the leader, %.1f ms/s on all members;"
+                        + " leader %,.0f B a session; removal after the holder's death p50 %,.0f ms p99 %,.0f ms max %,.0f ms%s%s%n",
+                p.system(), p.sessions(), p.leaderCpuMsPerSec(), p.membersCpuMsPerSec(), p.leaderBytesPerSession(), p.expiryP50Ms(),
+                p.expiryP99Ms(), p.expiryMaxMs(), p.missing() > 0 ? " (" + p.missing() + " not removed)" : "",
+                p.error() == null ? "" : " (" + p.error() + ")");
     }
 
     private Point measure(String system, int n, ServerGroup g) throws Exception {

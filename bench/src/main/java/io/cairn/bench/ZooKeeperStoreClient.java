@@ -53,27 +53,24 @@ final class ZooKeeperStoreClient implements StoreClient {
     @Override
     public CompletableFuture<?> putAsync(String key, byte[] value) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        zk.setData(key, value, -1, (rc, path, ctx, stat) -> {
-            if (rc == KeeperException.Code.OK.intValue()) {
-                done.complete(null);
-            } else {
-                done.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), path));
-            }
-        }, null);
+        zk.setData(key, value, -1, (rc, path, ctx, stat) -> complete(done, rc, path), null);
         return done;
     }
 
     @Override
     public CompletableFuture<?> createAsync(String key, byte[] value) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        zk.create(key, value, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, (rc, path, ctx, name) -> {
-            if (rc == KeeperException.Code.OK.intValue()) {
-                done.complete(null);
-            } else {
-                done.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), path));
-            }
-        }, null);
+        zk.create(key, value, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, (rc, path, ctx, name) -> complete(done, rc, path), null);
         return done;
+    }
+
+    /** An asynchronous call's result code, onto its future. */
+    private static void complete(CompletableFuture<Void> done, int rc, String path) {
+        if (rc == KeeperException.Code.OK.intValue()) {
+            done.complete(null);
+        } else {
+            done.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), path));
+        }
     }
 
     @Override

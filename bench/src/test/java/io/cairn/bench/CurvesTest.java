@@ -43,4 +43,23 @@ class CurvesTest {
             assertThat(Files.size(out.resolve(name + "-latency.png"))).isPositive();
         }
     }
+
+    /**
+     * The data-set curve end to end on a small Cairn cluster: the load, a follower's restart, an
+     * empty member's catch-up and a snapshot are all measured, and the table and plots written.
+     */
+    @Test
+    void dataSetCurveMeasuresLoadRestartCatchUpAndSnapshot(@TempDir Path out) throws Exception {
+        List<DataSetCurve.Point> points = new DataSetCurve(out).run(List.of("cairn-big"), List.of(300), groups());
+        assertThat(points).hasSize(1);
+        DataSetCurve.Point p = points.get(0);
+        assertThat(p.error()).isNull();
+        assertThat(p.system()).isEqualTo("cairn");
+        assertThat(p.loadPerSec()).isPositive();
+        assertThat(p.restartMs()).isPositive();
+        assertThat(p.catchUpMs()).isPositive();
+        assertThat(p.snapshotBytes()).as("300 values of 1 KiB").isGreaterThan(300 * 1024);
+        assertThat(Files.readString(out.resolve("curves-data.md"))).contains("| cairn | 300 |");
+        assertThat(Files.size(out.resolve("curves-data-catchup.png"))).isPositive();
+    }
 }
