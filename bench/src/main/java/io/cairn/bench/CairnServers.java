@@ -62,26 +62,17 @@ final class CairnServers extends ServerGroup {
             // A write under /ctl/acl waits until the leader has heard from every member (it must
             // know they all read ACL rules alike); right after the election it may not have yet,
             // and the write is refused as unavailable, which is worth asking again.
-            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (true) {
-                try {
-                    admin.set("/ctl/acl/rules/team-0", "{\"subject\":\"group:team-0\",\"path\":\"/team-0/{namespace}/**\","
-                            + "\"rights\":[\"read\",\"watch\"]}", -1);
-                    break;
-                } catch (io.cairn.client.UnavailableException e) {
-                    if (System.nanoTime() > end) {
-                        throw e;
-                    }
-                    Thread.sleep(200);
-                }
+            for (int i = 0; i < 20; i++) {
+                String rule = "{\"subject\":\"group:team-" + i + "\",\"path\":\"/team-" + i + "/{namespace}/**\",\"rights\":[\"read\",\"watch\"]}";
+                setRule(admin, "/ctl/acl/rules/team-" + i, rule);
             }
-            for (int i = 1; i < 20; i++) {
-                admin.set("/ctl/acl/rules/team-" + i, "{\"subject\":\"group:team-" + i + "\",\"path\":\"/team-" + i
-                        + "/{namespace}/**\",\"rights\":[\"read\",\"watch\"]}", -1);
-            }
-            admin.set("/ctl/acl/rules/bench", "{\"subject\":\"group:bench\",\"path\":\"/bench/**\","
-                    + "\"rights\":[\"read\",\"write\",\"watch\"]}", -1);
+            setRule(admin, "/ctl/acl/rules/bench", "{\"subject\":\"group:bench\",\"path\":\"/bench/**\","
+                    + "\"rights\":[\"read\",\"write\",\"watch\"]}");
         }
+    }
+
+    private static void setRule(CairnClient admin, String path, String rule) throws InterruptedException {
+        retryFor(Duration.ofSeconds(30), io.cairn.client.UnavailableException.class, () -> admin.set(path, rule, -1));
     }
 
     @Override

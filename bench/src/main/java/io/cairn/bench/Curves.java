@@ -40,19 +40,10 @@ final class Curves {
      * measured starts after this.
      */
     static void firstWrite(StoreClient c, String dir) throws Exception {
-        long end = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
-        while (true) {
-            try {
-                c.ensureParent(dir);
-                c.put(dir + "/settle", new byte[1]);
-                return;
-            } catch (Exception e) {
-                if (System.nanoTime() > end) {
-                    throw e;
-                }
-                Thread.sleep(200);
-            }
-        }
+        ServerGroup.retryFor(java.time.Duration.ofSeconds(30), Exception.class, () -> {
+            c.ensureParent(dir);
+            c.put(dir + "/settle", new byte[1]);
+        });
     }
 
     /** Resident memory of the group's members together, in bytes. */

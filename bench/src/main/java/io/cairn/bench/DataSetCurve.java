@@ -126,13 +126,13 @@ final class DataSetCurve {
         // Timed from the empty member's start: etcd may first refuse its member add for a few seconds
         // (until the restarted follower counts as healthy), which is not the catch-up's cost.
         double catchUpMs = Double.NaN;
-        String catchUpFailed = null;
+        String failed = null;
         try {
             int empty = g.startEmptyMember(other);
             catchUpMs = untilServed(g, empty, lastKey, value, g.members.get(empty).launchedAt);
         } catch (Exception e) {
             // A catch-up that fails is a finding of its own; what was measured before it stands.
-            catchUpFailed = "catch-up: " + e.getMessage();
+            failed = "catch-up: " + e.getMessage();
         }
         // Last, so that ZooKeeper, which has no snapshot API, has written one in the catch-up.
         // A snapshot that fails (a cluster the failed catch-up left without a steady leader) is
@@ -142,9 +142,9 @@ final class DataSetCurve {
             snap = g.snapshot();
         } catch (Exception e) {
             snap = new ServerGroup.SnapshotTaken(Double.NaN, 0, null);
-            catchUpFailed = (catchUpFailed == null ? "" : catchUpFailed + "; ") + "snapshot: " + e.getMessage();
+            failed = (failed == null ? "" : failed + "; ") + "snapshot: " + e.getMessage();
         }
-        return new Point(system, n, loadPerSec, rssPerKey, snap.ms(), snap.bytes(), snap.how(), restartMs, catchUpMs, catchUpFailed);
+        return new Point(system, n, loadPerSec, rssPerKey, snap.ms(), snap.bytes(), snap.how(), restartMs, catchUpMs, failed);
     }
 
     static String key(int i) {

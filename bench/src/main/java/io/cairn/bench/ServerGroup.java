@@ -92,6 +92,32 @@ abstract class ServerGroup implements AutoCloseable {
     /** A full copy of the data through the system's own API, or null where it has none. */
     abstract SnapshotTaken snapshot() throws Exception;
 
+    /** One try of something {@link #retryFor} asks again. */
+    interface Attempt<E extends Exception> {
+        void run() throws E;
+    }
+
+    /**
+     * Runs {@code attempt}, again every 200 ms while it fails with a {@code retryOn} exception,
+     * for up to {@code limit}; then the last failure is thrown. For the first writes to a fresh
+     * cluster, whose leader may still be settling.
+     */
+    static <E extends Exception> void retryFor(Duration limit, Class<? extends Exception> retryOn, Attempt<E> attempt)
+            throws E, InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        while (true) {
+            try {
+                attempt.run();
+                return;
+            } catch (Exception e) {
+                if (!retryOn.isInstance(e) || System.nanoTime() > end) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
     /** How long a full copy took, its size, and how it was taken. */
     record SnapshotTaken(double ms, long bytes, String how) {}
 
