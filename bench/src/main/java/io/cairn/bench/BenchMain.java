@@ -396,6 +396,7 @@ public final class BenchMain implements Callable<Integer> {
                 g = group(system);
             }
             started.put(system, g);
+            g.keepData = keepData;
             g.start();
             return g;
         };
