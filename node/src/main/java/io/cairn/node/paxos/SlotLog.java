@@ -54,6 +54,11 @@ final class SlotLog {
                 value = null;
             }
         }
+
+        /** Bytes of the value's encoding. */
+        int size() {
+            return value != null ? value.getSerializedSize() : packed.size();
+        }
     }
 
     private final TreeMap<Long, Slot> slots = new TreeMap<>();
@@ -167,13 +172,15 @@ final class SlotLog {
     }
 
     /** Up to {@code max} chosen entries from {@code from} on, for a follower catching up. */
-    List<SlotEntry> chosenFrom(long from, int max) {
+    List<SlotEntry> chosenFrom(long from, int max, long maxBytes) {
         List<SlotEntry> list = new ArrayList<>();
-        for (long s = from; s <= chosenUpTo && list.size() < max; s++) {
+        long bytes = 0;
+        for (long s = from; s <= chosenUpTo && list.size() < max && (list.isEmpty() || bytes < maxBytes); s++) {
             Slot slot = slots.get(s);
             if (slot == null) {
                 break;
             }
+            bytes += slot.size();
             list.add(entry(s, slot));
         }
         return list;

@@ -316,4 +316,69 @@ class PaxosCoreTest {
         assertThat(follower.step(answers.get(0)).reads).as("the old answer again counts for nothing").isEmpty();
         assertThat(deliverAll(cores, second)).containsExactly(201L);
     }
+
+    private static io.cairn.proto.Peer.Value bigWrite(int bytes, int n) {
+        io.cairn.proto.State.Op set = io.cairn.proto.State.Op.newBuilder().setKind(io.cairn.proto.State.Op.Kind.SET)
+                .setPath("/k" + n).setValue(com.google.protobuf.ByteString.copyFrom(new byte[bytes])).build();
+        return io.cairn.proto.Peer.Value.newBuilder().addProposals(Proposal.newBuilder().setId(n)
+                .setCommand(Command.newBuilder().setTxn(io.cairn.proto.State.Txn.newBuilder().addSuccess(set)))).build();
+    }
+
+    private static List<io.cairn.proto.Peer.PeerMessage> catchUps(Ready r) {
+        return r.messages.stream().filter(io.cairn.proto.Peer.PeerMessage::hasCatchUp).toList();
+    }
+
+    /**
+     * A member behind asks again at once only after an answer that brought it something. An ask
+     * a heartbeat made while an answer was on its way is answered with the same slots; asking
+     * again after that duplicate too kept each such ask alive as one more stream of answers, and
+     * a new member catching up on 100,000 writes drew dozens of copies of each batch from a
+     * leader that, busy encoding them, missed its heartbeats (the benchmark's data-set curve).
+     */
+    @Test
+    void aMemberBehindAsksAgainOnlyAfterAnAnswerThatBroughtSomething() {
+        PaxosCore follower = new PaxosCore(new PaxosConfig(2, Set.of(1L, 2L, 3L), Set.of(), 10, 2, 8, 64, 64), new Random(5));
+        io.cairn.proto.Peer.Ballot ballot = new BallotNum(3, 1).toProto();
+        Ready told = follower.step(io.cairn.proto.Peer.PeerMessage.newBuilder().setFrom(1).setTo(2).setBallot(ballot)
+                .setHeartbeat(io.cairn.proto.Peer.Heartbeat.newBuilder().setCommit(4)).build());
+        assertThat(catchUps(told)).singleElement().satisfies(m -> assertThat(m.getCatchUp().getFromSlot()).isEqualTo(1));
+        io.cairn.proto.Peer.Chosen.Builder firstTwo = io.cairn.proto.Peer.Chosen.newBuilder().setCommit(4);
+        for (int s = 1; s <= 2; s++) {
+            firstTwo.addEntries(SlotEntry.newBuilder().setSlot(s).setBallot(ballot).setValue(bigWrite(10, s)));
+        }
+        io.cairn.proto.Peer.PeerMessage answer = io.cairn.proto.Peer.PeerMessage.newBuilder().setFrom(1).setTo(2)
+                .setBallot(ballot).setChosen(firstTwo).build();
+        assertThat(catchUps(follower.step(answer))).as("an answer that brought slots 1-2")
+                .singleElement().satisfies(m -> assertThat(m.getCatchUp().getFromSlot()).isEqualTo(3));
+        assertThat(catchUps(follower.step(answer))).as("the same answer again, to an earlier ask").isEmpty();
+        // The leader's heartbeats go on; the member asks through them again a heartbeat after the last progress.
+        int asked = 0;
+        for (int t = 0; t < 4; t++) {
+            follower.tick();
+            asked += catchUps(follower.step(io.cairn.proto.Peer.PeerMessage.newBuilder().setFrom(1).setTo(2).setBallot(ballot)
+                    .setHeartbeat(io.cairn.proto.Peer.Heartbeat.newBuilder().setCommit(4)).build())).size();
+        }
+        assertThat(asked).as("asks made through heartbeats over two heartbeat intervals").isBetween(1, 2);
+    }
+
+    /** A catch-up answer is cut by bytes as well as slots: 60 MB in one message held up a leader's loop. */
+    @Test
+    void aCatchUpAnswerCarriesAboutCatchUpBytesOfValues() {
+        PaxosCore lone = new PaxosCore(new PaxosConfig(1, Set.of(1L), Set.of(2L), 10, 2, 8, 64, 64), new Random(3));
+        electAlone(lone);
+        int value = 1 << 20;
+        for (int n = 1; n <= 12; n++) {
+            io.cairn.proto.State.Op set = bigWrite(value, n).getProposals(0).getCommand().getTxn().getSuccess(0);
+            durable(lone, lone.propose(List.of(Proposal.newBuilder().setId(n)
+                    .setCommand(Command.newBuilder().setTxn(io.cairn.proto.State.Txn.newBuilder().addSuccess(set))).build())));
+        }
+        Ready answer = lone.step(io.cairn.proto.Peer.PeerMessage.newBuilder().setFrom(2).setTo(1)
+                .setCatchUp(io.cairn.proto.Peer.CatchUp.newBuilder().setFromSlot(1)).build());
+        io.cairn.proto.Peer.Chosen chosen = answer.messages.stream().filter(io.cairn.proto.Peer.PeerMessage::hasChosen)
+                .findFirst().orElseThrow().getChosen();
+        long bytes = chosen.getEntriesList().stream().mapToLong(e -> e.getValue().getSerializedSize()).sum();
+        assertThat(bytes).isGreaterThanOrEqualTo(PaxosCore.CATCH_UP_BYTES).isLessThan(PaxosCore.CATCH_UP_BYTES + 2L * value);
+        assertThat(chosen.getEntries(0).getSlot()).isEqualTo(1);
+        assertThat(chosen.getCommit()).isGreaterThan(chosen.getEntries(chosen.getEntriesCount() - 1).getSlot());
+    }
 }
