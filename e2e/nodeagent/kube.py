@@ -4,6 +4,7 @@ import base64
 import http.client
 import json
 import os
+import shutil
 import ssl
 import tempfile
 import threading
@@ -26,6 +27,8 @@ class Kube:
         ca = self._write("ca.crt", cfg["ca"])
         self.ctx = ssl.create_default_context(cafile=ca)
         self.ctx.load_cert_chain(self._write("client.crt", cfg["cert"]), self._write("client.key", cfg["key"]))
+        # The context holds them now; the key does not stay on disk after the agent.
+        shutil.rmtree(self._dir, ignore_errors=True)
         self._local = threading.local()
 
     def _write(self, name, data):

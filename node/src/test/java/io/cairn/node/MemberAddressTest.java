@@ -1,5 +1,6 @@
 package io.cairn.node;
 
+import io.cairn.node.testing.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
@@ -52,7 +53,7 @@ class MemberAddressTest {
 
     @Test
     void aPeerWhoseNameDoesNotResolveYetDoesNotStopAMember() throws Exception {
-        Path dir = Files.createTempDirectory("cairn-addr");
+        Path dir = TempDirs.create("cairn-addr");
         Map<Long, InetSocketAddress> peers = new TreeMap<>();
         peers.put(1L, InetSocketAddress.createUnresolved("localhost", freePort()));
         peers.put(2L, InetSocketAddress.createUnresolved("cairn-peer-without-a-pod-yet.invalid", freePort()));
@@ -70,12 +71,12 @@ class MemberAddressTest {
     void aPortInUseIsNamedWithItsFlag() throws Exception {
         try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             InetSocketAddress taken = new InetSocketAddress("127.0.0.1", busy.getLocalPort());
-            NodeConfig c = new NodeConfig(1, Files.createTempDirectory("cairn-addr"), taken, new InetSocketAddress("127.0.0.1", 0),
+            NodeConfig c = new NodeConfig(1, TempDirs.create("cairn-addr"), taken, new InetSocketAddress("127.0.0.1", 0),
                     new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), Replica.Options.defaults(), null);
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> CairnNode.start(c)).isInstanceOf(IOException.class)
                     .hasMessageStartingWith("cannot listen on 127.0.0.1:" + busy.getLocalPort() + " (--client-addr): ")
                     .hasMessageContaining("in use");
-            NodeConfig h = new NodeConfig(1, Files.createTempDirectory("cairn-addr"), new InetSocketAddress("127.0.0.1", 0), taken,
+            NodeConfig h = new NodeConfig(1, TempDirs.create("cairn-addr"), new InetSocketAddress("127.0.0.1", 0), taken,
                     new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), Replica.Options.defaults(), null);
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> CairnNode.start(h))
                     .hasMessageStartingWith("cannot listen on 127.0.0.1:" + busy.getLocalPort() + " (--http-addr): ");
@@ -88,7 +89,7 @@ class MemberAddressTest {
         List<Path> dirs = new ArrayList<>();
         for (long i = 1; i <= 3; i++) {
             peers.put(i, InetSocketAddress.createUnresolved("localhost", freePort()));
-            dirs.add(Files.createTempDirectory("cairn-addr"));
+            dirs.add(TempDirs.create("cairn-addr"));
         }
         List<CairnNode> nodes = new ArrayList<>();
         try {
@@ -123,7 +124,7 @@ class MemberAddressTest {
 
     @Test
     void aLoneMemberBindsNoPeerPortUntilGivenOneThenGrows() throws Exception {
-        Path dir = Files.createTempDirectory("cairn-addr");
+        Path dir = TempDirs.create("cairn-addr");
         List<CairnNode> nodes = new ArrayList<>();
         try {
             CairnNode alone = CairnNode.start(config(1, dir, null, Map.of()));
@@ -146,7 +147,7 @@ class MemberAddressTest {
             nodes.add(grown);
             assertThat(grown.peerAddress()).isNotNull();
             assertThat(grown.awaitReady(Duration.ofSeconds(10))).isTrue();
-            CairnNode joiner = CairnNode.start(new NodeConfig(2, Files.createTempDirectory("cairn-addr"),
+            CairnNode joiner = CairnNode.start(new NodeConfig(2, TempDirs.create("cairn-addr"),
                     new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
                     new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), Replica.Options.defaults(),
                     grown.clientAddress()));

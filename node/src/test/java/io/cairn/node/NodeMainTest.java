@@ -1,5 +1,6 @@
 package io.cairn.node;
 
+import io.cairn.node.testing.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.node.testing.TestCerts;
@@ -22,7 +23,7 @@ class NodeMainTest {
 
     @Test
     void tlsFlagsAreCheckedBeforeTheMemberStarts() throws Exception {
-        Path data = Files.createTempDirectory("cairn-main");
+        Path data = TempDirs.create("cairn-main");
         TestCerts ca = TestCerts.newCa("main-ca");
         Path[] pair = ca.leaf("m", "dns:localhost", "serverAuth,clientAuth");
         String d = data.toString();
@@ -39,7 +40,7 @@ class NodeMainTest {
 
     @Test
     void aBackupThatCannotBeRestoredStopsTheMemberBeforeItStarts() throws Exception {
-        Path data = Files.createTempDirectory("cairn-main");
+        Path data = TempDirs.create("cairn-main");
         Path bad = Files.createTempFile("cairn-main", ".bak");
         Files.writeString(bad, "not a backup");
         StringWriter err = new StringWriter();

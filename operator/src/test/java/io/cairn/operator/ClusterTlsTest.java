@@ -1,5 +1,6 @@
 package io.cairn.operator;
 
+import io.cairn.node.testing.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.client.CairnClient;
@@ -119,7 +120,7 @@ class ClusterTlsTest {
                 .anySatisfy(v -> assertThat(v.getSecret() == null ? null : v.getSecret().getSecretName()).isEqualTo("config-member-tls"));
 
         // The pods: three members with the Secret's files, as the StatefulSet mounts them.
-        Path dir = Files.createTempDirectory("cairn-member-tls");
+        Path dir = TempDirs.create("cairn-member-tls");
         for (String key : List.of("tls.crt", "tls.key", "ca.crt")) {
             Files.writeString(dir.resolve(key), pem(member, key));
         }
@@ -130,7 +131,7 @@ class ClusterTlsTest {
         }
         StringBuilder list = new StringBuilder();
         for (long i = 1; i <= 3; i++) {
-            CairnNode n = CairnNode.start(new NodeConfig(i, Files.createTempDirectory("cairn-tls-pod"),
+            CairnNode n = CairnNode.start(new NodeConfig(i, TempDirs.create("cairn-tls-pod"),
                     new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), peers.get(i), peers,
                     StoreConfig.defaults(), Replica.Options.defaults(), null, new NodeConfig.Tls(files, true)));
             members.add(n);

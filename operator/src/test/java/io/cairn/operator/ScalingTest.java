@@ -1,5 +1,6 @@
 package io.cairn.operator;
 
+import io.cairn.node.testing.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.client.CairnClient;
@@ -52,7 +53,7 @@ class ScalingTest {
         while (pods.size() < replicas) {
             long id = pods.lastKey() + 1;
             int peer = freePort();
-            CairnNode joined = CairnNode.start(new NodeConfig(id, Files.createTempDirectory("cairn-scale"),
+            CairnNode joined = CairnNode.start(new NodeConfig(id, TempDirs.create("cairn-scale"),
                     new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
                     new InetSocketAddress("127.0.0.1", peer), Map.of(), StoreConfig.defaults(),
                     Replica.Options.defaults(), pods.firstEntry().getValue().clientAddress()));
@@ -73,7 +74,7 @@ class ScalingTest {
             peers.put(i, new InetSocketAddress("127.0.0.1", freePort()));
         }
         for (long i = 1; i <= 3; i++) {
-            pods.put(i, CairnNode.start(new NodeConfig(i, Files.createTempDirectory("cairn-scale"),
+            pods.put(i, CairnNode.start(new NodeConfig(i, TempDirs.create("cairn-scale"),
                     new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), peers.get(i), peers,
                     StoreConfig.defaults(), Replica.Options.defaults(), null)));
         }

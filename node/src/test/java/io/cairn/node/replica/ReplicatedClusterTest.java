@@ -1,5 +1,6 @@
 package io.cairn.node.replica;
 
+import io.cairn.node.testing.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
@@ -41,7 +42,7 @@ class ReplicatedClusterTest {
             peers.put(i, new InetSocketAddress("127.0.0.1", freePort()));
         }
         for (long i = 1; i <= 3; i++) {
-            nodes.add(CairnNode.start(new NodeConfig(i, Files.createTempDirectory("cairn-rc"),
+            nodes.add(CairnNode.start(new NodeConfig(i, TempDirs.create("cairn-rc"),
                     new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), peers.get(i), peers,
                     StoreConfig.defaults(), options, null)));
         }

@@ -36,7 +36,7 @@ public final class TestCerts {
     /** A new CA named {@code name}. */
     public static TestCerts newCa(String name) {
         try {
-            TestCerts c = new TestCerts(Files.createTempDirectory("cairn-certs"), name);
+            TestCerts c = new TestCerts(TempDirs.create("cairn-certs"), name);
             c.keytool("-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + name,
                     "-ext", "bc:c", "-validity", "3650", "-keystore", c.caStore.toString());
             c.keytool("-exportcert", "-rfc", "-alias", name, "-keystore", c.caStore.toString(), "-file", c.caPem.toString());

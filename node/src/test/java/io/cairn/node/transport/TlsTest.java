@@ -1,5 +1,6 @@
 package io.cairn.node.transport;
 
+import io.cairn.node.testing.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -69,7 +70,7 @@ class TlsTest {
         }
         List<CairnNode> out = new ArrayList<>();
         for (long i = 1; i <= certs.size(); i++) {
-            CairnNode n = CairnNode.start(new NodeConfig(i, Files.createTempDirectory("cairn-tls"),
+            CairnNode n = CairnNode.start(new NodeConfig(i, TempDirs.create("cairn-tls"),
                     new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), peers.get(i), peers,
                     StoreConfig.defaults(), Replica.Options.defaults(), null,
                     new NodeConfig.Tls(certs.get((int) i - 1), true)));
@@ -80,7 +81,7 @@ class TlsTest {
     }
 
     private CairnNode single(TlsConfig cert) throws Exception {
-        CairnNode n = CairnNode.start(NodeConfig.single(1, Files.createTempDirectory("cairn-tls"),
+        CairnNode n = CairnNode.start(NodeConfig.single(1, TempDirs.create("cairn-tls"),
                 new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), StoreConfig.defaults())
                 .withTls(new NodeConfig.Tls(cert, true)));
         nodes.add(n);
@@ -167,13 +168,13 @@ class TlsTest {
     @Test
     void aMemberJoinsOverTlsAndIsPromoted() throws Exception {
         // The first member needs a real peer port: the joiner learns it from the membership.
-        CairnNode first = CairnNode.start(new NodeConfig(1, Files.createTempDirectory("cairn-tls"),
+        CairnNode first = CairnNode.start(new NodeConfig(1, TempDirs.create("cairn-tls"),
                 new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
                 new InetSocketAddress("127.0.0.1", freePort()), Map.of(), StoreConfig.defaults(),
                 Replica.Options.defaults(), null, new NodeConfig.Tls(ca.member("first"), true)));
         nodes.add(first);
         assertThat(first.awaitReady(Duration.ofSeconds(10))).isTrue();
-        CairnNode joiner = CairnNode.start(new NodeConfig(2, Files.createTempDirectory("cairn-tls"),
+        CairnNode joiner = CairnNode.start(new NodeConfig(2, TempDirs.create("cairn-tls"),
                 new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
                 new InetSocketAddress("127.0.0.1", 0), Map.of(), StoreConfig.defaults(), Replica.Options.defaults(),
                 first.clientAddress(), new NodeConfig.Tls(ca.member("joiner"), true)));

@@ -90,10 +90,11 @@ public final class ProcessCluster implements AutoCloseable {
                 c.awaitAgreedLeader(Duration.ofSeconds(30));
                 return c;
             } catch (IllegalStateException e) {
-                c.close();
+                c.stopMembers();
                 if (attempt == 3) {
-                    throw e;
+                    throw e; // its data and logs stay, for the reason
                 }
+                c.deleteData();
                 System.err.println("cluster start failed (" + e.getMessage() + "); trying again with other ports");
             }
         }
@@ -303,8 +304,19 @@ public final class ProcessCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops every member and removes the cluster's data and logs (each test run left hundreds of
+     * member directories behind); with CAIRN_KEEP_TEST_DATA set in the environment they stay.
+     */
     @Override
     public void close() {
+        stopMembers();
+        if (System.getenv("CAIRN_KEEP_TEST_DATA") == null) {
+            deleteData();
+        }
+    }
+
+    private void stopMembers() {
         for (Member m : members) {
             if (m.process != null) {
                 if (m.paused) {
@@ -312,6 +324,24 @@ public final class ProcessCluster implements AutoCloseable {
                 }
                 m.process.destroyForcibly();
             }
+        }
+        for (Member m : members) {
+            if (m.process != null) {
+                try {
+                    m.process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private void deleteData() {
+        try (java.util.stream.Stream<Path> walk = Files.walk(base)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            System.err.println("could not remove " + base + ": " + e.getMessage());
         }
     }
 }
