@@ -524,13 +524,8 @@ public final class VersionedTree {
                 FileEntry file = live.get(path);
                 // A file that exists has no descendants and no file above it (no write makes
                 // either): only a new one needs the directory checks.
-                if (file == null && isDirLive(path)) {
-                    throw new StoreException(Err.ISDIR, path + " is a directory");
-                }
-                for (String dir = Paths.parent(path); file == null && !dir.equals(Paths.ROOT); dir = Paths.parent(dir)) {
-                    if (live.containsKey(dir)) {
-                        throw new StoreException(Err.NOTDIR, dir + " is a file, so " + path + " cannot be created under it");
-                    }
+                if (file == null) {
+                    checkCreatable(path);
                 }
                 checkExpectedRev(path, op.getRev(), file);
                 long session = op.getSession();
@@ -548,8 +543,7 @@ public final class VersionedTree {
                                 + MAX_FILES_PER_SESSION + " ephemeral files (the limit)");
                     }
                 }
-                remember(path, undo);
-                chains.computeIfAbsent(path, p -> new VersionChain()).put(next, value);
+                chainFor(path, file, undo).put(next, value);
                 live.put(path, new FileEntry(path, value, next));
                 if (session != 0) {
                     bind(path, session);
@@ -568,8 +562,7 @@ public final class VersionedTree {
                 }
                 checkExpectedRev(path, op.getRev(), file);
                 checkOwner(path, op.getSession());
-                remember(path, undo);
-                chains.computeIfAbsent(path, p -> new VersionChain()).put(next, null);
+                chainFor(path, file, undo).put(next, null);
                 live.remove(path);
                 bind(path, null);
                 events.add(Event.del(next, path).by(author, timeMs));
@@ -746,11 +739,42 @@ public final class VersionedTree {
         return isDirAt(path, rev);
     }
 
-    private void remember(String path, Map<String, Undo> undo) {
-        if (!undo.containsKey(path)) {
-            VersionChain chain = chains.get(path);
-            undo.put(path, new Undo(chain, chain == null ? 0 : chain.size(), live.get(path), owners.get(path)));
+    /**
+     * Throws unless a new file can be made at {@code path}: it is no directory, and no directory
+     * above it is a file. Applying a write is mostly finding paths in trees of hundreds of
+     * thousands (a replay on restart, a new member catching up), each lookup a dozen cache
+     * misses: a parent that holds anything is a directory, so then nothing above it can be a
+     * file and one lookup answers for all of them.
+     */
+    private void checkCreatable(String path) {
+        if (isDirLive(path)) {
+            throw new StoreException(Err.ISDIR, path + " is a directory");
         }
+        String parent = Paths.parent(path);
+        if (parent.equals(Paths.ROOT) || isDirLive(parent)) {
+            return;
+        }
+        for (String dir = parent; !dir.equals(Paths.ROOT); dir = Paths.parent(dir)) {
+            if (live.containsKey(dir)) {
+                throw new StoreException(Err.NOTDIR, dir + " is a file, so " + path + " cannot be created under it");
+            }
+        }
+    }
+
+    /**
+     * The version chain of {@code path} (made if it has none), whose live file is {@code file};
+     * what the path was before this transaction is remembered the first time it changes in it.
+     */
+    private VersionChain chainFor(String path, FileEntry file, Map<String, Undo> undo) {
+        VersionChain chain = chains.get(path);
+        if (!undo.containsKey(path)) {
+            undo.put(path, new Undo(chain, chain == null ? 0 : chain.size(), file, owners.get(path)));
+        }
+        if (chain == null) {
+            chain = new VersionChain();
+            chains.put(path, chain);
+        }
+        return chain;
     }
 
     private void rollback(Map<String, Undo> undo) {
