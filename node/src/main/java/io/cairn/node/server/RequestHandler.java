@@ -225,10 +225,11 @@ public final class RequestHandler {
                         reply(tag, CompletableFuture.failedFuture(failure));
                         return;
                     }
+                    // Chunks share the file's array (never changed once encoded) rather than copying it.
                     for (int at = 0; at < file.bytes().length; at += Backups.CHUNK) {
                         int n = Math.min(Backups.CHUNK, file.bytes().length - at);
                         out.send(Response.newBuilder().setTag(tag).setFlags(Responses.VALID)
-                                .setValue(ByteString.copyFrom(file.bytes(), at, n)).build());
+                                .setValue(com.google.protobuf.UnsafeByteOperations.unsafeWrap(file.bytes(), at, n)).build());
                     }
                     log.info("sent a backup at rev {} ({} bytes, {})", file.rev(), file.bytes().length,
                             history ? "with its history" : "without history");
