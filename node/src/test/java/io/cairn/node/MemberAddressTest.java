@@ -1,11 +1,11 @@
 package io.cairn.node;
 
-import io.cairn.node.testing.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
+import io.cairn.node.testing.TempDirs;
 import io.cairn.node.testing.WireClient;
 import io.cairn.proto.Peer.ClusterConfig;
 import io.cairn.proto.Peer.Member;

@@ -1,8 +1,8 @@
 package io.cairn.node;
 
-import io.cairn.node.testing.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cairn.node.testing.TempDirs;
 import io.cairn.node.testing.TestCerts;
 import java.io.PrintWriter;
 import java.io.StringWriter;

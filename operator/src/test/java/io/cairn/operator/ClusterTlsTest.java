@@ -1,6 +1,5 @@
 package io.cairn.operator;
 
-import io.cairn.node.testing.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.client.CairnClient;
@@ -9,6 +8,7 @@ import io.cairn.node.CairnNode;
 import io.cairn.node.NodeConfig;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
+import io.cairn.node.testing.TempDirs;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;

@@ -83,6 +83,54 @@ public final class SnapshotStore {
         return null;
     }
 
+    /** The newest intact snapshot file's encoded {@link SnapshotFile} (mapped, checksum checked) and its slot. */
+    public record Encoded(long slot, ByteBuffer bytes) {}
+
+    /**
+     * The newest intact snapshot as its file holds it, or null: what a leader sends a member
+     * behind. The checksum is checked once per file (a GiB takes a fraction of a second), not per send.
+     */
+    public synchronized Encoded latestEncoded() throws IOException {
+        List<Path> all = list();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Path file = all.get(i);
+            if (lastEncoded != null && file.equals(lastEncodedFile)) {
+                return lastEncoded;
+            }
+            ByteBuffer body;
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                if (ch.size() > Integer.MAX_VALUE) {
+                    continue;
+                }
+                body = checkedBody(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()));
+            } catch (java.nio.file.NoSuchFileException replaced) {
+                continue; // a newer one replaced it meanwhile; that one is listed next time
+            }
+            if (body != null) {
+                lastEncodedFile = file;
+                lastEncoded = new Encoded(indexOf(file), body);
+                return lastEncoded;
+            }
+            log.warn("snapshot {} is damaged; trying an older one", file.getFileName());
+        }
+        return null;
+    }
+
+    private Path lastEncodedFile;
+    private Encoded lastEncoded;
+
+    /** The encoded message after the checksum, or null when the checksum does not hold. */
+    private static ByteBuffer checkedBody(ByteBuffer data) {
+        if (data.remaining() < 4) {
+            return null;
+        }
+        int sum = data.getInt(data.position());
+        ByteBuffer body = data.duplicate().position(data.position() + 4);
+        CRC32C crc = new CRC32C();
+        crc.update(body.duplicate());
+        return (int) crc.getValue() == sum ? body.slice() : null;
+    }
+
     /**
      * A snapshot file, mapped rather than read into an array: the parsed values point into the
      * mapping until the tree copies them, so loading a snapshot of a GiB of values takes a GiB of
@@ -112,14 +160,8 @@ public final class SnapshotStore {
     }
 
     private static SnapshotFile decode(ByteBuffer data) throws IOException {
-        if (data.remaining() < 4) {
-            return null;
-        }
-        int sum = data.getInt(data.position());
-        ByteBuffer body = data.duplicate().position(data.position() + 4);
-        CRC32C crc = new CRC32C();
-        crc.update(body.duplicate());
-        if ((int) crc.getValue() != sum) {
+        ByteBuffer body = checkedBody(data);
+        if (body == null) {
             return null;
         }
         // Aliasing: bytes fields share the buffer instead of being copied out of it. Protobuf

@@ -95,11 +95,13 @@ public final class PaxosCore {
     /** Whether this leader's accepts may leave before its own records are durable (see maybeWin). */
     private boolean earlyAccepts;
     /**
-     * This node's protocol version: which commands it can apply. 2: compares of target
-     * PREFIX_REV. A command that needs a version is proposed only once every member has it (see
-     * {@link #clusterVersion}), so an older member never applies what it would read otherwise.
+     * This node's protocol version: which commands it can apply, which messages it reads. 2:
+     * compares of target PREFIX_REV. 3: snapshots sent in pieces (InstallSnapshot.offset/total,
+     * SnapshotAck), which a member sends only to a peer that said 3. A command that needs a
+     * version is proposed only once every member has it (see {@link #clusterVersion}), so an
+     * older member never applies what it would read otherwise.
      */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     /** The version each other member last sent (absent from a message: 1). */
     private final Map<Long, Integer> versions = new HashMap<>();
     /** As a follower: the cluster version the leader last said; 0 when unknown. */
@@ -390,6 +392,11 @@ public final class PaxosCore {
      * Builds the snapshot message a driver sends for {@link Ready.SnapshotNeeded}: the state
      * through {@code slot}, and the voters and learners as of that slot.
      */
+    /** The protocol version member {@code peer} last sent (1 when it said none; 0 when not heard from). */
+    public int versionOf(long peer) {
+        return versions.getOrDefault(peer, 0);
+    }
+
     public PeerMessage snapshotMessage(long to, long slot, byte[] data, Set<Long> votersAtSlot, Set<Long> learnersAtSlot) {
         return PeerMessage.newBuilder().setFrom(id).setTo(to).setVersion(VERSION).setBallot(promised.toProto())
                 .setSnapshot(InstallSnapshot.newBuilder().setSlot(slot).setData(ByteString.copyFrom(data))
@@ -866,6 +873,14 @@ public final class PaxosCore {
                     assign(Value.getDefaultInstance());
                 }
                 recheckChosen();
+            } else if (before == members.lastChangeSlot()) {
+                // A slot after the change is chosen now, so every voter's acceptance counts
+                // again (see checkChosen): acceptances that did not count a moment ago may make
+                // a quorum now. Counted only on a new acceptance, they never did when none was
+                // coming: a voter that accepted a slot while still catching up on the change
+                // is not sent it again, and the slot waited for good with a quorum of
+                // acceptances in hand (simulator seed 4263, membership and disk faults).
+                recheckChosen();
             }
         }
     }
@@ -1029,7 +1044,7 @@ public final class PaxosCore {
             // (simulator seed 50132, membership and disk faults).
             members.reset(new HashSet<>(s.getVotersList()), new HashSet<>(s.getLearnersList()));
         }
-        out.install = new Ready.InstallSnapshot(s.getSlot(), s.getData().toByteArray(), s.getVotersCount() > 0);
+        out.install = new Ready.InstallSnapshot(s.getSlot(), s.getData(), s.getVotersCount() > 0);
         out.records.add(log.commitRecord());
         advanceChosen();
         if (leader != 0) {

@@ -26,7 +26,7 @@ public final class Ready {
      * taken it on; a leader of an older version sends none, and the driver then gives the core
      * the membership the snapshot records ({@link PaxosCore#adoptMembership}).
      */
-    public record InstallSnapshot(long slot, byte[] data, boolean configured) {}
+    public record InstallSnapshot(long slot, com.google.protobuf.ByteString data, boolean configured) {}
 
     public final List<WalRecord> records = new ArrayList<>();
     public final List<PeerMessage> messages = new ArrayList<>();

@@ -93,6 +93,12 @@ public final class FileStorage implements ReplicaStorage {
     }
 
     @Override
+    public Saved latestSnapshot() throws IOException {
+        SnapshotStore.Encoded e = snapshots.latestEncoded();
+        return e == null ? null : new Saved(e.slot(), e.bytes());
+    }
+
+    @Override
     public void saveInstalledSnapshot(SnapshotFile snapshot) throws IOException {
         try {
             // Through the snapshot thread, after any save in flight: one writer for the store.

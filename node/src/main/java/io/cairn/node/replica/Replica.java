@@ -105,6 +105,7 @@ public final class Replica implements KvService, AutoCloseable {
     private final NodeMetrics metrics = new NodeMetrics();
     private final Random ids;
     private Consumer<PeerMessage> network = m -> { };
+    private final SnapshotStreams snapshotStreams;
     private PaxosCore core;
     private VersionedTree tree;
     private long applied;
@@ -176,6 +177,19 @@ public final class Replica implements KvService, AutoCloseable {
         this.ids = env.random();
         this.snapshotter = new Snapshotter(id, options.snapshotEvery(), storage, clock, this::execute, this::snapshotSaved,
                 metrics.snapshots, metrics.snapshotSeconds);
+        this.snapshotStreams = new SnapshotStreams(id, 2L * options.tickMs() * options.electionTicks(), new SnapshotStreams.Send() {
+            @Override
+            public void piece(long to, io.cairn.proto.Peer.InstallSnapshot piece) {
+                network.accept(PeerMessage.newBuilder().setFrom(id).setTo(to).setVersion(PaxosCore.VERSION)
+                        .setBallot(core.promised().toProto()).setSnapshot(piece).build());
+            }
+
+            @Override
+            public void ack(long to, io.cairn.proto.Peer.SnapshotAck ack) {
+                network.accept(PeerMessage.newBuilder().setFrom(id).setTo(to).setVersion(PaxosCore.VERSION)
+                        .setSnapshotAck(ack).build());
+            }
+        });
         recover();
     }
 
@@ -184,7 +198,13 @@ public final class Replica implements KvService, AutoCloseable {
         SnapshotFile snap = disk.snapshot();
         if (snap != null && snap.getMembersCount() > 0) {
             members.replaceWith(snap.getMembersList());
-            noticeRemoval();
+            // A member that joined after the snapshot was saved (a leader sends the one it saved
+            // last) is not in the membership it records; the slots after it add this member
+            // again. Until it has applied what is known committed, it is catching up, not removed.
+            removalUndecided = !members.contains(id) && core.knownCommit() > applied;
+            if (!removalUndecided) {
+                noticeRemoval();
+            }
         }
         PaxosConfig paxos = members.paxosConfig(options);
         long snapshotSlot = snap == null ? 0 : snap.getSlot();
@@ -268,6 +288,25 @@ public final class Replica implements KvService, AutoCloseable {
 
     /** A message from another member. Any thread. */
     public void receive(PeerMessage m) {
+        if (m.hasSnapshotAck()) {
+            execute(() -> snapshotStreams.acked(m.getFrom(), m.getSnapshotAck(), nowMs()));
+            return;
+        }
+        if (m.hasSnapshot() && m.getSnapshot().hasTotal()) {
+            // A piece: gathered here; the core is handed the whole snapshot once it is in.
+            execute(() -> {
+                PeerMessage.Builder whole = null;
+                if (m.getTo() == id) {
+                    var s = snapshotStreams.gather(m.getFrom(), m.getSnapshot());
+                    whole = s == null ? null : m.toBuilder().setSnapshot(s);
+                }
+                if (whole != null) {
+                    core.observeWallClock(clock.wallMs());
+                    handle(core.step(whole.build()));
+                }
+            });
+            return;
+        }
         if (m.hasKeepalive()) {
             execute(() -> {
                 long now = nowMs();
@@ -397,6 +436,8 @@ public final class Replica implements KvService, AutoCloseable {
      * whose removal the operator had not heard of, seed 1028500).
      */
     private volatile boolean removed;
+    /** A snapshot without this member was installed while it was behind: see {@link #installSnapshot}. */
+    private boolean removalUndecided;
 
     private StoreException removedError() {
         return new StoreException(Err.UNAVAILABLE, "member " + id + " was removed from the cluster; ask another member");
@@ -826,6 +867,25 @@ public final class Replica implements KvService, AutoCloseable {
 
         @Override
         public void snapshotNeeded(long to) {
+            long now = nowMs();
+            if (core.versionOf(to) >= 3) {
+                if (snapshotStreams.sending(to, now)) {
+                    return; // asked again while the snapshot is on its way
+                }
+                ReplicaStorage.Saved saved;
+                try {
+                    saved = storage.latestSnapshot();
+                } catch (IOException e) {
+                    log.warn("member {}: could not read its last snapshot to send member {} ({}); encoding one", id, to,
+                            e.getMessage());
+                    saved = null;
+                }
+                if (saved != null && saved.slot() >= core.snapshotSlot()) {
+                    snapshotStreams.start(to, saved.slot(), saved.bytes(), now);
+                    return;
+                }
+            }
+            // A member of an older version, or no saved snapshot to send: one encoded now, whole.
             SnapshotFile snap = Snapshotter.of(applied, tree, members.list());
             log.info("member {}: sending a snapshot at slot {} (rev {}) to member {}", id, applied, tree.rev(), to);
             PaxosConfig atSlot = members.paxosConfig(options);
@@ -835,6 +895,10 @@ public final class Replica implements KvService, AutoCloseable {
         @Override
         public void released() {
             pending.serveReads(applied);
+            if (removalUndecided && applied >= core.knownCommit()) {
+                removalUndecided = false;
+                noticeRemoval();
+            }
             noticeLeader();
         }
     }
@@ -844,6 +908,9 @@ public final class Replica implements KvService, AutoCloseable {
         leader = l;
         clusterVersion = core.clusterVersion();
         caughtUp = applied >= core.chosenUpTo();
+        if (l != id) {
+            snapshotStreams.stopSending();
+        }
         if (l != lastLoggedLeader) {
             lastLoggedLeader = l;
             if (l == 0) {
@@ -965,7 +1032,13 @@ public final class Replica implements KvService, AutoCloseable {
             // learners itself when the snapshot reached it (see PaxosCore.onSnapshot), unless
             // an older leader sent it without them: then, as before, here.
             members.replaceWith(snap.getMembersList());
-            noticeRemoval();
+            // A member that joined after the snapshot was saved (a leader sends the one it saved
+            // last) is not in the membership it records; the slots after it add this member
+            // again. Until it has applied what is known committed, it is catching up, not removed.
+            removalUndecided = !members.contains(id) && core.knownCommit() > applied;
+            if (!removalUndecided) {
+                noticeRemoval();
+            }
             if (!s.configured()) {
                 PaxosConfig pc = members.paxosConfig(options);
                 core.adoptMembership(pc.voters(), pc.learners());

@@ -49,6 +49,15 @@ public interface ReplicaStorage extends AutoCloseable {
      */
     void saveSnapshot(Supplier<SnapshotFile> encode, Consumer<IOException> done);
 
+    /** An encoded {@link SnapshotFile} at {@code slot}, as saved. */
+    record Saved(long slot, java.nio.ByteBuffer bytes) {}
+
+    /**
+     * The newest snapshot saved and intact, its bytes as saved (to send to a member behind
+     * without encoding it again), or null when there is none. Called on the replica's loop.
+     */
+    Saved latestSnapshot() throws IOException;
+
     /** Saves a snapshot sent by the leader before anything else is written. Blocks until durable. */
     void saveInstalledSnapshot(SnapshotFile snapshot) throws IOException;
 

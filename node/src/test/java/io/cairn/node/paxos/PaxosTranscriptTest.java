@@ -220,8 +220,7 @@ class PaxosTranscriptTest {
                 inFlight.add(m);
             }
             if (r.install != null) {
-                lines.add(id + " installs the snapshot at slot " + r.install.slot() + " (" + new String(r.install.data(),
-                        java.nio.charset.StandardCharsets.UTF_8) + ")");
+                lines.add(id + " installs the snapshot at slot " + r.install.slot() + " (" + r.install.data().toStringUtf8() + ")");
             }
             for (SlotEntry e : r.committed) {
                 lines.add(id + " commits slot " + e.getSlot() + " " + value(e));

@@ -1,12 +1,12 @@
 package io.cairn.node.replica;
 
-import io.cairn.node.testing.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import io.cairn.node.CairnNode;
 import io.cairn.node.NodeConfig;
 import io.cairn.node.store.StoreConfig;
+import io.cairn.node.testing.TempDirs;
 import io.cairn.node.testing.WireClient;
 import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Request.Verb;
@@ -172,6 +172,96 @@ class ReplicatedClusterTest {
                 }
                 assertThat(w.hasErrCode()).as(w.getErrDetail()).isFalse();
                 assertThat(call(c, Request.newBuilder().setVerb(Verb.GET).setPath("/rc/a")).getValue().toStringUtf8()).isEqualTo("1");
+            }
+        } finally {
+            nodes.forEach(CairnNode::close);
+        }
+    }
+
+    /**
+     * A member that comes back empty behind the leader's snapshot gets the snapshot the leader
+     * saved, in pieces (it is larger than one), then the log after it, and serves every key.
+     */
+    @Test
+    void aMemberBehindTheSnapshotGetsTheSavedOneInPiecesThenTheLog() throws Exception {
+        Replica.Options d = Replica.Options.defaults();
+        Replica.Options options = new Replica.Options(d.tickMs(), d.electionTicks(),
+                d.heartbeatTicks(), d.window(), d.maxBatch(), 60, d.requestTimeoutMs());
+        Map<Long, InetSocketAddress> peers = new TreeMap<>();
+        for (long i = 1; i <= 3; i++) {
+            peers.put(i, new InetSocketAddress("127.0.0.1", freePort()));
+        }
+        List<CairnNode> nodes = new ArrayList<>();
+        try {
+            for (long i = 1; i <= 3; i++) {
+                nodes.add(CairnNode.start(new NodeConfig(i, TempDirs.create("cairn-rc"), new InetSocketAddress("127.0.0.1", 0),
+                        new InetSocketAddress("127.0.0.1", 0), peers.get(i), peers, StoreConfig.defaults(), options, null)));
+            }
+            long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < end && (nodes.get(0).leader() == 0
+                    || nodes.stream().map(CairnNode::leader).distinct().count() != 1)) {
+                Thread.sleep(10);
+            }
+            long leader = nodes.get(0).leader();
+            assertThat(leader).isNotZero();
+            CairnNode behind = nodes.stream().filter(n -> n.id() != leader).findFirst().orElseThrow();
+            long behindId = behind.id();
+            behind.close();
+            nodes.remove(behind);
+            CairnNode to = nodes.stream().filter(n -> n.id() == leader).findFirst().orElseThrow();
+            // 10 MB in 160 writes of 64 KiB: every member snapshots (every 60 entries) and cuts its log.
+            ByteString value = ByteString.copyFrom(new byte[64 << 10]);
+            try (WireClient c = new WireClient(to.clientAddress())) {
+                for (int i = 0; i < 160; i++) {
+                    Response w = call(c, Request.newBuilder().setVerb(Verb.SET).setPath("/rc/big/k" + i)
+                            .setValue(value.concat(ByteString.copyFromUtf8(Integer.toString(i)))).setRev(-1));
+                    assertThat(w.hasErrCode()).as(w.getErrDetail()).isFalse();
+                }
+            }
+            end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (snapshotsTaken(to) < 2 && System.nanoTime() < end) {
+                Thread.sleep(20);
+            }
+            assertThat(snapshotsTaken(to)).as("the leader snapshotted").isGreaterThanOrEqualTo(2);
+            try (WireClient c = new WireClient(to.clientAddress())) {
+                for (int i = 0; i < 3; i++) { // after the snapshot: these come from the log
+                    Response w = null;
+                    for (int attempt = 0; attempt < 50; attempt++) { // two members on a busy machine may elect again
+                        w = call(c, Request.newBuilder().setVerb(Verb.SET).setPath("/rc/after" + i)
+                                .setValue(ByteString.copyFromUtf8("a" + i)).setRev(-1));
+                        if (w.getErrCode() != Response.Err.UNAVAILABLE) {
+                            break;
+                        }
+                        Thread.sleep(100);
+                    }
+                    assertThat(w.hasErrCode()).as(w.getErrDetail()).isFalse();
+                }
+            }
+
+            // The member comes back with nothing: the log it needs from slot 1 is gone.
+            java.nio.file.Path fresh = TempDirs.create("cairn-rc");
+            CairnNode back = CairnNode.start(new NodeConfig(behindId, fresh, new InetSocketAddress("127.0.0.1", 0),
+                    new InetSocketAddress("127.0.0.1", 0), peers.get(behindId), peers, StoreConfig.defaults(), options, null));
+            nodes.add(back);
+            Response last = null;
+            end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            try (WireClient c = new WireClient(back.clientAddress())) {
+                while (System.nanoTime() < end) {
+                    last = call(c, Request.newBuilder().setVerb(Verb.GET).setPath("/rc/after2").setSerializable(true));
+                    if (last.hasValue()) {
+                        break;
+                    }
+                    Thread.sleep(50);
+                }
+                assertThat(last.getValue().toStringUtf8()).isEqualTo("a2");
+                Response big = call(c, Request.newBuilder().setVerb(Verb.GET).setPath("/rc/big/k159").setSerializable(true));
+                assertThat(big.getValue()).isEqualTo(value.concat(ByteString.copyFromUtf8("159")));
+                Response first = call(c, Request.newBuilder().setVerb(Verb.GET).setPath("/rc/big/k0").setSerializable(true));
+                assertThat(first.getValue()).isEqualTo(value.concat(ByteString.copyFromUtf8("0")));
+            }
+            try (var saved = Files.list(fresh.resolve("snap"))) {
+                assertThat(saved.map(p -> p.getFileName().toString())).as("the snapshot it was sent, saved")
+                        .anyMatch(n -> n.startsWith("snap-") && !n.equals("snap-00000000000000000000.bin"));
             }
         } finally {
             nodes.forEach(CairnNode::close);

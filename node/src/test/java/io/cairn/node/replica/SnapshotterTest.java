@@ -50,6 +50,11 @@ class SnapshotterTest {
         }
 
         @Override
+        public Saved latestSnapshot() {
+            return null;
+        }
+
+        @Override
         public void saveInstalledSnapshot(SnapshotFile snapshot) { }
 
         @Override

@@ -1,6 +1,5 @@
 package io.cairn.node.transport;
 
-import io.cairn.node.testing.TempDirs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,6 +9,7 @@ import io.cairn.node.CairnNode;
 import io.cairn.node.NodeConfig;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
+import io.cairn.node.testing.TempDirs;
 import io.cairn.node.testing.TestCerts;
 import io.cairn.node.testing.WireClient;
 import io.cairn.proto.Msg.MemberInfo;

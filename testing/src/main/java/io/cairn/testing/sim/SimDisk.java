@@ -202,6 +202,12 @@ final class SimDisk {
         }
 
         @Override
+        public Saved latestSnapshot() {
+            SnapshotFile s = snapshot;
+            return s == null ? null : new Saved(s.getSlot(), s.toByteString().asReadOnlyByteBuffer());
+        }
+
+        @Override
         public void saveInstalledSnapshot(SnapshotFile s) {
             if (live()) {
                 snapshot = s;

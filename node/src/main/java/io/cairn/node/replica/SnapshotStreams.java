@@ -1,0 +1,199 @@
+package io.cairn.node.replica;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.UnsafeByteOperations;
+import com.google.protobuf.WireFormat;
+import io.cairn.proto.Peer.InstallSnapshot;
+import io.cairn.proto.Peer.Member;
+import io.cairn.proto.Peer.SnapshotAck;
+import io.cairn.proto.Peer.SnapshotFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Snapshots sent to members behind in pieces, and gathered from pieces. A snapshot went as one
+ * message, encoded on the leader's loop: at a million 1 KiB values (1.1 GB) the encoding ran a
+ * 3 GiB heap out, held the loop long enough for the others to elect a new leader, and would have
+ * exceeded the 512 MiB a peer frame may be; and the member behind, asking every heartbeat until
+ * it had one, was sent a new one for each ask (the benchmark's data-set curve). Now the leader
+ * sends the snapshot it saved last, its file's bytes as they are, {@link #PIECE} bytes a
+ * message, {@link #WINDOW} unacknowledged at most; one stream per member, and an ask while
+ * that member's stream moves changes nothing. The receiver gathers the pieces in order and
+ * hands its core the whole, with the configuration the snapshot records.
+ *
+ * <p>Runs on the replica's loop; no clock of its own (the caller says what time it is).
+ */
+final class SnapshotStreams {
+    private static final Logger log = LoggerFactory.getLogger(SnapshotStreams.class);
+    static final int PIECE = 4 << 20;
+    static final int WINDOW = 4;
+
+    /** Where pieces and acknowledgements go (the replica puts them into peer messages). */
+    interface Send {
+        void piece(long to, InstallSnapshot piece);
+
+        void ack(long to, SnapshotAck ack);
+    }
+
+    private static final class Outgoing {
+        final long slot;
+        final ByteBuffer bytes;
+        long sent;
+        long acked;
+        long progressMs;
+
+        Outgoing(long slot, ByteBuffer bytes, long nowMs) {
+            this.slot = slot;
+            this.bytes = bytes;
+            this.progressMs = nowMs;
+        }
+    }
+
+    private static final class Incoming {
+        final long from;
+        final long slot;
+        final byte[] bytes;
+        int received;
+
+        Incoming(long from, long slot, int total) {
+            this.from = from;
+            this.slot = slot;
+            this.bytes = new byte[total];
+        }
+    }
+
+    private final long self;
+    private final long stalledMs;
+    private final Send send;
+    private final Map<Long, Outgoing> outgoing = new HashMap<>();
+    private Incoming incoming;
+
+    /**
+     * @param stalledMs a stream with no acknowledgement for this long is given up, and the next
+     *     ask starts it over: a piece lost on a link that dropped is never acknowledged. Two
+     *     election timeouts: a piece takes a fraction of a second on any link a cluster runs
+     *     on, and a member cut off for a while must not wait longer than an election to start
+     *     catching up (the simulator's seeds that heal a partition near their end check it).
+     */
+    SnapshotStreams(long self, long stalledMs, Send send) {
+        this.self = self;
+        this.stalledMs = stalledMs;
+        this.send = send;
+    }
+
+    /** Whether a stream to {@code to} is under way and has moved within the stall limit. */
+    boolean sending(long to, long nowMs) {
+        Outgoing o = outgoing.get(to);
+        return o != null && nowMs - o.progressMs < stalledMs;
+    }
+
+    /** Sends {@code bytes}, an encoded {@link SnapshotFile} at {@code slot}, to {@code to}, from its start. */
+    void start(long to, long slot, ByteBuffer bytes, long nowMs) {
+        Outgoing o = new Outgoing(slot, bytes.asReadOnlyBuffer(), nowMs);
+        outgoing.put(to, o);
+        log.info("member {}: sending the snapshot at slot {} ({} bytes, in pieces of {}) to member {}", self, slot,
+                o.bytes.remaining(), PIECE, to);
+        fill(to, o);
+    }
+
+    /** Member {@code from} has {@code a.received} bytes of our snapshot at {@code a.slot}. */
+    void acked(long from, SnapshotAck a, long nowMs) {
+        Outgoing o = outgoing.get(from);
+        if (o == null || o.slot != a.getSlot() || a.getReceived() <= o.acked) {
+            return;
+        }
+        o.acked = Math.min(a.getReceived(), o.sent);
+        o.progressMs = nowMs;
+        if (o.acked == o.bytes.remaining()) {
+            outgoing.remove(from);
+            log.info("member {}: member {} has the snapshot at slot {}", self, from, o.slot);
+            return;
+        }
+        fill(from, o);
+    }
+
+    /** This member stopped leading: what it was sending is no longer its to send. */
+    void stopSending() {
+        outgoing.clear();
+    }
+
+    private void fill(long to, Outgoing o) {
+        long total = o.bytes.remaining();
+        while (o.sent < total && o.sent - o.acked < (long) WINDOW * PIECE) {
+            int n = (int) Math.min(PIECE, total - o.sent);
+            ByteBuffer slice = o.bytes.duplicate();
+            slice.position(o.bytes.position() + (int) o.sent).limit(o.bytes.position() + (int) o.sent + n);
+            send.piece(to, InstallSnapshot.newBuilder().setSlot(o.slot).setOffset(o.sent).setTotal(total)
+                    .setData(UnsafeByteOperations.unsafeWrap(slice)).build());
+            o.sent += n;
+        }
+    }
+
+    /**
+     * A piece from member {@code from}; the whole snapshot, with the configuration it records,
+     * once its last piece is in, else null. Pieces out of order (a stream started over, one lost
+     * on a link that dropped) are not taken; the acknowledgement says how far this member is.
+     */
+    InstallSnapshot gather(long from, InstallSnapshot piece) {
+        long total = piece.getTotal();
+        if (total <= 0 || total > Integer.MAX_VALUE - 8) {
+            log.warn("member {}: member {} sent a piece of a snapshot of {} bytes; a snapshot is at most 2 GiB: ignored",
+                    self, from, total);
+            return null;
+        }
+        if (piece.getOffset() == 0 && (incoming == null || incoming.from != from || incoming.slot != piece.getSlot()
+                || incoming.received > 0)) {
+            incoming = new Incoming(from, piece.getSlot(), (int) total);
+        }
+        Incoming in = incoming;
+        if (in == null || in.from != from || in.slot != piece.getSlot() || in.bytes.length != total) {
+            return null;
+        }
+        ByteString data = piece.getData();
+        if (piece.getOffset() == in.received && in.received + data.size() <= total) {
+            data.copyTo(in.bytes, in.received);
+            in.received += data.size();
+        }
+        send.ack(from, SnapshotAck.newBuilder().setSlot(in.slot).setReceived(in.received).build());
+        if (in.received < total) {
+            return null;
+        }
+        incoming = null;
+        ByteString whole = UnsafeByteOperations.unsafeWrap(in.bytes);
+        InstallSnapshot.Builder b = InstallSnapshot.newBuilder().setSlot(in.slot).setData(whole);
+        try {
+            for (Member m : membersOf(whole)) {
+                if (m.getLearner()) {
+                    b.addLearners(m.getId());
+                } else {
+                    b.addVoters(m.getId());
+                }
+            }
+        } catch (IOException e) {
+            log.warn("member {}: the snapshot at slot {} from member {} does not parse ({}): dropped", self, in.slot, from,
+                    e.getMessage());
+            return null;
+        }
+        return b.build();
+    }
+
+    /** The members a snapshot records, read past its tree without parsing it. */
+    static java.util.List<Member> membersOf(ByteString snapshot) throws IOException {
+        java.util.List<Member> members = new java.util.ArrayList<>();
+        CodedInputStream in = snapshot.newCodedInput();
+        for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+            if (WireFormat.getTagFieldNumber(tag) == SnapshotFile.MEMBERS_FIELD_NUMBER
+                    && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                members.add(Member.parseFrom(in.readBytes()));
+            } else if (!in.skipField(tag)) {
+                break;
+            }
+        }
+        return members;
+    }
+}
