@@ -198,13 +198,7 @@ public final class Replica implements KvService, AutoCloseable {
         SnapshotFile snap = disk.snapshot();
         if (snap != null && snap.getMembersCount() > 0) {
             members.replaceWith(snap.getMembersList());
-            // A member that joined after the snapshot was saved (a leader sends the one it saved
-            // last) is not in the membership it records; the slots after it add this member
-            // again. Until it has applied what is known committed, it is catching up, not removed.
-            removalUndecided = !members.contains(id) && core.knownCommit() > applied;
-            if (!removalUndecided) {
-                noticeRemoval();
-            }
+            noticeRemoval();
         }
         PaxosConfig paxos = members.paxosConfig(options);
         long snapshotSlot = snap == null ? 0 : snap.getSlot();
@@ -1005,9 +999,18 @@ public final class Replica implements KvService, AutoCloseable {
         storage.replaceLog(core.durableState());
     }
 
+    /**
+     * The snapshot being installed, parsed once for its save and kept for its install: each
+     * parse of a million-key snapshot builds millions of objects (seconds on the loop).
+     */
+    private Ready.InstallSnapshot parsedInstall;
+    private SnapshotFile parsedSnapshot;
+
     private void saveInstalledSnapshot(Ready.InstallSnapshot s) {
+        parsedInstall = s;
+        parsedSnapshot = Snapshotter.parse(id, s);
         try {
-            storage.saveInstalledSnapshot(Snapshotter.parse(id, s));
+            storage.saveInstalledSnapshot(parsedSnapshot);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -1015,7 +1018,9 @@ public final class Replica implements KvService, AutoCloseable {
 
     /** Takes on a snapshot already saved (see {@link #handle}), in order with what came before. */
     private void installSnapshot(Ready.InstallSnapshot s) {
-        SnapshotFile snap = Snapshotter.parse(id, s);
+        SnapshotFile snap = parsedInstall == s ? parsedSnapshot : Snapshotter.parse(id, s);
+        parsedInstall = null;
+        parsedSnapshot = null;
         long before = tree.rev();
         tree = VersionedTree.restore(snap.getTree(), storeConfig);
         policy = tree.policy();
