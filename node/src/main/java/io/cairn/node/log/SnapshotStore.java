@@ -72,15 +72,8 @@ public final class SnapshotStore {
 
     /** The newest intact snapshot, or null. A damaged newer one is skipped with a warning. */
     public SnapshotFile loadLatest() throws IOException {
-        List<Path> all = list();
-        for (int i = all.size() - 1; i >= 0; i--) {
-            SnapshotFile snap = read(all.get(i));
-            if (snap != null) {
-                return snap;
-            }
-            log.warn("snapshot {} is damaged; trying an older one", all.get(i).getFileName());
-        }
-        return null;
+        Encoded latest = newest(list());
+        return latest == null ? null : parse(latest.bytes());
     }
 
     /** The newest intact snapshot file's encoded {@link SnapshotFile} (mapped, checksum checked) and its slot. */
@@ -92,32 +85,31 @@ public final class SnapshotStore {
      */
     public synchronized Encoded latestEncoded() throws IOException {
         List<Path> all = list();
-        for (int i = all.size() - 1; i >= 0; i--) {
-            Path file = all.get(i);
-            if (lastEncoded != null && file.equals(lastEncodedFile)) {
-                return lastEncoded;
-            }
+        if (lastEncoded == null || all.isEmpty() || indexOf(all.get(all.size() - 1)) != lastEncoded.slot()) {
+            lastEncoded = newest(all);
+        }
+        return lastEncoded;
+    }
+
+    private Encoded lastEncoded;
+
+    /** The newest of {@code files} whose checksum holds, mapped; a damaged newer one is skipped with a warning. */
+    private static Encoded newest(List<Path> files) throws IOException {
+        for (int i = files.size() - 1; i >= 0; i--) {
+            Path file = files.get(i);
             ByteBuffer body;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                if (ch.size() > Integer.MAX_VALUE) {
-                    continue;
-                }
-                body = checkedBody(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()));
+            try {
+                body = checkedBody(map(file));
             } catch (java.nio.file.NoSuchFileException replaced) {
                 continue; // a newer one replaced it meanwhile; that one is listed next time
             }
             if (body != null) {
-                lastEncodedFile = file;
-                lastEncoded = new Encoded(indexOf(file), body);
-                return lastEncoded;
+                return new Encoded(indexOf(file), body);
             }
             log.warn("snapshot {} is damaged; trying an older one", file.getFileName());
         }
         return null;
     }
-
-    private Path lastEncodedFile;
-    private Encoded lastEncoded;
 
     /** The encoded message after the checksum, or null when the checksum does not hold. */
     private static ByteBuffer checkedBody(ByteBuffer data) {
@@ -132,21 +124,21 @@ public final class SnapshotStore {
     }
 
     /**
-     * A snapshot file, mapped rather than read into an array: the parsed values point into the
-     * mapping until the tree copies them, so loading a snapshot of a GiB of values takes a GiB of
-     * heap, not three (the file's bytes, the parsed message, the tree). Found by the benchmark's
-     * data-set curve: a member with a 3 GiB heap and a million 1 KiB values ran out of memory
-     * restarting. A file's bytes are never changed once renamed into place, only deleted, which
-     * leaves a mapping intact.
+     * A snapshot file's bytes, mapped rather than read into an array: the parsed values point
+     * into the mapping until the tree copies them, so loading a snapshot of a GiB of values takes
+     * a GiB of heap, not three (the file's bytes, the parsed message, the tree). Found by the
+     * benchmark's data-set curve: a member with a 3 GiB heap and a million 1 KiB values ran out
+     * of memory restarting. A file's bytes are never changed once renamed into place, only
+     * deleted, which leaves a mapping intact (and lets a leader send it as it is).
      */
-    static SnapshotFile read(Path file) throws IOException {
+    private static ByteBuffer map(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size > Integer.MAX_VALUE) {
                 throw new IOException("snapshot " + file + " is " + size + " bytes; a snapshot is at most 2 GiB (the limit of"
                         + " one encoded message)");
             }
-            return decode(ch.map(FileChannel.MapMode.READ_ONLY, 0, size));
+            return ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
         }
     }
 
@@ -161,9 +153,11 @@ public final class SnapshotStore {
 
     private static SnapshotFile decode(ByteBuffer data) throws IOException {
         ByteBuffer body = checkedBody(data);
-        if (body == null) {
-            return null;
-        }
+        return body == null ? null : parse(body);
+    }
+
+    /** An encoded {@link SnapshotFile} whose checksum held. */
+    private static SnapshotFile parse(ByteBuffer body) throws IOException {
         // Aliasing: bytes fields share the buffer instead of being copied out of it. Protobuf
         // aliases only a buffer it is told is immutable, which CodedInputStream.newInstance(ByteBuffer)
         // never is: every value was copied to the heap (a heap dump of the member that ran out of

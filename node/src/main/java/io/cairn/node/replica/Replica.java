@@ -289,14 +289,10 @@ public final class Replica implements KvService, AutoCloseable {
         if (m.hasSnapshot() && m.getSnapshot().hasTotal()) {
             // A piece: gathered here; the core is handed the whole snapshot once it is in.
             execute(() -> {
-                PeerMessage.Builder whole = null;
-                if (m.getTo() == id) {
-                    var s = snapshotStreams.gather(m.getFrom(), m.getSnapshot());
-                    whole = s == null ? null : m.toBuilder().setSnapshot(s);
-                }
+                var whole = m.getTo() == id ? snapshotStreams.gather(m.getFrom(), m.getSnapshot()) : null;
                 if (whole != null) {
                     core.observeWallClock(clock.wallMs());
-                    handle(core.step(whole.build()));
+                    handle(core.step(m.toBuilder().setSnapshot(whole).build()));
                 }
             });
             return;

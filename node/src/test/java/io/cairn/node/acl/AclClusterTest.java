@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import io.cairn.node.CairnNode;
 import io.cairn.node.auth.AuthConfig;
+import io.cairn.node.testing.TempDirs;
 import io.cairn.node.testing.TestCluster;
 import io.cairn.node.testing.TestTokens;
 import io.cairn.node.testing.WireClient;
@@ -72,9 +73,7 @@ class AclClusterTest {
         if (cluster != null) {
             cluster.close();
         }
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        TempDirs.deleteTree(dir);
     }
 
     private static int tags;
@@ -347,9 +346,7 @@ class AclClusterTest {
             assertThat(removed.hasErrCode()).as(removed.getErrDetail()).isFalse();
         } finally {
             joiner.close();
-            try (var paths = Files.walk(data)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            TempDirs.deleteTree(data);
         }
     }
 

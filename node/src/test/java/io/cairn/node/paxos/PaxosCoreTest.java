@@ -368,9 +368,7 @@ class PaxosCoreTest {
         electAlone(lone);
         int value = 1 << 20;
         for (int n = 1; n <= 12; n++) {
-            io.cairn.proto.State.Op set = bigWrite(value, n).getProposals(0).getCommand().getTxn().getSuccess(0);
-            durable(lone, lone.propose(List.of(Proposal.newBuilder().setId(n)
-                    .setCommand(Command.newBuilder().setTxn(io.cairn.proto.State.Txn.newBuilder().addSuccess(set))).build())));
+            durable(lone, lone.propose(bigWrite(value, n).getProposalsList()));
         }
         Ready answer = lone.step(io.cairn.proto.Peer.PeerMessage.newBuilder().setFrom(2).setTo(1)
                 .setCatchUp(io.cairn.proto.Peer.CatchUp.newBuilder().setFromSlot(1)).build());

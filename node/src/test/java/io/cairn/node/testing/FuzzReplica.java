@@ -48,7 +48,7 @@ public final class FuzzReplica {
                 }
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     s.close();
-                    deleteTree(dir);
+                    TempDirs.deleteTree(dir);
                 }));
                 kv = s;
             } catch (IOException e) {
@@ -86,13 +86,5 @@ public final class FuzzReplica {
     /** The replica's current revision, read through its own thread. */
     public static long rev() {
         return get().read(VersionedTree::rev, true).join();
-    }
-
-    private static void deleteTree(Path dir) {
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temp directory left behind
-        }
     }
 }

@@ -75,12 +75,6 @@ public final class TestCluster implements AutoCloseable {
     @Override
     public void close() {
         members.forEach(CairnNode::close);
-        for (Path dir : dirs) {
-            try (var paths = Files.walk(dir)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException e) {
-                // best effort
-            }
-        }
+        dirs.forEach(TempDirs::deleteTree);
     }
 }

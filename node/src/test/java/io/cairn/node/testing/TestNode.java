@@ -73,10 +73,6 @@ public final class TestNode implements AutoCloseable {
     public void close() {
         node.close();
         // The member's log and snapshots go with it: tests leave nothing behind in /tmp.
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // best effort
-        }
+        TempDirs.deleteTree(dir);
     }
 }
