@@ -16,6 +16,10 @@
   20 s here, where a kubelet starts at 10 s: a test should not wait minutes); deletion sends
   SIGTERM, waits the grace period, sends SIGKILL, then deletes the pod with grace 0.
 - Status: phase, conditions, podIP, container states and restart counts, on every change.
+- Processes: with shareProcessNamespace: true the pod's containers share a PID namespace of
+  their own, whose process 1 is a pause process, and each container's first process enters it
+  from outside (its parent shows as 0), as under a container runtime; each container mounts that
+  namespace's /proc. Without it they run in the host's PID namespace.
 Not done: resource limits (no cgroups; a JVM is told its memory limit with -XX:MaxRAM),
 kubectl logs/exec (no kubelet API: logs are files under the pod's directory), preStop hooks,
 image pulls, ServiceName env links (they would name ClusterIPs)."""
@@ -128,6 +132,7 @@ class Container:
         # A native sidecar: an init container that runs beside the app containers.
         self.sidecar = init and spec.get("restartPolicy") == "Always"
         self.proc = None
+        self.pid = None  # the container's first process (c.proc is nsenter's when the pod shares its PID namespace)
         self.log = None
         self.started_at = None
         self.finished_at = None
@@ -194,6 +199,8 @@ class PodRunner(threading.Thread):
         self.inits = [Container(c, init=True) for c in spec.get("initContainers", []) or []]
         self.containers = [Container(c) for c in spec.get("containers", [])]
         self.policy = spec.get("restartPolicy", "Always")
+        self.shared_pids = bool(spec.get("shareProcessNamespace"))
+        self.pause = None
         self.start_time = now()
         self.phase = "Pending"
         self.initialized = not self.inits
@@ -234,6 +241,9 @@ class PodRunner(threading.Thread):
             log(f"pod {self.key}: agent error: {traceback.format_exc()}")
         finally:
             self._kill_all()
+            if self.pause is not None:
+                self.pause.kill()  # process 1 of the pod's PID namespace: whatever is left there ends with it
+                self.pause.wait()
             self.net.down()
             for c in self.inits + self.containers:
                 shutil.rmtree(self._cdir(c), ignore_errors=True)
@@ -243,6 +253,8 @@ class PodRunner(threading.Thread):
         os.makedirs(self.dir, exist_ok=True)
         self.net.up()
         log(f"pod {self.key}: network {self.net.netns} address {self.address}")
+        if self.shared_pids:
+            self._start_pause()
         self._report()
         while not self._mount_volumes():
             if self._sleep(1):
@@ -292,6 +304,34 @@ class PodRunner(threading.Thread):
             self._terminate()
             return True
         return False
+
+    def _start_pause(self):
+        """Process 1 of the pod's own PID namespace (shareProcessNamespace: true), which the
+        containers enter."""
+        self.pause = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", "sleep", "infinity"],
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True)
+        child = self._child_of(self.pause)
+        if child is None:
+            raise RuntimeError("the pod's pause process did not start")
+        self.pause_pid = child
+        log(f"pod {self.key}: shares a PID namespace (pause is pid {child} here)")
+
+    @staticmethod
+    def _child_of(proc, wait=5.0):
+        """The first child of a process that forks one (unshare --fork, nsenter --pid); None if it ended first."""
+        path = f"/proc/{proc.pid}/task/{proc.pid}/children"
+        deadline = time.time() + wait
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                with open(path) as f:
+                    kids = f.read().split()
+                if kids:
+                    return int(kids[0])
+            except OSError:
+                pass
+            time.sleep(0.01)
+        return None
 
     def _mount_volumes(self):
         try:
@@ -417,7 +457,7 @@ class PodRunner(threading.Thread):
                 with socket.create_connection((spec["tcpSocket"].get("host") or self.address, port), timeout=timeout):
                     return True, ""
             if "exec" in spec:
-                cmd = ["nsenter", "-t", str(c.proc.pid), "-n", "-m", "-u", "-r", "-w", "--"] + spec["exec"]["command"]
+                cmd = ["nsenter", "-t", str(c.pid), "-n", "-m", "-u", "-r", "-w", "--"] + spec["exec"]["command"]
                 r = subprocess.run(cmd, capture_output=True, timeout=max(timeout, 1), env=self._env(c))
                 return r.returncode == 0, f"command exited {r.returncode}: {(r.stdout + r.stderr).decode(errors='replace')[-200:]}"
             return False, "probe has no handler"
@@ -485,7 +525,10 @@ class PodRunner(threading.Thread):
             if os.path.islink("/" + entry):
                 lines.append(f"ln -s {q(os.readlink('/' + entry))} \"$R/{entry}\"")
         for top in ("dev", "proc", "sys"):
-            lines.append(f"mkdir -p \"$R/{top}\" && mount --rbind /{top} \"$R/{top}\"")
+            if top == "proc" and self.shared_pids:
+                lines.append("mkdir -p \"$R/proc\" && mount -t proc proc \"$R/proc\"")  # the pod's PID namespace's own
+            else:
+                lines.append(f"mkdir -p \"$R/{top}\" && mount --rbind /{top} \"$R/{top}\"")
         lines += [f"mkdir -p \"$R/tmp\" \"$R/run\" \"$R/root\" && mount --bind {q(tmp)} \"$R/tmp\"",
                   "mount -t tmpfs -o mode=755 cairn-run \"$R/run\"",
                   f"mount --bind {q(self.hosts_path)} \"$R/etc/hosts\"",
@@ -541,10 +584,14 @@ class PodRunner(threading.Thread):
         c.log.flush()
         cmd = ["ip", "netns", "exec", self.net.netns, "unshare", "-m", "-u", "--propagation", "private",
                "sh", script] + argv
+        if self.shared_pids:
+            # nsenter stays outside and forks the container's first process into the namespace.
+            cmd = ["nsenter", "--target", str(self.pause_pid), "--pid", "--"] + cmd
         c.proc = subprocess.Popen(cmd, env=env, stdout=c.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                   start_new_session=True, cwd="/")
+        c.pid = (self._child_of(c.proc) or c.proc.pid) if self.shared_pids else c.proc.pid
         with open(os.path.join(self.dir, f"{c.name}.pid"), "w") as f:
-            f.write(f"{c.proc.pid}\n")  # for the suite's `kubectl exec` stand-in (nsenter)
+            f.write(f"{c.pid}\n")  # for the suite's `kubectl exec` stand-in (nsenter)
         c.started_at = now()
         c.start_clock = time.time()
         c.finished_at = None
@@ -554,7 +601,7 @@ class PodRunner(threading.Thread):
         c.started_ok = not c.spec.get("startupProbe")
         for p in (c.readiness, c.liveness, c.startup):
             p.reset(c.start_clock)
-        log(f"pod {self.key}: started {'init ' if c.init else ''}container {c.name} (pid {c.proc.pid}, restarts {c.restarts})")
+        log(f"pod {self.key}: started {'init ' if c.init else ''}container {c.name} (pid {c.pid}, restarts {c.restarts})")
         return True
 
     def _exited(self, c):
@@ -574,7 +621,7 @@ class PodRunner(threading.Thread):
         if not c.running():
             return
         try:
-            os.kill(c.proc.pid, signal.SIGTERM)
+            os.kill(c.pid, signal.SIGTERM)  # the container's first process: nsenter would not pass it on
         except ProcessLookupError:
             return
         deadline = time.time() + grace

@@ -1,8 +1,8 @@
 # The injection webhook on the real apiserver: the example app's pods get the init container and
 # the sidecar (a native sidecar: this Kubernetes is 1.29 or later); config is in the app's mount
 # path before the app starts; presence appears; a change reaches the files; a deleted pod's
-# presence goes; a Job whose pod has the sidecar completes, as a native sidecar and, with its app
-# wrapped by cairn.io/exec, as a container.
+# presence goes; a Job whose pod has the sidecar completes, as a native sidecar and as a container,
+# with its app wrapped by cairn.io/exec or its pod sharing its process namespace.
 cairn_on config set /config/web/greeting hello >/dev/null
 k apply -f "$REPO/examples/app-deployment.yaml" >/dev/null
 wait_for 300 "two app pods are Ready" pods_ready default app=web 2
@@ -101,6 +101,35 @@ sc='{.status.containerStatuses[?(@.name=="cairn-sidecar")].state.terminated.exit
 [ "$(jp "pod/$jobpod" "$sc")" = 0 ] || fail "the sidecar container did not end with the app: $(jp "pod/$jobpod" '{.status.containerStatuses}')"
 step "the wrapped app read its config from env and ended; the sidecar container ended with it (exit 0): phase $(jp "pod/$jobpod" '{.status.phase}')"
 k delete job envreport --wait=false >/dev/null
+# Or the pod shares its process namespace (restartPolicy Never): the sidecar container sees the
+# app container's processes end and ends too, the app unwrapped.
+cat <<'YAML' | k apply -f - >/dev/null
+apiVersion: batch/v1
+kind: Job
+metadata: {name: psreport, namespace: default}
+spec:
+  backoffLimit: 0
+  template:
+    metadata:
+      labels: {app: psreport, cairn.io/inject: "true"}
+      annotations: {cairn.io/cluster: config, cairn.io/watch: /config/web, cairn.io/native-sidecar: "false", cairn.io/mount-path: /etc/report}
+    spec:
+      restartPolicy: Never
+      shareProcessNamespace: true
+      containers:
+        - name: report
+          image: debian:12
+          command: ["sh", "-c", "echo \"greeting was: $(cat /etc/report/greeting)\"; sleep 5"]
+YAML
+wait_for 180 "the Job with a sidecar container in a shared process namespace completed" eq 1 jp job/psreport '{.status.succeeded}'
+jobpod=$(k get pods -l job-name=psreport -o 'jsonpath={.items[0].metadata.name}')
+grep -q "^greeting was: hola" "$(pod_dir default "$jobpod")/report.log" || fail "the Job's app did not read its config"
+[ "$(jp "pod/$jobpod" "$sc")" = 0 ] || fail "the sidecar container did not end with the app: $(jp "pod/$jobpod" '{.status.containerStatuses}')"
+grep -q "the app containers' processes have all ended: ending too" "$(pod_dir default "$jobpod")/cairn-sidecar.log" \
+  || fail "the sidecar did not see the app end: $(tail -5 "$(pod_dir default "$jobpod")/cairn-sidecar.log")"
+wait_for 60 "the shared-namespace Job pod's presence is gone" bash -c "! $REPO/bin/cairn --endpoints $(member_endpoints config) get /presence/default/psreport/$jobpod"
+step "in a pod sharing its process namespace the sidecar container saw the app end and ended with it (exit 0): phase $(jp "pod/$jobpod" '{.status.phase}')"
+k delete job psreport --wait=false >/dev/null
 # A pod that runs to completion, its sidecar a container, its app not wrapped: admitted with a warning.
 out=$(printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\n  namespace: default\n  labels: {app: once, cairn.io/inject: "true"}\n  annotations: {cairn.io/cluster: config, cairn.io/watch: /config/web, cairn.io/native-sidecar: "false"}\nspec:\n  restartPolicy: Never\n  containers: [{name: app, image: debian:12, command: [sleep, "1"]}]\n' once \
   | k apply -f - 2>&1) || fail "the pod was refused: $out"

@@ -239,12 +239,18 @@ public final class SidecarInjector {
         }
         String restartPolicy = spec.path("restartPolicy").asText("Always");
         // A pod that runs to completion (a Job's) ends only when every container has: a sidecar container must see
-        // its apps end, through the exit files their wrappers leave. A native sidecar is stopped by the kubelet.
-        boolean exitWithApps = !nativeSidecar && !restartPolicy.equals("Always") && !wrapped.isEmpty();
-        if (!nativeSidecar && !restartPolicy.equals("Always") && wrapped.isEmpty()) {
+        // its apps end. A native sidecar is stopped by the kubelet. Under Never, in a pod that shares its process
+        // namespace, the sidecar sees the app containers' processes end; otherwise it needs the exit files the
+        // wrappers leave, which also tell a failure (OnFailure runs a failed app again) from a success.
+        boolean runsToCompletion = !nativeSidecar && !restartPolicy.equals("Always");
+        boolean sharedProcesses = spec.path("shareProcessNamespace").asBoolean(false);
+        boolean exitWithProcesses = runsToCompletion && restartPolicy.equals("Never") && sharedProcesses;
+        boolean exitWithApps = runsToCompletion && !exitWithProcesses && !wrapped.isEmpty();
+        if (runsToCompletion && !exitWithProcesses && wrapped.isEmpty()) {
             warnings.add("the pod's restartPolicy is " + restartPolicy + " but its Cairn sidecar is a container that does not end by itself"
                     + " (" + NATIVE_SIDECAR + " is false, or the cluster is older than 1.29), so the pod will not complete: wrap its app"
-                    + " with " + EXEC + ", or use a native sidecar");
+                    + " with " + EXEC + (restartPolicy.equals("Never") ? ", give the pod shareProcessNamespace: true" : "")
+                    + ", or use a native sidecar");
         }
         ObjectNode volume = JSON.createObjectNode().put("name", VOLUME);
         volume.putObject("emptyDir");
@@ -340,6 +346,9 @@ public final class SidecarInjector {
             }
         } else {
             append(ops, spec.path("initContainers"), "/spec/initContainers", init);
+        }
+        if (exitWithProcesses) {
+            ((ArrayNode) sidecar.get("env")).addObject().put("name", "CAIRN_EXIT_WITH_APPS").put("value", "true");
         }
         JsonNode containers = spec.path("containers");
         for (int i = 0; i < containers.size(); i++) {

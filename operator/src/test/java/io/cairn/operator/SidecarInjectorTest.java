@@ -240,8 +240,35 @@ class SidecarInjectorTest {
         JsonNode resp = respond(review(annotations, jobSpec("Never")));
         assertThat(resp.path("allowed").asBoolean()).isTrue();
         assertThat(resp.path("warnings").get(0).asText()).contains("restartPolicy is Never").contains("will not complete")
-                .contains("cairn.io/exec");
+                .contains("cairn.io/exec").contains("shareProcessNamespace: true");
         assertThat(respond(review(annotations, jobSpec("Always"))).has("warnings")).isFalse();
+        // Under OnFailure a shared process namespace does not help: the sidecar cannot see a failed app's exit code.
+        JsonNode onFailure = respond(review(annotations, sharing(jobSpec("OnFailure"))));
+        assertThat(onFailure.path("warnings").get(0).asText()).contains("restartPolicy is OnFailure").contains("cairn.io/exec")
+                .doesNotContain("shareProcessNamespace");
+    }
+
+    private static String sharing(String spec) {
+        return spec.replaceFirst("\\{", "{\"shareProcessNamespace\":true,");
+    }
+
+    @Test
+    void underNeverASidecarContainerInAPodSharingItsProcessesEndsWithTheApps() throws Exception {
+        String annotations = "{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"config\",\"cairn.io/watch\":\"/config/job\"}";
+        for (String a : new String[] {annotations, EXEC_ANNOTATIONS}) {
+            JsonNode resp = respond(review(a, sharing(jobSpec("Never"))));
+            assertThat(resp.has("warnings")).as(a).isFalse();
+            JsonNode spec = patched(review(a, sharing(jobSpec("Never")))).path("spec");
+            JsonNode sidecar = spec.path("containers").get(2);
+            assertThat(sidecar.path("name").asText()).isEqualTo("cairn-sidecar");
+            assertThat(sidecar.path("env").toString()).contains("{\"name\":\"CAIRN_EXIT_WITH_APPS\",\"value\":\"true\"}")
+                    .doesNotContain("CAIRN_EXIT_WITH\"");
+            assertThat(strings(spec.path("containers").get(0).path("command"))).as("processes, not exit files").doesNotContain("--exit-file");
+        }
+        // Not for a native sidecar (the kubelet stops it), nor for a pod that runs forever.
+        JsonNode modern = apply(new SidecarInjector("sidecar:test", (name, ns) -> null, true), review(annotations, sharing(jobSpec("Never"))));
+        assertThat(modern.path("spec").toString()).doesNotContain("CAIRN_EXIT_WITH_APPS");
+        assertThat(patched(review(annotations, sharing(jobSpec("Always")))).path("spec").toString()).doesNotContain("CAIRN_EXIT_WITH_APPS");
     }
 
     @Test

@@ -122,6 +122,17 @@ public final class SidecarMain implements Callable<Integer> {
                     + " again) ($CAIRN_EXIT_WITH_SUCCESS).")
     boolean exitWithSuccess;
 
+    @Option(names = "--exit-with-apps", defaultValue = "${env:CAIRN_EXIT_WITH_APPS:-false}",
+            description = "End, as on SIGTERM, once the pod's app containers have ended, seen through the pod's shared process"
+                    + " namespace (shareProcessNamespace: true), so a Job's pod completes on a cluster without native sidecars"
+                    + " ($CAIRN_EXIT_WITH_APPS).")
+    boolean exitWithApps;
+
+    @Option(names = "--exit-with-apps-unseen", defaultValue = "${env:CAIRN_EXIT_WITH_APPS_UNSEEN:-30s}", paramLabel = "DURATION",
+            description = "With --exit-with-apps: end also when no app process has been seen this long after the start (an app"
+                    + " that ended before the sidecar looked) ($CAIRN_EXIT_WITH_APPS_UNSEEN).")
+    String exitWithAppsUnseen;
+
     public static void main(String[] args) {
         io.cairn.net.LogFormat.checkOrExit("cairn-sidecar");
         io.cairn.net.DnsCache.keepAnswersBriefly();
@@ -185,6 +196,22 @@ public final class SidecarMain implements Callable<Integer> {
             }
             if (!exitWith.isEmpty() && !mode.equals("run")) {
                 throw bad("--exit-with is for run mode: init mode ends by itself");
+            }
+        }
+        Duration appsUnseen = duration("--exit-with-apps-unseen", exitWithAppsUnseen);
+        PodProcesses podProcesses = null;
+        if (exitWithApps) {
+            if (!mode.equals("run")) {
+                throw bad("--exit-with-apps is for run mode: init mode ends by itself");
+            }
+            if (exitWith != null && !exitWith.isEmpty()) {
+                throw bad("--exit-with-apps and --exit-with are two ways to see the apps end: choose one");
+            }
+            podProcesses = PodProcesses.ofThisProcess();
+            try {
+                podProcesses.apps();
+            } catch (PodProcesses.NotShared | java.io.UncheckedIOException e) {
+                throw bad("--exit-with-apps cannot see the pod's other containers: " + e.getMessage());
             }
         }
         if (mode.equals("run")) {
@@ -261,6 +288,9 @@ public final class SidecarMain implements Callable<Integer> {
         if (exitWith != null && !exitWith.isEmpty()) {
             watchExitFiles(stop);
         }
+        if (podProcesses != null) {
+            watchApps(podProcesses, new AppsEnd(System.currentTimeMillis(), appsUnseen.toMillis()), stop);
+        }
         stop.await();
         // The clean end talks to the store; one that does not answer must not keep the pod past
         // its grace period. Each step is bounded by the client's timeout, and the whole by this.
@@ -287,6 +317,37 @@ public final class SidecarMain implements Callable<Integer> {
             if (ExitFile.allEnded(exitWith, exitWithSuccess)) {
                 org.slf4j.LoggerFactory.getLogger(Sidecar.class).info("the app has ended ({}): ending too",
                         exitWith.stream().map(f -> f + " = " + ExitFile.read(f).orElse(-1)).collect(java.util.stream.Collectors.joining(", ")));
+                stop.countDown();
+                every.shutdown();
+            }
+        }, 0, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Counts {@code stop} down once the pod's app containers have ended (their processes looked at twice a second). */
+    private static void watchApps(PodProcesses pod, AppsEnd rule, CountDownLatch stop) {
+        java.util.concurrent.ScheduledExecutorService every = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cairn-sidecar-exit-with-apps");
+            t.setDaemon(true);
+            return t;
+        });
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Sidecar.class);
+        every.scheduleWithFixedDelay(() -> {
+            java.util.Set<Long> apps;
+            try {
+                apps = pod.apps();
+            } catch (RuntimeException e) {
+                log.warn("cannot look at the pod's processes: {}; ending as if the apps had", e.getMessage());
+                stop.countDown();
+                every.shutdown();
+                return;
+            }
+            boolean first = !rule.seen() && !apps.isEmpty();
+            java.util.Optional<String> why = rule.observe(apps, System.currentTimeMillis());
+            if (first) {
+                log.info("the app containers run (processes {}): ending once they have all ended", apps);
+            }
+            if (why.isPresent()) {
+                log.info("{}: ending too", why.get());
                 stop.countDown();
                 every.shutdown();
             }
