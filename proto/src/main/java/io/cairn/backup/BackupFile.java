@@ -61,6 +61,42 @@ public final class BackupFile {
         return file;
     }
 
+    /** The bytes of a file beyond its snapshot's: the header and the seal. */
+    public static int overhead() {
+        return HEADER + DIGEST;
+    }
+
+    /** Writes a snapshot's encoding into a stream (see {@link #write}). */
+    public interface Body {
+        void writeTo(CodedOutputStream out) throws IOException;
+    }
+
+    /**
+     * Writes a backup file whose snapshot, of {@code size} bytes, {@code body} writes, without
+     * holding the file: the header, the body through a buffer of 64 KiB, then the seal. Returns
+     * the seal's hex SHA-256 (what {@link #seal} gives for the whole file).
+     *
+     * @throws IllegalArgumentException when the file would be more than {@link #decode} reads (2 GiB)
+     * @throws IllegalStateException when {@code body} writes other than {@code size} bytes
+     */
+    public static String write(java.io.OutputStream out, long size, Body body) throws IOException {
+        if (size < 0 || (long) HEADER + size + DIGEST > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a backup of " + size + " bytes is more than one file of 2 GiB holds");
+        }
+        MessageDigest sha = sha256();
+        java.io.OutputStream hashed = new java.security.DigestOutputStream(out, sha);
+        hashed.write(ByteBuffer.allocate(HEADER).put(MAGIC).putInt(VERSION).putLong(size).array());
+        CodedOutputStream coded = CodedOutputStream.newInstance(hashed, 64 * 1024);
+        body.writeTo(coded);
+        coded.flush();
+        if (coded.getTotalBytesWritten() != size) {
+            throw new IllegalStateException("the snapshot wrote " + coded.getTotalBytesWritten() + " bytes where its size is " + size);
+        }
+        byte[] digest = sha.digest();
+        out.write(digest);
+        return HexFormat.of().formatHex(digest);
+    }
+
     /** The hex SHA-256 of a whole file's contents before its seal (what {@link #decode} checks it against). */
     public static String seal(byte[] file) {
         return HexFormat.of().formatHex(Arrays.copyOfRange(file, file.length - DIGEST, file.length));

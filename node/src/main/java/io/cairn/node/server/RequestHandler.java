@@ -219,22 +219,16 @@ public final class RequestHandler {
             case SNAPSHOT -> {
                 check("/", Right.ADMIN);
                 boolean history = !req.getWithoutHistory();
-                // Captured on the replica's loop (a linearizable read), encoded off it.
-                kv.read(t -> t.capture(0)).thenApplyAsync(c -> Backups.encode(c, history)).whenComplete((file, failure) -> {
+                // Captured on the replica's loop (a linearizable read), then encoded and sent from a thread of its own, one
+                // entry at a time at the pace the client reads: a backup of a million files encoded whole ran the heap out.
+                kv.read(t -> t.capture(0)).whenComplete((capture, failure) -> {
                     if (failure != null) {
                         reply(tag, CompletableFuture.failedFuture(failure));
                         return;
                     }
-                    // Chunks share the file's array (never changed once encoded) rather than copying it.
-                    for (int at = 0; at < file.bytes().length; at += Backups.CHUNK) {
-                        int n = Math.min(Backups.CHUNK, file.bytes().length - at);
-                        out.send(Response.newBuilder().setTag(tag).setFlags(Responses.VALID)
-                                .setValue(com.google.protobuf.UnsafeByteOperations.unsafeWrap(file.bytes(), at, n)).build());
-                    }
-                    log.info("sent a backup at rev {} ({} bytes, {})", file.rev(), file.bytes().length,
-                            history ? "with its history" : "without history");
-                    finish(tag, Responses.ok(tag).setRev(file.rev())
-                            .setValue(ByteString.copyFromUtf8(io.cairn.backup.BackupFile.seal(file.bytes()))).build());
+                    Thread sender = new Thread(() -> sendBackup(tag, capture, history), "cairn-backup-" + tag);
+                    sender.setDaemon(true);
+                    sender.start();
                 });
             }
             case WHOAMI -> finish(tag, Responses.ok(tag).setValue(ByteString.copyFromUtf8(identity().toJson())).build());
@@ -584,6 +578,27 @@ public final class RequestHandler {
         w.cancel();
         out.send(Responses.ok(tag).build());
     }
+
+    /** SNAPSHOT's stream: the backup file in chunks, then its revision and seal (or why it stopped). */
+    private void sendBackup(int tag, io.cairn.node.store.VersionedTree.Capture capture, boolean history) {
+        ResponseChunks chunks = new ResponseChunks(out, tag, Backups.CHUNK, Backups.WINDOW, BACKUP_STALL_NANOS, () -> closed);
+        try {
+            Backups.Sent sent = Backups.write(capture, history, chunks);
+            log.info("sent a backup at rev {} ({} bytes, {})", sent.rev(), sent.bytes(), history ? "with its history" : "without history");
+            finish(tag, Responses.ok(tag).setRev(sent.rev()).setValue(ByteString.copyFromUtf8(sent.seal())).build());
+        } catch (java.io.IOException e) {
+            log.info("a backup at rev {} stopped: {}", capture.rev(), e.getMessage());
+            finish(tag, Responses.error(tag, Response.Err.UNAVAILABLE, "the backup stopped: " + e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            finish(tag, Responses.error(tag, Response.Err.TOO_LARGE, e.getMessage()));
+        } catch (RuntimeException e) {
+            log.warn("a backup at rev {} failed: {}", capture.rev(), e.toString());
+            finish(tag, Responses.error(tag, Response.Err.OTHER, "internal error: " + e));
+        }
+    }
+
+    /** A client that reads nothing of a backup for this long is given up on. */
+    private static final long BACKUP_STALL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
 
     private void reply(int tag, CompletableFuture<Response> answer) {
         answer.whenComplete((resp, failure) -> {

@@ -862,6 +862,99 @@ public final class VersionedTree {
      */
     public record Capture(long rev, long nextSession, List<FileEntry> files, List<SessionEntry> sessions, long oldest,
                           List<FileEntry> baseFiles, long historyFrom, List<List<Event>> history) {
+        /** The same capture without its retained history (a backup made without it). */
+        public Capture withoutHistory() {
+            return new Capture(rev, nextSession, files, sessions, -1, List.of(), historyFrom, List.of());
+        }
+
+        /** The size of {@link #build}'s encoding, found without building it (one entry at a time). */
+        public long serializedSize() {
+            long[] size = {0};
+            try {
+                fields(new Fields() {
+                    @Override
+                    public void int64(int field, long v) {
+                        size[0] += com.google.protobuf.CodedOutputStream.computeInt64Size(field, v);
+                    }
+
+                    @Override
+                    public void message(int field, com.google.protobuf.MessageLite m) {
+                        size[0] += com.google.protobuf.CodedOutputStream.computeMessageSize(field, m);
+                    }
+                });
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e); // sizing writes nothing
+            }
+            return size[0];
+        }
+
+        /**
+         * Writes {@link #build}'s encoding, byte for byte, building one entry at a time: a
+         * backup of a million files no longer holds a message of them all and its encoding at
+         * once (it ran a member's heap out).
+         */
+        public void writeTo(com.google.protobuf.CodedOutputStream out) throws java.io.IOException {
+            fields(new Fields() {
+                @Override
+                public void int64(int field, long v) throws java.io.IOException {
+                    out.writeInt64(field, v);
+                }
+
+                @Override
+                public void message(int field, com.google.protobuf.MessageLite m) throws java.io.IOException {
+                    out.writeMessage(field, m);
+                }
+            });
+        }
+
+        private interface Fields {
+            void int64(int field, long v) throws java.io.IOException;
+
+            void message(int field, com.google.protobuf.MessageLite m) throws java.io.IOException;
+        }
+
+        /** The snapshot's fields in the order protobuf writes them (by field number), as {@link #build} sets them. */
+        private void fields(Fields f) throws java.io.IOException {
+            f.int64(Snapshot.REV_FIELD_NUMBER, rev);
+            for (FileEntry e : files) {
+                f.message(Snapshot.FILES_FIELD_NUMBER, toEntry(e));
+            }
+            if (oldest >= 0) {
+                f.int64(Snapshot.OLDEST_FIELD_NUMBER, oldest);
+                for (FileEntry e : baseFiles) {
+                    f.message(Snapshot.BASE_FILES_FIELD_NUMBER, toEntry(e));
+                }
+                for (int i = 0; i < history.size(); i++) {
+                    f.message(Snapshot.HISTORY_FIELD_NUMBER, revision(i));
+                }
+            }
+            if (nextSession >= 0) {
+                for (SessionEntry e : sessions) {
+                    f.message(Snapshot.SESSIONS_FIELD_NUMBER, e);
+                }
+                f.int64(Snapshot.NEXT_SESSION_FIELD_NUMBER, nextSession);
+            }
+        }
+
+        private Revision revision(int i) {
+            Revision.Builder rb = Revision.newBuilder().setRev(historyFrom + i);
+            List<Event> made = history.get(i);
+            if (!made.isEmpty() && made.get(0).author() != null) {
+                rb.setAuthor(made.get(0).author());
+            }
+            if (!made.isEmpty() && made.get(0).timeMs() != 0) {
+                rb.setTimeMs(made.get(0).timeMs());
+            }
+            for (Event ev : made) {
+                Change.Builder c = Change.newBuilder().setPath(ev.path()).setDeleted(ev.deleted());
+                if (!ev.deleted()) {
+                    c.setValue(UnsafeByteOperations.unsafeWrap(ev.value()));
+                }
+                rb.addChanges(c);
+            }
+            return rb.build();
+        }
+
         public Snapshot build() {
             Snapshot.Builder b = Snapshot.newBuilder().setRev(rev);
             files.forEach(f -> b.addFiles(toEntry(f)));
@@ -873,22 +966,7 @@ public final class VersionedTree {
                 b.setOldest(oldest);
                 baseFiles.forEach(f -> b.addBaseFiles(toEntry(f)));
                 for (int i = 0; i < history.size(); i++) {
-                    Revision.Builder rb = Revision.newBuilder().setRev(historyFrom + i);
-                    List<Event> made = history.get(i);
-                    if (!made.isEmpty() && made.get(0).author() != null) {
-                        rb.setAuthor(made.get(0).author());
-                    }
-                    if (!made.isEmpty() && made.get(0).timeMs() != 0) {
-                        rb.setTimeMs(made.get(0).timeMs());
-                    }
-                    for (Event ev : made) {
-                        Change.Builder c = Change.newBuilder().setPath(ev.path()).setDeleted(ev.deleted());
-                        if (!ev.deleted()) {
-                            c.setValue(UnsafeByteOperations.unsafeWrap(ev.value()));
-                        }
-                        rb.addChanges(c);
-                    }
-                    b.addHistory(rb);
+                    b.addHistory(revision(i));
                 }
             }
             return b.build();
