@@ -38,8 +38,8 @@ public final class SessionHolder {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 5) {
-            System.err.println("usage: SessionHolder cairn|etcd|zookeeper HOST:PORT,... N TTL_SECONDS PREFIX");
+        if (args.length != 5 && args.length != 6) {
+            System.err.println("usage: SessionHolder cairn|etcd|zookeeper HOST:PORT,... N TTL_SECONDS PREFIX [FIRST]");
             System.exit(2);
         }
         String system = args[0];
@@ -47,6 +47,7 @@ public final class SessionHolder {
         int n = Integer.parseInt(args[2]);
         int ttl = Integer.parseInt(args[3]);
         String prefix = args[4];
+        int first = args.length == 6 ? Integer.parseInt(args[5]) : 0; // the keys are PREFIX/sFIRST ... PREFIX/s(FIRST+N-1)
         byte[] value = "here".getBytes(StandardCharsets.UTF_8);
         ExecutorService pool = Executors.newFixedThreadPool(16);
         List<Future<?>> opened = new ArrayList<>();
@@ -58,7 +59,7 @@ public final class SessionHolder {
                     clients.add(CairnClient.builder().endpoints(endpoints).requestTimeout(Duration.ofSeconds(30)).build());
                 }
                 for (int i = 0; i < n; i++) {
-                    String key = prefix + "/s" + i;
+                    String key = prefix + "/s" + (first + i);
                     CairnClient c = clients.get(i / 64);
                     opened.add(pool.submit(() -> {
                         Session s = c.openSession(Duration.ofSeconds(ttl));
@@ -84,7 +85,7 @@ public final class SessionHolder {
                     }
                 };
                 for (int i = 0; i < n; i++) {
-                    String key = prefix + "/s" + i;
+                    String key = prefix + "/s" + (first + i);
                     opened.add(pool.submit(() -> {
                         long lease = c.getLeaseClient().grant(ttl).get(30, TimeUnit.SECONDS).getID();
                         c.getKVClient().put(ByteSequence.from(key, StandardCharsets.UTF_8), ByteSequence.from(value),
@@ -95,7 +96,7 @@ public final class SessionHolder {
             }
             case "zookeeper" -> {
                 for (int i = 0; i < n; i++) {
-                    String key = prefix + "/s" + i;
+                    String key = prefix + "/s" + (first + i);
                     opened.add(pool.submit(() -> {
                         ZooKeeper zk = connected(endpoints, ttl * 1000);
                         try {

@@ -24,13 +24,20 @@ import org.knowm.xchart.XYChartBuilder;
  * process of their own ({@link SessionHolder}) with each system's client keeping them alive.
  * What they cost is the CPU the members spend on them while idle (above the same cluster's idle
  * CPU before they opened), the leader's share apart, and the leader's memory per session. Then
- * the holder is killed with SIGKILL and a watcher times each key's removal: how long after a
+ * the holder (for ZooKeeper, the holders: see {@link #ZOOKEEPER_SESSIONS_A_HOLDER}) is killed with SIGKILL and a watcher times each key's removal: how long after a
  * client's death its presence is gone, with a TTL of {@value #TTL_SECONDS} s in every system.
  */
 final class SessionsCurve {
     static final int TTL_SECONDS = 10;
     private static final long CPU_WINDOW_MS = 10_000;
     private static final long CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
+    /**
+     * Sessions a holder process opens at most for ZooKeeper: a ZooKeeper session is a connection
+     * with a selector of its own, three or four file descriptors, so 10,000 in one process ran
+     * past this machine's limit of 20,000 open files ("Too many open files"), which a container
+     * without CAP_SYS_RESOURCE cannot raise, not even as root. The others share connections.
+     */
+    static final int ZOOKEEPER_SESSIONS_A_HOLDER = 2_500;
 
     record Point(String system, int sessions, double leaderCpuMsPerSec, double membersCpuMsPerSec, double leaderBytesPerSession,
                  double expiryP50Ms, double expiryP99Ms, double expiryMaxMs, long missing, String error) {
@@ -96,12 +103,18 @@ final class SessionsCurve {
         StringJoiner endpoints = new StringJoiner(",");
         g.members.forEach(m -> endpoints.add(m.clientAddress()));
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process holder = new ProcessBuilder(java, "-Xss256k", "-Xmx2g", "-cp", System.getProperty("java.class.path"),
-                SessionHolder.class.getName(), system.replaceAll("-.*", ""), endpoints.toString(), Integer.toString(n),
-                Integer.toString(TTL_SECONDS), prefix).redirectError(ProcessBuilder.Redirect.appendTo(g.base.resolve("holder.log").toFile()))
-                .start();
+        int each = system.startsWith("zookeeper") ? ZOOKEEPER_SESSIONS_A_HOLDER : n;
+        List<Process> holders = new ArrayList<>();
+        for (int first = 0; first < n; first += each) {
+            holders.add(new ProcessBuilder(java, "-Xss256k", "-Xmx2g", "-cp", System.getProperty("java.class.path"),
+                    SessionHolder.class.getName(), system.replaceAll("-.*", ""), endpoints.toString(), Integer.toString(Math.min(each, n - first)),
+                    Integer.toString(TTL_SECONDS), prefix, Integer.toString(first))
+                    .redirectError(ProcessBuilder.Redirect.appendTo(g.base.resolve("holder.log").toFile())).start());
+        }
         try {
-            awaitReady(holder, n, g.base.resolve("holder.log"));
+            for (Process holder : holders) {
+                awaitReady(holder, n, g.base.resolve("holder.log"));
+            }
             Thread.sleep(2000);
             long[] held = cpuOver(g, leader);
             long rssAfter = rss(g.members.get(leader));
@@ -111,8 +124,10 @@ final class SessionsCurve {
                  AutoCloseable watch = w.watchPrefix(prefix, key -> removed.putIfAbsent(key, System.nanoTime()))) {
                 Thread.sleep(1000); // the watch is in place on the member before the first removal
                 long t0 = System.nanoTime();
-                holder.destroyForcibly(); // SIGKILL: no session is ended politely
-                holder.waitFor();
+                holders.forEach(Process::destroyForcibly); // SIGKILL: no session is ended politely
+                for (Process holder : holders) {
+                    holder.waitFor();
+                }
                 long end = t0 + TimeUnit.SECONDS.toNanos(TTL_SECONDS + 60);
                 while (removed.size() < n && System.nanoTime() < end) {
                     Thread.sleep(50);
@@ -129,8 +144,10 @@ final class SessionsCurve {
                         percentile(ms, 99), ms.length == 0 ? Double.NaN : ms[ms.length - 1], n - ms.length, null);
             }
         } finally {
-            holder.destroyForcibly();
-            holder.waitFor();
+            for (Process holder : holders) {
+                holder.destroyForcibly();
+                holder.waitFor();
+            }
         }
     }
 
