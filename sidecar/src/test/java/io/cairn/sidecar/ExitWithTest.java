@@ -25,18 +25,11 @@ class ExitWithTest {
     Path dir;
 
     private Process java(List<String> args, String log) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> argv = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                "io.cairn.sidecar.SidecarMain"));
-        argv.addAll(args);
-        return new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(dir.resolve(log).toFile()).start();
+        return start(javaArgv(args), log);
     }
 
     private Process runMode(String endpoint, String pod, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--endpoints", endpoint, "--watch", "/config/job", "--out", dir.resolve(pod).toString(),
-                "--namespace", "batch", "--app", "job", "--pod", pod, "--health-addr", "127.0.0.1:0"));
-        args.addAll(List.of(extra));
-        return java(args, pod + ".log");
+        return java(runArgs(endpoint, pod, extra), pod + ".log");
     }
 
     @Test
