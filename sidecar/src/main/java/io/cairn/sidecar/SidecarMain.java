@@ -306,48 +306,48 @@ public final class SidecarMain implements Callable<Integer> {
         return 0;
     }
 
-    /** Counts {@code stop} down once the apps named by --exit-with have ended (looked at twice a second). */
+    /** Counts {@code stop} down once the apps named by --exit-with have ended. */
     private void watchExitFiles(CountDownLatch stop) {
-        java.util.concurrent.ScheduledExecutorService every = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "cairn-sidecar-exit-with");
-            t.setDaemon(true);
-            return t;
-        });
-        every.scheduleWithFixedDelay(() -> {
-            if (ExitFile.allEnded(exitWith, exitWithSuccess)) {
-                org.slf4j.LoggerFactory.getLogger(Sidecar.class).info("the app has ended ({}): ending too",
-                        exitWith.stream().map(f -> f + " = " + ExitFile.read(f).orElse(-1)).collect(java.util.stream.Collectors.joining(", ")));
-                stop.countDown();
-                every.shutdown();
+        endWhen("cairn-sidecar-exit-with", stop, () -> {
+            if (!ExitFile.allEnded(exitWith, exitWithSuccess)) {
+                return false;
             }
-        }, 0, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
+            org.slf4j.LoggerFactory.getLogger(Sidecar.class).info("the app has ended ({}): ending too",
+                    exitWith.stream().map(f -> f + " = " + ExitFile.read(f).orElse(-1)).collect(java.util.stream.Collectors.joining(", ")));
+            return true;
+        });
     }
 
-    /** Counts {@code stop} down once the pod's app containers have ended (their processes looked at twice a second). */
+    /** Counts {@code stop} down once the pod's app containers have ended. */
     private static void watchApps(PodProcesses pod, AppsEnd rule, CountDownLatch stop) {
-        java.util.concurrent.ScheduledExecutorService every = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "cairn-sidecar-exit-with-apps");
-            t.setDaemon(true);
-            return t;
-        });
         org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Sidecar.class);
-        every.scheduleWithFixedDelay(() -> {
+        endWhen("cairn-sidecar-exit-with-apps", stop, () -> {
             java.util.Set<Long> apps;
             try {
                 apps = pod.apps();
             } catch (RuntimeException e) {
                 log.warn("cannot look at the pod's processes: {}; ending as if the apps had", e.getMessage());
-                stop.countDown();
-                every.shutdown();
-                return;
+                return true;
             }
             boolean first = !rule.seen() && !apps.isEmpty();
             java.util.Optional<String> why = rule.observe(apps, System.currentTimeMillis());
             if (first) {
                 log.info("the app containers run (processes {}): ending once they have all ended", apps);
             }
-            if (why.isPresent()) {
-                log.info("{}: ending too", why.get());
+            why.ifPresent(w -> log.info("{}: ending too", w));
+            return why.isPresent();
+        });
+    }
+
+    /** Asks {@code ended} twice a second, on a daemon thread of its own, and counts {@code stop} down the first time it says so. */
+    private static void endWhen(String thread, CountDownLatch stop, java.util.function.BooleanSupplier ended) {
+        java.util.concurrent.ScheduledExecutorService every = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, thread);
+            t.setDaemon(true);
+            return t;
+        });
+        every.scheduleWithFixedDelay(() -> {
+            if (ended.getAsBoolean()) {
                 stop.countDown();
                 every.shutdown();
             }
