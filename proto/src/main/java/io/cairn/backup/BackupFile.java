@@ -36,29 +36,37 @@ public final class BackupFile {
     public record Read(Snapshot snapshot, String sha256, long bytes) {}
 
     /**
-     * The whole file for {@code snapshot}, encoded into one array: the body, a stream around it
-     * and that stream's copy were three arrays of the snapshot's size, and a backup of a
-     * million 1 KiB values (1.1 GB) ran a member's 3 GiB heap out (the benchmark's data-set curve).
+     * The whole file for {@code snapshot}, {@link #write} into one array of the file's size (a
+     * small backup, or a test's; a member streams its backups).
      */
     public static byte[] encode(Snapshot snapshot) {
         int size = snapshot.getSerializedSize();
-        if ((long) HEADER + size + DIGEST > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("a backup of " + size + " bytes is more than one file of 2 GiB holds");
-        }
-        byte[] file = new byte[HEADER + size + DIGEST];
-        ByteBuffer.wrap(file).put(MAGIC).putInt(VERSION).putLong(size);
+        byte[] file = new byte[fileBytes(size)];
+        ByteBuffer into = ByteBuffer.wrap(file);
         try {
-            CodedOutputStream out = CodedOutputStream.newInstance(file, HEADER, size);
-            snapshot.writeTo(out);
-            out.checkNoSpaceLeft();
+            write(new java.io.OutputStream() {
+                @Override
+                public void write(int b) {
+                    into.put((byte) b);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    into.put(b, off, len);
+                }
+            }, size, snapshot::writeTo);
         } catch (IOException e) {
             throw new IllegalStateException("encoding a snapshot into its own size", e);
         }
-        MessageDigest sha = sha256();
-        sha.update(file, 0, HEADER + size);
-        byte[] digest = sha.digest();
-        System.arraycopy(digest, 0, file, HEADER + size, DIGEST);
         return file;
+    }
+
+    /** The bytes of the file around a snapshot of {@code size} bytes, if it is no more than {@link #decode} reads (2 GiB). */
+    private static int fileBytes(long size) {
+        if (size < 0 || (long) HEADER + size + DIGEST > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a backup of " + size + " bytes is more than one file of 2 GiB holds");
+        }
+        return (int) (HEADER + size + DIGEST);
     }
 
     /** The bytes of a file beyond its snapshot's: the header and the seal. */
@@ -80,9 +88,7 @@ public final class BackupFile {
      * @throws IllegalStateException when {@code body} writes other than {@code size} bytes
      */
     public static String write(java.io.OutputStream out, long size, Body body) throws IOException {
-        if (size < 0 || (long) HEADER + size + DIGEST > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("a backup of " + size + " bytes is more than one file of 2 GiB holds");
-        }
+        fileBytes(size);
         MessageDigest sha = sha256();
         java.io.OutputStream hashed = new java.security.DigestOutputStream(out, sha);
         hashed.write(ByteBuffer.allocate(HEADER).put(MAGIC).putInt(VERSION).putLong(size).array());

@@ -83,9 +83,12 @@ final class ResponseChunks extends OutputStream {
     private void awaitRoom() throws IOException {
         long pending = out.pendingBytes();
         long progressAt = System.nanoTime();
-        while (pending > window) {
+        while (true) {
             if (closed.getAsBoolean()) {
                 throw new IOException("the client's connection closed after " + sent + " bytes");
+            }
+            if (pending <= window) {
+                return;
             }
             if (System.nanoTime() - progressAt > stallNanos) {
                 throw new IOException("the client read nothing for " + TimeUnit.NANOSECONDS.toSeconds(stallNanos) + " s after "
@@ -97,9 +100,6 @@ final class ResponseChunks extends OutputStream {
                 progressAt = System.nanoTime();
             }
             pending = now;
-        }
-        if (closed.getAsBoolean()) {
-            throw new IOException("the client's connection closed after " + sent + " bytes");
         }
     }
 }

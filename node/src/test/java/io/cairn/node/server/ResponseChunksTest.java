@@ -101,6 +101,7 @@ class ResponseChunksTest {
         String seal = BackupFile.write(streamed, s.getSerializedSize(), s::writeTo);
         byte[] whole = BackupFile.encode(s);
         assertThat(streamed.toByteArray()).isEqualTo(whole);
+        assertThat(BackupFile.decode(streamed.toByteArray()).snapshot()).isEqualTo(s);
         assertThat(seal).isEqualTo(BackupFile.seal(whole));
         assertThat(whole.length).isEqualTo(s.getSerializedSize() + BackupFile.overhead());
         assertThatThrownBy(() -> BackupFile.write(new ByteArrayOutputStream(), s.getSerializedSize() + 1, s::writeTo))
