@@ -9,11 +9,13 @@ step() { printf '  [%(%H:%M:%S)T] %s\n' -1 "$*"; }
 
 fail() { printf '  FAILED: %s\n' "$*" >&2; exit 1; }
 
-# wait_for SECONDS WHAT COMMAND...: polls COMMAND every half second until it succeeds.
+# wait_for SECONDS WHAT COMMAND...: polls COMMAND every half second until it succeeds. On a
+# timeout the failure also carries what $WAIT_EXPLAIN (a command, when set) prints, so a run
+# whose logs are gone still says why.
 wait_for() {
   local limit=$1 what=$2 start=$SECONDS; shift 2
   until "$@" >/dev/null 2>&1; do
-    ((SECONDS - start < limit)) || fail "timed out after ${limit}s: $what"
+    ((SECONDS - start < limit)) || fail "timed out after ${limit}s: $what${WAIT_EXPLAIN:+$'\n'$($WAIT_EXPLAIN 2>&1 | head -40)}"
     sleep 0.5
   done
   step "$what ($((SECONDS - start))s)"
@@ -58,6 +60,19 @@ pod_dir() { # pod_dir NAMESPACE POD
 pod_exec() {
   local d; d=$(pod_dir "$1" "$2")
   nsenter -t "$(cat "$d/$3.pid")" -n -m -u -r -w -- "${@:4}"
+}
+
+# pod_processes NAMESPACE POD CONTAINER: the processes in the container's PID namespace as the
+# host sees them (pid, parent, state, command line): in a pod that shares its process namespace,
+# every container's.
+pod_processes() {
+  local d pid ns p; d=$(pod_dir "$1" "$2"); pid=$(cat "$d/$3.pid")
+  ns=$(readlink "/proc/$pid/ns/pid") || { echo "the container's first process ($pid) has gone"; return; }
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ns" ] || continue
+    printf '%s ppid=%s %s: %s\n' "${p#/proc/}" "$(awk '{print $4}' "$p/stat" 2>/dev/null)" \
+      "$(awk '{print $3}' "$p/stat" 2>/dev/null)" "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null | cut -c1-120)"
+  done
 }
 
 # ge N COMMAND...: COMMAND prints a number of at least N (for wait_for: evaluated each poll).

@@ -121,7 +121,14 @@ spec:
           image: debian:12
           command: ["sh", "-c", "echo \"greeting was: $(cat /etc/report/greeting)\"; sleep 5"]
 YAML
-wait_for 180 "the Job with a sidecar container in a shared process namespace completed" eq 1 jp job/psreport '{.status.succeeded}'
+psreport_explain() {
+  local pod; pod=$(k get pods -l job-name=psreport -o 'jsonpath={.items[0].metadata.name}')
+  echo "pod $pod: $(jp "pod/$pod" '{range .status.containerStatuses[*]}{.name}={.state}{" "}{end}')"
+  echo "cairn-sidecar.log (last lines):"; tail -6 "$(pod_dir default "$pod")/cairn-sidecar.log"
+  echo "the pod's processes (host pids):"; pod_processes default "$pod" cairn-sidecar
+}
+WAIT_EXPLAIN=psreport_explain wait_for 180 "the Job with a sidecar container in a shared process namespace completed" \
+  eq 1 jp job/psreport '{.status.succeeded}'
 jobpod=$(k get pods -l job-name=psreport -o 'jsonpath={.items[0].metadata.name}')
 grep -q "^greeting was: hola" "$(pod_dir default "$jobpod")/report.log" || fail "the Job's app did not read its config"
 [ "$(jp "pod/$jobpod" "$sc")" = 0 ] || fail "the sidecar container did not end with the app: $(jp "pod/$jobpod" '{.status.containerStatuses}')"

@@ -340,16 +340,26 @@ public final class SidecarMain implements Callable<Integer> {
     }
 
     /** Asks {@code ended} twice a second, on a daemon thread of its own, and counts {@code stop} down the first time it says so. */
-    private static void endWhen(String thread, CountDownLatch stop, java.util.function.BooleanSupplier ended) {
+    static void endWhen(String thread, CountDownLatch stop, java.util.function.BooleanSupplier ended) {
         java.util.concurrent.ScheduledExecutorService every = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, thread);
             t.setDaemon(true);
             return t;
         });
+        java.util.concurrent.atomic.AtomicBoolean failedOnce = new java.util.concurrent.atomic.AtomicBoolean();
         every.scheduleWithFixedDelay(() -> {
-            if (ended.getAsBoolean()) {
-                stop.countDown();
-                every.shutdown();
+            // A throw out of a periodic task cancels it silently, and the sidecar would then
+            // never end: whatever a look throws is logged once and the next look goes on.
+            try {
+                if (ended.getAsBoolean()) {
+                    stop.countDown();
+                    every.shutdown();
+                }
+            } catch (Throwable t) {
+                if (failedOnce.compareAndSet(false, true)) {
+                    org.slf4j.LoggerFactory.getLogger(Sidecar.class).warn("{}: a look failed ({}); looking again every 0.5 s",
+                            thread, t.toString());
+                }
             }
         }, 0, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
     }

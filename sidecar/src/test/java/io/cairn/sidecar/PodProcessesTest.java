@@ -75,4 +75,23 @@ class PodProcessesTest {
         assertThat(unseen.observe(Set.of(), 30_999)).isEmpty();
         assertThat(unseen.observe(Set.of(), 31_000)).get().asString().contains("no app container's process was seen in 30 s");
     }
+
+    @Test
+    void aLookThatThrowsDoesNotStopTheLooking() throws InterruptedException {
+        // A periodic task that throws is cancelled without a word; the sidecar would never end.
+        java.util.concurrent.atomic.AtomicInteger looks = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
+        SidecarMain.endWhen("test-end-watch", stop, () -> {
+            int n = looks.incrementAndGet();
+            if (n == 1) {
+                throw new IllegalStateException("a /proc entry that cannot be read");
+            }
+            if (n == 2) {
+                throw new OutOfMemoryError("a full heap, once");
+            }
+            return n == 3;
+        });
+        assertThat(stop.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the third look ends it").isTrue();
+        assertThat(looks.get()).isEqualTo(3);
+    }
 }
