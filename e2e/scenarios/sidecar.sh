@@ -2,7 +2,8 @@
 # the sidecar (a native sidecar: this Kubernetes is 1.29 or later); config is in the app's mount
 # path before the app starts; presence appears; a change reaches the files; a deleted pod's
 # presence goes; a Job whose pod has the sidecar completes, as a native sidecar and as a container,
-# with its app wrapped by cairn.io/exec or its pod sharing its process namespace.
+# with its app wrapped by cairn.io/exec or its pod sharing its process namespace; the on-change
+# HUP reaches the example app through the pid file volume the webhook gave the sidecar.
 cairn_on config set /config/web/greeting hello >/dev/null
 k apply -f "$REPO/examples/app-deployment.yaml" >/dev/null
 wait_for 300 "two app pods are Ready" pods_ready default app=web 2
@@ -24,6 +25,12 @@ first=$(grep -m1 "^greeting:" "$(pod_dir default "$p")/web.log")
 wait_for 60 "presence /presence/default/web/$p" cairn_on config get "/presence/default/web/$p"
 cairn_on config set /config/web/greeting bonjour >/dev/null
 wait_for 30 "a config change reaches the app's file" eq bonjour pod_exec default "$p" web cat /etc/web/greeting
+# cairn.io/on-change signal:HUP:PIDFILE: the webhook gave the sidecar the app's pid file volume; the
+# pod shares its process namespace, so the HUP reaches the app, which reads the new file.
+wait_for 30 "the sidecar's HUP reached the app, which read the change" \
+  grep -q "^reloaded: greeting: bonjour" "$(pod_dir default "$p")/web.log"
+! grep -q "on-change action for rev .* failed" "$(pod_dir default "$p")/cairn-sidecar.log" \
+  || fail "an on-change action failed: $(grep -m1 "on-change action" "$(pod_dir default "$p")/cairn-sidecar.log")"
 k delete pod "$p" --wait=false >/dev/null
 wait_for 60 "the deleted pod's presence is gone" bash -c "! $REPO/bin/cairn --endpoints $(member_endpoints config) get /presence/default/web/$p"
 wait_for 120 "the Deployment replaced the pod" pods_ready default app=web 2

@@ -277,6 +277,9 @@ public final class SidecarInjector {
             }
         }
         lifecycle.forEach((k, v) -> ((ArrayNode) sidecar.get("env")).addObject().put("name", k).put("value", v));
+        if (onChange.startsWith("signal:")) {
+            ((ArrayNode) sidecar.get("volumeMounts")).add(pidFileMount(onChange, spec));
+        }
         if (!tlsSecret.isEmpty()) {
             for (ObjectNode c : List.of(init, sidecar)) {
                 ArrayNode env = (ArrayNode) c.get("env");
@@ -404,6 +407,44 @@ public final class SidecarInjector {
             }
         }
         return out;
+    }
+
+    /**
+     * For {@code signal:NAME:PIDFILE}: the app's volume that holds the pid file, mounted read-only into the sidecar at the
+     * same path. The sidecar reads the pid from its own file system and signals it in its own process namespace, so the
+     * action works only where both are the app's: refused, with what to change, where they are not.
+     */
+    private static ObjectNode pidFileMount(String onChange, JsonNode spec) {
+        String pidFile = onChange.substring(onChange.indexOf(':', "signal:".length()) + 1);
+        if (!spec.path("shareProcessNamespace").asBoolean(false) && !spec.path("hostPID").asBoolean(false)) {
+            throw new IllegalArgumentException(ON_CHANGE + " \"" + onChange + "\" signals the app's process, which the sidecar can see"
+                    + " only in a pod that shares its process namespace: give the pod shareProcessNamespace: true");
+        }
+        JsonNode holding = null;
+        for (JsonNode c : spec.path("containers")) {
+            for (JsonNode m : c.path("volumeMounts")) {
+                String dir = m.path("mountPath").asText("").replaceAll("/+$", "");
+                if (pidFile.startsWith(dir + "/") && (holding == null || dir.length() > holding.path("mountPath").asText().replaceAll("/+$", "").length())) {
+                    holding = m;
+                }
+            }
+        }
+        if (holding == null) {
+            throw new IllegalArgumentException(ON_CHANGE + " \"" + onChange + "\" reads the pid from " + pidFile + ", which is on no volume"
+                    + " an app container mounts: write it to a volume the app mounts (an emptyDir), and the sidecar is given that volume too");
+        }
+        String dir = holding.path("mountPath").asText();
+        if ((dir + "/").startsWith("/var/run/cairn/")) {
+            throw new IllegalArgumentException(ON_CHANGE + ": the pid file's volume is mounted at " + dir + ", which is the sidecar's own"
+                    + " (/var/run/cairn): mount it elsewhere");
+        }
+        ObjectNode mount = JSON.createObjectNode().put("name", holding.path("name").asText()).put("mountPath", dir).put("readOnly", true);
+        for (String sub : List.of("subPath", "subPathExpr")) {
+            if (holding.hasNonNull(sub)) {
+                mount.put(sub, holding.path(sub).asText());
+            }
+        }
+        return mount;
     }
 
     private ObjectNode container(String name, String mode, String endpoints, String watch, boolean files, String envFile,

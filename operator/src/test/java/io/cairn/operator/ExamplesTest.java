@@ -46,7 +46,8 @@ class ExamplesTest {
         Deployment d = Serialization.unmarshal(Files.readString(Path.of("..", "examples", "app-deployment.yaml")), Deployment.class);
         JsonNode pod = SidecarInjectorTest.JSON.valueToTree(d.getSpec().getTemplate());
         var patch = new SidecarInjector("sidecar:test").patch(pod, "default");
-        assertThat(patch.toString()).contains("cairn-sidecar").contains("config-client.default.svc:8046").contains("/etc/web");
+        assertThat(patch.toString()).contains("cairn-sidecar").contains("config-client.default.svc:8046").contains("/etc/web")
+                .as("the app's pid file volume, for its HUP").contains("{\"name\":\"run\",\"mountPath\":\"/var/run/web\",\"readOnly\":true}");
     }
 
     @Test

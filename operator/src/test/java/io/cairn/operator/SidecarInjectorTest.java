@@ -40,7 +40,7 @@ class SidecarInjectorTest {
     void injectsInitContainerSidecarVolumeAndDownwardApi() throws Exception {
         JsonNode pod = patched(review("""
             {"cairn.io/inject":"true","cairn.io/cluster":"config","cairn.io/watch":"/config/web",
-             "cairn.io/render":"files,env","cairn.io/mount-path":"/etc/web","cairn.io/on-change":"signal:HUP:/run/web.pid"}"""));
+             "cairn.io/render":"files,env","cairn.io/mount-path":"/etc/web","cairn.io/on-change":"http://127.0.0.1:8080/-/reload"}"""));
         JsonNode spec = pod.path("spec");
         assertThat(SidecarInjector.names(spec.path("containers"))).containsExactly("web", "cairn-sidecar");
         assertThat(SidecarInjector.names(spec.path("initContainers"))).containsExactly("cairn-init");
@@ -51,7 +51,7 @@ class SidecarInjectorTest {
         String env = spec.path("containers").get(1).path("env").toString();
         assertThat(env).contains("\"CAIRN_ENDPOINTS\",\"value\":\"config-client.shop.svc:8046\"")
                 .contains("\"CAIRN_WATCH\",\"value\":\"/config/web\"").contains("\"CAIRN_APP\",\"value\":\"web\"")
-                .contains("\"CAIRN_ENV_FILE\",\"value\":\"app.env\"").contains("signal:HUP:/run/web.pid")
+                .contains("\"CAIRN_ENV_FILE\",\"value\":\"app.env\"").contains("http://127.0.0.1:8080/-/reload")
                 .contains("\"fieldPath\":\"metadata.name\"").contains("\"fieldPath\":\"metadata.namespace\"").contains("\"fieldPath\":\"status.podIP\"")
                 .contains("{\"name\":\"CAIRN_GROUP\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.labels['cairn.io/group']\"}}}");
         assertThat(spec.path("initContainers").get(0).path("env").toString()).contains("\"CAIRN_MODE\",\"value\":\"init\"");
@@ -269,6 +269,43 @@ class SidecarInjectorTest {
         JsonNode modern = apply(new SidecarInjector("sidecar:test", (name, ns) -> null, true), review(annotations, sharing(jobSpec("Never"))));
         assertThat(modern.path("spec").toString()).doesNotContain("CAIRN_EXIT_WITH_APPS");
         assertThat(patched(review(annotations, sharing(jobSpec("Always")))).path("spec").toString()).doesNotContain("CAIRN_EXIT_WITH_APPS");
+    }
+
+    @Test
+    void aSignalActionGetsTheAppsPidFileVolumeAndNeedsASharedProcessNamespace() throws Exception {
+        String annotations = "{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"config\",\"cairn.io/watch\":\"/config/web\","
+                + "\"cairn.io/on-change\":\"signal:HUP:/var/run/web/app.pid\"}";
+        String spec = "{\"shareProcessNamespace\":true,\"volumes\":[{\"name\":\"run\",\"emptyDir\":{}}],"
+                + "\"containers\":[{\"name\":\"web\",\"image\":\"nginx\",\"volumeMounts\":[{\"name\":\"data\",\"mountPath\":\"/var\"},"
+                + "{\"name\":\"run\",\"mountPath\":\"/var/run/web/\",\"subPath\":\"web\"}]}]}";
+        JsonNode pod = patched(review(annotations, spec));
+        JsonNode sidecar = pod.path("spec").path("containers").get(1);
+        assertThat(sidecar.path("name").asText()).isEqualTo("cairn-sidecar");
+        // The deepest mount that holds the file, at the app's path, read-only, with its subPath.
+        assertThat(sidecar.path("volumeMounts").toString())
+                .contains("{\"name\":\"run\",\"mountPath\":\"/var/run/web/\",\"readOnly\":true,\"subPath\":\"web\"}")
+                .doesNotContain("\"data\"");
+        assertThat(sidecar.path("env").toString()).contains("signal:HUP:/var/run/web/app.pid");
+        assertThat(pod.path("spec").path("initContainers").get(0).path("volumeMounts").toString()).doesNotContain("\"run\"");
+
+        String[][] refused = {
+            {spec.replace("\"shareProcessNamespace\":true,", ""), "give the pod shareProcessNamespace: true"},
+            {spec.replace("\"mountPath\":\"/var\"", "\"mountPath\":\"/data\"").replace("/var/run/web/", "/srv/run"),
+                "reads the pid from /var/run/web/app.pid, which is on no volume an app container mounts"},
+            // A directory whose name only starts like the file's is not its directory.
+            {spec.replace("\"mountPath\":\"/var\"", "\"mountPath\":\"/tmp\"").replace("/var/run/web/", "/var/run/we"), "on no volume"},
+        };
+        for (String[] c : refused) {
+            JsonNode resp = respond(review(annotations, c[0]));
+            assertThat(resp.path("allowed").asBoolean()).as(c[0]).isFalse();
+            assertThat(resp.path("status").path("message").asText()).as(c[0]).contains(c[1]);
+        }
+        String own = annotations.replace("/var/run/web/app.pid", "/var/run/cairn/app/app.pid");
+        assertThat(respond(review(own, spec.replace("/var/run/web/", "/var/run/cairn/app"))).path("status").path("message").asText())
+                .contains("the sidecar's own");
+        // hostPID sees every process too.
+        assertThat(respond(review(annotations, spec.replace("\"shareProcessNamespace\":true", "\"hostPID\":true"))).path("allowed").asBoolean())
+                .isTrue();
     }
 
     @Test

@@ -75,7 +75,13 @@ public abstract sealed class ChangeAction permits ChangeAction.None, ChangeActio
 
         @Override
         void run(long rev) throws Exception {
-            String pid = Files.readString(pidFile, StandardCharsets.UTF_8).trim();
+            String pid;
+            try {
+                pid = Files.readString(pidFile, StandardCharsets.UTF_8).trim();
+            } catch (java.nio.file.NoSuchFileException e) {
+                // On Kubernetes: the app has not written it yet, or its volume is not the sidecar's.
+                throw new IOException("no pid file " + pidFile + " (the app writes it, on a volume the sidecar sees too)");
+            }
             if (!pid.matches("\\d+")) {
                 throw new IOException("pid file " + pidFile + " holds \"" + pid + "\", not a pid");
             }

@@ -62,6 +62,9 @@ class ChangeActionTest {
             assertThat(Files.exists(marker)).isTrue();
             Files.writeString(pidFile, "not-a-pid");
             assertThatThrownBy(() -> ChangeAction.parse("signal:HUP:" + pidFile).run(8)).hasMessageContaining("not a pid");
+            Files.delete(pidFile);
+            assertThatThrownBy(() -> ChangeAction.parse("signal:HUP:" + pidFile).run(9))
+                    .hasMessage("no pid file " + pidFile + " (the app writes it, on a volume the sidecar sees too)");
         } finally {
             app.destroyForcibly();
         }
