@@ -421,11 +421,13 @@ public final class SidecarInjector {
                     + " only in a pod that shares its process namespace: give the pod shareProcessNamespace: true");
         }
         JsonNode holding = null;
+        int deepest = -1;
         for (JsonNode c : spec.path("containers")) {
             for (JsonNode m : c.path("volumeMounts")) {
                 String dir = m.path("mountPath").asText("").replaceAll("/+$", "");
-                if (pidFile.startsWith(dir + "/") && (holding == null || dir.length() > holding.path("mountPath").asText().replaceAll("/+$", "").length())) {
+                if (pidFile.startsWith(dir + "/") && dir.length() > deepest) {
                     holding = m;
+                    deepest = dir.length();
                 }
             }
         }
