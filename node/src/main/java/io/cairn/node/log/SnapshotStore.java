@@ -1,11 +1,10 @@
 package io.cairn.node.log;
 
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.UnsafeByteOperations;
 import io.cairn.proto.Peer.SnapshotFile;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -35,11 +34,15 @@ public final class SnapshotStore {
     }
 
     public void save(SnapshotFile snap) throws IOException {
+        save(SnapshotBody.of(snap));
+    }
+
+    public void save(SnapshotBody snap) throws IOException {
         for (Path p : list()) {
-            if (indexOf(p) > snap.getSlot()) {
+            if (indexOf(p) > snap.slot()) {
                 // A newer snapshot is already here (one installed from the leader while this
                 // older one was being taken): keep it. The log after the older one's slot is gone.
-                log.info("not saving the snapshot at slot {}: a newer one ({}) is already saved", snap.getSlot(), p.getFileName());
+                log.info("not saving the snapshot at slot {}: a newer one ({}) is already saved", snap.slot(), p.getFileName());
                 return;
             }
         }
@@ -51,7 +54,8 @@ public final class SnapshotStore {
             // allocations of tens of megabytes at a time, which the collector paid for in pauses.
             CRC32C crc = new CRC32C();
             ch.position(4);
-            OutputStream out = new BufferedOutputStream(new CheckedOutputStream(Channels.newOutputStream(ch), crc), 1 << 16);
+            CodedOutputStream out = CodedOutputStream.newInstance(
+                    new CheckedOutputStream(Channels.newOutputStream(ch), crc), 1 << 16);
             snap.writeTo(out);
             out.flush();
             ByteBuffer sum = ByteBuffer.allocate(4).putInt(0, (int) crc.getValue());
@@ -60,7 +64,7 @@ public final class SnapshotStore {
             }
             ch.force(true);
         }
-        Path target = dir.resolve(String.format("snap-%020d.bin", snap.getSlot()));
+        Path target = dir.resolve(String.format("snap-%020d.bin", snap.slot()));
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         Wal.syncDir(dir);
         for (Path p : list()) {

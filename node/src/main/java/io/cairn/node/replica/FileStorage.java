@@ -1,5 +1,6 @@
 package io.cairn.node.replica;
 
+import io.cairn.node.log.SnapshotBody;
 import io.cairn.node.log.SnapshotStore;
 import io.cairn.node.log.Wal;
 import io.cairn.proto.Peer.SnapshotFile;
@@ -80,7 +81,7 @@ public final class FileStorage implements ReplicaStorage {
     }
 
     @Override
-    public void saveSnapshot(Supplier<SnapshotFile> encode, Consumer<IOException> done) {
+    public void saveSnapshot(Supplier<SnapshotBody> encode, Consumer<IOException> done) {
         snapshotWriter.execute(() -> {
             IOException failure = null;
             try {

@@ -1,5 +1,6 @@
 package io.cairn.node.replica;
 
+import io.cairn.node.log.SnapshotBody;
 import io.cairn.proto.Peer.SnapshotFile;
 import io.cairn.proto.Peer.WalRecord;
 import java.io.IOException;
@@ -47,7 +48,7 @@ public interface ReplicaStorage extends AutoCloseable {
      * Encodes and saves a snapshot in the background, after any save in flight; {@code done}
      * gets null or the failure, from any thread.
      */
-    void saveSnapshot(Supplier<SnapshotFile> encode, Consumer<IOException> done);
+    void saveSnapshot(Supplier<SnapshotBody> encode, Consumer<IOException> done);
 
     /** An encoded {@link SnapshotFile} at {@code slot}, as saved. */
     record Saved(long slot, java.nio.ByteBuffer bytes) {}

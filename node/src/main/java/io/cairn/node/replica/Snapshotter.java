@@ -1,5 +1,8 @@
 package io.cairn.node.replica;
 
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.WireFormat;
+import io.cairn.node.log.SnapshotBody;
 import io.cairn.node.paxos.Ready;
 import io.cairn.node.store.VersionedTree;
 import io.cairn.proto.Peer.Member;
@@ -100,7 +103,7 @@ final class Snapshotter {
         long[] writing = new long[1];
         storage.saveSnapshot(() -> {
             writing[0] = clock.nowMs();
-            return SnapshotFile.newBuilder().setSlot(slot).setTree(capture.build()).addAllMembers(members).build();
+            return streamed(slot, capture, members);
         }, failure -> {
             long writeMs = clock.nowMs() - writing[0];
             onLoop.accept(() -> finished(slot, rev, files, copyMs, writeMs, failure));
@@ -118,6 +121,37 @@ final class Snapshotter {
         saved.accept(slot);
         log.info("member {}: snapshot at slot {} (rev {}, {} files; captured in {} ms, encoded and written in {} ms); log truncated",
                 id, slot, rev, files, copyMs, writeMs);
+    }
+
+    /**
+     * {@code SnapshotFile{slot, tree, members}}, its tree written entry by entry from the capture
+     * as the file is written: built whole, a million files' snapshot was a second copy of the
+     * tree's entries on the heap while it was written.
+     */
+    static SnapshotBody streamed(long slot, VersionedTree.Capture capture, List<Member> members) {
+        return new SnapshotBody() {
+            @Override
+            public long slot() {
+                return slot;
+            }
+
+            @Override
+            public void writeTo(CodedOutputStream out) throws IOException {
+                // Field by field in number order, as protobuf writes the message: the same bytes.
+                out.writeInt64(SnapshotFile.SLOT_FIELD_NUMBER, slot);
+                out.writeTag(SnapshotFile.TREE_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                out.writeUInt64NoTag(capture.serializedSize());
+                capture.writeTo(out);
+                for (Member m : members) {
+                    out.writeMessage(SnapshotFile.MEMBERS_FIELD_NUMBER, m);
+                }
+            }
+
+            @Override
+            public SnapshotFile build() {
+                return SnapshotFile.newBuilder().setSlot(slot).setTree(capture.build()).addAllMembers(members).build();
+            }
+        };
     }
 
     /** The state at {@code slot} as one snapshot, encoded at once (to send to a member behind). */

@@ -3,6 +3,7 @@ package io.cairn.node.replica;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import io.cairn.node.log.SnapshotBody;
 import io.cairn.node.store.StoreConfig;
 import io.cairn.node.store.VersionedTree;
 import io.cairn.proto.Peer.Member;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class SnapshotterTest {
     /** A disk that keeps each save's work until the test finishes it. */
     private static final class HeldSaves implements ReplicaStorage {
-        final List<Supplier<SnapshotFile>> encodes = new ArrayList<>();
+        final List<Supplier<SnapshotBody>> encodes = new ArrayList<>();
         final List<Consumer<IOException>> dones = new ArrayList<>();
 
         @Override
@@ -44,7 +45,7 @@ class SnapshotterTest {
         }
 
         @Override
-        public void saveSnapshot(Supplier<SnapshotFile> encode, Consumer<IOException> done) {
+        public void saveSnapshot(Supplier<SnapshotBody> encode, Consumer<IOException> done) {
             encodes.add(encode);
             dones.add(done);
         }
@@ -144,7 +145,7 @@ class SnapshotterTest {
     }
 
     @Test
-    void reportsASnapshotOnlyOnceDurableAndOnTheLoop() {
+    void reportsASnapshotOnlyOnceDurableAndOnTheLoop() throws Exception {
         Snapshotter s = snapshotter(1, 1);
         VersionedTree tree = treeWith("/a", "1");
         s.count(1);
@@ -152,7 +153,9 @@ class SnapshotterTest {
         assertThat(disk.encodes).hasSize(1);
         // The state was captured when taken: a later write does not reach this snapshot.
         set(tree, "/b", "2");
-        SnapshotFile file = disk.encodes.get(0).get();
+        SnapshotBody body = disk.encodes.get(0).get();
+        SnapshotFile file = body.build();
+        assertThat(streamedBytes(body)).as("streamed, the file is the message's encoding").isEqualTo(file.toByteArray());
         assertThat(file.getSlot()).isEqualTo(7);
         assertThat(file.getMembersCount()).isEqualTo(1);
         VersionedTree restored = VersionedTree.restore(file.getTree(), StoreConfig.defaults());
@@ -185,5 +188,27 @@ class SnapshotterTest {
         disk.dones.get(1).accept(null);
         runLoop();
         assertThat(saved).containsExactly(5L);
+    }
+
+    @Test
+    void aStreamedSnapshotIsTheBuiltOnesBytesWithHistoryAndMembers() throws Exception {
+        VersionedTree tree = treeWith("/a", "1");
+        for (int i = 0; i < 200; i++) {
+            set(tree, "/dir/k" + (i % 37), "v" + i);
+        }
+        List<Member> members = List.of(Member.newBuilder().setId(1).build(), Member.newBuilder().setId(2).build());
+        SnapshotBody body = Snapshotter.streamed(91, tree.capture(0), members);
+        SnapshotFile built = body.build();
+        assertThat(built.getTree().getHistoryCount()).as("a history to write").isPositive();
+        assertThat(streamedBytes(body)).isEqualTo(built.toByteArray());
+        assertThat(SnapshotFile.parseFrom(streamedBytes(body))).isEqualTo(built);
+    }
+
+    private static byte[] streamedBytes(SnapshotBody body) throws java.io.IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(bytes);
+        body.writeTo(out);
+        out.flush();
+        return bytes.toByteArray();
     }
 }

@@ -1,5 +1,6 @@
 package io.cairn.testing.sim;
 
+import io.cairn.node.log.SnapshotBody;
 import io.cairn.node.replica.ReplicaStorage;
 import io.cairn.proto.Peer.SnapshotFile;
 import io.cairn.proto.Peer.WalRecord;
@@ -184,7 +185,7 @@ final class SimDisk {
         }
 
         @Override
-        public void saveSnapshot(Supplier<SnapshotFile> encode, Consumer<IOException> done) {
+        public void saveSnapshot(Supplier<SnapshotBody> encode, Consumer<IOException> done) {
             queue.after(1 + random.nextInt(20), () -> {
                 if (!live()) {
                     return; // the crash came first: the snapshot never reached the disk
@@ -193,7 +194,7 @@ final class SimDisk {
                 // snapshot writer does: a save started before one installed from the leader must
                 // not replace it (the first version of this disk let it, and the log after the
                 // older snapshot was gone: an accepted value lost, simulator seed 3005925).
-                SnapshotFile s = encode.get();
+                SnapshotFile s = encode.get().build();
                 if (snapshot == null || s.getSlot() >= snapshot.getSlot()) {
                     snapshot = s;
                 }

@@ -1,0 +1,41 @@
+package io.cairn.node.log;
+
+import com.google.protobuf.CodedOutputStream;
+import io.cairn.proto.Peer.SnapshotFile;
+import java.io.IOException;
+
+/**
+ * A snapshot to save: the bytes of a {@link SnapshotFile}, written to a stream. A member's own
+ * periodic snapshot is written field by field from its tree's capture (the replica's
+ * {@code Snapshotter}), so a million files are never one message on the heap; the file is byte
+ * for byte the message's encoding either way.
+ */
+public interface SnapshotBody {
+    long slot();
+
+    /** Writes the {@link SnapshotFile} encoding. */
+    void writeTo(CodedOutputStream out) throws IOException;
+
+    /** The same snapshot as a message (for a disk that keeps messages, the simulator's). */
+    SnapshotFile build();
+
+    /** A snapshot already built (one installed from the leader). */
+    static SnapshotBody of(SnapshotFile snap) {
+        return new SnapshotBody() {
+            @Override
+            public long slot() {
+                return snap.getSlot();
+            }
+
+            @Override
+            public void writeTo(CodedOutputStream out) throws IOException {
+                snap.writeTo(out);
+            }
+
+            @Override
+            public SnapshotFile build() {
+                return snap;
+            }
+        };
+    }
+}
