@@ -16,8 +16,14 @@ public interface SnapshotBody {
     /** Writes the {@link SnapshotFile} encoding. */
     void writeTo(CodedOutputStream out) throws IOException;
 
-    /** The same snapshot as a message (for a disk that keeps messages, the simulator's). */
-    SnapshotFile build();
+    /** The encoding as bytes (for a disk that keeps them in memory, the simulator's). */
+    default byte[] toByteArray() throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        writeTo(out);
+        out.flush();
+        return bytes.toByteArray();
+    }
 
     /** A snapshot already built (one installed from the leader). */
     static SnapshotBody of(SnapshotFile snap) {
@@ -30,11 +36,6 @@ public interface SnapshotBody {
             @Override
             public void writeTo(CodedOutputStream out) throws IOException {
                 snap.writeTo(out);
-            }
-
-            @Override
-            public SnapshotFile build() {
-                return snap;
             }
         };
     }

@@ -146,11 +146,6 @@ final class Snapshotter {
                     out.writeMessage(SnapshotFile.MEMBERS_FIELD_NUMBER, m);
                 }
             }
-
-            @Override
-            public SnapshotFile build() {
-                return SnapshotFile.newBuilder().setSlot(slot).setTree(capture.build()).addAllMembers(members).build();
-            }
         };
     }
 

@@ -194,7 +194,13 @@ final class SimDisk {
                 // snapshot writer does: a save started before one installed from the leader must
                 // not replace it (the first version of this disk let it, and the log after the
                 // older snapshot was gone: an accepted value lost, simulator seed 3005925).
-                SnapshotFile s = encode.get().build();
+                // Through the bytes a member writes, so the simulation runs the real encoding.
+                SnapshotFile s;
+                try {
+                    s = SnapshotFile.parseFrom(encode.get().toByteArray());
+                } catch (IOException e) {
+                    throw new IllegalStateException("a snapshot that does not read back", e);
+                }
                 if (snapshot == null || s.getSlot() >= snapshot.getSlot()) {
                     snapshot = s;
                 }
