@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
@@ -31,6 +32,40 @@ final class DataSetCurve {
     static final int VALUE_BYTES = 1024;
     private static final int DIRS = 1000;
     private static final int IN_FLIGHT = 256;
+
+    /**
+     * Waits for a window of writes (keys {@code first}, {@code first + 1}, ...); a write that
+     * failed, refused as not applied while the leader changed or cut off with its connection, is
+     * written again as a plain set of the same value, which is the same whether or not the first
+     * one was applied after all. Gives how many were written again.
+     */
+    static int awaitOrRewrite(StoreClient c, List<CompletableFuture<?>> window, int first, byte[] value) throws Exception {
+        int retried = 0;
+        for (int k = 0; k < window.size(); k++) {
+            try {
+                window.get(k).get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException refused) {
+                retried++;
+                rewrite(c, key(first + k), value, refused.getCause());
+            }
+        }
+        return retried;
+    }
+
+    private static void rewrite(StoreClient c, String key, byte[] value, Throwable first) throws Exception {
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Throwable last = first;
+        while (System.nanoTime() < giveUp) {
+            try {
+                c.put(key, value);
+                return;
+            } catch (Exception e) {
+                last = e;
+                Thread.sleep(200); // a new leader is being elected
+            }
+        }
+        throw new IllegalStateException("the load could not write " + key + " within 60 s: " + last.getMessage(), last);
+    }
 
     record Point(String system, long keys, double loadPerSec, double rssBytesPerKey, double snapshotMs, long snapshotBytes,
                  String snapshotHow, double restartMs, double catchUpMs, String error) {
@@ -94,20 +129,20 @@ final class DataSetCurve {
                 c.ensureParent("/bench/data/d" + d);
             }
             List<CompletableFuture<?>> inFlight = new ArrayList<>();
+            int retried = 0;
             long t0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 inFlight.add(c.createAsync(key(i), value));
-                if (inFlight.size() >= IN_FLIGHT) {
-                    for (CompletableFuture<?> f : inFlight) {
-                        f.get(60, TimeUnit.SECONDS);
-                    }
+                if (inFlight.size() >= IN_FLIGHT || i == n - 1) {
+                    retried += awaitOrRewrite(c, inFlight, i - inFlight.size() + 1, value);
                     inFlight.clear();
                 }
             }
-            for (CompletableFuture<?> f : inFlight) {
-                f.get(60, TimeUnit.SECONDS);
-            }
             loadPerSec = n / ((System.nanoTime() - t0) / 1e9);
+            if (retried > 0) {
+                System.out.printf(Locale.ROOT, "%-9s %,9d keys: %,d writes refused during the load (a leader change, say) were written again%n",
+                        system, n, retried);
+            }
         }
         Thread.sleep(2000); // the followers apply the last writes, allocation settles
         double rssPerKey = (double) (Curves.rss(g) - before) / n / ServerGroup.MEMBERS;
