@@ -276,6 +276,7 @@ public final class Replica implements KvService, AutoCloseable {
             core.observeWallClock(clock.wallMs());
             handle(core.tick());
             pending.expire(nowMs());
+            snapshotStreams.expire(nowMs());
         }));
         sessionTimer = clock.every(50, guarded(this::sessionTick));
     }
@@ -289,7 +290,7 @@ public final class Replica implements KvService, AutoCloseable {
         if (m.hasSnapshot() && m.getSnapshot().hasTotal()) {
             // A piece: gathered here; the core is handed the whole snapshot once it is in.
             execute(() -> {
-                var whole = m.getTo() == id ? snapshotStreams.gather(m.getFrom(), m.getSnapshot()) : null;
+                var whole = m.getTo() == id ? snapshotStreams.gather(m.getFrom(), m.getSnapshot(), nowMs()) : null;
                 if (whole != null) {
                     core.observeWallClock(clock.wallMs());
                     handle(core.step(m.toBuilder().setSnapshot(whole).build()));

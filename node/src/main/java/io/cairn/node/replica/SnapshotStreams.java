@@ -59,11 +59,13 @@ final class SnapshotStreams {
         final long slot;
         final byte[] bytes;
         int received;
+        long progressMs;
 
-        Incoming(long from, long slot, int total) {
+        Incoming(long from, long slot, int total, long nowMs) {
             this.from = from;
             this.slot = slot;
             this.bytes = new byte[total];
+            this.progressMs = nowMs;
         }
     }
 
@@ -117,6 +119,36 @@ final class SnapshotStreams {
         fill(from, o);
     }
 
+    /**
+     * Lets go of streams stalled for the stall limit: what one holds (the mapped snapshot file a
+     * stream sends, or the array a snapshot is gathered into, as large as the snapshot) stayed
+     * held until the next stream, which may never come (a member that was removed, a leader that
+     * died halfway). Called on every tick.
+     */
+    void expire(long nowMs) {
+        var it = outgoing.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            Outgoing o = e.getValue();
+            if (nowMs - o.progressMs >= stalledMs) {
+                it.remove();
+                log.info("member {}: gave up sending the snapshot at slot {} to member {}: {} of {} bytes acknowledged, none for {} ms",
+                        self, o.slot, e.getKey(), o.acked, o.bytes.remaining(), nowMs - o.progressMs);
+            }
+        }
+        Incoming in = incoming;
+        if (in != null && nowMs - in.progressMs >= stalledMs) {
+            incoming = null;
+            log.info("member {}: dropped the snapshot at slot {} gathered from member {}: {} of {} bytes, no piece for {} ms",
+                    self, in.slot, in.from, in.received, in.bytes.length, nowMs - in.progressMs);
+        }
+    }
+
+    /** Streams under way, to members behind and from the leader (for tests). */
+    int streams() {
+        return outgoing.size() + (incoming == null ? 0 : 1);
+    }
+
     /** This member stopped leading: what it was sending is no longer its to send. */
     void stopSending() {
         outgoing.clear();
@@ -139,7 +171,7 @@ final class SnapshotStreams {
      * once its last piece is in, else null. Pieces out of order (a stream started over, one lost
      * on a link that dropped) are not taken; the acknowledgement says how far this member is.
      */
-    InstallSnapshot gather(long from, InstallSnapshot piece) {
+    InstallSnapshot gather(long from, InstallSnapshot piece, long nowMs) {
         long total = piece.getTotal();
         if (total <= 0 || total > Integer.MAX_VALUE - 8) {
             log.warn("member {}: member {} sent a piece of a snapshot of {} bytes; a snapshot is at most 2 GiB: ignored",
@@ -148,7 +180,7 @@ final class SnapshotStreams {
         }
         if (piece.getOffset() == 0 && (incoming == null || incoming.from != from || incoming.slot != piece.getSlot()
                 || incoming.received > 0)) {
-            incoming = new Incoming(from, piece.getSlot(), (int) total);
+            incoming = new Incoming(from, piece.getSlot(), (int) total, nowMs);
         }
         Incoming in = incoming;
         if (in == null || in.from != from || in.slot != piece.getSlot() || in.bytes.length != total) {
@@ -158,6 +190,7 @@ final class SnapshotStreams {
         if (piece.getOffset() == in.received && in.received + data.size() <= total) {
             data.copyTo(in.bytes, in.received);
             in.received += data.size();
+            in.progressMs = nowMs;
         }
         send.ack(from, SnapshotAck.newBuilder().setSlot(in.slot).setReceived(in.received).build());
         if (in.received < total) {

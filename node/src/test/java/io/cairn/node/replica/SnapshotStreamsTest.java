@@ -79,7 +79,7 @@ class SnapshotStreamsTest {
             InstallSnapshot p = toFollower.pieces.poll();
             pieces++;
             assertThat(p.getData().size()).isLessThanOrEqualTo(SnapshotStreams.PIECE);
-            whole = follower.gather(1, p);
+            whole = follower.gather(1, p, 2_000);
             leader.acked(2, toLeader.acks.poll(), 2_000);
         }
         assertThat(pieces).isEqualTo(7);
@@ -118,17 +118,50 @@ class SnapshotStreamsTest {
 
         Wire back = new Wire();
         SnapshotStreams follower = new SnapshotStreams(2, STALLED_MS, back);
-        assertThat(follower.gather(1, sent.get(0))).isNull();
-        assertThat(follower.gather(1, sent.get(2))).as("the second piece was lost").isNull();
+        assertThat(follower.gather(1, sent.get(0), 0)).isNull();
+        assertThat(follower.gather(1, sent.get(2), 0)).as("the second piece was lost").isNull();
         assertThat(back.acks).extracting(SnapshotAck::getReceived).containsExactly((long) SnapshotStreams.PIECE,
                 (long) SnapshotStreams.PIECE);
-        assertThat(follower.gather(3, sent.get(1))).as("a piece from another member's stream").isNull();
+        assertThat(follower.gather(3, sent.get(1), 0)).as("a piece from another member's stream").isNull();
         // Started over (a stalled stream, a new leader): gathered from its first piece again.
-        assertThat(follower.gather(1, sent.get(0))).isNull();
-        assertThat(follower.gather(1, sent.get(1))).isNull();
-        InstallSnapshot whole = follower.gather(1, sent.get(2));
+        assertThat(follower.gather(1, sent.get(0), 0)).isNull();
+        assertThat(follower.gather(1, sent.get(1), 0)).isNull();
+        InstallSnapshot whole = follower.gather(1, sent.get(2), 0);
         assertThat(whole).isNotNull();
         assertThat(whole.getData()).isEqualTo(snap);
+    }
+
+    @Test
+    void streamsStalledForTheLimitAreLetGoOnBothSides() {
+        ByteString snap = snapshot(5, SnapshotStreams.PIECE * 3);
+        Wire toFollower = new Wire();
+        SnapshotStreams leader = new SnapshotStreams(1, STALLED_MS, toFollower);
+        SnapshotStreams follower = new SnapshotStreams(2, STALLED_MS, new Wire());
+        leader.start(2, 5, snap.asReadOnlyByteBuffer(), 0);
+        leader.start(3, 5, snap.asReadOnlyByteBuffer(), 0);
+        assertThat(follower.gather(1, toFollower.pieces.poll(), 1_000)).isNull();
+        leader.acked(2, SnapshotAck.newBuilder().setSlot(5).setReceived(SnapshotStreams.PIECE).build(), 1_000);
+        assertThat(leader.streams()).isEqualTo(2);
+        assertThat(follower.streams()).isEqualTo(1);
+
+        leader.expire(STALLED_MS - 1);
+        follower.expire(1_000 + STALLED_MS - 1);
+        assertThat(leader.streams()).as("both moved within the limit").isEqualTo(2);
+        assertThat(follower.streams()).isEqualTo(1);
+
+        leader.expire(STALLED_MS);
+        assertThat(leader.streams()).as("member 3 never acknowledged a piece").isEqualTo(1);
+        assertThat(leader.sending(2, STALLED_MS)).isTrue();
+        leader.expire(1_000 + STALLED_MS);
+        assertThat(leader.streams()).isZero();
+        follower.expire(1_000 + STALLED_MS);
+        assertThat(follower.streams()).as("no piece since the first: the gathered bytes are let go").isZero();
+
+        // The next ask starts over, and the follower gathers from the first piece again.
+        toFollower.pieces.clear();
+        leader.start(2, 5, snap.asReadOnlyByteBuffer(), 10_000);
+        assertThat(follower.gather(1, toFollower.pieces.poll(), 10_000)).isNull();
+        assertThat(follower.streams()).isEqualTo(1);
     }
 
     @Test
