@@ -155,15 +155,29 @@ public final class BenchMain implements Callable<Integer> {
         }
         if (floor) {
             Settings fs = quick ? Settings.quick() : Settings.full();
-            CairnServers g = new CairnServers(Arrays.asList(cairnJvmFlags.trim().split("\\s+")), false);
+            Path traces = Files.createTempDirectory("cairn-bench-trace");
+            List<String> flags = new ArrayList<>(Arrays.asList(cairnJvmFlags.trim().split("\\s+")));
+            flags.add(WriteFloor.memberTraceFlag(traces));
+            CairnServers g = new CairnServers(flags, false);
+            g.keepData = keepData;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(Map.of("cairn", g)), "cairn-bench-stop"));
-            try (g) {
-                g.start();
-                Map<String, Object> r = WriteFloor.run(g, fs, Duration.ofSeconds(measureSeconds == null ? 20 : measureSeconds));
+            try {
+                Map<String, Object> r;
+                try (g) {
+                    g.start();
+                    r = WriteFloor.run(g, fs, Duration.ofSeconds(measureSeconds == null ? 20 : measureSeconds), traces);
+                }
+                r.put("hops", WriteFloor.hops(traces)); // the members wrote their marks as they stopped
                 r.put("date", Instant.now().toString());
                 r.put("cairn", "this checkout" + commit());
                 writeResult("write-floor", "# Where a write's time goes\n\n- date: " + r.get("date") + "\n- cairn: " + r.get("cairn")
                         + "\n- machine: " + Runtime.getRuntime().availableProcessors() + " cores, " + memory(), WriteFloor.markdown(r), r);
+            } finally {
+                try (var files = Files.walk(traces)) {
+                    for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
             }
             return 0;
         }

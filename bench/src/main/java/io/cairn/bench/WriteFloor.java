@@ -1,5 +1,6 @@
 package io.cairn.bench;
 
+import io.cairn.net.WriteTrace;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,12 +17,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -138,7 +141,7 @@ final class WriteFloor {
      * One client writing to the leader directly for {@code window}, with the floor measured just
      * before; the result as Markdown and JSON-ready map.
      */
-    static Map<String, Object> run(CairnServers g, Settings settings, Duration window) throws Exception {
+    static Map<String, Object> run(CairnServers g, Settings settings, Duration window, Path traces) throws Exception {
         Figures fsync = fdatasync(g.base, 2000);
         Figures rtt = loopbackRoundTrip(20_000);
         int leader = g.leaderIndex();
@@ -156,14 +159,18 @@ final class WriteFloor {
             for (int i = 0; i < ServerGroup.MEMBERS; i++) {
                 before.put(i, scrape(http, g.members.get(i).extraPort));
             }
+            WriteTrace.start();
             long end = System.nanoTime() + window.toNanos();
             long n = 0;
             while (System.nanoTime() < end && n < 10_000_000) {
                 long t0 = System.nanoTime();
+                WriteTrace.mark(WriteTrace.Stage.CALL);
                 c.put("/bench/floor", value);
+                WriteTrace.mark(WriteTrace.Stage.RETURNED);
                 client.recordValue(System.nanoTime() - t0);
                 n++;
             }
+            WriteTrace.stopAndWrite(traces.resolve(CLIENT_TRACE));
             for (int i = 0; i < ServerGroup.MEMBERS; i++) {
                 after.put(i, scrape(http, g.members.get(i).extraPort));
             }
@@ -200,6 +207,41 @@ final class WriteFloor {
         return out;
     }
 
+    static final String CLIENT_TRACE = "client.trace";
+
+    /** The JVM flag that has member N write its marks into {@code traces}, as member-N.PID. */
+    static String memberTraceFlag(Path traces) {
+        return "-Dcairn.trace=" + traces.resolve("member-{member}");
+    }
+
+    /**
+     * Cuts the measured writes into hops from the marks the client and the members wrote into
+     * {@code traces} (the members write theirs as they stop).
+     */
+    private static void hopRows(StringBuilder b, Object rows) {
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> list = (List<Map<String, Object>>) rows;
+        for (Map<String, Object> h : list) {
+            b.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f |%n", h.get("where"), h.get("what"),
+                    ((Number) h.get("p50Us")).doubleValue(), ((Number) h.get("meanUs")).doubleValue()));
+        }
+    }
+
+    static Map<String, Object> hops(Path traces) throws IOException {
+        List<WriteTrace.Mark> client = WriteTrace.read(traces.resolve(CLIENT_TRACE));
+        List<List<WriteTrace.Mark>> members = new ArrayList<>();
+        for (int i = 1; i <= ServerGroup.MEMBERS; i++) {
+            String prefix = "member-" + i + ".";
+            try (Stream<Path> files = Files.list(traces)) {
+                Path f = files.filter(p -> p.getFileName().toString().startsWith(prefix)).findFirst()
+                        .orElseThrow(() -> new IOException("member " + prefix.substring(7, prefix.length() - 1)
+                                + " wrote no trace into " + traces + " (stopped without its shutdown hook?)"));
+                members.add(WriteTrace.read(f));
+            }
+        }
+        return new WriteTimeline(client, members).json();
+    }
+
     static String markdown(Map<String, Object> r) {
         @SuppressWarnings("unchecked")
         Map<String, Object> parts = (Map<String, Object>) r.get("parts");
@@ -229,6 +271,18 @@ final class WriteFloor {
         for (String[] row : rows) {
             b.append("| ").append(row[0]).append(" | ").append(String.format(Locale.ROOT, "%.3f", ((Number) parts.get(row[1])).doubleValue()))
                     .append(" |\n");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> hops = (Map<String, Object>) r.get("hops");
+        if (hops != null) {
+            b.append("\n## Hop by hop\n\nFrom the marks the client and the members made (`WriteTrace`, one monotonic clock"
+                    + " for all processes) on ").append(hops.get("writes")).append(" of the writes; each hop runs from the"
+                    + " row above. The follower is the one whose accepted left first.\n\n");
+            b.append("| where | from the row above | p50 µs | mean µs |\n|---|---|---|---|\n");
+            hopRows(b, hops.get("path"));
+            b.append("\nBeside it, the leader's own log, from its accepts written:\n\n");
+            b.append("| where | from the accepts written | p50 µs | mean µs |\n|---|---|---|---|\n");
+            hopRows(b, hops.get("leaderDiskFromAcceptsWritten"));
         }
         return b.toString();
     }

@@ -1,6 +1,7 @@
 package io.cairn.client;
 
 import io.cairn.net.CoalescingWriter;
+import io.cairn.net.WriteTrace;
 import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Response;
 import io.netty.channel.Channel;
@@ -158,6 +159,7 @@ final class Connection {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, Response r) {
+            WriteTrace.mark(WriteTrace.Stage.ANSWER_READ);
             connection.received(r);
         }
 

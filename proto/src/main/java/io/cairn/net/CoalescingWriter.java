@@ -62,6 +62,7 @@ public final class CoalescingWriter<T> {
             }
         }
         if (any) {
+            WriteTrace.mark(WriteTrace.Stage.FLUSH);
             channel.flush();
         }
         if (last != null) {

@@ -84,8 +84,8 @@ public final class ReadyGate {
         if (r.install != null) {
             effects.persistSnapshot(r.install);
         }
+        r.early.forEach(effects::send); // first: an append may be written before they leave
         long position = effects.append(r.records);
-        r.early.forEach(effects::send);
         boolean applyNow = holdingBack == 0 && r.install == null;
         if (applyNow) {
             r.committed.forEach(effects::apply);

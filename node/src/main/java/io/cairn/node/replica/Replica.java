@@ -1,5 +1,6 @@
 package io.cairn.node.replica;
 
+import io.cairn.net.WriteTrace;
 import io.cairn.node.paxos.BallotNum;
 import io.cairn.node.paxos.PaxosConfig;
 import io.cairn.node.paxos.PaxosCore;
@@ -88,7 +89,7 @@ public final class Replica implements KvService, AutoCloseable {
             ReplicaObserver observer, Applier applier) {
         /** A member's: files under {@code dir}, its event loop, the system clock. */
         public static Environment member(long id, Path dir, ScheduledExecutorService loop) throws IOException {
-            return new Environment(new FileStorage(id, dir), loop, new LoopClock(loop), new Random(new SecureRandom().nextLong()),
+            return new Environment(new FileStorage(id, dir, loop), loop, new LoopClock(loop), new Random(new SecureRandom().nextLong()),
                     ReplicaObserver.NONE, Applier.TREE);
         }
     }
@@ -259,6 +260,7 @@ public final class Replica implements KvService, AutoCloseable {
                     metrics.walSyncSeconds.observe(syncNanos / 1e9);
                 }
                 execute(() -> {
+                    WriteTrace.mark(WriteTrace.Stage.DURABLE);
                     metrics.walSyncs.inc();
                     metrics.walRecords.inc(records);
                     durableSeq = position;
@@ -283,6 +285,11 @@ public final class Replica implements KvService, AutoCloseable {
 
     /** A message from another member. Any thread. */
     public void receive(PeerMessage m) {
+        if (m.hasAccept()) {
+            WriteTrace.mark(WriteTrace.Stage.ACCEPT_READ);
+        } else if (m.hasAccepted()) {
+            WriteTrace.mark(WriteTrace.Stage.ACCEPTED_READ);
+        }
         if (m.hasSnapshotAck()) {
             execute(() -> snapshotStreams.acked(m.getFrom(), m.getSnapshotAck(), nowMs()));
             return;
@@ -626,6 +633,7 @@ public final class Replica implements KvService, AutoCloseable {
         if (toPropose.isEmpty()) {
             return;
         }
+        WriteTrace.mark(WriteTrace.Stage.PROPOSED);
         List<Proposal> batch = toPropose;
         toPropose = new ArrayList<>();
         core.observeWallClock(clock.wallMs());
@@ -823,7 +831,13 @@ public final class Replica implements KvService, AutoCloseable {
 
         @Override
         public long append(List<WalRecord> records) {
-            return storage.append(records);
+            // A follower's loop may sync an accept itself when no more than one of its clients'
+            // requests waits (the one the accept may well be for): nothing else waits on that
+            // loop meanwhile. A leader's loop, or a follower's with several requests under way,
+            // goes on reading while its log thread syncs: with 16 clients spread over the three
+            // members, writes fell by a fifth when every loop synced, and by 5-10% when the
+            // followers' did.
+            return storage.append(records, !core.isLeader() && pending.inFlight() <= 1);
         }
 
         @Override
@@ -833,6 +847,11 @@ public final class Replica implements KvService, AutoCloseable {
 
         @Override
         public void send(PeerMessage m) {
+            if (m.hasAccept()) {
+                WriteTrace.mark(WriteTrace.Stage.ACCEPT_SENT);
+            } else if (m.hasAccepted()) {
+                WriteTrace.mark(WriteTrace.Stage.ACCEPTED_SENT);
+            }
             network.accept(m);
         }
 
@@ -918,6 +937,7 @@ public final class Replica implements KvService, AutoCloseable {
     }
 
     private void apply(SlotEntry e) {
+        WriteTrace.mark(WriteTrace.Stage.APPLIED);
         if (e.getSlot() != applied + 1) {
             throw new IllegalStateException("member " + id + ": asked to apply slot " + e.getSlot() + " after " + applied);
         }

@@ -41,6 +41,14 @@ public interface ReplicaStorage extends AutoCloseable {
     /** Queues records for the log; returns the position that covers them (unchanged when empty). */
     long append(List<WalRecord> records);
 
+    /**
+     * {@link #append(List)}, saying whether the caller's thread may write and sync the records
+     * itself, after the tasks already queued on it, when the log is idle.
+     */
+    default long append(List<WalRecord> records, boolean onCallerWhenIdle) {
+        return append(records);
+    }
+
     /** Queues a log that holds only {@code records} (after a snapshot), in order with appends. */
     long replaceLog(List<WalRecord> records);
 

@@ -1,6 +1,7 @@
 package io.cairn.node.transport;
 
 import io.cairn.net.CoalescingWriter;
+import io.cairn.net.WriteTrace;
 import io.cairn.node.auth.Authenticator;
 import io.netty.handler.ssl.SslHandler;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -83,6 +84,7 @@ final class ClientChannelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        WriteTrace.mark(WriteTrace.Stage.REQUEST_READ);
         if (msg instanceof Request req) {
             handler.handle(req);
         } else if (msg instanceof RequestDecoder.Malformed m) {
