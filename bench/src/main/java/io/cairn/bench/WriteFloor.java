@@ -214,10 +214,6 @@ final class WriteFloor {
         return "-Dcairn.trace=" + traces.resolve("member-{member}");
     }
 
-    /**
-     * Cuts the measured writes into hops from the marks the client and the members wrote into
-     * {@code traces} (the members write theirs as they stop).
-     */
     private static void hopRows(StringBuilder b, Object rows) {
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> list = (List<Map<String, Object>>) rows;
@@ -227,15 +223,20 @@ final class WriteFloor {
         }
     }
 
+    /**
+     * Cuts the measured writes into hops from the marks the client and the members wrote into
+     * {@code traces} (the members write theirs as they stop).
+     */
     static Map<String, Object> hops(Path traces) throws IOException {
         List<WriteTrace.Mark> client = WriteTrace.read(traces.resolve(CLIENT_TRACE));
         List<List<WriteTrace.Mark>> members = new ArrayList<>();
         for (int i = 1; i <= ServerGroup.MEMBERS; i++) {
-            String prefix = "member-" + i + ".";
+            int member = i;
+            String prefix = "member-" + member + ".";
             try (Stream<Path> files = Files.list(traces)) {
                 Path f = files.filter(p -> p.getFileName().toString().startsWith(prefix)).findFirst()
-                        .orElseThrow(() -> new IOException("member " + prefix.substring(7, prefix.length() - 1)
-                                + " wrote no trace into " + traces + " (stopped without its shutdown hook?)"));
+                        .orElseThrow(() -> new IOException("member " + member + " wrote no trace into " + traces
+                                + " (stopped without its shutdown hook?)"));
                 members.add(WriteTrace.read(f));
             }
         }

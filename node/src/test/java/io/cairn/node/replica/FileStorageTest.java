@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The log is written by its own thread, or by the replica's loop when a follower's batch finds it
@@ -64,22 +66,13 @@ class FileStorageTest {
         }
     }
 
-    @Test
-    void aBatchThatMayBeWrittenOnTheLoopIsWhenTheLogIsIdle(@TempDir Path dir) throws Exception {
+    /** A batch that may be written on the loop is, when the log is idle; one that may not goes through the log thread. */
+    @ParameterizedTest
+    @CsvSource({"true, test-loop", "false, cairn-wal-1"})
+    void anIdleLogIsWrittenWhereTheAppendAllows(boolean onLoop, String writer, @TempDir Path dir) throws Exception {
         FileStorage s = open(dir);
-        long[] position = new long[1];
-        loop.submit(() -> position[0] = s.append(commit(7), true)).get();
-        assertThat(nextDurable()).isEqualTo(position[0] + "@test-loop");
-        s.close();
-        assertThat(commitsOnDisk(dir)).containsExactly(7L);
-    }
-
-    @Test
-    void aBatchThatMayNotGoesThroughTheLogThread(@TempDir Path dir) throws Exception {
-        FileStorage s = open(dir);
-        long[] position = new long[1];
-        loop.submit(() -> position[0] = s.append(commit(7), false)).get();
-        assertThat(nextDurable()).isEqualTo(position[0] + "@cairn-wal-1");
+        long position = loop.submit(() -> s.append(commit(7), onLoop)).get();
+        assertThat(nextDurable()).isEqualTo(position + "@" + writer);
         s.close();
         assertThat(commitsOnDisk(dir)).containsExactly(7L);
     }
