@@ -99,9 +99,13 @@ public final class FileStorage implements ReplicaStorage {
         Batch b = new Batch(++appended, records, false);
         if (onLoop != null) {
             onLoop.add(b); // after the batch already waiting for the loop, in order
-        } else if (onCallerWhenIdle && idle(b.position()) && scheduleOnLoop()) {
+        } else if (onCallerWhenIdle && idle(b.position())) {
             onLoop = new ArrayList<>();
-            onLoop.add(b);
+            onLoop.add(b); // before the task is handed over: an executor may run it at once
+            if (!scheduleOnLoop()) {
+                onLoop = null;
+                queue.add(b);
+            }
         } else {
             queue.add(b);
         }

@@ -35,7 +35,11 @@ class FileStorageTest {
     }
 
     private FileStorage open(Path dir) throws IOException {
-        FileStorage s = new FileStorage(1, dir, loop);
+        return open(dir, loop);
+    }
+
+    private FileStorage open(Path dir, java.util.concurrent.Executor on) throws IOException {
+        FileStorage s = new FileStorage(1, dir, on);
         s.recover();
         s.start(new ReplicaStorage.Listener() {
             @Override
@@ -75,6 +79,15 @@ class FileStorageTest {
         assertThat(nextDurable()).isEqualTo(position + "@" + writer);
         s.close();
         assertThat(commitsOnDisk(dir)).containsExactly(7L);
+    }
+
+    @Test
+    void aLoopThatRunsTheTaskAtOnceWritesTheBatchInPlace(@TempDir Path dir) throws Exception {
+        FileStorage s = open(dir, Runnable::run);
+        long position = s.append(commit(9), true);
+        assertThat(durable.poll()).as("reported before append returned").isEqualTo(position + "@" + Thread.currentThread().getName());
+        s.close();
+        assertThat(commitsOnDisk(dir)).containsExactly(9L);
     }
 
     @Test
