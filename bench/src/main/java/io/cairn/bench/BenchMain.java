@@ -173,11 +173,7 @@ public final class BenchMain implements Callable<Integer> {
                 writeResult("write-floor", "# Where a write's time goes\n\n- date: " + r.get("date") + "\n- cairn: " + r.get("cairn")
                         + "\n- machine: " + Runtime.getRuntime().availableProcessors() + " cores, " + memory(), WriteFloor.markdown(r), r);
             } finally {
-                try (var files = Files.walk(traces)) {
-                    for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                }
+                ServerGroup.deleteTree(traces);
             }
             return 0;
         }

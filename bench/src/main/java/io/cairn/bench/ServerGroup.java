@@ -209,7 +209,12 @@ abstract class ServerGroup implements AutoCloseable {
         if (keepData || !Files.exists(base)) {
             return; // kept, or closed already (by the run's end and by the shutdown hook)
         }
-        try (Stream<Path> walk = Files.walk(base)) {
+        deleteTree(base);
+    }
+
+    /** Deletes {@code dir} and everything under it. */
+    static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }

@@ -9,7 +9,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import java.util.StringJoiner;
@@ -67,11 +66,7 @@ final class ZooKeeperServers extends ServerGroup {
         kill(m);
         Path data = m.dataDir.resolve("version-2");
         if (Files.exists(data)) {
-            try (Stream<Path> walk = Files.walk(data)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
+            deleteTree(data);
         }
         launch(m);
         return follower;
