@@ -32,6 +32,16 @@ final class SnapshotStreams {
     private static final Logger log = LoggerFactory.getLogger(SnapshotStreams.class);
     static final int PIECE = 4 << 20;
     static final int WINDOW = 4;
+    /**
+     * How fast a member is counted on to allocate the array it gathers a snapshot into, on top of
+     * the stall limit while a stream waits for its first piece's acknowledgement: the receiver
+     * allocates that array (as large as the snapshot) when the first piece comes, on its loop, and
+     * at a million keys (1.4 GB) that took 0.5 s in a quiet JVM and 3.8 s in a new member busy
+     * catching up, longer than the stall limit: the leader gave up twice and started over, the
+     * receiver dropped what it had, and the catch-up lost 5.5 s (the benchmark's data-set curve).
+     * 200 MB/s: 7 s more at 1.4 GB, nothing to speak of for the small snapshots of a simulation.
+     */
+    static final long ALLOCATION_BYTES_PER_MS = 200_000;
 
     /** Where pieces and acknowledgements go (the replica puts them into peer messages). */
     interface Send {
@@ -81,6 +91,7 @@ final class SnapshotStreams {
      *     election timeouts: a piece takes a fraction of a second on any link a cluster runs
      *     on, and a member cut off for a while must not wait longer than an election to start
      *     catching up (the simulator's seeds that heal a partition near their end check it).
+     *     More while the receiver is at its first piece ({@link #limitMs}).
      */
     SnapshotStreams(long self, long stalledMs, Send send) {
         this.self = self;
@@ -91,7 +102,16 @@ final class SnapshotStreams {
     /** Whether a stream to {@code to} is under way and has moved within the stall limit. */
     boolean sending(long to, long nowMs) {
         Outgoing o = outgoing.get(to);
-        return o != null && nowMs - o.progressMs < stalledMs;
+        return o != null && nowMs - o.progressMs < limitMs(o.bytes.remaining(), o.acked == 0);
+    }
+
+    /**
+     * The stall limit of a stream of {@code total} bytes; at its first piece (the leader waits
+     * for its acknowledgement, the receiver has gathered no more), also the time the receiver
+     * may take to allocate its array ({@link #ALLOCATION_BYTES_PER_MS}).
+     */
+    long limitMs(long total, boolean atFirstPiece) {
+        return atFirstPiece ? stalledMs + total / ALLOCATION_BYTES_PER_MS : stalledMs;
     }
 
     /** Sends {@code bytes}, an encoded {@link SnapshotFile} at {@code slot}, to {@code to}, from its start. */
@@ -130,14 +150,14 @@ final class SnapshotStreams {
         while (it.hasNext()) {
             var e = it.next();
             Outgoing o = e.getValue();
-            if (nowMs - o.progressMs >= stalledMs) {
+            if (nowMs - o.progressMs >= limitMs(o.bytes.remaining(), o.acked == 0)) {
                 it.remove();
                 log.info("member {}: gave up sending the snapshot at slot {} to member {}: {} of {} bytes acknowledged, none for {} ms",
                         self, o.slot, e.getKey(), o.acked, o.bytes.remaining(), nowMs - o.progressMs);
             }
         }
         Incoming in = incoming;
-        if (in != null && nowMs - in.progressMs >= stalledMs) {
+        if (in != null && nowMs - in.progressMs >= limitMs(in.bytes.length, in.received <= PIECE)) {
             incoming = null;
             log.info("member {}: dropped the snapshot at slot {} gathered from member {}: {} of {} bytes, no piece for {} ms",
                     self, in.slot, in.from, in.received, in.bytes.length, nowMs - in.progressMs);

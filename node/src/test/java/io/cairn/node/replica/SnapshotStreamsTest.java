@@ -139,22 +139,26 @@ class SnapshotStreamsTest {
         SnapshotStreams follower = new SnapshotStreams(2, STALLED_MS, new Wire());
         leader.start(2, 5, snap.asReadOnlyByteBuffer(), 0);
         leader.start(3, 5, snap.asReadOnlyByteBuffer(), 0);
-        assertThat(follower.gather(1, toFollower.pieces.poll(), 1_000)).isNull();
-        leader.acked(2, SnapshotAck.newBuilder().setSlot(5).setReceived(SnapshotStreams.PIECE).build(), 1_000);
+        assertThat(follower.gather(1, toFollower.pieces.poll(), 10)).isNull();
+        leader.acked(2, SnapshotAck.newBuilder().setSlot(5).setReceived(SnapshotStreams.PIECE).build(), 10);
         assertThat(leader.streams()).isEqualTo(2);
         assertThat(follower.streams()).isEqualTo(1);
 
-        leader.expire(STALLED_MS - 1);
-        follower.expire(1_000 + STALLED_MS - 1);
+        // At the first piece, both sides allow for the receiver's allocating its array: the
+        // leader for member 3, which acknowledged nothing, and the follower, which has one piece.
+        long first = STALLED_MS + snap.size() / SnapshotStreams.ALLOCATION_BYTES_PER_MS;
+        assertThat(first).isGreaterThan(10 + STALLED_MS);
+        leader.expire(10 + STALLED_MS - 1);
+        follower.expire(10 + first - 1);
         assertThat(leader.streams()).as("both moved within the limit").isEqualTo(2);
         assertThat(follower.streams()).isEqualTo(1);
 
-        leader.expire(STALLED_MS);
-        assertThat(leader.streams()).as("member 3 never acknowledged a piece").isEqualTo(1);
-        assertThat(leader.sending(2, STALLED_MS)).isTrue();
-        leader.expire(1_000 + STALLED_MS);
-        assertThat(leader.streams()).isZero();
-        follower.expire(1_000 + STALLED_MS);
+        leader.expire(10 + STALLED_MS);
+        assertThat(leader.streams()).as("member 2 acknowledged its first piece, member 3 has its allowance").isEqualTo(1);
+        assertThat(leader.sending(3, 10 + STALLED_MS)).isTrue();
+        leader.expire(first);
+        assertThat(leader.streams()).as("member 3 never acknowledged a piece").isZero();
+        follower.expire(10 + first);
         assertThat(follower.streams()).as("no piece since the first: the gathered bytes are let go").isZero();
 
         // The next ask starts over, and the follower gathers from the first piece again.
@@ -162,6 +166,30 @@ class SnapshotStreamsTest {
         leader.start(2, 5, snap.asReadOnlyByteBuffer(), 10_000);
         assertThat(follower.gather(1, toFollower.pieces.poll(), 10_000)).isNull();
         assertThat(follower.streams()).isEqualTo(1);
+    }
+
+    @Test
+    void pastTheFirstPieceTheStallLimitIsTheElectionBound() {
+        ByteString snap = snapshot(5, SnapshotStreams.PIECE * 3);
+        Wire toFollower = new Wire();
+        SnapshotStreams follower = new SnapshotStreams(2, STALLED_MS, new Wire());
+        new SnapshotStreams(1, STALLED_MS, toFollower).start(2, 5, snap.asReadOnlyByteBuffer(), 0);
+        for (int i = 0; i < 2; i++) {
+            follower.gather(1, toFollower.pieces.poll(), 1_000);
+        }
+        follower.expire(1_000 + STALLED_MS - 1);
+        assertThat(follower.streams()).isEqualTo(1);
+        follower.expire(1_000 + STALLED_MS);
+        assertThat(follower.streams()).as("two pieces in: no allowance for an allocation").isZero();
+    }
+
+    @Test
+    void theAllowanceForTheFirstPieceGrowsWithTheSnapshot() {
+        SnapshotStreams s = new SnapshotStreams(1, STALLED_MS, new Wire());
+        long gib = 1L << 30;
+        assertThat(s.limitMs(gib, true)).isEqualTo(STALLED_MS + gib / SnapshotStreams.ALLOCATION_BYTES_PER_MS);
+        assertThat(s.limitMs(gib, false)).isEqualTo(STALLED_MS);
+        assertThat(s.limitMs(4096, true)).as("a small snapshot: the election bound").isEqualTo(STALLED_MS);
     }
 
     @Test
