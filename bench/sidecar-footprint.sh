@@ -47,6 +47,20 @@ cds="$work/sidecar.jsa"
 java -XX:ArchiveClassesAtExit="$cds" -XX:+UseSerialGC -jar "$jar" --mode init --watch /config/bench --out "$work/cds-out" \
   >"$work/cds.log" 2>&1 || { cat "$work/cds.log"; exit 1; }
 
+# A static archive of just the classes a running sidecar loads, the JDK's and its own, in place of
+# the JDK's default archive rather than on top of it: their list from a sidecar that ran a few
+# seconds, then the archive dumped from that list.
+classlist="$work/sidecar.classlist" static="$work/static.jsa"
+java -XX:DumpLoadedClassList="$classlist" -XX:+UseSerialGC -jar "$jar" --watch /config/bench --out "$work/list-out" \
+  --namespace bench --app footprint --pod list --health-addr 127.0.0.1:0 >"$work/list.log" 2>&1 &
+pid=$!
+pids+=("$pid")
+while [ ! -e "$work/list-out/key" ]; do sleep 0.05; done
+sleep 3
+kill "$pid"; wait "$pid" 2>/dev/null || true
+java -Xshare:dump -XX:SharedClassListFile="$classlist" -XX:SharedArchiveFile="$static" -XX:+UseSerialGC -cp "$jar" \
+  >"$work/static.log" 2>&1 || { cat "$work/static.log"; exit 1; }
+
 base="-XX:+UseSerialGC -Xms4m -Xmx24m -Xss256k -XX:MaxMetaspaceSize=40m -XX:ReservedCodeCacheSize=12m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -XX:MaxDirectMemorySize=8m -Dio.netty.allocator.type=unpooled -Dio.netty.noPreferDirect=true"
 small="-XX:+UseSerialGC -Xms2m -Xmx12m -Xss228k -XX:MaxMetaspaceSize=24m -XX:CompressedClassSpaceSize=8m -XX:ReservedCodeCacheSize=6m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -XX:MaxDirectMemorySize=2m -XX:+UseStringDeduplication -Dio.netty.allocator.type=unpooled -Dio.netty.noPreferDirect=true -Dio.netty.eventLoopThreads=1"
 variants=(
@@ -54,6 +68,8 @@ variants=(
   "+ class-data sharing|$base -XX:SharedArchiveFile=$cds|$jar"
   "smaller heap, metaspace, code cache; one event loop|$small|$jar"
   "smaller + class-data sharing|$small -XX:SharedArchiveFile=$cds|$jar"
+  "+ a static archive of the sidecar's classes only|$base -XX:SharedArchiveFile=$static|$jar"
+  "smaller + that static archive|$small -XX:SharedArchiveFile=$static|$jar"
 )
 if [ -n "${BEFORE_JAR:-}" ]; then
   variants=(
