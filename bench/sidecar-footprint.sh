@@ -55,7 +55,7 @@ java -XX:DumpLoadedClassList="$classlist" -XX:+UseSerialGC -jar "$jar" --watch /
   --namespace bench --app footprint --pod list --health-addr 127.0.0.1:0 >"$work/list.log" 2>&1 &
 pid=$!
 pids+=("$pid")
-while [ ! -e "$work/list-out/key" ]; do sleep 0.05; done
+while [ ! -e "$work/list-out/key" ]; do kill -0 "$pid" 2>/dev/null || { cat "$work/list.log"; exit 1; }; sleep 0.05; done
 sleep 3
 kill "$pid"; wait "$pid" 2>/dev/null || true
 java -Xshare:dump -XX:SharedClassListFile="$classlist" -XX:SharedArchiveFile="$static" -XX:+UseSerialGC -cp "$jar" \
@@ -93,7 +93,7 @@ for v in "${variants[@]}"; do
     --health-addr 127.0.0.1:0 >"$work/sidecar$n.log" 2>&1 &
   pid=$!
   pids+=("$pid")
-  while [ ! -e "$out/key" ]; do sleep 0.005; done
+  while [ ! -e "$out/key" ]; do kill -0 "$pid" 2>/dev/null || { cat "$work/sidecar$n.log"; exit 1; }; sleep 0.005; done
   first=$(( ($(date +%s%N) - start) / 1000000 ))
   sleep 10
   rest=$(rss_kb "$pid")
