@@ -36,12 +36,12 @@ final class PendingRequests {
         this.timeoutMs = timeoutMs;
     }
 
-    /** A client's write, proposed as {@code pid} through {@code leader}; it fails after the timeout. */
     /** Writes and linearizable reads under way. */
     int inFlight() {
         return writes.size() + readFailures.size();
     }
 
+    /** A client's write, proposed as {@code pid} through {@code leader}; it fails after the timeout. */
     void addWrite(long pid, CompletableFuture<ApplyResult> f, long leader, long nowMs) {
         addChange(pid, f, leader);
         writeDeadlines.add(pid, nowMs + timeoutMs);
