@@ -1,17 +1,33 @@
 #!/usr/bin/env bash
-# The sidecar's footprint, by JVM flags: a three-member cluster on free loopback ports, then for
-# each set of flags a sidecar watching 50 keys: time from the JVM's start to its first render,
-# resident memory at rest, resident memory at its peak under 100 changes a second for 20 s, and
-# commit-to-file latency over 300 changes (bench/sidecar-latency.py). Every process it starts
-# is stopped when it ends, also when it fails.
-#   bench/sidecar-footprint.sh            all variants, a table on stdout
+# The sidecar's footprint as its image runs it: the Java runtime jlinked with the modules of
+# docker/sidecar.Dockerfile, the class-data-sharing archive that image dumps from
+# docker/cairn-sidecar.classlist, and its ENTRYPOINT's flags, against a three-member cluster on
+# free loopback ports. For each variant, a sidecar watching 50 keys: time from the JVM's start to
+# its first render, resident memory at rest, resident memory at its peak under 100 changes a
+# second for 20 s, and commit-to-file latency over 300 changes (bench/sidecar-latency.py). Every
+# process it starts is stopped when it ends, also when it fails.
+#   bench/sidecar-footprint.sh            the image; the image with -Xint; the image without its
+#                                         archive (the JDK's default one instead); a table on stdout
 #   BEFORE_JAR=old.jar bench/sidecar-footprint.sh
-#                                         also that jar, with the image's flags, alternating with
-#                                         this build's, twice each (a before and after in one run)
-# Needs `mvn -DskipTests package`.
+#                                         that jar as 639a5c6's image ran it (jdk.jfr in the
+#                                         runtime, the JDK's archive, its flags), alternating with
+#                                         this image, twice each (a before and after in one run)
+#   bench/sidecar-footprint.sh --update-classlist
+#                                         also writes this run's class list to
+#                                         docker/cairn-sidecar.classlist (after changing what a
+#                                         sidecar loads) and measures with it
+# Needs `mvn -DskipTests package` and a JDK with jmods (jlink).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jar="$(ls "$root"/sidecar/target/cairn-sidecar-*-all.jar | head -n1)"
+update_classlist=false
+case "${1:-}" in
+  --update-classlist) update_classlist=true ;;
+  "") ;;
+  *) echo "usage: bench/sidecar-footprint.sh [--update-classlist]" >&2; exit 2 ;;
+esac
+jhome="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
+[ -d "$jhome/jmods" ] || { echo "sidecar-footprint: $jhome has no jmods, so no runtime like the image's can be made here" >&2; exit 1; }
 work="$(mktemp -d)"
 pids=()
 cleanup() {
@@ -20,6 +36,22 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+# The image's runtime, and the one before jdk.jfr left it.
+dockerfile="$(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$root/docker/sidecar.Dockerfile")"
+modules="$(sed -n 's/.*--add-modules \([^ ]*\).*/\1/p' <<<"$dockerfile")"
+image_flags="$(python3 -c '
+import json, sys
+for line in sys.stdin.read().splitlines():
+    if line.startswith("ENTRYPOINT"):
+        words = json.loads(line[len("ENTRYPOINT"):])
+        print(" ".join(w for w in words[1:words.index("-jar")] if not w.startswith("-XX:SharedArchiveFile=")))' <<<"$dockerfile")"
+[ -n "$modules" ] && [ -n "$image_flags" ] || { echo "sidecar-footprint: cannot read docker/sidecar.Dockerfile" >&2; exit 1; }
+for rt in image:"$modules" before:"$modules,jdk.jfr"; do
+  jlink --add-modules "${rt#*:}" --strip-debug --no-man-pages --no-header-files --output "$work/${rt%%:*}-jre"
+  "$work/${rt%%:*}-jre/bin/java" -Xshare:dump >/dev/null
+done
+java_image="$work/image-jre/bin/java"
 
 ports=($(python3 -c '
 import socket
@@ -41,55 +73,54 @@ for _ in $(seq 1 100); do "$root/bin/cairn" --timeout 1s rev >/dev/null 2>&1 && 
 for k in $(seq 1 50); do "$root/bin/cairn" set "/config/bench/k$k" "value $k" >/dev/null; done
 "$root/bin/cairn" set /config/bench/key start >/dev/null
 
-# The class-data-sharing archive of the sidecar's classes, made once from a first run (what the
-# image would carry, built at package time).
-cds="$work/sidecar.jsa"
-java -XX:ArchiveClassesAtExit="$cds" -XX:+UseSerialGC -jar "$jar" --mode init --watch /config/bench --out "$work/cds-out" \
-  >"$work/cds.log" 2>&1 || { cat "$work/cds.log"; exit 1; }
-
-# A static archive of just the classes a running sidecar loads, the JDK's and its own, in place of
-# the JDK's default archive rather than on top of it: their list from a sidecar that ran a few
-# seconds, then the archive dumped from that list.
-classlist="$work/sidecar.classlist" static="$work/static.jsa"
-java -XX:DumpLoadedClassList="$classlist" -XX:+UseSerialGC -jar "$jar" --watch /config/bench --out "$work/list-out" \
+# The classes a running sidecar loads, listed by the image's runtime (without the dynamic proxies,
+# which no archive holds); then the archive the image dumps, from the list it carries.
+fresh="$work/sidecar.classlist"
+"$java_image" -XX:DumpLoadedClassList="$work/loaded" $image_flags -jar "$jar" --watch /config/bench --out "$work/list-out" \
   --namespace bench --app footprint --pod list --health-addr 127.0.0.1:0 >"$work/list.log" 2>&1 &
 pid=$!
 pids+=("$pid")
 while [ ! -e "$work/list-out/key" ]; do kill -0 "$pid" 2>/dev/null || { cat "$work/list.log"; exit 1; }; sleep 0.05; done
 sleep 3
 kill "$pid"; wait "$pid" 2>/dev/null || true
-java -Xshare:dump -XX:SharedClassListFile="$classlist" -XX:SharedArchiveFile="$static" -XX:+UseSerialGC -cp "$jar" \
-  >"$work/static.log" 2>&1 || { cat "$work/static.log"; exit 1; }
+grep -v '\$Proxy[0-9]' "$work/loaded" >"$fresh"
+classlist="$root/docker/cairn-sidecar.classlist"
+if $update_classlist; then
+  cp "$fresh" "$classlist"
+fi
+missing=$(comm -23 <(grep -v '^[#@]' "$fresh" | sort) <(grep -v '^[#@]' "$classlist" | sort) | wc -l)
+echo "A running sidecar loaded $(grep -vc '^[#@]' "$fresh") classes; $missing of them are not in docker/cairn-sidecar.classlist" \
+  "(bench/sidecar-footprint.sh --update-classlist brings it up to date)."
+echo
+archive="$work/cairn-sidecar.jsa"
+"$java_image" -Xshare:dump -XX:SharedClassListFile="$classlist" -XX:SharedArchiveFile="$archive" -XX:+UseSerialGC -Xlog:cds=error \
+  -cp "$jar" >"$work/dump.log" 2>&1 || { cat "$work/dump.log"; exit 1; }
+# A JVM that cannot map an archive runs without it, silently: make sure the image's flags can.
+# shellcheck disable=SC2086
+"$java_image" $image_flags -XX:SharedArchiveFile="$archive" -Xshare:on -cp "$jar" io.cairn.sidecar.SidecarMain --version >/dev/null \
+  || { echo "sidecar-footprint: the image's flags cannot map the archive" >&2; exit 1; }
 
-base="-XX:+UseSerialGC -Xms4m -Xmx24m -Xss256k -XX:MaxMetaspaceSize=40m -XX:ReservedCodeCacheSize=12m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -XX:MaxDirectMemorySize=8m -Dio.netty.allocator.type=unpooled -Dio.netty.noPreferDirect=true"
-small="-XX:+UseSerialGC -Xms2m -Xmx12m -Xss228k -XX:MaxMetaspaceSize=24m -XX:CompressedClassSpaceSize=8m -XX:ReservedCodeCacheSize=6m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -XX:MaxDirectMemorySize=2m -XX:+UseStringDeduplication -Dio.netty.allocator.type=unpooled -Dio.netty.noPreferDirect=true -Dio.netty.eventLoopThreads=1"
+before_flags="-XX:+UseSerialGC -Xms4m -Xmx24m -Xss256k -XX:MaxMetaspaceSize=40m -XX:ReservedCodeCacheSize=12m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -XX:MaxDirectMemorySize=8m -Dio.netty.allocator.type=unpooled -Dio.netty.noPreferDirect=true"
+image="$java_image|$image_flags -XX:SharedArchiveFile=$archive|$jar"
 variants=(
-  "the image's flags|$base|$jar"
-  "+ class-data sharing|$base -XX:SharedArchiveFile=$cds|$jar"
-  "smaller heap, metaspace, code cache; one event loop|$small|$jar"
-  "smaller + class-data sharing|$small -XX:SharedArchiveFile=$cds|$jar"
-  "+ a static archive of the sidecar's classes only|$base -XX:SharedArchiveFile=$static|$jar"
-  "smaller + that static archive|$small -XX:SharedArchiveFile=$static|$jar"
+  "the image|$image"
+  "the image, interpreter only (-Xint)|$java_image|$image_flags -Xint -XX:SharedArchiveFile=$archive|$jar"
+  "the image without its archive (the JDK's)|$java_image|$image_flags|$jar"
 )
 if [ -n "${BEFORE_JAR:-}" ]; then
-  variants=(
-    "before ($BEFORE_JAR), the image's flags|$base|$BEFORE_JAR"
-    "after, the image's flags|$base|$jar"
-    "before, the image's flags|$base|$BEFORE_JAR"
-    "after, the image's flags|$base|$jar"
-  )
+  before="before ($BEFORE_JAR, as 639a5c6's image ran it)|$work/before-jre/bin/java|$before_flags|$BEFORE_JAR"
+  variants=("$before" "after, the image|$image" "$before" "after, the image|$image")
 fi
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 printf '| flags | first render (ms after start) | RSS at rest (MiB) | RSS peak, 100 changes/s (MiB) | commit-to-file p50 / p99 |\n|---|---|---|---|---|\n'
 n=0
 for v in "${variants[@]}"; do
-  name="${v%%|*}" rest_of="${v#*|}"
-  flags="${rest_of%|*}" vjar="${rest_of##*|}"
+  IFS='|' read -r name vjava flags vjar <<<"$v"
   n=$((n + 1)); out="$work/out$n"
   start=$(date +%s%N)
   # shellcheck disable=SC2086
-  java $flags -jar "$vjar" --watch /config/bench --out "$out" --namespace bench --app footprint --pod "p$n" \
+  "$vjava" $flags -jar "$vjar" --watch /config/bench --out "$out" --namespace bench --app footprint --pod "p$n" \
     --health-addr 127.0.0.1:0 >"$work/sidecar$n.log" 2>&1 &
   pid=$!
   pids+=("$pid")

@@ -49,10 +49,14 @@ public final class SidecarInjector {
     static final String EXEC_VOLUME = "cairn-exec";
     static final String EXEC_DIR = "/var/run/cairn/exec";
     static final String EXEC_INSTALL = "cairn-exec-install";
-    /** The sidecar image's JVM flags (docker/sidecar.Dockerfile's ENTRYPOINT), for the JVM that wraps an app. */
-    static final List<String> SIDECAR_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xms4m", "-Xmx24m", "-Xss256k", "-XX:MaxMetaspaceSize=40m",
-            "-XX:ReservedCodeCacheSize=12m", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:-UsePerfData",
-            "-XX:MaxDirectMemorySize=8m", "-Dio.netty.allocator.type=unpooled", "-Dio.netty.noPreferDirect=true");
+    /**
+     * The sidecar image's JVM flags (docker/sidecar.Dockerfile's ENTRYPOINT), for the JVM that wraps an app; all but
+     * the image's class-data-sharing archive, which matches only the jar at the image's own path.
+     */
+    static final List<String> SIDECAR_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xms4m", "-Xmx24m", "-Xmn1m", "-Xss256k",
+            "-XX:MaxMetaspaceSize=40m", "-XX:ReservedCodeCacheSize=12m", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
+            "-XX:CompileThresholdScaling=20", "-XX:-UsePerfData", "-XX:MaxDirectMemorySize=8m", "-Dio.netty.allocator.type=unpooled",
+            "-Dio.netty.noPreferDirect=true", "-Dio.netty.transport.noNative=true");
     /** auto (default: when the CairnCluster enforces a policy), true or false: mount a projected service-account token. */
     public static final String AUTH_TOKEN = "cairn.io/auth-token";
     static final String TOKEN_VOLUME = "cairn-token";

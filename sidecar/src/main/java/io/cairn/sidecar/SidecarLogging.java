@@ -3,13 +3,19 @@ package io.cairn.sidecar;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.JsonEncoder;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
+import ch.qos.logback.core.LayoutBase;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.Encoder;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import org.slf4j.Logger;
 
 /**
@@ -21,7 +27,32 @@ import org.slf4j.Logger;
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_TOP_PRIORITY)
 public final class SidecarLogging extends ContextAwareBase implements Configurator {
-    static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0}: %msg%n";
+    /**
+     * The text line of the shared logback.xml's pattern, {@code %d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX}
+     * %-5level %logger{0}: %msg%n} and the stack trace if any, written directly: logback's pattern
+     * layout brings its pattern parser and a lambda for each of its ~70 converters, 150 classes
+     * and 1 MiB of a sidecar's resident memory for one fixed line
+     * (bench/results/sidecar-footprint.md).
+     */
+    static final class TextLine extends LayoutBase<ILoggingEvent> {
+        private static final DateTimeFormatter TIME =
+                DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").withZone(ZoneId.systemDefault());
+
+        @Override
+        public String doLayout(ILoggingEvent e) {
+            String level = e.getLevel().toString();
+            String logger = e.getLoggerName();
+            StringBuilder line = new StringBuilder(96).append(TIME.format(Instant.ofEpochMilli(e.getTimeStamp()))).append(' ')
+                    .append(level).append(" ".repeat(Math.max(0, 5 - level.length()))).append(' ')
+                    .append(logger, logger.lastIndexOf('.') + 1, logger.length()).append(": ").append(e.getFormattedMessage())
+                    .append(System.lineSeparator());
+            IThrowableProxy thrown = e.getThrowableProxy();
+            if (thrown != null) {
+                line.append(ThrowableProxyUtil.asString(thrown)).append(System.lineSeparator());
+            }
+            return line.toString();
+        }
+    }
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {
@@ -38,8 +69,11 @@ public final class SidecarLogging extends ContextAwareBase implements Configurat
             json.setWithFormattedMessage(true);
             encoder = json;
         } else {
-            PatternLayoutEncoder text = new PatternLayoutEncoder();
-            text.setPattern(PATTERN);
+            TextLine layout = new TextLine();
+            layout.setContext(context);
+            layout.start();
+            LayoutWrappingEncoder<ILoggingEvent> text = new LayoutWrappingEncoder<>();
+            text.setLayout(layout);
             encoder = text;
         }
         encoder.setContext(context);

@@ -65,4 +65,22 @@ class SidecarLoggingTest {
             assertThat(initLines(node, "text", "WARN")).noneMatch(l -> l.contains("published the config"));
         }
     }
+
+    @Test
+    void theTextLineIsTheSharedPatternsWithTheStackTraceAfterIt() {
+        ch.qos.logback.classic.LoggerContext context = new ch.qos.logback.classic.LoggerContext();
+        SidecarLogging.TextLine layout = new SidecarLogging.TextLine();
+        layout.setContext(context);
+        layout.start();
+        ch.qos.logback.classic.Logger logger = context.getLogger("io.cairn.sidecar.Sidecar");
+        String info = layout.doLayout(new ch.qos.logback.classic.spi.LoggingEvent("fqcn", logger,
+                ch.qos.logback.classic.Level.INFO, "published rev {}", null, new Object[] {7}));
+        assertThat(info).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) INFO  Sidecar: published rev 7"
+                + System.lineSeparator());
+        String error = layout.doLayout(new ch.qos.logback.classic.spi.LoggingEvent("fqcn", logger,
+                ch.qos.logback.classic.Level.ERROR, "render failed", new IllegalStateException("no key /config/web/x"), null));
+        assertThat(error.lines().toList().get(0)).endsWith(" ERROR Sidecar: render failed");
+        assertThat(error.lines().toList().get(1)).isEqualTo("java.lang.IllegalStateException: no key /config/web/x");
+        assertThat(error.lines().toList().get(2)).contains("at io.cairn.sidecar.SidecarLoggingTest.");
+    }
 }
