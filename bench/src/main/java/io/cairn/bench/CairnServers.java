@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
 
 /**
  * Three {@code cairn-node} JVMs started from the benchmark's own classpath, with the flags of
- * {@code bin/cairn-node}. The leader is read from each member's {@code /v1/status}.
+ * {@code bin/cairn-node} and, like it, a class-data-sharing archive ({@link NodeArchive}). The
+ * leader is read from each member's {@code /v1/status}.
  */
 final class CairnServers extends ServerGroup {
     private static final Pattern LEADER = Pattern.compile("\"leader\":(\\d+)");
@@ -41,7 +42,7 @@ final class CairnServers extends ServerGroup {
 
     CairnServers(List<String> jvmFlags, boolean auth, List<String> nodeFlags) throws IOException {
         super(auth ? "cairn-auth" : "cairn");
-        this.jvmFlags = jvmFlags;
+        this.jvmFlags = NodeArchive.with(jvmFlags);
         this.nodeFlags = List.copyOf(nodeFlags);
         if (auth) {
             tokens = Files.createTempFile("cairn-bench-tokens", ".csv");
