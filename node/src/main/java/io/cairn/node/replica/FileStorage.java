@@ -214,7 +214,10 @@ public final class FileStorage implements ReplicaStorage {
         try {
             // Through the snapshot thread, after any save in flight: one writer for the store.
             snapshotWriter.submit(() -> {
+                long start = System.nanoTime();
                 snapshots.save(snapshot);
+                log.info("member {}: saved the leader's snapshot at slot {} in {} ms", member, snapshot.getSlot(),
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                 return null;
             }).get();
         } catch (ExecutionException e) {
