@@ -30,8 +30,8 @@ public final class SidecarLogging extends ContextAwareBase implements Configurat
     /**
      * The text line of the shared logback.xml's pattern, {@code %d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX}
      * %-5level %logger{0}: %msg%n} and the stack trace if any, written directly: logback's pattern
-     * layout brings its pattern parser and a lambda for each of its ~70 converters, 150 classes
-     * and 1 MiB of a sidecar's resident memory for one fixed line
+     * layout brings its pattern parser and a lambda for each of its ~70 converters, 154 classes
+     * and 0.5 MiB of a sidecar's resident memory for one fixed line
      * (bench/results/sidecar-footprint.md).
      */
     static final class TextLine extends LayoutBase<ILoggingEvent> {
