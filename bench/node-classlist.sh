@@ -8,7 +8,7 @@
 # also when it fails. Needs `mvn -DskipTests package`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-jar="$(ls "$root"/node/target/cairn-node-*-all.jar | head -n1)"
+ls "$root"/node/target/cairn-node-*-all.jar >/dev/null 2>&1 || { echo "node-classlist: build first: mvn -DskipTests package" >&2; exit 2; }
 work="$(mktemp -d)"
 pids=()
 cleanup() {
@@ -18,26 +18,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ports=($(python3 -c '
-import socket
-s = [socket.socket() for _ in range(9)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))'))
-peers="1=127.0.0.1:${ports[1]},2=127.0.0.1:${ports[4]},3=127.0.0.1:${ports[7]}"
-endpoints=""
-for i in 1 2 3; do
-  c=${ports[$(( (i - 1) * 3 ))]} h=${ports[$(( (i - 1) * 3 + 2 ))]}
-  # The launcher's flags, without any archive: the list is of what a member loads.
-  java -XX:+UseG1GC -XX:MaxGCPauseMillis=30 -XX:MaxTenuringThreshold=0 -Xmx1g -Xshare:off \
-    -XX:DumpLoadedClassList="$work/m$i.classlist" -jar "$jar" --id "$i" --peers "$peers" --data-dir "$work/m$i" \
-    --client-addr "127.0.0.1:$c" --http-addr "127.0.0.1:$h" >"$work/m$i.log" 2>&1 &
-  pids+=($!)
-  endpoints="$endpoints${endpoints:+,}127.0.0.1:$c"
-done
+# The launcher's flags, without any archive: the list is of what a member loads.
+export CAIRN_NODE_JAVA_OPTS="-XX:+UseG1GC -XX:MaxGCPauseMillis=30 -XX:MaxTenuringThreshold=0 -Xmx1g -Xshare:off -XX:DumpLoadedClassList=$work/m{member}.classlist"
+# shellcheck source=bench/loopback-cluster.sh
+source "$root/bench/loopback-cluster.sh"
+start_loopback_cluster "$work"
 export CAIRN_ENDPOINTS="$endpoints"
 cairn() { "$root/bin/cairn" "$@"; }
-for _ in $(seq 1 100); do cairn --timeout 1s rev >/dev/null 2>&1 && break; sleep 0.2; done
-cairn rev >/dev/null || { tail -n 20 "$work"/m*.log; exit 1; }
 # What members do all day: writes, reads, a listing, a transaction, watches, the HTTP gateway,
 # metrics and status, a snapshot.
 for k in $(seq 1 20); do cairn set "/config/list/k$k" "value $k" >/dev/null; done
@@ -53,9 +40,8 @@ cairn set /config/list/k2 changed >/dev/null
 wait "$watcher" || true
 cairn members >/dev/null
 cairn snapshot save "$work/snap.db" >/dev/null
-for i in 1 2 3; do
-  h=${ports[$(( (i - 1) * 3 + 2 ))]}
-  python3 - "http://127.0.0.1:$h" <<'PY'
+for base in "${http_bases[@]}"; do
+  python3 - "$base" <<'PY'
 import sys, urllib.request
 base = sys.argv[1]
 urllib.request.urlopen(urllib.request.Request(base + "/v1/kv/config/list/http", data=b"v", method="PUT"), timeout=10).read()

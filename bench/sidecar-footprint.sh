@@ -53,23 +53,10 @@ for rt in image:"$modules" before:"$modules,jdk.jfr"; do
 done
 java_image="$work/image-jre/bin/java"
 
-ports=($(python3 -c '
-import socket
-s = [socket.socket() for _ in range(10)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))'))
-peers="1=127.0.0.1:${ports[1]},2=127.0.0.1:${ports[4]},3=127.0.0.1:${ports[7]}"
-endpoints=""
-for i in 1 2 3; do
-  c=${ports[$(( (i - 1) * 3 ))]} h=${ports[$(( (i - 1) * 3 + 2 ))]}
-  "$root/bin/cairn-node" --id "$i" --peers "$peers" --data-dir "$work/m$i" --client-addr "127.0.0.1:$c" \
-    --http-addr "127.0.0.1:$h" >"$work/m$i.log" 2>&1 &
-  pids+=($!)
-  endpoints="$endpoints${endpoints:+,}127.0.0.1:$c"
-done
+# shellcheck source=bench/loopback-cluster.sh
+source "$root/bench/loopback-cluster.sh"
+start_loopback_cluster "$work"
 export CAIRN_ENDPOINTS="$endpoints"
-http="http://127.0.0.1:${ports[2]}"
-for _ in $(seq 1 100); do "$root/bin/cairn" --timeout 1s rev >/dev/null 2>&1 && break; sleep 0.2; done
 for k in $(seq 1 50); do "$root/bin/cairn" set "/config/bench/k$k" "value $k" >/dev/null; done
 "$root/bin/cairn" set /config/bench/key start >/dev/null
 
