@@ -1,9 +1,18 @@
 # Sourced by the bench scripts: a three-member cluster of this checkout's build on free loopback
-# ports. The caller keeps a `pids` array (its cleanup stops them) and passes a work directory.
+# ports, and the scratch space around it.
+#   bench_workspace
+#     a fresh temporary directory in `work` and a `pids` array: when the script exits, also when
+#     it fails, every process in `pids` is killed and the directory removed
 #   start_loopback_cluster WORK
-#     starts the members with bin/cairn-node (CAIRN_NODE_JAVA_OPTS as set, "{member}" in it
+#     (WORK usually `work`) starts the members with bin/cairn-node (CAIRN_NODE_JAVA_OPTS as set, "{member}" in it
 #     becomes the member's number), data and logs under WORK; sets `endpoints` (the client ports)
 #     `http` (member 1's HTTP base) and `http_bases` (each member's).
+bench_workspace() {
+  work="$(mktemp -d)"
+  pids=()
+  trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+}
+
 start_loopback_cluster() {
   local work=$1 i c h opts
   local all

@@ -9,19 +9,12 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ls "$root"/node/target/cairn-node-*-all.jar >/dev/null 2>&1 || { echo "node-classlist: build first: mvn -DskipTests package" >&2; exit 2; }
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/loopback-cluster.sh
+source "$root/bench/loopback-cluster.sh"
+bench_workspace
 
 # The launcher's flags, without any archive: the list is of what a member loads.
 export CAIRN_NODE_JAVA_OPTS="-XX:+UseG1GC -XX:MaxGCPauseMillis=30 -XX:MaxTenuringThreshold=0 -Xmx1g -Xshare:off -XX:DumpLoadedClassList=$work/m{member}.classlist"
-# shellcheck source=bench/loopback-cluster.sh
-source "$root/bench/loopback-cluster.sh"
 start_loopback_cluster "$work"
 export CAIRN_ENDPOINTS="$endpoints"
 cairn() { "$root/bin/cairn" "$@"; }

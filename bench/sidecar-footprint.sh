@@ -28,14 +28,9 @@ case "${1:-}" in
 esac
 jhome="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
 [ -d "$jhome/jmods" ] || { echo "sidecar-footprint: $jhome has no jmods, so no runtime like the image's can be made here" >&2; exit 1; }
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/loopback-cluster.sh
+source "$root/bench/loopback-cluster.sh"
+bench_workspace
 
 # The image's runtime, and the one before jdk.jfr left it.
 dockerfile="$(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$root/docker/sidecar.Dockerfile")"
@@ -53,8 +48,6 @@ for rt in image:"$modules" before:"$modules,jdk.jfr"; do
 done
 java_image="$work/image-jre/bin/java"
 
-# shellcheck source=bench/loopback-cluster.sh
-source "$root/bench/loopback-cluster.sh"
 start_loopback_cluster "$work"
 export CAIRN_ENDPOINTS="$endpoints"
 for k in $(seq 1 50); do "$root/bin/cairn" set "/config/bench/k$k" "value $k" >/dev/null; done
