@@ -4,9 +4,9 @@
 #     a fresh temporary directory in `work` and a `pids` array: when the script exits, also when
 #     it fails, every process in `pids` is killed and the directory removed
 #   start_loopback_cluster WORK
-#     (WORK usually `work`) starts the members with bin/cairn-node (CAIRN_NODE_JAVA_OPTS as set, "{member}" in it
-#     becomes the member's number), data and logs under WORK; sets `endpoints` (the client ports)
-#     `http` (member 1's HTTP base) and `http_bases` (each member's).
+#     starts the members with bin/cairn-node (CAIRN_NODE_JAVA_OPTS as set, "{member}" in it
+#     becomes the member's number), data and logs under WORK (usually `work`); sets `endpoints`
+#     (the client ports), `http` (member 1's HTTP base) and `http_bases` (each member's)
 bench_workspace() {
   work="$(mktemp -d)"
   pids=()

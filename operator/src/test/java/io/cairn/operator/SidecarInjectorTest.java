@@ -332,9 +332,8 @@ class SidecarInjectorTest {
 
     @Test
     void theWrappersJvmFlagsAreTheSidecarImages() throws Exception {
-        String dockerfile = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docker", "sidecar.Dockerfile")).replace("\\\n", " ");
-        String entrypoint = dockerfile.lines().filter(l -> l.startsWith("ENTRYPOINT")).findFirst().orElseThrow();
-        java.util.List<String> words = strings(JSON.readTree(entrypoint.substring("ENTRYPOINT".length())));
+        String dockerfile = Dockerfiles.text("sidecar");
+        java.util.List<String> words = Dockerfiles.entrypoint("sidecar");
         // The image's own JVM also maps the archive its build dumps; a wrapper's copy of the jar sits elsewhere.
         java.util.List<String> flags = new java.util.ArrayList<>(SidecarInjector.SIDECAR_JVM_FLAGS);
         flags.add("-XX:SharedArchiveFile=/app/cairn-sidecar.jsa");
