@@ -4,10 +4,15 @@
 # docker/cairn-sidecar.classlist, and its ENTRYPOINT's flags, against a three-member cluster on
 # free loopback ports. For each variant, a sidecar watching 50 keys: time from the JVM's start to
 # its first render, resident memory at rest, resident memory at its peak under 100 changes a
-# second for 20 s, and commit-to-file latency over 300 changes (bench/sidecar-latency.py). Every
+# second for 20 s, and commit-to-file latency over 300 changes (bench/sidecar-latency.py); and,
+# with a second sidecar of the same variant beside it at rest (two pods on one node), that second
+# one's memory of its own (USS: its private pages) and its share (PSS: shared pages split
+# between the processes that map them), which is what one more pod costs its node. Every
 # process it starts is stopped when it ends, also when it fails.
-#   bench/sidecar-footprint.sh            the image; the image with -Xint; the image without its
-#                                         archive (the JDK's default one instead); a table on stdout
+#   bench/sidecar-footprint.sh            the image; the image with its archive relocated to a
+#                                         random address, the JDK's default (the image maps it
+#                                         where it was dumped for); the image without its archive
+#                                         (the JDK's default one instead); a table on stdout
 #   BEFORE_JAR=old.jar bench/sidecar-footprint.sh
 #                                         that jar as 639a5c6's image ran it (jdk.jfr in the
 #                                         runtime, the JDK's archive, its flags), alternating with
@@ -84,7 +89,7 @@ before_flags="-XX:+UseSerialGC -Xms4m -Xmx24m -Xss256k -XX:MaxMetaspaceSize=40m 
 image="$java_image|$image_flags -XX:SharedArchiveFile=$archive|$jar"
 variants=(
   "the image|$image"
-  "the image, interpreter only (-Xint)|$java_image|$image_flags -Xint -XX:SharedArchiveFile=$archive|$jar"
+  "the image, its archive relocated (the JDK's default)|$java_image|$image_flags -XX:ArchiveRelocationMode=1 -XX:SharedArchiveFile=$archive|$jar"
   "the image without its archive (the JDK's)|$java_image|$image_flags|$jar"
 )
 if [ -n "${BEFORE_JAR:-}" ]; then
@@ -93,21 +98,37 @@ if [ -n "${BEFORE_JAR:-}" ]; then
 fi
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-printf '| flags | first render (ms after start) | RSS at rest (MiB) | RSS peak, 100 changes/s (MiB) | commit-to-file p50 / p99 |\n|---|---|---|---|---|\n'
+# A process's own pages (USS) and its proportional share (PSS), in MiB.
+uss_pss() { awk '/^Pss:/ {p = $2} /^Private_(Clean|Dirty):/ {u += $2} END {printf "%.1f / %.1f", u / 1024, p / 1024}' "/proc/$1/smaps_rollup"; }
+# Starts a sidecar of a variant watching /config/bench into $1 as pod $2; sets $pid.
+start_sidecar() {
+  # shellcheck disable=SC2086
+  "$vjava" $flags -jar "$vjar" --watch /config/bench --out "$1" --namespace bench --app footprint --pod "$2" \
+    --health-addr 127.0.0.1:0 >"$work/sidecar-$2.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+}
+await_render() {
+  while [ ! -e "$1/key" ]; do kill -0 "$2" 2>/dev/null || { cat "$work/sidecar-$3.log"; exit 1; }; sleep 0.005; done
+}
+printf '| flags | first render (ms after start) | RSS at rest (MiB) | RSS peak, 100 changes/s (MiB) | commit-to-file p50 / p99 | a second one at rest: USS / PSS (MiB) |\n|---|---|---|---|---|---|\n'
 n=0
 for v in "${variants[@]}"; do
   IFS='|' read -r name vjava flags vjar <<<"$v"
   n=$((n + 1)); out="$work/out$n"
   start=$(date +%s%N)
-  # shellcheck disable=SC2086
-  "$vjava" $flags -jar "$vjar" --watch /config/bench --out "$out" --namespace bench --app footprint --pod "p$n" \
-    --health-addr 127.0.0.1:0 >"$work/sidecar$n.log" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  while [ ! -e "$out/key" ]; do kill -0 "$pid" 2>/dev/null || { cat "$work/sidecar$n.log"; exit 1; }; sleep 0.005; done
+  start_sidecar "$out" "p$n"
+  await_render "$out" "$pid" "p$n"
   first=$(( ($(date +%s%N) - start) / 1000000 ))
   sleep 10
   rest=$(rss_kb "$pid")
+  main=$pid
+  start_sidecar "$out-b" "p$n-b"
+  await_render "$out-b" "$pid" "p$n-b"
+  sleep 10
+  second=$(uss_pss "$pid")
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  pid=$main
   # 100 changes a second for 20 s, through the HTTP gateway; the peak sampled every 100 ms.
   python3 - "$http" <<'PY' &
 import sys, time, urllib.request
@@ -128,7 +149,7 @@ PY
   done
   report=$(python3 "$root/bench/sidecar-latency.py" "$http" "$out" "$pid" 300)
   lat=$(sed -n '1s/.*: p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms.*/\1 \/ \2 ms/p' <<<"$report")
-  printf '| %s | %d | %s | %s | %s |\n' "$name" "$first" "$(awk "BEGIN {printf \"%.1f\", $rest / 1024}")" \
-    "$(awk "BEGIN {printf \"%.1f\", $peak / 1024}")" "$lat"
+  printf '| %s | %d | %s | %s | %s | %s |\n' "$name" "$first" "$(awk "BEGIN {printf \"%.1f\", $rest / 1024}")" \
+    "$(awk "BEGIN {printf \"%.1f\", $peak / 1024}")" "$lat" "$second"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done

@@ -22,10 +22,17 @@ COPY docker/cairn-exec-install /app/cairn-exec-install
 # bench/sidecar-footprint.sh --update-classlist), the JDK's and its own, in place of the JDK's
 # archive: the whole archive is resident in every sidecar, so it holds nothing more. Made here,
 # by the runtime and against the jar the container runs; a JVM that cannot use it runs without.
+# Mapped at the address it was dumped for (ArchiveRelocationMode=0), not relocated to a random
+# one as recent Java 17 updates (17.0.15 here) do by default: relocating writes every page of it,
+# 20 MiB of each sidecar's own memory; mapped in place, most of it stays file pages that every
+# sidecar on a node shares (a second sidecar's own memory 29.2 MiB -> 20.7,
+# bench/results/sidecar-footprint.md). The price: the archive's class metadata sits at a fixed
+# address, outside address-space randomization.
 RUN java -Xshare:dump -XX:SharedClassListFile=/app/cairn-sidecar.classlist -XX:SharedArchiveFile=/app/cairn-sidecar.jsa \
       -XX:+UseSerialGC -Xlog:cds=error -cp /app/cairn-sidecar.jar
 EXPOSE 8049
 ENTRYPOINT ["java", "-XX:+UseSerialGC", "-Xms4m", "-Xmx24m", "-Xmn1m", "-Xss256k", "-XX:MaxMetaspaceSize=40m", \
   "-XX:ReservedCodeCacheSize=12m", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:CompileThresholdScaling=20", \
   "-XX:-UsePerfData", "-XX:MaxDirectMemorySize=8m", "-Dio.netty.allocator.type=unpooled", "-Dio.netty.noPreferDirect=true", \
-  "-Dio.netty.transport.noNative=true", "-XX:SharedArchiveFile=/app/cairn-sidecar.jsa", "-jar", "/app/cairn-sidecar.jar"]
+  "-Dio.netty.transport.noNative=true", "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0", \
+  "-XX:SharedArchiveFile=/app/cairn-sidecar.jsa", "-jar", "/app/cairn-sidecar.jar"]

@@ -56,7 +56,8 @@ public final class SidecarInjector {
     static final List<String> SIDECAR_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xms4m", "-Xmx24m", "-Xmn1m", "-Xss256k",
             "-XX:MaxMetaspaceSize=40m", "-XX:ReservedCodeCacheSize=12m", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
             "-XX:CompileThresholdScaling=20", "-XX:-UsePerfData", "-XX:MaxDirectMemorySize=8m", "-Dio.netty.allocator.type=unpooled",
-            "-Dio.netty.noPreferDirect=true", "-Dio.netty.transport.noNative=true");
+            "-Dio.netty.noPreferDirect=true", "-Dio.netty.transport.noNative=true", "-XX:+UnlockDiagnosticVMOptions",
+            "-XX:ArchiveRelocationMode=0");
     /** auto (default: when the CairnCluster enforces a policy), true or false: mount a projected service-account token. */
     public static final String AUTH_TOKEN = "cairn.io/auth-token";
     static final String TOKEN_VOLUME = "cairn-token";
