@@ -25,7 +25,7 @@ COPY docker/cairn-exec-install /app/cairn-exec-install
 # Mapped at the address it was dumped for (ArchiveRelocationMode=0), not relocated to a random
 # one as recent Java 17 updates (17.0.15 here) do by default: relocating writes every page of it,
 # 20 MiB of each sidecar's own memory; mapped in place, most of it stays file pages that every
-# sidecar on a node shares (a second sidecar's own memory 29.2 MiB -> 20.7,
+# sidecar on a node shares (a second sidecar's own memory 29.4 MiB -> 20.7,
 # bench/results/sidecar-footprint.md). The price: the archive's class metadata sits at a fixed
 # address, outside address-space randomization.
 RUN java -Xshare:dump -XX:SharedClassListFile=/app/cairn-sidecar.classlist -XX:SharedArchiveFile=/app/cairn-sidecar.jsa \
