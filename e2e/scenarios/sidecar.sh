@@ -128,6 +128,27 @@ spec:
           image: debian:12
           command: ["sh", "-c", "echo \"greeting was: $(cat /etc/report/greeting)\"; sleep 5"]
 YAML
+# Beside it, one whose app ends at once, before the sidecar's JVM has looked: the webhook put the
+# sidecar after the app, which the kubelet started first, so an app not seen has ended, and the
+# sidecar waits only the injected unseen window (5 s), not the 30 s of one started by hand.
+sed -e 's/psreport/psquick/g' -e 's/; sleep 5"/"/' <<'YAML' | k apply -f - >/dev/null
+apiVersion: batch/v1
+kind: Job
+metadata: {name: psreport, namespace: default}
+spec:
+  backoffLimit: 0
+  template:
+    metadata:
+      labels: {app: psreport, cairn.io/inject: "true"}
+      annotations: {cairn.io/cluster: config, cairn.io/watch: /config/web, cairn.io/native-sidecar: "false", cairn.io/mount-path: /etc/report}
+    spec:
+      restartPolicy: Never
+      shareProcessNamespace: true
+      containers:
+        - name: report
+          image: debian:12
+          command: ["sh", "-c", "echo \"greeting was: $(cat /etc/report/greeting)\"; sleep 5"]
+YAML
 psreport_explain() {
   local pod; pod=$(k get pods -l job-name=psreport -o 'jsonpath={.items[0].metadata.name}')
   echo "pod $pod: $(jp "pod/$pod" '{range .status.containerStatuses[*]}{.name}={.state}{" "}{end}')"
@@ -144,6 +165,18 @@ grep -q "the app containers' processes have all ended: ending too" "$(pod_dir de
 wait_for 60 "the shared-namespace Job pod's presence is gone" bash -c "! $REPO/bin/cairn --endpoints $(member_endpoints config) get /presence/default/psreport/$jobpod"
 step "in a pod sharing its process namespace the sidecar container saw the app end and ended with it (exit 0): phase $(jp "pod/$jobpod" '{.status.phase}')"
 k delete job psreport --wait=false >/dev/null
+wait_for 120 "the Job whose app ended at once completed" eq 1 jp job/psquick '{.status.succeeded}'
+quickpod=$(k get pods -l job-name=psquick -o 'jsonpath={.items[0].metadata.name}')
+grep -q "^greeting was: hola" "$(pod_dir default "$quickpod")/report.log" || fail "the quick Job's app did not read its config"
+[ "$(jp "pod/$quickpod" "$sc")" = 0 ] || fail "the quick Job's sidecar did not end cleanly: $(jp "pod/$quickpod" '{.status.containerStatuses}')"
+how=$(grep -o "no app container's process was seen in [0-9]* s\|the app containers' processes have all ended" \
+  "$(pod_dir default "$quickpod")/cairn-sidecar.log" | head -n1)
+case "$how" in
+  "no app container's process was seen in 5 s"|"the app containers' processes have all ended") ;;
+  *) fail "the quick Job's sidecar did not end by the injected unseen window: ${how:-$(tail -5 "$(pod_dir default "$quickpod")/cairn-sidecar.log")}" ;;
+esac
+step "a Job whose app ended before its sidecar looked completed too: the sidecar said \"$how\""
+k delete job psquick --wait=false >/dev/null
 # A pod that runs to completion, its sidecar a container, its app not wrapped: admitted with a warning.
 out=$(printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\n  namespace: default\n  labels: {app: once, cairn.io/inject: "true"}\n  annotations: {cairn.io/cluster: config, cairn.io/watch: /config/web, cairn.io/native-sidecar: "false"}\nspec:\n  restartPolicy: Never\n  containers: [{name: app, image: debian:12, command: [sleep, "1"]}]\n' once \
   | k apply -f - 2>&1) || fail "the pod was refused: $out"

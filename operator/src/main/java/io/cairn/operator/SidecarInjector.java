@@ -58,6 +58,11 @@ public final class SidecarInjector {
             "-XX:CompileThresholdScaling=20", "-XX:-UsePerfData", "-XX:MaxDirectMemorySize=8m", "-Dio.netty.allocator.type=unpooled",
             "-Dio.netty.noPreferDirect=true", "-Dio.netty.transport.noNative=true", "-XX:+UnlockDiagnosticVMOptions",
             "-XX:ArchiveRelocationMode=0");
+    /**
+     * How long an injected sidecar ending with the pod's processes waits for an app process it has not seen (an app that
+     * ended before its first look) before it ends all the same: a margin over its first looks, well under a second.
+     */
+    static final String APPS_UNSEEN = "5s";
     /** auto (default: when the CairnCluster enforces a policy), true or false: mount a projected service-account token. */
     public static final String AUTH_TOKEN = "cairn.io/auth-token";
     static final String TOKEN_VOLUME = "cairn-token";
@@ -356,7 +361,12 @@ public final class SidecarInjector {
             append(ops, spec.path("initContainers"), "/spec/initContainers", init);
         }
         if (exitWithProcesses) {
-            ((ArrayNode) sidecar.get("env")).addObject().put("name", "CAIRN_EXIT_WITH_APPS").put("value", "true");
+            ArrayNode env = (ArrayNode) sidecar.get("env");
+            env.addObject().put("name", "CAIRN_EXIT_WITH_APPS").put("value", "true");
+            // The sidecar comes after the app containers, and the kubelet starts a pod's containers one at a time in
+            // order: their processes exist before the sidecar's JVM does. One the sidecar does not see on its first looks
+            // has already ended, so it need not wait the 30 s that a sidecar started by hand allows.
+            env.addObject().put("name", "CAIRN_EXIT_WITH_APPS_UNSEEN").put("value", APPS_UNSEEN);
         }
         JsonNode containers = spec.path("containers");
         for (int i = 0; i < containers.size(); i++) {

@@ -263,6 +263,9 @@ class SidecarInjectorTest {
             assertThat(sidecar.path("name").asText()).isEqualTo("cairn-sidecar");
             assertThat(sidecar.path("env").toString()).contains("{\"name\":\"CAIRN_EXIT_WITH_APPS\",\"value\":\"true\"}")
                     .doesNotContain("CAIRN_EXIT_WITH\"");
+            // It comes after the app containers, which the kubelet starts first: an app it does not see has ended.
+            assertThat(spec.path("containers").size()).as("the sidecar is the last container").isEqualTo(3);
+            assertThat(sidecar.path("env").toString()).contains("{\"name\":\"CAIRN_EXIT_WITH_APPS_UNSEEN\",\"value\":\"5s\"}");
             assertThat(strings(spec.path("containers").get(0).path("command"))).as("processes, not exit files").doesNotContain("--exit-file");
         }
         // Not for a native sidecar (the kubelet stops it), nor for a pod that runs forever.
