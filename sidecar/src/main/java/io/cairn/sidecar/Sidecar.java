@@ -1,7 +1,5 @@
 package io.cairn.sidecar;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.cairn.client.CairnClient;
 import io.cairn.client.CairnException;
 import io.cairn.client.Page;
@@ -41,7 +39,6 @@ public final class Sidecar implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
     /** The streaming writer alone: the sidecar writes two small objects, and data binding would add
      *  some 400 classes to its resident memory. */
-    private static final JsonFactory JSON = new JsonFactory();
 
     /** Who this pod is, for its presence file; {@code group} its overlay group (empty: none). */
     public record Identity(String namespace, String app, String pod, String ip, String group) {
@@ -512,40 +509,33 @@ public final class Sidecar implements AutoCloseable {
         if (sess == null || s.identity() == null) {
             return;
         }
-        String o = json(g -> {
-            g.writeStringField("pod", s.identity().pod());
-            g.writeStringField("namespace", s.identity().namespace());
-            g.writeStringField("app", s.identity().app());
-            g.writeStringField("ip", s.identity().ip());
-            if (!s.identity().group().isEmpty()) {
-                g.writeStringField("group", s.identity().group());
+        JsonFields o = new JsonFields()
+                .field("pod", s.identity().pod())
+                .field("namespace", s.identity().namespace())
+                .field("app", s.identity().app())
+                .field("ip", s.identity().ip());
+        if (!s.identity().group().isEmpty()) {
+            o.field("group", s.identity().group());
+        }
+        o.field("started", started).field("rev", applied).field("status", status());
+        String problem = lastError;
+        if (problem != null) {
+            o.field("problem", problem);
+            if (problemRev > 0) {
+                o.field("problem_rev", problemRev);
             }
-            g.writeStringField("started", started);
-            g.writeNumberField("rev", applied);
-            g.writeStringField("status", status());
-            String problem = lastError;
-            if (problem != null) {
-                g.writeStringField("problem", problem);
-                if (problemRev > 0) {
-                    g.writeNumberField("problem_rev", problemRev);
-                }
+        }
+        // What this pod runs the config of: `cairn rollout status` finds a prefix's pods by it.
+        o.field("prefixes", s.prefixes());
+        if (probeClient != null) {
+            o.field("app_ready", appReady);
+            String appProblemNow = appProblem;
+            if (!appReady && appProblemNow != null) {
+                o.field("app_problem", appProblemNow);
             }
-            // What this pod runs the config of: `cairn rollout status` finds a prefix's pods by it.
-            g.writeArrayFieldStart("prefixes");
-            for (String prefix : s.prefixes()) {
-                g.writeString(prefix);
-            }
-            g.writeEndArray();
-            if (probeClient != null) {
-                g.writeBooleanField("app_ready", appReady);
-                String appProblemNow = appProblem;
-                if (!appReady && appProblemNow != null) {
-                    g.writeStringField("app_problem", appProblemNow);
-                }
-            }
-        });
+        }
         try {
-            sess.set(s.identity().path(), o, -1);
+            sess.set(s.identity().path(), o.toString(), -1);
         } catch (CairnException e) {
             log.warn("presence update failed: {}", e.getMessage());
         }
@@ -554,32 +544,12 @@ public final class Sidecar implements AutoCloseable {
     /** The JSON /healthz serves. */
     String health() {
         String error = lastError;
-        return json(g -> {
-            g.writeStringField("status", error == null ? "ok" : "degraded");
-            g.writeBooleanField("ready", ready);
-            g.writeNumberField("applied_rev", applied);
-            g.writeStringField("presence", status());
-            if (error != null) {
-                g.writeStringField("error", error);
-            }
-        });
-    }
-
-    private interface JsonFields {
-        void write(JsonGenerator g) throws java.io.IOException;
-    }
-
-    /** One JSON object, its fields written by {@code fields}. */
-    private static String json(JsonFields fields) {
-        java.io.StringWriter out = new java.io.StringWriter();
-        try (JsonGenerator g = JSON.createGenerator(out)) {
-            g.writeStartObject();
-            fields.write(g);
-            g.writeEndObject();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("writing JSON to a string", e);
+        JsonFields o = new JsonFields().field("status", error == null ? "ok" : "degraded").field("ready", ready)
+                .field("applied_rev", applied).field("presence", status());
+        if (error != null) {
+            o.field("error", error);
         }
-        return out.toString();
+        return o.toString();
     }
 
     /**
