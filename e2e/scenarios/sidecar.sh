@@ -110,7 +110,7 @@ step "the wrapped app read its config from env and ended; the sidecar container 
 k delete job envreport --wait=false >/dev/null
 # Or the pod shares its process namespace (restartPolicy Never): the sidecar container sees the
 # app container's processes end and ends too, the app unwrapped.
-cat <<'YAML' | k apply -f - >/dev/null
+psjob=$(cat <<'YAML'
 apiVersion: batch/v1
 kind: Job
 metadata: {name: psreport, namespace: default}
@@ -128,27 +128,12 @@ spec:
           image: debian:12
           command: ["sh", "-c", "echo \"greeting was: $(cat /etc/report/greeting)\"; sleep 5"]
 YAML
+)
+k apply -f - <<<"$psjob" >/dev/null
 # Beside it, one whose app ends at once, before the sidecar's JVM has looked: the webhook put the
 # sidecar after the app, which the kubelet started first, so an app not seen has ended, and the
 # sidecar waits only the injected unseen window (5 s), not the 30 s of one started by hand.
-sed -e 's/psreport/psquick/g' -e 's/; sleep 5"/"/' <<'YAML' | k apply -f - >/dev/null
-apiVersion: batch/v1
-kind: Job
-metadata: {name: psreport, namespace: default}
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      labels: {app: psreport, cairn.io/inject: "true"}
-      annotations: {cairn.io/cluster: config, cairn.io/watch: /config/web, cairn.io/native-sidecar: "false", cairn.io/mount-path: /etc/report}
-    spec:
-      restartPolicy: Never
-      shareProcessNamespace: true
-      containers:
-        - name: report
-          image: debian:12
-          command: ["sh", "-c", "echo \"greeting was: $(cat /etc/report/greeting)\"; sleep 5"]
-YAML
+sed -e 's/psreport/psquick/g' -e 's/; sleep 5"/"/' <<<"$psjob" | k apply -f - >/dev/null
 psreport_explain() {
   local pod; pod=$(k get pods -l job-name=psreport -o 'jsonpath={.items[0].metadata.name}')
   echo "pod $pod: $(jp "pod/$pod" '{range .status.containerStatuses[*]}{.name}={.state}{" "}{end}')"
