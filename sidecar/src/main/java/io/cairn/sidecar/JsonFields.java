@@ -11,8 +11,9 @@ import java.util.List;
 final class JsonFields {
     private final StringBuilder out = new StringBuilder("{");
 
+    /** A string field; null is JSON's null, as the generator wrote it. */
     JsonFields field(String name, String value) {
-        name(name).append(JsonText.quote(value));
+        name(name).append(value == null ? "null" : JsonText.quote(value));
         return this;
     }
 

@@ -37,9 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Sidecar implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
-    /** The streaming writer alone: the sidecar writes two small objects, and data binding would add
-     *  some 400 classes to its resident memory. */
-
     /** Who this pod is, for its presence file; {@code group} its overlay group (empty: none). */
     public record Identity(String namespace, String app, String pod, String ip, String group) {
         public Identity(String namespace, String app, String pod, String ip) {

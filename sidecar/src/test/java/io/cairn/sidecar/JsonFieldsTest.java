@@ -24,6 +24,11 @@ class JsonFieldsTest {
     }
 
     @Test
+    void aNullStringIsJsonNull() throws Exception {
+        assertThat(new ObjectMapper().readTree(new JsonFields().field("ip", (String) null).toString()).path("ip").isNull()).isTrue();
+    }
+
+    @Test
     void anObjectWithoutFieldsIsEmpty() {
         assertThat(new JsonFields().toString()).isEqualTo("{}");
     }
