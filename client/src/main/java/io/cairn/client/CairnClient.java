@@ -3,25 +3,12 @@ package io.cairn.client;
 import io.cairn.net.JsonText;
 import com.google.protobuf.ByteString;
 import io.cairn.net.Causes;
-import io.cairn.net.FramedProtobufDecoder;
-import io.cairn.net.FramedProtobufEncoder;
-import io.cairn.net.NettyTransport;
-import io.cairn.net.ReloadingSslContext;
 import io.cairn.net.TlsConfig;
 import io.cairn.proto.Msg.Entry;
 import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Request.Verb;
 import io.cairn.proto.Msg.Response;
 import io.cairn.proto.Msg.Txn;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -31,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -52,7 +40,6 @@ import java.util.concurrent.TimeoutException;
  */
 public final class CairnClient implements AutoCloseable {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CairnClient.class);
-    private static final int MAX_FRAME = 64 << 20;
     /** Extra tries a read gets when the cluster answers UNAVAILABLE (an election under way). */
     private static final int READ_RETRIES = 20;
     /** How often overdue calls are looked for: a timeout fires at most this much late. */
@@ -62,15 +49,13 @@ public final class CairnClient implements AutoCloseable {
     private final Duration requestTimeout;
     private final Duration connectTimeout;
     private final Duration attemptTimeout;
-    private final EventLoopGroup group;
+    private final Transport transport;
     private final CallDeadlines deadlines = new CallDeadlines();
     private final CallDeadlines attemptDeadlines = new CallDeadlines();
     private final ExecutorService listeners;
     /** Watches "from the next change" share one member-side watch per glob (SharedWatch); by glob. */
     private final java.util.Map<String, SharedWatch> sharedWatches = new java.util.HashMap<>();
     private final boolean shareWatches;
-    private final Bootstrap bootstrap;
-    private final ReloadingSslContext tls;
     private final java.util.function.Supplier<String> token;
     private CompletableFuture<Connection> current;
     private int nextEndpoint;
@@ -82,27 +67,23 @@ public final class CairnClient implements AutoCloseable {
         this.requestTimeout = b.requestTimeout;
         this.connectTimeout = b.connectTimeout;
         this.attemptTimeout = b.attemptTimeout;
-        this.tls = b.tls == null ? null : ReloadingSslContext.client(b.tls);
         this.token = b.token;
         this.shareWatches = b.shareWatches;
-        this.group = new MultiThreadIoEventLoopGroup(1, NettyTransport.ioHandler());
+        this.transport = b.socketTransport ? new SocketClientTransport(b.tls, connectTimeout) : new NettyClientTransport(b.tls, connectTimeout);
         this.listeners = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "cairn-client-events");
             t.setDaemon(true);
             return t;
         });
-        group.next().scheduleAtFixedRate(() -> {
+        transport.loop().scheduleAtFixedRate(() -> {
             long now = System.nanoTime();
             deadlines.sweep(now);
             attemptDeadlines.sweep(now);
         }, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
         if (token != null) {
             // A service-account token is rotated in place by the kubelet: show the fresh one before the old expires.
-            group.next().scheduleAtFixedRate(this::refreshToken, TOKEN_REFRESH_MS, TOKEN_REFRESH_MS, TimeUnit.MILLISECONDS);
+            transport.loop().scheduleAtFixedRate(this::refreshToken, TOKEN_REFRESH_MS, TOKEN_REFRESH_MS, TimeUnit.MILLISECONDS);
         }
-        this.bootstrap = new Bootstrap().group(group).channel(NettyTransport.socketChannel())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis());
     }
 
     public static Builder builder() {
@@ -122,6 +103,18 @@ public final class CairnClient implements AutoCloseable {
         private TlsConfig tls;
         private java.util.function.Supplier<String> token;
         private boolean shareWatches = true;
+        private boolean socketTransport;
+
+        /**
+         * Talk over blocking JDK sockets, a reader and a writer thread per connection, instead of
+         * Netty's event loop (the default). Nothing of Netty is loaded, which saves about 3 MiB of
+         * class data and a thread: for a client that makes few calls at a time, such as the
+         * sidecar. Netty's batching serves many concurrent calls better.
+         */
+        public Builder socketTransport(boolean sockets) {
+            this.socketTransport = sockets;
+            return this;
+        }
 
         /**
          * Whether watches "from the next change" of one glob share one member-side watch, this
@@ -249,50 +242,16 @@ public final class CairnClient implements AutoCloseable {
         synchronized (this) {
             endpoint = endpoints.get(nextEndpoint % endpoints.size());
         }
-        Connection.Handler handler = new Connection.Handler();
-        ChannelFuture cf = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
-            @Override
-            protected void initChannel(SocketChannel ch) {
-                if (tls != null) {
-                    SslHandler ssl = tls.current().newHandler(ch.alloc(), endpoint.getHostString(), endpoint.getPort());
-                    // A stopped member accepts the TCP connection (the kernel does) but never shakes hands.
-                    ssl.setHandshakeTimeoutMillis(connectTimeout.toMillis());
-                    ch.pipeline().addLast("tls", ssl);
-                }
-                ch.pipeline()
-                        .addLast(new Connection.FirstBytes(handler))
-                        .addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4))
-                        .addLast(new FramedProtobufDecoder<>(Response.parser()))
-                        .addLast(new FramedProtobufEncoder())
-                        .addLast(handler);
-            }
-        }).connect(new InetSocketAddress(endpoint.getHostString(), endpoint.getPort()));
-        cf.addListener(connected -> {
-            if (!connected.isSuccess() || tls == null) {
-                connected(f, tried, endpoint, handler, cf, connected);
+        Connection c = new Connection(endpoint);
+        transport.open(endpoint, c).whenComplete((link, err) -> {
+            if (err != null) {
+                advance();
+                tryConnect(f, tried + 1, err);
                 return;
             }
-            // Usable only once the handshake is done: a member we cannot trust counts as one that did not answer.
-            cf.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(hs -> {
-                if (hs.isSuccess()) {
-                    connected(f, tried, endpoint, handler, cf, connected);
-                } else {
-                    cf.channel().close();
-                    advance();
-                    tryConnect(f, tried + 1, new java.io.IOException("TLS with " + Endpoints.show(endpoint) + " failed: "
-                            + Causes.innermost(hs.cause())));
-                }
-            });
-        });
-    }
-
-    private void connected(CompletableFuture<Connection> f, int tried, InetSocketAddress endpoint, Connection.Handler handler,
-            ChannelFuture cf, io.netty.util.concurrent.Future<?> done) {
-        if (done.isSuccess()) {
-            Connection c = new Connection(endpoint, cf.channel());
-            handler.bind(c);
-            if (!cf.channel().isActive()) {
-                // Closed before we bound: count it as a failed attempt.
+            c.attach(link);
+            if (!c.isActive()) {
+                // Closed before we attached: count it as a failed attempt.
                 advance();
                 tryConnect(f, tried + 1, new java.io.IOException("connection closed at once"));
                 return;
@@ -310,10 +269,7 @@ public final class CairnClient implements AutoCloseable {
                     f.completeExceptionally(unwrap(refused));
                 }
             });
-        } else {
-            advance();
-            tryConnect(f, tried + 1, done.cause());
-        }
+        });
     }
 
     static final long TOKEN_REFRESH_MS = 60_000;
@@ -491,7 +447,7 @@ public final class CairnClient implements AutoCloseable {
             advance();
             current = null;
         }
-        group.next().schedule(c::close, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        transport.loop().schedule(c::close, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Marks the current connection bad so the next call fails over. */
@@ -530,7 +486,7 @@ public final class CairnClient implements AutoCloseable {
                     if (r.hasErrCode() && r.getErrCode() == io.cairn.proto.Msg.Response.Err.UNAVAILABLE
                             && idempotent && attemptsLeft > 1) {
                         // Reads are safe to repeat: try again shortly, while the cluster elects a leader.
-                        group.next().schedule(() -> attempt(req, true, result, attemptsLeft - 1), 100, TimeUnit.MILLISECONDS);
+                        transport.loop().schedule(() -> attempt(req, true, result, attemptsLeft - 1), 100, TimeUnit.MILLISECONDS);
                         return true;
                     }
                     if (r.hasErrCode()) {
@@ -849,8 +805,9 @@ public final class CairnClient implements AutoCloseable {
         public void onLost() {}
     }
 
-    EventLoopGroup group() {
-        return group;
+    /** The transport's loop: where answers are handled and the client's timers run. */
+    ScheduledExecutorService loop() {
+        return transport.loop();
     }
 
     ExecutorService listeners() {
@@ -975,7 +932,7 @@ public final class CairnClient implements AutoCloseable {
         if (c != null && c.isDone() && !c.isCompletedExceptionally()) {
             c.join().close();
         }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        transport.close();
         listeners.shutdown();
     }
 

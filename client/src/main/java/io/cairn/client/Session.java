@@ -33,7 +33,7 @@ public final class Session implements AutoCloseable {
         this.id = id;
         this.ttl = ttl;
         long every = Math.max(50, ttl.toMillis() / 3);
-        this.keepalive = client.group().next().scheduleAtFixedRate(this::keepalive, every, every, TimeUnit.MILLISECONDS);
+        this.keepalive = client.loop().scheduleAtFixedRate(this::keepalive, every, every, TimeUnit.MILLISECONDS);
     }
 
     public long id() {

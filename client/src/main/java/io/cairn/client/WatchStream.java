@@ -168,7 +168,7 @@ final class WatchStream implements AutoCloseable {
         }
         long delay = backoffMs;
         backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
-        client.group().next().schedule(() -> onListenerThread(() -> {
+        client.loop().schedule(() -> onListenerThread(() -> {
             if (startRev <= 0) {
                 start();
             } else {

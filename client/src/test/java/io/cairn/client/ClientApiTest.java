@@ -20,19 +20,30 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClientApiTest {
-    static TestNode node;
-    static CairnClient client;
+    TestNode node;
+    CairnClient client;
+
+    /** How this class's clients are built; {@code ...OverSocketsTest} runs every test again with the socket transport. */
+    CairnClient.Builder clientBuilder() {
+        return CairnClient.builder();
+    }
+
+    CairnClient connect(String endpoints) {
+        return clientBuilder().endpoints(endpoints).build();
+    }
 
     @BeforeAll
-    static void start() {
+    void start() {
         node = TestNode.start(new StoreConfig(100, 2048));
-        client = CairnClient.connect(node.endpoint());
+        client = connect(node.endpoint());
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         client.close();
         node.close();
     }
@@ -62,7 +73,7 @@ class ClientApiTest {
     void aReadFailsOverPastAMemberThatAcceptsButNeverAnswers() throws Exception {
         long rev = client.set("/api/failover", "here", Versioned.CLOBBER);
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-                CairnClient c = CairnClient.builder()
+                CairnClient c = clientBuilder()
                         .endpoints("127.0.0.1:" + silent.getLocalPort() + "," + node.endpoint())
                         .requestTimeout(Duration.ofSeconds(60)).attemptTimeout(Duration.ofMillis(300)).build()) {
             Versioned v = c.get("/api/failover");
@@ -73,7 +84,7 @@ class ClientApiTest {
         }
         // A write already sent to the silent member is not repeated elsewhere: its outcome is unknown.
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-                CairnClient c = CairnClient.builder()
+                CairnClient c = clientBuilder()
                         .endpoints("127.0.0.1:" + silent.getLocalPort() + "," + node.endpoint())
                         .requestTimeout(Duration.ofMillis(1500)).attemptTimeout(Duration.ofMillis(300)).build()) {
             assertThatThrownBy(() -> c.set("/api/failover-write", "once", Versioned.CLOBBER))
@@ -165,10 +176,10 @@ class ClientApiTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             dead = s.getLocalPort();
         }
-        try (CairnClient c = CairnClient.connect("127.0.0.1:" + dead + "," + node.endpoint())) {
+        try (CairnClient c = connect("127.0.0.1:" + dead + "," + node.endpoint())) {
             assertThat(c.rev().rev()).isPositive();
         }
-        try (CairnClient c = CairnClient.builder().endpoints("127.0.0.1:" + dead).connectTimeout(Duration.ofSeconds(1)).build()) {
+        try (CairnClient c = clientBuilder().endpoints("127.0.0.1:" + dead).connectTimeout(Duration.ofSeconds(1)).build()) {
             assertThatThrownBy(c::rev).isInstanceOf(UnavailableException.class).hasMessageContaining("no endpoint answered");
         }
     }
@@ -186,7 +197,7 @@ class ClientApiTest {
             });
             acceptor.setDaemon(true);
             acceptor.start();
-            try (CairnClient c = CairnClient.builder().endpoints("127.0.0.1:" + silent.getLocalPort())
+            try (CairnClient c = clientBuilder().endpoints("127.0.0.1:" + silent.getLocalPort())
                     .requestTimeout(Duration.ofMillis(300)).build()) {
                 assertThatThrownBy(() -> c.set("/x", "v", -1)).isInstanceOf(RequestTimeoutException.class)
                         .hasMessageContaining("outcome is unknown");
@@ -195,10 +206,36 @@ class ClientApiTest {
     }
 
     @Test
+    void anEndpointThatAnswersInHttpIsSaidNotToSpeakCairn() {
+        String http = "127.0.0.1:" + node.httpAddress().getPort();
+        try (CairnClient c = connect(http)) {
+            assertThatThrownBy(() -> c.get("/x")).isInstanceOf(ConnectionLostException.class)
+                    .hasMessageContaining(http + " does not speak the Cairn protocol: it answered in HTTP");
+            assertThatThrownBy(() -> c.set("/x", "v", -1)).hasMessageContaining("nothing was written");
+        }
+    }
+
+    @Test
+    void closingTheClientEndsItsThreads() throws Exception {
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+        try (CairnClient c = connect(node.endpoint())) {
+            c.rev();
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        List<String> left;
+        do {
+            Thread.sleep(20);
+            left = Thread.getAllStackTraces().keySet().stream().filter(t -> !before.contains(t) && t.isAlive())
+                    .map(Thread::getName).filter(n -> n.startsWith("cairn-client") || n.contains("LoopGroup")).toList();
+        } while (!left.isEmpty() && System.nanoTime() < deadline);
+        assertThat(left).isEmpty();
+    }
+
+    @Test
     void badEndpointListsAreRefused() {
-        assertThatThrownBy(() -> CairnClient.connect("")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> CairnClient.connect("host:notaport")).hasMessageContaining("bad port");
-        assertThatThrownBy(() -> CairnClient.connect("host:70000")).hasMessageContaining("out of range");
-        assertThatThrownBy(() -> CairnClient.connect("a:1,,b:2")).hasMessageContaining("empty endpoint");
+        assertThatThrownBy(() -> connect("")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> connect("host:notaport")).hasMessageContaining("bad port");
+        assertThatThrownBy(() -> connect("host:70000")).hasMessageContaining("out of range");
+        assertThatThrownBy(() -> connect("a:1,,b:2")).hasMessageContaining("empty endpoint");
     }
 }

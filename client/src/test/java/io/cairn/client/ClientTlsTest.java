@@ -15,25 +15,32 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /** The client against a member that serves TLS and requires client certificates. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClientTlsTest {
-    static TestCerts ca;
-    static TestNode node;
+    TestCerts ca;
+    TestNode node;
+
+    /** How this class's clients are built; {@code ClientTlsOverSocketsTest} runs every test again with the socket transport. */
+    CairnClient.Builder clientBuilder() {
+        return CairnClient.builder();
+    }
 
     @BeforeAll
-    static void start() {
+    void start() {
         ca = TestCerts.newCa("client-test-ca");
         node = TestNode.start(StoreConfig.defaults(), new NodeConfig.Tls(ca.member("member"), true));
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         node.close();
     }
 
-    private static CairnClient.Builder builder() {
-        return CairnClient.builder().endpoints(node.endpoint()).requestTimeout(Duration.ofSeconds(5))
+    private CairnClient.Builder builder() {
+        return clientBuilder().endpoints(node.endpoint()).requestTimeout(Duration.ofSeconds(5))
                 .connectTimeout(Duration.ofSeconds(2));
     }
 

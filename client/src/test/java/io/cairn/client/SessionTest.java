@@ -12,10 +12,19 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class SessionTest {
+    /** How this class's clients are built; {@code ...OverSocketsTest} runs every test again with the socket transport. */
+    CairnClient.Builder clientBuilder() {
+        return CairnClient.builder();
+    }
+
+    CairnClient connect(String endpoints) {
+        return clientBuilder().endpoints(endpoints).build();
+    }
+
     @Test
     void ephemeralFilesLiveAsLongAsTheirSession() throws Exception {
-        try (TestNode node = TestNode.start(); CairnClient c = CairnClient.connect(node.endpoint());
-                CairnClient other = CairnClient.connect(node.endpoint())) {
+        try (TestNode node = TestNode.start(); CairnClient c = connect(node.endpoint());
+                CairnClient other = connect(node.endpoint())) {
             Session s = c.openSession(Duration.ofSeconds(5));
             long rev = s.set("/presence/ns/app/pod-1", "{\"status\":\"ready\"}", -1);
             assertThat(c.get("/presence/ns/app/pod-1").rev()).isEqualTo(rev);
@@ -43,8 +52,8 @@ class SessionTest {
     @Test
     void aSessionSurvivesReconnectsWithinItsTtlAndExpiresWithoutKeepalives() throws Exception {
         try (TestNode node = TestNode.start(); TcpProxy proxy = new TcpProxy(node.clientAddress());
-                CairnClient c = CairnClient.builder().endpoints(proxy.endpoint()).requestTimeout(Duration.ofSeconds(2)).build();
-                CairnClient direct = CairnClient.connect(node.endpoint())) {
+                CairnClient c = clientBuilder().endpoints(proxy.endpoint()).requestTimeout(Duration.ofSeconds(2)).build();
+                CairnClient direct = connect(node.endpoint())) {
             Session s = c.openSession(Duration.ofMillis(1500));
             s.set("/presence/ns/app/flaky", "here", -1);
             // Connections keep dropping, but reconnects come well within the TTL: nothing is lost.
@@ -73,7 +82,7 @@ class SessionTest {
 
     @Test
     void ttlAndLimitsAreChecked() throws Exception {
-        try (TestNode node = TestNode.start(); CairnClient c = CairnClient.connect(node.endpoint())) {
+        try (TestNode node = TestNode.start(); CairnClient c = connect(node.endpoint())) {
             assertThatThrownBy(() -> c.openSession(Duration.ofMillis(10))).isInstanceOf(RangeException.class).hasMessageContaining("TTL");
             assertThatThrownBy(() -> c.openSession(Duration.ofHours(1))).isInstanceOf(RangeException.class);
             java.util.List<Session> open = new java.util.ArrayList<>();

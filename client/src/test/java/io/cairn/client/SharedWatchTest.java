@@ -20,6 +20,15 @@ import org.junit.jupiter.api.Test;
  * given revision, or a client built not to share, has its own.
  */
 class SharedWatchTest {
+    /** How this class's clients are built; {@code ...OverSocketsTest} runs every test again with the socket transport. */
+    CairnClient.Builder clientBuilder() {
+        return CairnClient.builder();
+    }
+
+    CairnClient connect(String endpoints) {
+        return clientBuilder().endpoints(endpoints).build();
+    }
+
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     /** The member's own count of open watches (its cairn_watches gauge). */
@@ -92,8 +101,8 @@ class SharedWatchTest {
 
     @Test
     void watchesOfOneGlobShareOneMemberSideWatchAndEachSeesEveryLaterChangeOnce() throws Exception {
-        try (TestNode node = TestNode.start(); CairnClient c = CairnClient.connect(node.endpoint());
-             CairnClient writer = CairnClient.connect(node.endpoint())) {
+        try (TestNode node = TestNode.start(); CairnClient c = connect(node.endpoint());
+             CairnClient writer = connect(node.endpoint())) {
             List<Event> a = new CopyOnWriteArrayList<>();
             List<Event> b = new CopyOnWriteArrayList<>();
             List<CairnException> errors = new CopyOnWriteArrayList<>();
@@ -137,7 +146,7 @@ class SharedWatchTest {
     @Test
     void sharedWatchesResumeTogetherAfterTheConnectionIsCut() throws Exception {
         try (TestNode node = TestNode.start(); TcpProxy proxy = new TcpProxy(node.clientAddress());
-             CairnClient c = CairnClient.connect(proxy.endpoint()); CairnClient writer = CairnClient.connect(node.endpoint())) {
+             CairnClient c = connect(proxy.endpoint()); CairnClient writer = connect(node.endpoint())) {
             List<Event> a = new CopyOnWriteArrayList<>();
             List<Event> b = new CopyOnWriteArrayList<>();
             List<CairnException> errors = new CopyOnWriteArrayList<>();
@@ -164,8 +173,8 @@ class SharedWatchTest {
 
     @Test
     void anErrorEndsEveryWatchOnTheStreamAndUnsharedOrFromRevisionWatchesHaveTheirOwn() throws Exception {
-        try (TestNode node = TestNode.start(); CairnClient c = CairnClient.connect(node.endpoint());
-             CairnClient own = CairnClient.builder().endpoints(node.endpoint()).shareWatches(false).build()) {
+        try (TestNode node = TestNode.start(); CairnClient c = connect(node.endpoint());
+             CairnClient own = clientBuilder().endpoints(node.endpoint()).shareWatches(false).build()) {
             List<CairnException> errors = new CopyOnWriteArrayList<>();
             c.watch("no-slash/**", 0, into(new CopyOnWriteArrayList<>(), errors));
             c.watch("no-slash/**", 0, into(new CopyOnWriteArrayList<>(), errors));

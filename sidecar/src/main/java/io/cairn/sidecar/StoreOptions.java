@@ -57,7 +57,10 @@ final class StoreOptions {
     CairnClient client(CommandLine cl) {
         CairnClient.Builder b;
         try {
-            b = CairnClient.builder().endpoints(endpoints).requestTimeout(Duration.ofSeconds(5)).connectTimeout(Duration.ofSeconds(2));
+            // Blocking sockets, not Netty: a sidecar makes a few calls at a time, and Netty's classes
+            // and event loop were about 3 MiB of its memory (bench/sidecar-footprint.sh).
+            b = CairnClient.builder().endpoints(endpoints).requestTimeout(Duration.ofSeconds(5)).connectTimeout(Duration.ofSeconds(2))
+                    .socketTransport(true);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, "--endpoints \"" + endpoints + "\": " + e.getMessage());
         }
