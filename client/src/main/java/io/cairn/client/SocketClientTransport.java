@@ -1,7 +1,7 @@
 package io.cairn.client;
 
 import io.cairn.net.Causes;
-import io.cairn.net.ReloadingSslContext;
+import io.cairn.net.Reloading;
 import io.cairn.net.TlsConfig;
 import io.cairn.proto.Msg.Request;
 import io.cairn.proto.Msg.Response;
@@ -28,18 +28,18 @@ import javax.net.ssl.SSLSocket;
  * Links over blocking JDK sockets: per connection a thread that connects, shakes hands and then
  * reads, and a thread that writes whatever requests queued up, flushing once per batch; answers
  * and the end of a link are handed to one loop thread, so callbacks run one at a time as on
- * Netty's event loop. None of Netty is loaded (with TLS, its PEM reader builds the JDK context):
- * for a client that makes few calls, such as the sidecar, that is about 3 MiB of class data and
- * an event loop less. A member that stops reading blocks only this link's writer thread.
+ * Netty's event loop. None of Netty is loaded, TLS included (the JDK reads the PEM files):
+ * for a client that makes few calls, such as the sidecar, that is about 3 MiB of class data less,
+ * for two threads more. A member that stops reading blocks only this link's writer thread.
  */
 final class SocketClientTransport implements Transport {
     private final ScheduledThreadPoolExecutor loop;
-    private final ReloadingSslContext tls;
+    private final Reloading<javax.net.ssl.SSLContext> tls;
     private final int connectTimeoutMs;
     private final Set<SocketLink> open = ConcurrentHashMap.newKeySet();
 
     SocketClientTransport(TlsConfig tls, Duration connectTimeout) {
-        this.tls = tls == null ? null : ReloadingSslContext.client(tls);
+        this.tls = tls == null ? null : new Reloading<>(tls, TlsConfig::jdkClientContext);
         this.connectTimeoutMs = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
         this.loop = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "cairn-client-loop"));
         // Cancelled timers (a call's deadline) leave the queue at once; none run after close.
@@ -162,7 +162,7 @@ final class SocketClientTransport implements Transport {
                 return plain;
             }
             try {
-                SSLSocket ssl = (SSLSocket) ((io.netty.handler.ssl.JdkSslContext) tls.current()).context().getSocketFactory()
+                SSLSocket ssl = (SSLSocket) tls.current().getSocketFactory()
                         .createSocket(plain, endpoint.getHostString(), endpoint.getPort(), true);
                 socket = ssl;
                 SSLParameters p = ssl.getSSLParameters();

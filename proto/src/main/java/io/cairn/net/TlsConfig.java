@@ -1,7 +1,6 @@
 package io.cairn.net;
 
 import io.netty.handler.ssl.ClientAuth;
-import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -57,8 +56,9 @@ public final class TlsConfig {
             }
         }
         TlsConfig c = new TlsConfig("files " + describe(cert, key, ca), cert, key, ca, null);
-        // Fail now, with the reason, rather than at the first handshake: the PEM texts must parse.
-        c.clientContext();
+        // Fail now, with the reason, rather than at the first handshake: the PEM texts must parse
+        // (read by the JDK: a client on plain sockets, the sidecar, loads nothing of Netty).
+        c.jdkClientContext();
         return c;
     }
 
@@ -168,9 +168,16 @@ public final class TlsConfig {
         }
     }
 
-    /** The client context as a JDK {@link SSLContext}, for blocking sockets. */
+    /**
+     * The client context as a JDK {@link SSLContext}, for blocking sockets, read without Netty.
+     * The context itself checks no host name: a socket's {@code SSLParameters} turn that on.
+     */
     public SSLContext jdkClientContext() {
-        return ((JdkSslContext) clientContext()).context();
+        try {
+            return JdkTls.clientContext(load());
+        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("TLS (" + origin + "): " + reason(e), e);
+        }
     }
 
     private static ByteArrayInputStream in(byte[] b) {
