@@ -33,6 +33,5 @@ RUN java -Xshare:dump -XX:SharedClassListFile=/app/cairn-sidecar.classlist -XX:S
 EXPOSE 8049
 ENTRYPOINT ["java", "-XX:+UseSerialGC", "-Xms4m", "-Xmx24m", "-Xmn1m", "-Xss256k", "-XX:MaxMetaspaceSize=40m", \
   "-XX:ReservedCodeCacheSize=12m", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:CompileThresholdScaling=20", \
-  "-XX:-UsePerfData", "-XX:MaxDirectMemorySize=8m", "-Dio.netty.allocator.type=unpooled", "-Dio.netty.noPreferDirect=true", \
-  "-Dio.netty.transport.noNative=true", "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0", \
+  "-XX:-UsePerfData", "-XX:MaxDirectMemorySize=8m", "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0", \
   "-XX:SharedArchiveFile=/app/cairn-sidecar.jsa", "-jar", "/app/cairn-sidecar.jar"]

@@ -334,6 +334,15 @@ class SidecarInjectorTest {
     }
 
     @Test
+    void theSidecarRequestsTheMemoryItsFootprintTargets() throws Exception {
+        JsonNode spec = patched(review("{\"cairn.io/inject\":\"true\",\"cairn.io/cluster\":\"c\",\"cairn.io/watch\":\"/c\"}")).path("spec");
+        for (JsonNode c : java.util.List.of(spec.path("initContainers").get(0), spec.path("containers").get(1))) {
+            assertThat(c.path("resources").path("requests").path("memory").asText()).as(c.path("name").asText()).isEqualTo("48Mi");
+            assertThat(c.path("resources").path("limits").path("memory").asText()).isEqualTo("128Mi");
+        }
+    }
+
+    @Test
     void theWrappersJvmFlagsAreTheSidecarImages() throws Exception {
         String dockerfile = Dockerfiles.text("sidecar");
         java.util.List<String> words = Dockerfiles.entrypoint("sidecar");
