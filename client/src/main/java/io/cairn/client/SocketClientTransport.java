@@ -91,6 +91,8 @@ final class SocketClientTransport implements Transport {
         private volatile Socket socket;
         private volatile boolean active;
         private volatile boolean closing;
+        /** Why the writer failed (a reset, a broken pipe): the reader then sees only its socket closed. */
+        private volatile String writeFailure;
         /**
          * Whether the receiver has been told the link ended. Until then the link counts as active:
          * the end comes to the receiver after every answer and after the link was handed over, so
@@ -134,15 +136,19 @@ final class SocketClientTransport implements Transport {
                         failure = Link.notCairn(endpoint, new String(head, StandardCharsets.ISO_8859_1));
                         break;
                     }
-                    byte[] frame = new byte[len];
-                    in.readFully(frame);
+                    // Read as it arrives, not allocated from the length: a peer that is not a member can
+                    // announce 60 MB and send nothing, and the sidecar's heap is 24 MB.
+                    byte[] frame = in.readNBytes(len);
+                    if (frame.length < len) {
+                        throw new EOFException();
+                    }
                     Response r = Response.parseFrom(frame);
                     onLoop(() -> receiver.received(r));
                 }
             } catch (EOFException e) {
                 // The member closed the connection.
             } catch (IOException e) {
-                failure = closing ? null : Causes.innermost(e);
+                failure = closing ? null : writeFailure != null ? writeFailure : Causes.innermost(e);
             }
             end(failure, notCairn);
         }
@@ -207,7 +213,8 @@ final class SocketClientTransport implements Transport {
                     }
                 }
             } catch (IOException e) {
-                // The reader sees the socket end too and reports it, once.
+                // The reader sees the socket end too and reports it, once, with this reason.
+                writeFailure = Causes.innermost(e);
                 closeSocket();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -216,6 +216,29 @@ class ClientApiTest {
     }
 
     @Test
+    void aFrameCutShortLosesTheCallNotTheClient() throws Exception {
+        try (ServerSocket garbled = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> {
+                while (!garbled.isClosed()) {
+                    try (Socket s = garbled.accept()) {
+                        // A frame that announces 50 MB and brings two bytes, then the end.
+                        s.getOutputStream().write(new byte[] {0x03, 0x20, 0, 0, 1, 2});
+                        s.getOutputStream().flush();
+                    } catch (IOException ignored) {
+                        // test over
+                    }
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+            try (CairnClient c = clientBuilder().endpoints("127.0.0.1:" + garbled.getLocalPort()).build()) {
+                assertThatThrownBy(() -> c.set("/x", "v", -1)).isInstanceOf(ConnectionLostException.class);
+                assertThatThrownBy(() -> c.get("/x")).isInstanceOf(ConnectionLostException.class);
+            }
+        }
+    }
+
+    @Test
     void closingTheClientEndsItsThreads() throws Exception {
         java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
         try (CairnClient c = connect(node.endpoint())) {
