@@ -68,10 +68,21 @@ final class SocketClientTransport implements Transport {
 
     @Override
     public void close() {
-        loop.shutdown();
         for (SocketLink l : open) {
             l.close();
         }
+        // Each reader reports its link's end on the loop, which fails the calls still on it: a
+        // caller blocked on one must not wait forever. A second at most, as Netty's shutdown.
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+        while (!open.isEmpty() && System.nanoTime() < until) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        loop.shutdown();
     }
 
     /** Hands a task to the loop; after close there is nobody left to tell. */

@@ -239,6 +239,27 @@ class ClientApiTest {
     }
 
     @Test
+    void aCallInFlightWhenTheClientClosesFailsRatherThanHangs() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try (Socket s = silent.accept()) {
+                    s.getInputStream().readAllBytes();
+                } catch (IOException ignored) {
+                    // test over
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            CairnClient c = clientBuilder().endpoints("127.0.0.1:" + silent.getLocalPort()).requestTimeout(Duration.ofMinutes(5)).build();
+            CompletableFuture<Long> inFlight = c.setAsync("/x", "v".getBytes(), -1);
+            Thread.sleep(200);
+            c.close();
+            assertThatThrownBy(() -> inFlight.get(30, java.util.concurrent.TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(ConnectionLostException.class);
+        }
+    }
+
+    @Test
     void closingTheClientEndsItsThreads() throws Exception {
         java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
         try (CairnClient c = connect(node.endpoint())) {
