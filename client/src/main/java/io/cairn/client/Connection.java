@@ -35,7 +35,6 @@ final class Connection implements Link.Receiver {
     /** Why the link failed, when it said (a TLS alert from the member, say); null otherwise. */
     private volatile String failure;
     private volatile boolean notCairn;
-    private volatile boolean ended;
 
     Connection(InetSocketAddress endpoint) {
         this.endpoint = endpoint;
@@ -51,7 +50,7 @@ final class Connection implements Link.Receiver {
 
     boolean isActive() {
         Link l = link;
-        return l != null && !ended && l.isActive();
+        return l != null && l.isActive();
     }
 
     /** Sends a request under a fresh tag and returns the tag. */
@@ -111,7 +110,6 @@ final class Connection implements Link.Receiver {
             this.failure = why;
             this.notCairn = notCairn;
         }
-        ended = true;
         List<Integer> tags = List.copyOf(calls.keySet());
         for (Integer t : tags) {
             Call c = calls.remove(t);

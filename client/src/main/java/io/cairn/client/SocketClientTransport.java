@@ -8,9 +8,9 @@ import io.cairn.proto.Msg.Response;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -199,7 +199,7 @@ final class SocketClientTransport implements Transport {
         /** The writer thread: everything queued since the last batch, then one flush. */
         private void writeLoop() {
             try {
-                OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 16 << 10);
+                DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 16 << 10));
                 while (true) {
                     Request r;
                     synchronized (queue) {
@@ -211,10 +211,9 @@ final class SocketClientTransport implements Transport {
                         }
                         r = queue.poll();
                     }
-                    byte[] frame = r.toByteArray();
-                    int len = frame.length;
-                    out.write(new byte[] {(byte) (len >>> 24), (byte) (len >>> 16), (byte) (len >>> 8), (byte) len});
-                    out.write(frame);
+                    // The frame: a 4-byte big-endian length, then the message written straight into the buffer.
+                    out.writeInt(r.getSerializedSize());
+                    r.writeTo(out);
                     boolean more;
                     synchronized (queue) {
                         more = !queue.isEmpty();
@@ -272,8 +271,7 @@ final class SocketClientTransport implements Transport {
         @Override
         public void close() {
             closing = true;
-            Socket s = socket;
-            if (s != null) {
+            if (socket != null) {
                 closeSocket();
             }
         }
