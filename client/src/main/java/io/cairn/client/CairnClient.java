@@ -57,6 +57,8 @@ public final class CairnClient implements AutoCloseable {
     private final java.util.Map<String, SharedWatch> sharedWatches = new java.util.HashMap<>();
     private final boolean shareWatches;
     private final java.util.function.Supplier<String> token;
+    /** Where writes go: straight to the leader once a member named it (null: always over {@link #current}). */
+    private final WriteRoute writeRoute;
     private CompletableFuture<Connection> current;
     private int nextEndpoint;
     private volatile boolean closed;
@@ -70,6 +72,7 @@ public final class CairnClient implements AutoCloseable {
         this.token = b.token;
         this.shareWatches = b.shareWatches;
         this.transport = b.socketTransport ? new SocketClientTransport(b.tls, connectTimeout) : new NettyClientTransport(b.tls, connectTimeout);
+        this.writeRoute = b.leaderWrites ? new WriteRoute(this::open) : null;
         this.listeners = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "cairn-client-events");
             t.setDaemon(true);
@@ -104,6 +107,21 @@ public final class CairnClient implements AutoCloseable {
         private java.util.function.Supplier<String> token;
         private boolean shareWatches = true;
         private boolean socketTransport;
+        private boolean leaderWrites = true;
+
+        /**
+         * Whether writes (SET, DEL, TXN) go straight to the leader over a second connection once
+         * a member that follows names it in an answer (the default), rather than through the
+         * member this client is connected to, which forwards them: two hops fewer per write.
+         * Reads, watches and sessions stay on the one connection. One client's writes still reach
+         * the leader in the order they were sent. Where the leader's advertised address cannot be
+         * reached from this client, writes take the forward as before. False keeps one connection
+         * (the sidecar, which writes rarely).
+         */
+        public Builder leaderWrites(boolean direct) {
+            this.leaderWrites = direct;
+            return this;
+        }
 
         /**
          * Talk over blocking JDK sockets, a reader and a writer thread per connection, instead of
@@ -228,6 +246,42 @@ public final class CairnClient implements AutoCloseable {
         return f;
     }
 
+    /** The last of the calls waiting for {@link #current} to open; each runs after the one before. */
+    private CompletableFuture<Connection> waiting;
+
+    /**
+     * Runs {@code then} with the live connection (or why there is none), in the order calls were
+     * made: a CompletableFuture runs what waits on it last-first, so 500 writes sent while the
+     * connection opened went out in reverse order (LeaderWritesProcessTest).
+     */
+    void whenConnected(java.util.function.BiConsumer<Connection, Throwable> then) {
+        java.util.function.BiConsumer<Connection, Throwable> guarded = (c, err) -> {
+            try {
+                then.accept(c, err);
+            } catch (RuntimeException e) {
+                log.warn("a call failed to start: {}", e.toString());
+            }
+        };
+        CompletableFuture<Connection> f;
+        synchronized (this) {
+            f = connection();
+            if (waiting != null && !waiting.isDone() && openingFor == f) {
+                // Behind the calls still waiting on this opening (or still being run), never beside them.
+                waiting = waiting.whenComplete(guarded);
+                return;
+            }
+            if (!f.isDone()) {
+                waiting = f.whenComplete(guarded);
+                openingFor = f;
+                return;
+            }
+        }
+        f.whenComplete(guarded);
+    }
+
+    /** The opening {@link #waiting} waits on. */
+    private CompletableFuture<Connection> openingFor;
+
     private void tryConnect(CompletableFuture<Connection> f, int tried, Throwable lastError) {
         if (tried >= endpoints.size()) {
             StringBuilder all = new StringBuilder();
@@ -242,18 +296,45 @@ public final class CairnClient implements AutoCloseable {
         synchronized (this) {
             endpoint = endpoints.get(nextEndpoint % endpoints.size());
         }
+        open(endpoint).whenComplete((c, err) -> {
+            if (err == null) {
+                f.complete(c);
+                return;
+            }
+            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            if (cause instanceof TokenRefused refused) {
+                // The same token is refused by every member: say so rather than try the next.
+                f.completeExceptionally(refused.answer);
+                return;
+            }
+            advance();
+            tryConnect(f, tried + 1, cause);
+        });
+    }
+
+    /** ACCESS was not answered with a yes: the answer, to give the caller rather than try another member. */
+    private static final class TokenRefused extends RuntimeException {
+        final CairnException answer;
+
+        TokenRefused(CairnException answer) {
+            super(answer.getMessage(), answer, false, false);
+            this.answer = answer;
+        }
+    }
+
+    /** A connection to {@code endpoint}, ready for requests: opened, and its token shown when the client has one. */
+    private CompletableFuture<Connection> open(InetSocketAddress endpoint) {
+        CompletableFuture<Connection> f = new CompletableFuture<>();
         Connection c = new Connection(endpoint);
         transport.open(endpoint, c).whenComplete((link, err) -> {
             if (err != null) {
-                advance();
-                tryConnect(f, tried + 1, err);
+                f.completeExceptionally(err);
                 return;
             }
             c.attach(link);
             if (!c.isActive()) {
-                // Closed before we attached: count it as a failed attempt.
-                advance();
-                tryConnect(f, tried + 1, new java.io.IOException("connection closed at once"));
+                // Closed before we attached: a failed attempt.
+                f.completeExceptionally(new java.io.IOException("connection closed at once"));
                 return;
             }
             if (token == null) {
@@ -264,12 +345,12 @@ public final class CairnClient implements AutoCloseable {
                 if (refused == null) {
                     f.complete(c);
                 } else {
-                    // The same token is refused by every member: say so rather than try the next.
                     c.close();
-                    f.completeExceptionally(unwrap(refused));
+                    f.completeExceptionally(new TokenRefused(unwrap(refused)));
                 }
             });
         });
+        return f;
     }
 
     static final long TOKEN_REFRESH_MS = 60_000;
@@ -309,13 +390,34 @@ public final class CairnClient implements AutoCloseable {
         synchronized (this) {
             live = current;
         }
+        List<Connection> links = new ArrayList<>(2);
         if (live != null && live.isDone() && !live.isCompletedExceptionally() && live.join().isActive()) {
-            access(live.join()).whenComplete((ok, refused) -> {
+            links.add(live.join());
+        }
+        Connection toLeader = writeRoute == null ? null : writeRoute.leaderConnection();
+        if (toLeader != null && toLeader.isActive()) {
+            links.add(toLeader);
+        }
+        for (Connection c : links) {
+            access(c).whenComplete((ok, refused) -> {
                 if (refused != null) {
-                    log.warn("the refreshed token was refused: {}", unwrap(refused).getMessage());
+                    log.warn("the refreshed token was refused by {}: {}", Endpoints.show(c.endpoint()), unwrap(refused).getMessage());
                 }
             });
         }
+    }
+
+    private void onLoop(Runnable task) {
+        try {
+            transport.loop().execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // the client is closing: nothing waits on the route any more
+        }
+    }
+
+    /** The endpoint of the client's connection when it has one, else null. */
+    private synchronized InetSocketAddress ownEndpoint() {
+        return current != null && current.isDone() && !current.isCompletedExceptionally() ? current.join().endpoint() : null;
     }
 
     /**
@@ -354,7 +456,7 @@ public final class CairnClient implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         long[] received = {0};
-        connection().whenComplete((c, err) -> {
+        whenConnected((c, err) -> {
             if (err != null) {
                 done.completeExceptionally(unwrap(err));
                 return;
@@ -462,7 +564,20 @@ public final class CairnClient implements AutoCloseable {
     /** Sends one request expecting one answer; reads are retried on another endpoint if the connection drops. */
     CompletableFuture<Response> call(Request.Builder req, boolean idempotent) {
         CompletableFuture<Response> result = new CompletableFuture<>();
-        attempt(req, idempotent, result, idempotent ? Math.max(endpoints.size(), 1) + READ_RETRIES : 1);
+        Verb verb = req.getVerb();
+        if (writeRoute != null && (verb == Verb.SET || verb == Verb.DEL || verb == Verb.TXN)) {
+            writeRoute.dispatch(ticket -> {
+                // Counted off on the loop: the route's lock is never taken under the client's.
+                result.whenComplete((r, e) -> onLoop(() -> writeRoute.done(ticket)));
+                if (ticket.leader() == null) {
+                    attempt(req, false, result, 1);
+                } else {
+                    sendOn(ticket.leader(), req, false, result, 1);
+                }
+            });
+        } else {
+            attempt(req, idempotent, result, idempotent ? Math.max(endpoints.size(), 1) + READ_RETRIES : 1);
+        }
         // A late answer after the timeout finds the call already forgotten (see attempt).
         deadlines.add(System.nanoTime() + requestTimeout.toNanos(), result, () -> req.getVerb()
                 + " got no answer within " + requestTimeout.toMillis() + " ms" + (idempotent ? "" : "; its outcome is unknown"));
@@ -470,65 +585,73 @@ public final class CairnClient implements AutoCloseable {
     }
 
     private void attempt(Request.Builder req, boolean idempotent, CompletableFuture<Response> result, int attemptsLeft) {
-        connection().whenComplete((conn, err) -> {
+        whenConnected((conn, err) -> {
             if (err != null) {
                 result.completeExceptionally(unwrap(err));
                 return;
             }
-            if (result.isDone()) {
-                return;
-            }
-            CompletableFuture<Void> attemptDue = new CompletableFuture<>();
-            int tag = conn.send(req.clone(), new Connection.Call() {
-                @Override
-                public boolean onResponse(Response r) {
-                    attemptDue.complete(null);
-                    if (r.hasErrCode() && r.getErrCode() == io.cairn.proto.Msg.Response.Err.UNAVAILABLE
-                            && idempotent && attemptsLeft > 1) {
-                        // Reads are safe to repeat: try again shortly, while the cluster elects a leader.
-                        transport.loop().schedule(() -> attempt(req, true, result, attemptsLeft - 1), 100, TimeUnit.MILLISECONDS);
-                        return true;
-                    }
-                    if (r.hasErrCode()) {
-                        result.completeExceptionally(CairnException.of(r.getErrCode(), r.getErrDetail(),
-                                r.hasCurrentRev() ? r.getCurrentRev() : -1));
-                    } else {
-                        result.complete(r);
-                    }
+            sendOn(conn, req, idempotent, result, attemptsLeft);
+        });
+    }
+
+    /** One try of a call on connection {@code conn}; a read that fails over tries again through {@link #attempt}. */
+    private void sendOn(Connection conn, Request.Builder req, boolean idempotent, CompletableFuture<Response> result, int attemptsLeft) {
+        if (result.isDone()) {
+            return;
+        }
+        CompletableFuture<Void> attemptDue = new CompletableFuture<>();
+        int tag = conn.send(req.clone(), new Connection.Call() {
+            @Override
+            public boolean onResponse(Response r) {
+                attemptDue.complete(null);
+                if (r.hasLeaderAddr() && writeRoute != null) {
+                    writeRoute.leaderNamed(r.getLeaderAddr(), ownEndpoint());
+                }
+                if (r.hasErrCode() && r.getErrCode() == io.cairn.proto.Msg.Response.Err.UNAVAILABLE
+                        && idempotent && attemptsLeft > 1) {
+                    // Reads are safe to repeat: try again shortly, while the cluster elects a leader.
+                    transport.loop().schedule(() -> attempt(req, true, result, attemptsLeft - 1), 100, TimeUnit.MILLISECONDS);
                     return true;
                 }
+                if (r.hasErrCode()) {
+                    result.completeExceptionally(CairnException.of(r.getErrCode(), r.getErrDetail(),
+                            r.hasCurrentRev() ? r.getCurrentRev() : -1));
+                } else {
+                    result.complete(r);
+                }
+                return true;
+            }
 
-                @Override
-                public void onLost() {
-                    attemptDue.complete(null);
-                    dropped(conn);
-                    if (idempotent && attemptsLeft > 1) {
-                        attempt(req, true, result, attemptsLeft - 1);
-                    } else {
-                        result.completeExceptionally(new ConnectionLostException("connection to "
-                                + Endpoints.show(conn.endpoint()) + " closed before " + req.getVerb() + " was answered"
-                                + (conn.failure() == null ? "" : " (" + conn.failure() + ")")
-                                + (idempotent ? "" : conn.notCairn() ? "; nothing was written" : "; its outcome is unknown")));
-                    }
-                }
-            });
-            result.whenComplete((r, e) -> {
+            @Override
+            public void onLost() {
                 attemptDue.complete(null);
-                if (e instanceof RequestTimeoutException) {
-                    conn.forget(tag);
+                dropped(conn);
+                if (idempotent && attemptsLeft > 1) {
+                    attempt(req, true, result, attemptsLeft - 1);
+                } else {
+                    result.completeExceptionally(new ConnectionLostException("connection to "
+                            + Endpoints.show(conn.endpoint()) + " closed before " + req.getVerb() + " was answered"
+                            + (conn.failure() == null ? "" : " (" + conn.failure() + ")")
+                            + (idempotent ? "" : conn.notCairn() ? "; nothing was written" : "; its outcome is unknown")));
                 }
-            });
-            if (idempotent && attemptsLeft > 1 && endpoints.size() > 1) {
-                attemptDeadlines.add(System.nanoTime() + attemptTimeout.toNanos(), attemptDue, () -> "attempt");
-                attemptDue.whenComplete((x, late) -> {
-                    if (late instanceof RequestTimeoutException && !result.isDone()) {
-                        conn.forget(tag);
-                        suspect(conn);
-                        attempt(req, true, result, attemptsLeft - 1);
-                    }
-                });
             }
         });
+        result.whenComplete((r, e) -> {
+            attemptDue.complete(null);
+            if (e instanceof RequestTimeoutException) {
+                conn.forget(tag);
+            }
+        });
+        if (idempotent && attemptsLeft > 1 && endpoints.size() > 1) {
+            attemptDeadlines.add(System.nanoTime() + attemptTimeout.toNanos(), attemptDue, () -> "attempt");
+            attemptDue.whenComplete((x, late) -> {
+                if (late instanceof RequestTimeoutException && !result.isDone()) {
+                    conn.forget(tag);
+                    suspect(conn);
+                    attempt(req, true, result, attemptsLeft - 1);
+                }
+            });
+        }
     }
 
     static CairnException unwrap(Throwable t) {
@@ -687,7 +810,7 @@ public final class CairnClient implements AutoCloseable {
      */
     public CompletableFuture<Event> waitAsync(String glob, long fromRev) {
         CompletableFuture<Event> result = new CompletableFuture<>();
-        connection().whenComplete((conn, err) -> {
+        whenConnected((conn, err) -> {
             if (err != null) {
                 result.completeExceptionally(unwrap(err));
                 return;
@@ -931,6 +1054,9 @@ public final class CairnClient implements AutoCloseable {
         }
         if (c != null && c.isDone() && !c.isCompletedExceptionally()) {
             c.join().close();
+        }
+        if (writeRoute != null) {
+            writeRoute.close();
         }
         transport.close();
         listeners.shutdown();

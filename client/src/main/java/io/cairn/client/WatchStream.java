@@ -94,7 +94,7 @@ final class WatchStream implements AutoCloseable {
         // Counted from deliveredAtLastRev, not from what the last attempt skipped, so a
         // connection lost again mid-replay still skips exactly the right number.
         skipAtLastRev = lastRev > 0 ? deliveredAtLastRev : 0;
-        client.connection().whenComplete((c, err) -> {
+        client.whenConnected((c, err) -> {
             if (err != null) {
                 onListenerThread(this::retryLater);
                 return;

@@ -37,8 +37,20 @@ public final class Addresses {
      * particular (a wildcard host, or port 0 picked at bind time): then the bound one.
      */
     public static String advertised(InetSocketAddress configured, InetSocketAddress bound) {
-        String host = configured.getHostString();
-        boolean wildcard = host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") || host.matches("[0:]+");
-        return configured.getPort() == 0 || wildcard ? show(bound) : show(configured);
+        return configured.getPort() == 0 || wildcardHost(configured.getHostString()) ? show(bound) : show(configured);
+    }
+
+    /** Whether HOST:PORT names no one in particular (a wildcard host, or port 0): nothing to dial. */
+    public static boolean isWildcard(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        String host = colon < 0 ? hostPort : hostPort.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return wildcardHost(host) || (colon >= 0 && hostPort.substring(colon + 1).equals("0"));
+    }
+
+    private static boolean wildcardHost(String host) {
+        return host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") || host.matches("[0:]+");
     }
 }

@@ -58,9 +58,11 @@ final class StoreOptions {
         CairnClient.Builder b;
         try {
             // Blocking sockets, not Netty: a sidecar makes a few calls at a time, and Netty's classes
-            // and event loop were about 3 MiB of its memory (bench/sidecar-footprint.sh).
+            // and event loop were about 3 MiB of its memory (bench/sidecar-footprint.sh). One
+            // connection: its few writes (presence) may take the forward rather than a second
+            // connection's two threads.
             b = CairnClient.builder().endpoints(endpoints).requestTimeout(Duration.ofSeconds(5)).connectTimeout(Duration.ofSeconds(2))
-                    .socketTransport(true);
+                    .socketTransport(true).leaderWrites(false);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, "--endpoints \"" + endpoints + "\": " + e.getMessage());
         }

@@ -155,6 +155,30 @@ final class MemberTable {
                 m.getId(), m.getPeerAddr(), m.getClientAddr(), m.getHttpAddr(), m.getLearner() ? "learner" : "voter");
     }
 
+    /**
+     * Member {@code id}'s client address: its table entry's, else the one it recorded under
+     * /ctl/members (members named by --peers); "" when neither is known.
+     */
+    String clientAddr(VersionedTree tree, long id) {
+        Member m = members.get(id);
+        if (m == null) {
+            return "";
+        }
+        if (!m.getClientAddr().isEmpty()) {
+            return m.getClientAddr();
+        }
+        FileEntry f = tree.get("/ctl/members/" + id, 0);
+        if (f.value() != null) {
+            Matcher field = FIELD.matcher(new String(f.value(), StandardCharsets.UTF_8));
+            while (field.find()) {
+                if (field.group(1).equals("client")) {
+                    return field.group(2);
+                }
+            }
+        }
+        return "";
+    }
+
     /** The members for clients, with their addresses (from /ctl/members when the table has none) and the leader. */
     List<MemberInfo> infos(VersionedTree tree, long leader) {
         return members.values().stream().map(m -> {

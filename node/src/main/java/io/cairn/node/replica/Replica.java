@@ -123,6 +123,12 @@ public final class Replica implements KvService, AutoCloseable {
     private volatile IOException walFailure;
     private ReplicaClock.Timer ticker;
     private long lastLoggedLeader = -1;
+    /** The leader's client address while another member leads (clients may send it their writes), or null. */
+    private volatile String leaderClientAddr;
+    /** Whose address {@link #leaderClientAddr} is, and the revision of that member's record it was read at. */
+    private long leaderAddrOf;
+    private String leaderRecordPath = "";
+    private long leaderRecordRev = -1;
     private final Runnable onLeaderChange;
     /** The membership as of the applied slot: who votes, who learns, and where they listen. */
     private final MemberTable members;
@@ -415,6 +421,34 @@ public final class Replica implements KvService, AutoCloseable {
     /** The member this replica follows (itself when leading), or 0. */
     public long leader() {
         return leader;
+    }
+
+    @Override
+    public String leaderClientAddress() {
+        return leaderClientAddr;
+    }
+
+    /**
+     * Keeps {@link #leaderClientAddress} true: the leader's client address while another member
+     * leads, looked up again when the leader changes or its record under /ctl/members does.
+     */
+    private void noticeLeaderAddress(long l) {
+        if (l == 0 || l == id) {
+            leaderClientAddr = null;
+            leaderAddrOf = l;
+            return;
+        }
+        if (l != leaderAddrOf) {
+            leaderAddrOf = l;
+            leaderRecordPath = "/ctl/members/" + l;
+            leaderRecordRev = -1;
+        }
+        long rev = tree.get(leaderRecordPath, 0).rev();
+        if (rev != leaderRecordRev) {
+            leaderRecordRev = rev;
+            String addr = members.clientAddr(tree, l);
+            leaderClientAddr = addr.isEmpty() || io.cairn.node.Addresses.isWildcard(addr) ? null : addr;
+        }
     }
 
     /** The lowest protocol version among the members, as this replica last learnt it (0: not yet known). */
@@ -916,6 +950,7 @@ public final class Replica implements KvService, AutoCloseable {
     private void noticeLeader() {
         long l = core.leader();
         leader = l;
+        noticeLeaderAddress(l);
         clusterVersion = core.clusterVersion();
         caughtUp = applied >= core.chosenUpTo();
         if (l != id) {
@@ -992,6 +1027,7 @@ public final class Replica implements KvService, AutoCloseable {
         log.info("member {}: membership change {} of member {} applied at slot {} (voters {}, learners {})", id, c.getKind(),
                 c.getMember().getId(), applied, core.voters(), core.learners());
         membershipSlot = applied;
+        leaderRecordRev = -1; // the member table changed: the leader's address is looked up again
         if (membershipSettled.isDone()) {
             membershipSettled = new CompletableFuture<>();
         }

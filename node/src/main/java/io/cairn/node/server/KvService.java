@@ -40,6 +40,15 @@ public interface KvService {
     /** This node's id. */
     long nodeId();
 
+    /**
+     * While another member leads, that leader's client address, which answers to forwarded writes
+     * carry so that clients may send their writes there directly; null when this member leads or
+     * the leader or its address is not known.
+     */
+    default String leaderClientAddress() {
+        return null;
+    }
+
     /** The members, each with its addresses and role, and which one leads. */
     CompletableFuture<List<MemberInfo>> memberList();
 

@@ -469,12 +469,19 @@ public final class RequestHandler {
      */
     private void write(int tag, Txn txn, boolean asTxn) {
         CompletableFuture<Response> answer = kv.write(access.stamp(Command.newBuilder().setTxn(txn), identity()).build()).thenApply(r -> {
+            // Forwarded: name the leader, where the client may send its next writes itself.
+            String leaderAt = kv.leaderClientAddress();
             if (!r.ok()) {
-                return Responses.error(tag, r.error());
+                Response e = Responses.error(tag, r.error());
+                return leaderAt == null ? e : e.toBuilder().setLeaderAddr(leaderAt).build();
             }
             if (!asTxn) {
                 OpResult only = r.results().get(0);
-                return Responses.ok(tag).setRev(only.rev()).setPath(only.path()).build();
+                Response.Builder b = Responses.ok(tag).setRev(only.rev()).setPath(only.path());
+                if (leaderAt != null) {
+                    b.setLeaderAddr(leaderAt);
+                }
+                return b.build();
             }
             TxnResult.Builder tr = TxnResult.newBuilder().setSucceeded(r.succeeded());
             for (OpResult o : r.results()) {
@@ -484,7 +491,11 @@ public final class RequestHandler {
                 }
                 tr.addResults(b);
             }
-            return Responses.ok(tag).setRev(r.rev()).setTxn(tr).build();
+            Response.Builder b = Responses.ok(tag).setRev(r.rev()).setTxn(tr);
+            if (leaderAt != null) {
+                b.setLeaderAddr(leaderAt);
+            }
+            return b.build();
         });
         reply(tag, answer);
     }
