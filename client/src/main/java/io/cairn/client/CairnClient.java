@@ -255,28 +255,40 @@ public final class CairnClient implements AutoCloseable {
      * connection opened went out in reverse order (LeaderWritesProcessTest).
      */
     void whenConnected(java.util.function.BiConsumer<Connection, Throwable> then) {
-        java.util.function.BiConsumer<Connection, Throwable> guarded = (c, err) -> {
+        CompletableFuture<Connection> after;
+        CompletableFuture<Connection> mine = null;
+        synchronized (this) {
+            CompletableFuture<Connection> f = connection();
+            if (waiting != null && !waiting.isDone() && openingFor == f) {
+                // Behind the calls still waiting on this opening (or still being run), never beside them.
+                after = waiting;
+            } else {
+                after = f;
+                openingFor = f;
+            }
+            if (after != f || !f.isDone()) {
+                mine = new CompletableFuture<>();
+                waiting = mine;
+            }
+        }
+        // Registered outside the lock: on a connection already open (or failed), {@code then}
+        // runs here and now, and what it completes may run the caller's callbacks.
+        CompletableFuture<Connection> next = mine;
+        after.whenComplete((c, err) -> {
             try {
                 then.accept(c, err);
             } catch (RuntimeException e) {
                 log.warn("a call failed to start: {}", e.toString());
+            } finally {
+                if (next != null) {
+                    if (err == null) {
+                        next.complete(c);
+                    } else {
+                        next.completeExceptionally(err);
+                    }
+                }
             }
-        };
-        CompletableFuture<Connection> f;
-        synchronized (this) {
-            f = connection();
-            if (waiting != null && !waiting.isDone() && openingFor == f) {
-                // Behind the calls still waiting on this opening (or still being run), never beside them.
-                waiting = waiting.whenComplete(guarded);
-                return;
-            }
-            if (!f.isDone()) {
-                waiting = f.whenComplete(guarded);
-                openingFor = f;
-                return;
-            }
-        }
-        f.whenComplete(guarded);
+        });
     }
 
     /** The opening {@link #waiting} waits on. */

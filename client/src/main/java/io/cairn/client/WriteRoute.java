@@ -45,6 +45,10 @@ final class WriteRoute {
     private long epoch;
     /** Writes made while a change of route waits, sent in order once it is made. */
     private final ArrayDeque<Consumer<Ticket>> held = new ArrayDeque<>();
+    /** Held writes are being sent ({@link #release}): new ones queue behind them. */
+    private boolean releasing;
+    /** A thread is in {@link #release}'s sending loop. */
+    private boolean releasingThread;
     /** The address a connection is being opened to, or null. */
     private String opening;
     private String unreachable;
@@ -60,19 +64,25 @@ final class WriteRoute {
      * Runs {@code send} with the write's ticket, now or, while the route changes, once the writes
      * under way are answered. The caller reports the write's end with {@link #done}.
      */
-    synchronized void dispatch(Consumer<Ticket> send) {
-        if (closed) {
-            send.accept(new Ticket(null, -1));
-            return;
+    void dispatch(Consumer<Ticket> send) {
+        Ticket t;
+        synchronized (this) {
+            if (!closed && (switching || releasing)) {
+                held.add(send);
+                return;
+            }
+            t = take();
         }
-        if (switching) {
-            held.add(send);
-            return;
-        }
-        sendNow(send);
+        // Sent outside the lock: a send may fail at once and run the caller's callbacks, which
+        // may write again, or block.
+        send.accept(t);
     }
 
-    private void sendNow(Consumer<Ticket> send) {
+    /** The next write's ticket on the route in use. */
+    private Ticket take() {
+        if (closed) {
+            return new Ticket(null, -1); // goes nowhere: the client is closed
+        }
         if (leader != null && !leader.isActive()) {
             // Lost: its writes failed with it (their onLost counted them done or will); the
             // client's connection carries writes until a member names the leader again.
@@ -81,17 +91,47 @@ final class WriteRoute {
             inFlight = 0;
         }
         inFlight++;
-        send.accept(new Ticket(leader, epoch));
+        return new Ticket(leader, epoch);
     }
 
     /** A write dispatched with {@code t} was answered, failed or timed out. */
-    synchronized void done(Ticket t) {
-        if (t.epoch() != epoch || inFlight == 0) {
-            return;
+    void done(Ticket t) {
+        synchronized (this) {
+            if (t.epoch() != epoch || inFlight == 0) {
+                return;
+            }
+            inFlight--;
+            if (switching && inFlight == 0) {
+                switchNow();
+            }
         }
-        inFlight--;
-        if (switching && inFlight == 0) {
-            switchNow();
+        release();
+    }
+
+    /**
+     * Sends the held writes in order, one thread at a time, outside the lock; writes made
+     * meanwhile queue behind them. Stops when the queue is empty or another change of route begins.
+     */
+    private void release() {
+        synchronized (this) {
+            if (!releasing || releasingThread) {
+                return;
+            }
+            releasingThread = true;
+        }
+        while (true) {
+            Consumer<Ticket> send;
+            Ticket t;
+            synchronized (this) {
+                if (held.isEmpty() || (switching && !closed)) {
+                    releasing = !held.isEmpty();
+                    releasingThread = false;
+                    return;
+                }
+                send = held.poll();
+                t = take();
+            }
+            send.accept(t);
         }
     }
 
@@ -112,26 +152,17 @@ final class WriteRoute {
             if (own != null && same(own, addr)) {
                 // The member the client is connected to leads now: writes go there again.
                 requestSwitch(null);
-                return;
-            }
-            if (addr.equals(unreachable) && System.nanoTime() < unreachableUntil) {
-                return;
-            }
-            try {
-                List<InetSocketAddress> parsed = Endpoints.parse(addr);
-                if (parsed.size() != 1) {
-                    throw new IllegalArgumentException("not one HOST:PORT");
+                at = null;
+            } else {
+                at = parse(addr);
+                if (at != null) {
+                    opening = addr;
                 }
-                at = parsed.get(0);
-                if (at.getHostString().matches("[0:.]+")) {
-                    // 0.0.0.0 or :: dials this machine, which need not be the leader's
-                    throw new IllegalArgumentException("a wildcard address names no member");
-                }
-            } catch (IllegalArgumentException e) {
-                markUnreachable(addr, "a member named the leader as \"" + addr + "\" (" + e.getMessage() + ")");
-                return;
             }
-            opening = addr;
+        }
+        if (at == null) {
+            release();
+            return;
         }
         opener.apply(at).whenComplete((c, err) -> {
             synchronized (this) {
@@ -150,7 +181,30 @@ final class WriteRoute {
                 log.debug("writes go straight to the leader at {}", addr);
                 requestSwitch(c);
             }
+            release();
         });
+    }
+
+    /** {@code addr} as an address to dial, or null (marked unreachable) when it is not one. Under the lock. */
+    private InetSocketAddress parse(String addr) {
+        if (addr.equals(unreachable) && System.nanoTime() < unreachableUntil) {
+            return null;
+        }
+        try {
+            List<InetSocketAddress> parsed = Endpoints.parse(addr);
+            if (parsed.size() != 1) {
+                throw new IllegalArgumentException("not one HOST:PORT");
+            }
+            InetSocketAddress at = parsed.get(0);
+            if (at.getHostString().matches("[0:.]+")) {
+                // 0.0.0.0 or :: dials this machine, which need not be the leader's
+                throw new IllegalArgumentException("a wildcard address names no member");
+            }
+            return at;
+        } catch (IllegalArgumentException e) {
+            markUnreachable(addr, "a member named the leader as \"" + addr + "\" (" + e.getMessage() + ")");
+            return null;
+        }
     }
 
     /** The connection to the leader writes now go over, or null. */
@@ -158,19 +212,20 @@ final class WriteRoute {
         return leader;
     }
 
-    synchronized void close() {
-        closed = true;
-        for (Connection c : new Connection[] {leader, next}) {
-            if (c != null) {
-                c.close();
+    void close() {
+        synchronized (this) {
+            closed = true;
+            for (Connection c : new Connection[] {leader, next}) {
+                if (c != null) {
+                    c.close();
+                }
             }
+            leader = null;
+            next = null;
+            switching = false;
+            releasing = !held.isEmpty(); // sent nowhere: they fail, the client being closed
         }
-        leader = null;
-        next = null;
-        switching = false;
-        while (!held.isEmpty()) {
-            held.poll().accept(new Ticket(null, -1)); // fails: the client is closed
-        }
+        release();
     }
 
     private void markUnreachable(String addr, String why) {
@@ -209,9 +264,7 @@ final class WriteRoute {
         if (old != null && old != leader) {
             old.close(); // nothing of this client's is on it: only writes used it, and none is under way
         }
-        while (!held.isEmpty() && !switching) {
-            sendNow(held.poll());
-        }
+        releasing = !held.isEmpty(); // sent by release(), which the caller runs once it lets go of the lock
     }
 
     /** Whether {@code a} is HOST:PORT {@code addr} as written (a name and an address of one member differ). */

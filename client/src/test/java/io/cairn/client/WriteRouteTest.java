@@ -146,6 +146,39 @@ class WriteRouteTest {
         assertThat(asked).hasSize(1);
     }
 
+    /**
+     * A send may fail at once and run the caller's callbacks, which may write again from another
+     * thread or wait for one: it runs without the route's lock, and so do held writes released.
+     */
+    @Test
+    void sendsRunWithoutTheRoutesLock() throws Exception {
+        List<String> order = new ArrayList<>();
+        boolean[] otherThreadGotIn = new boolean[2];
+        WriteRoute.Ticket[] w1 = new WriteRoute.Ticket[1];
+        route.dispatch(t -> {
+            w1[0] = t;
+            otherThreadGotIn[0] = dispatchFromAnotherThread(order, "w2");
+        });
+        route.leaderNamed("10.0.0.2:8046", OWN);
+        opening.get(0).complete(open("10.0.0.2"));
+        route.dispatch(t -> otherThreadGotIn[1] = dispatchFromAnotherThread(order, "w4")); // w3: held
+        route.done(w1[0]);
+        route.done(new WriteRoute.Ticket(null, w1[0].epoch())); // w2
+        assertThat(otherThreadGotIn).containsExactly(true, true);
+        assertThat(order).containsExactly("w2@own", "w4@10.0.0.2");
+    }
+
+    private boolean dispatchFromAnotherThread(List<String> order, String name) {
+        Thread t = new Thread(() -> dispatch(order, name));
+        t.start();
+        try {
+            t.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return !t.isAlive();
+    }
+
     @Test
     void closingFailsHeldWritesOverTheClientsConnectionAndClosesTheLeaders() {
         List<String> order = new ArrayList<>();
