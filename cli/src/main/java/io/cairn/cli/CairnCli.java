@@ -127,7 +127,9 @@ public final class CairnCli {
     CairnClient.Builder builder(String list) {
         CairnClient.Builder b;
         try {
-            b = CairnClient.builder().endpoints(list).requestTimeout(Durations.parse(timeout));
+            // One connection: a command makes a call or a few, often through a port-forward
+            // from which the leader's in-cluster address does not resolve.
+            b = CairnClient.builder().endpoints(list).requestTimeout(Durations.parse(timeout)).leaderWrites(false);
         } catch (IllegalArgumentException e) {
             throw new UsageException("bad endpoints \"" + list + "\": " + e.getMessage());
         }

@@ -116,7 +116,8 @@ public final class CairnClient implements AutoCloseable {
          * Reads, watches and sessions stay on the one connection. One client's writes still reach
          * the leader in the order they were sent. Where the leader's advertised address cannot be
          * reached from this client, writes take the forward as before. False keeps one connection
-         * (the sidecar, which writes rarely).
+         * (the sidecar, the CLI and the operator: few writes each, from short-lived clients or
+         * through a port-forward).
          */
         public Builder leaderWrites(boolean direct) {
             this.leaderWrites = direct;

@@ -111,6 +111,8 @@ final class SocketClientTransport implements Transport {
          * client's certificate only after the handshake, in the first read).
          */
         private volatile boolean reported;
+        /** Over TLS, this client showed the member no certificate. */
+        private volatile boolean noCertificateShown;
 
         SocketLink(InetSocketAddress endpoint, Link.Receiver receiver) {
             this.endpoint = endpoint;
@@ -136,6 +138,7 @@ final class SocketClientTransport implements Transport {
             onLoop(() -> opened.complete(this));
             String failure = null;
             boolean notCairn = false;
+            boolean answered = false;
             try {
                 DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 16 << 10));
                 byte[] head = new byte[4];
@@ -154,12 +157,18 @@ final class SocketClientTransport implements Transport {
                         throw new EOFException();
                     }
                     Response r = Response.parseFrom(frame);
+                    answered = true;
                     onLoop(() -> receiver.received(r));
                 }
             } catch (EOFException e) {
                 // The member closed the connection.
             } catch (IOException e) {
                 failure = closing ? null : writeFailure != null ? writeFailure : Causes.innermost(e);
+                if (failure != null && !answered && noCertificateShown && !failure.contains("certificate")) {
+                    // A TLS 1.3 member checks the client's certificate after the handshake and closes;
+                    // its alert is often lost to the reset of a request already on its way.
+                    failure += "; this client showed no TLS certificate, which a member started with --client-cert-auth requires";
+                }
             }
             end(failure, notCairn);
         }
@@ -189,6 +198,7 @@ final class SocketClientTransport implements Transport {
                 ssl.setSoTimeout(connectTimeoutMs);
                 ssl.startHandshake();
                 ssl.setSoTimeout(0);
+                noCertificateShown = ssl.getSession().getLocalCertificates() == null;
                 return ssl;
             } catch (IOException | RuntimeException e) {
                 socket.close();

@@ -52,6 +52,8 @@ final class WriteRoute {
     /** The address a connection is being opened to, or null. */
     private String opening;
     private String unreachable;
+    /** The last address whose failure was logged at INFO. */
+    private String reported;
     private long unreachableUntil;
     private boolean closed;
 
@@ -229,9 +231,14 @@ final class WriteRoute {
     }
 
     private void markUnreachable(String addr, String why) {
-        if (!addr.equals(unreachable) || System.nanoTime() >= unreachableUntil) {
-            log.info("{}; writes go through the member this client is connected to, which forwards them (tried again in {} s)",
+        // Said once an address: a client outside the cluster's network (a port-forward, say)
+        // is told the leader's in-cluster name with every forwarded write.
+        if (!addr.equals(reported)) {
+            reported = addr;
+            log.info("{}; writes go through the member this client is connected to, which forwards them (tried again every {} s)",
                     why, TimeUnit.NANOSECONDS.toSeconds(RETRY_AFTER_NANOS));
+        } else {
+            log.debug("{}", why);
         }
         unreachable = addr;
         unreachableUntil = System.nanoTime() + RETRY_AFTER_NANOS;

@@ -40,8 +40,10 @@ public interface ClusterProbe {
 
     /** As {@link #connectTo(String, TlsConfig)}, authenticated with {@code token} when there is one. */
     static CairnClient connectTo(String endpoints, TlsConfig tls, String token) {
+        // One connection: a client lives for one call and writes a few rules at most, so a second
+        // connection to the leader would cost more than the forward it saves.
         CairnClient.Builder b = CairnClient.builder().endpoints(endpoints).requestTimeout(Duration.ofSeconds(10))
-                .connectTimeout(Duration.ofSeconds(2));
+                .connectTimeout(Duration.ofSeconds(2)).leaderWrites(false);
         if (tls != null) {
             b.tls(tls);
         }
