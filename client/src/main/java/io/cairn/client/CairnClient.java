@@ -247,53 +247,82 @@ public final class CairnClient implements AutoCloseable {
         return f;
     }
 
-    /** The last of the calls waiting for {@link #current} to open; each runs after the one before. */
-    private CompletableFuture<Connection> waiting;
+    /** The calls waiting for a connection being opened, run in the order they were made once it is. */
+    private static final class Opening {
+        final CompletableFuture<Connection> connection;
+        final java.util.ArrayDeque<java.util.function.BiConsumer<Connection, Throwable>> waiting = new java.util.ArrayDeque<>();
+        /** Every waiting call has been run: later calls run at once. */
+        boolean drained;
+
+        Opening(CompletableFuture<Connection> connection) {
+            this.connection = connection;
+        }
+    }
+
+    /** The opening the last calls waited on; guarded by this client. */
+    private Opening opening;
 
     /**
      * Runs {@code then} with the live connection (or why there is none), in the order calls were
      * made: a CompletableFuture runs what waits on it last-first, so 500 writes sent while the
-     * connection opened went out in reverse order (LeaderWritesProcessTest).
+     * connection opened went out in reverse order (LeaderWritesProcessTest). The calls that
+     * wait are queued and run one after the other, outside the client's lock, by whichever
+     * thread completes the opening: a chain of futures ran each call inside the one before,
+     * and 4,000 writes made at start-up overflowed the stack and were never sent (ClientApiTest).
      */
     void whenConnected(java.util.function.BiConsumer<Connection, Throwable> then) {
-        CompletableFuture<Connection> after;
-        CompletableFuture<Connection> mine = null;
+        CompletableFuture<Connection> f;
+        Opening started = null;
         synchronized (this) {
-            CompletableFuture<Connection> f = connection();
-            if (waiting != null && !waiting.isDone() && openingFor == f) {
-                // Behind the calls still waiting on this opening (or still being run), never beside them.
-                after = waiting;
-            } else {
-                after = f;
-                openingFor = f;
+            f = connection();
+            if (opening != null && opening.connection == f && !opening.drained) {
+                opening.waiting.add(then); // behind the calls still waiting, or still being run
+                return;
             }
-            if (after != f || !f.isDone()) {
-                mine = new CompletableFuture<>();
-                waiting = mine;
+            if (!f.isDone()) {
+                opening = new Opening(f);
+                opening.waiting.add(then);
+                started = opening;
             }
         }
-        // Registered outside the lock: on a connection already open (or failed), {@code then}
-        // runs here and now, and what it completes may run the caller's callbacks.
-        CompletableFuture<Connection> next = mine;
-        after.whenComplete((c, err) -> {
-            try {
-                then.accept(c, err);
-            } catch (RuntimeException e) {
-                log.warn("a call failed to start: {}", e.toString());
-            } finally {
-                if (next != null) {
-                    if (err == null) {
-                        next.complete(c);
-                    } else {
-                        next.completeExceptionally(err);
-                    }
-                }
-            }
-        });
+        if (started != null) {
+            Opening o = started;
+            f.whenComplete((c, err) -> runWaiting(o, c, err));
+            return;
+        }
+        runCall(then, f.isCompletedExceptionally() ? null : f.getNow(null), f.isCompletedExceptionally() ? failureOf(f) : null);
     }
 
-    /** The opening {@link #waiting} waits on. */
-    private CompletableFuture<Connection> openingFor;
+    private void runWaiting(Opening o, Connection c, Throwable err) {
+        while (true) {
+            java.util.function.BiConsumer<Connection, Throwable> next;
+            synchronized (this) {
+                next = o.waiting.poll();
+                if (next == null) {
+                    o.drained = true;
+                    return;
+                }
+            }
+            runCall(next, c, err);
+        }
+    }
+
+    private static void runCall(java.util.function.BiConsumer<Connection, Throwable> call, Connection c, Throwable err) {
+        try {
+            call.accept(c, err);
+        } catch (RuntimeException e) {
+            log.warn("a call failed to start: {}", e.toString());
+        }
+    }
+
+    private static Throwable failureOf(CompletableFuture<?> f) {
+        try {
+            f.join();
+            return null;
+        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            return e.getCause() != null ? e.getCause() : e;
+        }
+    }
 
     private void tryConnect(CompletableFuture<Connection> f, int tried, Throwable lastError) {
         if (tried >= endpoints.size()) {
