@@ -158,7 +158,9 @@ class Container:
         return self.readiness.ok if self.readiness.spec else True
 
     def state(self):
-        if self.running():
+        # A process that has just ended but whose end _exited has not recorded yet is still
+        # reported running: its exit code comes with the next pass.
+        if self.running() or (self.proc is not None and self.exit_code is None and self.waiting is None):
             return {"running": {"startedAt": self.started_at}}
         if self.exit_code is not None:
             t = {"exitCode": self.exit_code, "reason": "Completed" if self.exit_code == 0 else "Error",
@@ -677,7 +679,10 @@ class PodRunner(threading.Thread):
         if self.policy == "Always":
             return False
         for c in self.containers:
-            if c.proc is None or c.running():
+            # Finished once its end is recorded (_exited), not merely no longer running: a
+            # container that ended between _tend and here had no exit code yet, and reporting
+            # the pod's end crashed the pod's thread (CI, 2026-12-06: the pod never ended).
+            if c.proc is None or c.running() or c.exit_code is None:
                 return False
             if self.policy == "OnFailure" and c.exit_code != 0:
                 return False
