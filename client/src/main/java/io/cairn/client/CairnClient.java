@@ -290,7 +290,7 @@ public final class CairnClient implements AutoCloseable {
             f.whenComplete((c, err) -> runWaiting(o, c, err));
             return;
         }
-        runCall(then, f.isCompletedExceptionally() ? null : f.getNow(null), f.isCompletedExceptionally() ? failureOf(f) : null);
+        f.whenComplete((c, err) -> runCall(then, c, err)); // done: runs here and now
     }
 
     private void runWaiting(Opening o, Connection c, Throwable err) {
@@ -315,15 +315,6 @@ public final class CairnClient implements AutoCloseable {
         }
     }
 
-    private static Throwable failureOf(CompletableFuture<?> f) {
-        try {
-            f.join();
-            return null;
-        } catch (CompletionException | java.util.concurrent.CancellationException e) {
-            return e.getCause() != null ? e.getCause() : e;
-        }
-    }
-
     private void tryConnect(CompletableFuture<Connection> f, int tried, Throwable lastError) {
         if (tried >= endpoints.size()) {
             StringBuilder all = new StringBuilder();
@@ -343,14 +334,13 @@ public final class CairnClient implements AutoCloseable {
                 f.complete(c);
                 return;
             }
-            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-            if (cause instanceof TokenRefused refused) {
+            if (err instanceof TokenRefused refused) {
                 // The same token is refused by every member: say so rather than try the next.
                 f.completeExceptionally(refused.answer);
                 return;
             }
             advance();
-            tryConnect(f, tried + 1, cause);
+            tryConnect(f, tried + 1, err);
         });
     }
 

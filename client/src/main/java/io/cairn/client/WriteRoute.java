@@ -1,10 +1,10 @@
 package io.cairn.client;
 
+import io.cairn.net.Causes;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -172,8 +172,7 @@ final class WriteRoute {
                     opening = null;
                 }
                 if (err != null) {
-                    Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-                    markUnreachable(addr, "cannot reach the leader at " + addr + " (" + cause.getMessage() + ")");
+                    markUnreachable(addr, "cannot reach the leader at " + addr + " (" + Causes.innermost(err) + ")");
                     return;
                 }
                 if (closed) {

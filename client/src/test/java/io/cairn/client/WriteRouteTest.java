@@ -52,6 +52,14 @@ class WriteRouteTest {
         return c;
     }
 
+    /** A member named the leader at 10.0.0.2, and the connection the route asked for opened: it. */
+    private Connection leaderOpened() {
+        route.leaderNamed("10.0.0.2:8046", OWN);
+        Connection leader = open("10.0.0.2");
+        opening.get(opening.size() - 1).complete(leader);
+        return leader;
+    }
+
     /** Dispatches a write and gives its ticket (null while it is held). */
     private WriteRoute.Ticket[] dispatch(List<String> order, String name) {
         WriteRoute.Ticket[] t = new WriteRoute.Ticket[1];
@@ -85,8 +93,7 @@ class WriteRouteTest {
     @Test
     void withNothingUnderWayTheRouteChangesAtOnce() {
         List<String> order = new ArrayList<>();
-        route.leaderNamed("10.0.0.2:8046", OWN);
-        opening.get(0).complete(open("10.0.0.2"));
+        leaderOpened();
         dispatch(order, "w1");
         assertThat(order).containsExactly("w1@10.0.0.2");
     }
@@ -118,9 +125,7 @@ class WriteRouteTest {
     @Test
     void aLostLeaderConnectionSendsWritesOverTheClientsOwnAgain() {
         List<String> order = new ArrayList<>();
-        route.leaderNamed("10.0.0.2:8046", OWN);
-        Connection leader = open("10.0.0.2");
-        opening.get(0).complete(leader);
+        Connection leader = leaderOpened();
         WriteRoute.Ticket[] w1 = dispatch(order, "w1");
         leader.close();
         dispatch(order, "w2");
@@ -132,9 +137,7 @@ class WriteRouteTest {
     @Test
     void whenTheClientsOwnMemberLeadsWritesGoBackToIt() {
         List<String> order = new ArrayList<>();
-        route.leaderNamed("10.0.0.2:8046", OWN);
-        Connection leader = open("10.0.0.2");
-        opening.get(0).complete(leader);
+        Connection leader = leaderOpened();
         WriteRoute.Ticket[] w1 = dispatch(order, "w1");
         // The old leader forwarded w1 and names the client's own member as the leader now.
         route.leaderNamed("10.0.0.1:8046", OWN);
@@ -159,8 +162,7 @@ class WriteRouteTest {
             w1[0] = t;
             otherThreadGotIn[0] = dispatchFromAnotherThread(order, "w2");
         });
-        route.leaderNamed("10.0.0.2:8046", OWN);
-        opening.get(0).complete(open("10.0.0.2"));
+        leaderOpened();
         route.dispatch(t -> otherThreadGotIn[1] = dispatchFromAnotherThread(order, "w4")); // w3: held
         route.done(w1[0]);
         route.done(new WriteRoute.Ticket(null, w1[0].epoch())); // w2
@@ -183,9 +185,7 @@ class WriteRouteTest {
     void closingFailsHeldWritesOverTheClientsConnectionAndClosesTheLeaders() {
         List<String> order = new ArrayList<>();
         WriteRoute.Ticket[] w1 = dispatch(order, "w1");
-        route.leaderNamed("10.0.0.2:8046", OWN);
-        Connection leader = open("10.0.0.2");
-        opening.get(0).complete(leader);
+        Connection leader = leaderOpened();
         dispatch(order, "w2");
         route.close();
         assertThat(order).containsExactly("w1@own", "w2@own");
