@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -226,6 +227,8 @@ final class Report {
             }
         }
 
+        watchBreakdown(b);
+
         List<Measurement> withErrors = rows.stream().filter(m -> m.errors() > 0).toList();
         b.append("\n## Errors\n\n");
         if (withErrors.isEmpty()) {
@@ -241,14 +244,49 @@ final class Report {
         return b.toString();
     }
 
+    /**
+     * The watch step's rounds with where their time went: the write's own answer, the first
+     * watcher told on a connection, and the spread from first to last on one connection.
+     */
+    private void watchBreakdown(StringBuilder b) {
+        List<Measurement> watch = rows.stream().filter(m -> m.workload().equals("watch-fanout") && !m.parts().isEmpty()).toList();
+        if (watch.isEmpty()) {
+            return;
+        }
+        b.append("\n## Watch delivery, broken down (ms, per round)\n\n")
+                .append("From sending a write: its writer having the answer; on each connection, its first watcher told;")
+                .append(" and on one connection, from its first watcher told to its last (the client handing the event to its")
+                .append(" watchers). Over the writes measured; each write's slowest watcher decides the step's p99.\n\n")
+                .append("| system | round | delivery p99 | write answered p50 / max | first told on a connection p50 / max |")
+                .append(" spread on a connection p50 / max |\n|---|---|---|---|---|---|\n");
+        for (String sys : systems) {
+            for (Measurement m : watch.stream().filter(m -> m.system().equals(sys)).sorted(Comparator.comparingInt(Measurement::round)).toList()) {
+                Map<String, Double> p = m.parts();
+                b.append("| ").append(sys).append(" | ").append(m.round()).append(" | ").append(num(m.p99Ms())).append(" | ")
+                        .append(pair(p, "writeAnswered")).append(" | ").append(pair(p, "firstTold")).append(" | ")
+                        .append(pair(p, "spread")).append(" |\n");
+            }
+        }
+    }
+
+    private static String pair(Map<String, Double> parts, String name) {
+        return num(parts.getOrDefault(name + "P50Ms", Double.NaN)) + " / " + num(parts.getOrDefault(name + "MaxMs", Double.NaN));
+    }
+
     /** The rows a run's JSON holds (its "results"), to make tables from a landed run. */
     static List<Measurement> rows(com.fasterxml.jackson.databind.JsonNode run) {
         List<Measurement> out = new ArrayList<>();
         for (com.fasterxml.jackson.databind.JsonNode r : run.path("results")) {
             out.add(new Measurement(r.path("workload").asText(), r.path("clients").asInt(), r.path("system").asText(), r.path("round").asInt(1),
                     number(r.path("opsPerSec")), number(r.path("p50Ms")), number(r.path("p99Ms")), number(r.path("maxMs")),
-                    r.path("count").asLong(), r.path("errors").asLong()));
+                    r.path("count").asLong(), r.path("errors").asLong(), parts(r.path("parts"))));
         }
+        return out;
+    }
+
+    private static Map<String, Double> parts(com.fasterxml.jackson.databind.JsonNode n) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        n.fields().forEachRemaining(f -> out.put(f.getKey(), number(f.getValue())));
         return out;
     }
 
@@ -273,6 +311,11 @@ final class Report {
             r.put("maxMs", finite(m.maxMs()));
             r.put("count", m.count());
             r.put("errors", m.errors());
+            if (!m.parts().isEmpty()) {
+                Map<String, Object> parts = new LinkedHashMap<>();
+                m.parts().forEach((k, v) -> parts.put(k, finite(Math.round(v * 1000) / 1000.0)));
+                r.put("parts", parts);
+            }
             results.add(r);
         }
         out.put("results", results);

@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * with the reason otherwise. Speed is not asserted here; that is what the benchmark is for.
  */
 class BenchHarnessTest {
-    private static final Settings TINY = new Settings(Duration.ZERO, Duration.ofSeconds(1), List.of(4), 4, 200, 4, 3,
+    /** 100 ms of warm-up: the watch step's first two writes (50 ms apart) are delivered but not counted. */
+    private static final Settings TINY = new Settings(Duration.ofMillis(100), Duration.ofSeconds(1), List.of(4), 4, 200, 4, 3,
             Duration.ofMillis(50), 2, 1, 256, 1);
 
     private static ServerGroup group(String system) throws Exception {
@@ -62,9 +63,19 @@ class BenchHarnessTest {
             assertThat(m.count()).as(m.label()).isPositive();
             assertThat(m.p99Ms()).as(m.label()).isPositive();
         }
-        // Every watcher heard every write; the failover trial found a new leader.
+        // Every watcher heard every measured write (not the two of the warm-up); the failover trial found a new leader.
+        assertThat(new Workloads(null, TINY).warmEvents()).isEqualTo(2);
         assertThat(rows.get(3).count()).isEqualTo(200L * 3);
         assertThat(rows.get(3).errors()).isZero();
+        // Where the watch step's time went: a watcher is told after the write was sent, and the
+        // first on a connection no later than its last.
+        Map<String, Double> parts = rows.get(3).parts();
+        assertThat(parts).containsOnlyKeys("writeAnsweredP50Ms", "writeAnsweredMaxMs", "firstToldP50Ms", "firstToldMaxMs",
+                "spreadP50Ms", "spreadMaxMs");
+        assertThat(parts.get("writeAnsweredP50Ms")).isPositive();
+        assertThat(parts.get("firstToldP50Ms")).isPositive();
+        assertThat(parts.get("firstToldMaxMs")).isLessThanOrEqualTo(rows.get(3).maxMs() * 1.01);
+        assertThat(parts.get("spreadMaxMs")).isGreaterThanOrEqualTo(0);
         assertThat(rows.get(5).errors()).isZero();
         for (int i = 0; i < 5; i++) {
             assertThat(rows.get(i).errors()).as(rows.get(i).label()).isZero();
@@ -75,6 +86,7 @@ class BenchHarnessTest {
         assertThat(Files.readString(out.resolve("r.md"))).contains("| write x4 |").contains("failover x1");
         JsonNode json = new ObjectMapper().readTree(out.resolve("r.json").toFile());
         assertThat(json.get("results")).hasSize(6);
+        assertThat(json.at("/results/3/parts/firstToldP50Ms").isNumber()).isTrue();
         assertThat(Files.size(out.resolve("r-throughput.png"))).isPositive();
         assertThat(Files.size(out.resolve("r-p99.png"))).isPositive();
     }

@@ -56,4 +56,29 @@ class ReportTest {
         assertThat(json.at("/medians/write x64/zookeeper/opsPerSec").asDouble()).isEqualTo(1000.0);
         assertThat(json.get("goals").get(0).get("met").asBoolean()).isFalse();
     }
+
+    @Test
+    void theWatchStepsBreakdownIsKeptInTheJsonAndShownPerRound(@TempDir Path dir) throws Exception {
+        Map<String, Double> parts = new java.util.LinkedHashMap<>();
+        parts.put("writeAnsweredP50Ms", 2.5);
+        parts.put("writeAnsweredMaxMs", 9.25);
+        parts.put("firstToldP50Ms", 2.75);
+        parts.put("firstToldMaxMs", 9.5);
+        parts.put("spreadP50Ms", 0.125);
+        parts.put("spreadMaxMs", 1.5);
+        List<Measurement> rows = List.of(m("cairn", "watch-fanout", 10_000, 1, Double.NaN, 10).withParts(parts),
+                m("zookeeper", "watch-fanout", 10_000, 1, Double.NaN, 12));
+        Report report = new Report(rows, List.of("cairn", "zookeeper"), Map.of(), Map.of("mode", "test"));
+        assertThat(report.markdown()).contains("## Watch delivery, broken down")
+                .contains("| cairn | 1 | 10.00 | 2.50 / 9.25 | 2.75 / 9.50 | 0.13 / 1.50 |")
+                .doesNotContain("| zookeeper | 1 | 12.00 |"); // a row without a breakdown (an older run's) is left out
+        report.write(dir, "r");
+        JsonNode json = new ObjectMapper().readTree(dir.resolve("r.json").toFile());
+        assertThat(json.at("/results/0/parts/spreadMaxMs").asDouble()).isEqualTo(1.5);
+        assertThat(json.at("/results/1/parts").isMissingNode()).isTrue();
+        // What a landed run's JSON holds comes back as it was written.
+        List<Measurement> back = Report.rows(json);
+        assertThat(back.get(0).parts()).isEqualTo(parts);
+        assertThat(back.get(1).parts()).isEmpty();
+    }
 }
