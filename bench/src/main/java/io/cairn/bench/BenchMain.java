@@ -80,6 +80,10 @@ public final class BenchMain implements Callable<Integer> {
             + " (loopback round trips and a 4 KiB fdatasync), into --out's write-floor.md and .json.")
     boolean floor;
 
+    @Option(names = "--floor-gap", paramLabel = "MS", description = "With --floor: the client waits MS between writes, as the"
+            + " watch step's writer does (200), so each write finds the members quiet; into --out's write-floor-gap.md and .json.")
+    Integer floorGapMs;
+
     @Option(names = "--curves", split = ",", paramLabel = "NAME,...", description = "Only the cost-of-size curves named: data"
             + " (1,000 to 1,000,000 keys of 1 KiB: memory, snapshot, restart, catch-up), watches (1,000 to 100,000 on one"
             + " prefix), sessions (100 to 10,000 with an ephemeral key each: keepalive CPU, removal after the client's death),"
@@ -147,6 +151,11 @@ public final class BenchMain implements Callable<Integer> {
             System.err.println("cairn-bench: --sizes takes positive counts, got " + sizes);
             return 2;
         }
+        if (floorGapMs != null && (!floor || floorGapMs < 0 || floorGapMs > 10_000)) {
+            System.err.println("cairn-bench: --floor-gap takes 0..10000 ms and goes with --floor, got " + floorGapMs
+                    + (floor ? "" : " without --floor"));
+            return 2;
+        }
         if (curves != null) {
             return curves();
         }
@@ -155,6 +164,7 @@ public final class BenchMain implements Callable<Integer> {
         }
         if (floor) {
             Settings fs = quick ? Settings.quick() : Settings.full();
+            int gap = floorGapMs == null ? 0 : floorGapMs;
             Path traces = Files.createTempDirectory("cairn-bench-trace");
             List<String> flags = new ArrayList<>(Arrays.asList(cairnJvmFlags.trim().split("\\s+")));
             flags.add(WriteFloor.memberTraceFlag(traces));
@@ -165,12 +175,13 @@ public final class BenchMain implements Callable<Integer> {
                 Map<String, Object> r;
                 try (g) {
                     g.start();
-                    r = WriteFloor.run(g, fs, Duration.ofSeconds(measureSeconds == null ? 20 : measureSeconds), traces);
+                    r = WriteFloor.run(g, fs, Duration.ofSeconds(measureSeconds == null ? 20 : measureSeconds),
+                            Duration.ofMillis(gap), traces);
                 }
                 r.put("hops", WriteFloor.hops(traces)); // the members wrote their marks as they stopped
                 r.put("date", Instant.now().toString());
                 r.put("cairn", "this checkout" + commit());
-                writeResult("write-floor", "# Where a write's time goes\n\n- date: " + r.get("date") + "\n- cairn: " + r.get("cairn")
+                writeResult(gap > 0 ? "write-floor-gap" : "write-floor", "# Where a write's time goes\n\n- date: " + r.get("date") + "\n- cairn: " + r.get("cairn")
                         + "\n- machine: " + Runtime.getRuntime().availableProcessors() + " cores, " + memory(), WriteFloor.markdown(r), r);
             } finally {
                 ServerGroup.deleteTree(traces);
@@ -241,7 +252,8 @@ public final class BenchMain implements Callable<Integer> {
                 Workloads.MAX_CONNECTIONS));
         run.put("watch-fanout", settings.watchers() + " watches on one prefix over " + settings.watchConnections()
                 + " connections; " + settings.watchEvents() + " writes " + settings.watchInterval().toMillis()
-                + " ms apart; latency from sending a write to each watcher being told");
+                + " ms apart after " + Workloads.warmEvents(settings) + " unrecorded; latency from sending a write to each watcher"
+                + " being told");
         run.put("ephemeral-churn", settings.churnClients() + " workers, each cycle: open a session (Cairn session,"
                 + " etcd lease, ZooKeeper session), create a key bound to it, end the session");
         run.put("failover", settings.failoverTrials() + " trial(s): SIGKILL the leader, time until a write sent"

@@ -165,7 +165,7 @@ final class Workloads {
      * recording code cold, and its first round measured the JIT compiler.
      */
     Measurement watchFanout(int watchers, Runnable registered) throws Exception {
-        int warm = warmEvents();
+        int warm = warmEvents(settings);
         int events = warm + settings.watchEvents();
         String prefix = "/bench/watch";
         AtomicLongArray sent = new AtomicLongArray(events + 1);
@@ -266,8 +266,8 @@ final class Workloads {
     }
 
     /** Writes of the watch step delivered before those measured: its warm-up, one per interval. */
-    int warmEvents() {
-        return (int) Math.min(settings.watchEvents(), settings.warmup().toMillis() / settings.watchInterval().toMillis());
+    static int warmEvents(Settings s) {
+        return (int) Math.min(s.watchEvents(), s.warmup().toMillis() / s.watchInterval().toMillis());
     }
 
     /**

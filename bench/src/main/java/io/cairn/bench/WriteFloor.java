@@ -141,7 +141,7 @@ final class WriteFloor {
      * One client writing to the leader directly for {@code window}, with the floor measured just
      * before; the result as Markdown and JSON-ready map.
      */
-    static Map<String, Object> run(CairnServers g, Settings settings, Duration window, Path traces) throws Exception {
+    static Map<String, Object> run(CairnServers g, Settings settings, Duration window, Duration gap, Path traces) throws Exception {
         Figures fsync = fdatasync(g.base, 2000);
         Figures rtt = loopbackRoundTrip(20_000);
         int leader = g.leaderIndex();
@@ -169,6 +169,9 @@ final class WriteFloor {
                 WriteTrace.mark(WriteTrace.Stage.RETURNED);
                 client.recordValue(System.nanoTime() - t0);
                 n++;
+                if (!gap.isZero()) {
+                    Thread.sleep(gap.toMillis()); // the members go quiet, as between the watch step's writes
+                }
             }
             WriteTrace.stopAndWrite(traces.resolve(CLIENT_TRACE));
             for (int i = 0; i < ServerGroup.MEMBERS; i++) {
@@ -192,6 +195,7 @@ final class WriteFloor {
         out.put("loopbackRoundTrip", rtt.json());
         out.put("floorMs", round(floor));
         out.put("writes", client.getTotalCount());
+        out.put("gapMs", gap.toMillis());
         out.put("clientObserved", cl.json());
         Map<String, Object> parts = new LinkedHashMap<>();
         parts.put("clientAndNetworkMs", round(cl.mean() - request));
@@ -256,8 +260,10 @@ final class WriteFloor {
         b.append(String.format(Locale.ROOT, "- floor: %.3f ms = 2 loopback round trips (%.3f ms mean, p50 %.3f) + one fdatasync of a 4 KiB"
                 + " append (%.3f ms mean, p50 %.3f; the leader's and a follower's run in parallel)%n", r.get("floorMs"), rtt.get("meanMs"),
                 rtt.get("p50Ms"), fs.get("meanMs"), fs.get("p50Ms")));
-        b.append(String.format(Locale.ROOT, "- %s writes, one client on the leader: mean %.3f ms, p50 %.3f, p99 %.3f; mean %.2f× the floor,"
-                + " p99 %.2f× (goals: 1.5× and 4×)%n%n", r.get("writes"), cl.get("meanMs"), cl.get("p50Ms"), cl.get("p99Ms"),
+        long gapMs = ((Number) r.getOrDefault("gapMs", 0L)).longValue();
+        b.append(String.format(Locale.ROOT, "- %s writes, one client on the leader%s: mean %.3f ms, p50 %.3f, p99 %.3f; mean %.2f× the floor,"
+                + " p99 %.2f× (goals: 1.5× and 4×)%n%n", r.get("writes"), gapMs > 0 ? ", one every " + gapMs + " ms" : "",
+                cl.get("meanMs"), cl.get("p50Ms"), cl.get("p99Ms"),
                 r.get("meanOverFloor"), r.get("p99OverFloor")));
         b.append("| part (means, ms) | time |\n|---|---|\n");
         String[][] rows = {

@@ -64,7 +64,7 @@ class BenchHarnessTest {
             assertThat(m.p99Ms()).as(m.label()).isPositive();
         }
         // Every watcher heard every measured write (not the two of the warm-up); the failover trial found a new leader.
-        assertThat(new Workloads(null, TINY).warmEvents()).isEqualTo(2);
+        assertThat(Workloads.warmEvents(TINY)).isEqualTo(2);
         assertThat(rows.get(3).count()).isEqualTo(200L * 3);
         assertThat(rows.get(3).errors()).isZero();
         // Where the watch step's time went: a watcher is told after the write was sent, and the
