@@ -166,6 +166,36 @@ final class CairnServers extends ServerGroup {
     }
 
     @Override
+    boolean allInCluster() {
+        long leader = 0;
+        for (Member m : members) {
+            if (!m.alive()) {
+                return false;
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + m.extraPort + "/v1/status"))
+                        .timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.ofString());
+                Matcher x = LEADER.matcher(r.body());
+                if (r.statusCode() != 200 || !x.find()) {
+                    return false;
+                }
+                long l = Long.parseLong(x.group(1));
+                if (l == 0 || (leader != 0 && l != leader)) {
+                    return false;
+                }
+                leader = l;
+            } catch (IOException e) {
+                return false; // still starting
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
     StoreClient client(int preferredMember) {
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < MEMBERS; i++) {

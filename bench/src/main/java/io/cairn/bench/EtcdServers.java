@@ -120,6 +120,29 @@ final class EtcdServers extends ServerGroup {
     }
 
     @Override
+    boolean allInCluster() {
+        long leader = 0;
+        for (Member m : members) {
+            if (!m.alive()) {
+                return false;
+            }
+            try {
+                StatusResponse st = statusClient().getMaintenanceClient().statusMember(url(m.clientPort)).get(500, TimeUnit.MILLISECONDS);
+                if (st.getLeader() == 0 || (leader != 0 && st.getLeader() != leader)) {
+                    return false;
+                }
+                leader = st.getLeader();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } catch (Exception e) {
+                return false; // still starting
+            }
+        }
+        return true;
+    }
+
+    @Override
     StoreClient client(int preferredMember) {
         return client(List.of(preferredMember));
     }

@@ -76,6 +76,24 @@ abstract class ServerGroup implements AutoCloseable {
     /** The index of the member that leads now, or -1 when none is known. */
     abstract int leaderIndex();
 
+    /**
+     * Whether every member runs and follows (or is) one leader: a member restarted after a
+     * failover trial is back in the cluster, not still starting.
+     */
+    abstract boolean allInCluster();
+
+    /** Waits until {@link #allInCluster()}; false if {@code timeout} passed first. */
+    boolean awaitAllInCluster(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            if (allInCluster()) {
+                return true;
+            }
+            Thread.sleep(100);
+        }
+        return false;
+    }
+
     /** A client of this system's own Java library, preferring the given member. */
     abstract StoreClient client(int preferredMember) throws Exception;
 

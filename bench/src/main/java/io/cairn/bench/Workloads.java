@@ -424,7 +424,15 @@ final class Workloads {
                 }
             }
             group.launch(victim);
-            // Let the restarted member catch up and the cluster settle before the next trial.
+            // The next trial starts with all three members in the cluster, then 3 s more for the
+            // restarted one to catch up. A fixed 3 s alone was not always enough for its JVM to
+            // start and read its log on a busy machine: the next leader was then killed with one
+            // member still starting, and the trial timed that start (member logs of one 816 ms
+            // trial: the restarted member ready 780 ms after the kill, the survivor's first
+            // election round failing for want of it).
+            if (!group.awaitAllInCluster(java.time.Duration.ofSeconds(60))) {
+                throw new IllegalStateException(group.name() + ": the restarted member did not rejoin within 60 s; logs in " + group.base);
+            }
             Thread.sleep(3000);
             group.awaitLeader(java.time.Duration.ofSeconds(60));
         }

@@ -110,6 +110,19 @@ final class ZooKeeperServers extends ServerGroup {
         return -1;
     }
 
+    @Override
+    boolean allInCluster() {
+        int leaders = 0;
+        for (Member m : members) {
+            String mode = m.alive() ? mode(m) : null;
+            if (mode == null || !(mode.equals("leader") || mode.equals("follower"))) {
+                return false; // down, or still looking for its leader
+            }
+            leaders += mode.equals("leader") ? 1 : 0;
+        }
+        return leaders == 1;
+    }
+
     /** The servers' version line from {@code srvr}, e.g. "3.8.0-...". */
     /** Asked of the members for up to 10 s: started beside two other systems, the first may not answer at once. */
     String serverVersion() {
