@@ -141,25 +141,9 @@ final class CairnServers extends ServerGroup {
     @Override
     int leaderIndex() {
         for (Member m : members) {
-            if (!m.alive()) {
-                continue;
-            }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + m.extraPort + "/v1/status"))
-                        .timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.ofString());
-                Matcher x = LEADER.matcher(r.body());
-                if (r.statusCode() == 200 && x.find() && Long.parseLong(x.group(1)) != 0) {
-                    int leader = Integer.parseInt(x.group(1)) - 1;
-                    if (members.get(leader).alive()) {
-                        return leader;
-                    }
-                }
-            } catch (IOException e) {
-                // not up yet, or just killed: ask the next one
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return -1;
+            long leader = m.alive() ? leaderSeenBy(m) : 0;
+            if (leader != 0 && members.get((int) leader - 1).alive()) {
+                return (int) leader - 1;
             }
         }
         return -1;
@@ -169,30 +153,28 @@ final class CairnServers extends ServerGroup {
     boolean allInCluster() {
         long leader = 0;
         for (Member m : members) {
-            if (!m.alive()) {
+            long l = m.alive() ? leaderSeenBy(m) : 0;
+            if (l == 0 || (leader != 0 && l != leader)) {
                 return false;
             }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + m.extraPort + "/v1/status"))
-                        .timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.ofString());
-                Matcher x = LEADER.matcher(r.body());
-                if (r.statusCode() != 200 || !x.find()) {
-                    return false;
-                }
-                long l = Long.parseLong(x.group(1));
-                if (l == 0 || (leader != 0 && l != leader)) {
-                    return false;
-                }
-                leader = l;
-            } catch (IOException e) {
-                return false; // still starting
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
+            leader = l;
         }
         return true;
+    }
+
+    /** The member (1-based) that {@code m}'s status names as leader; 0 when none, or when {@code m} does not answer. */
+    private long leaderSeenBy(Member m) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + m.extraPort + "/v1/status"))
+                    .timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.ofString());
+            Matcher x = LEADER.matcher(r.body());
+            return r.statusCode() == 200 && x.find() ? Long.parseLong(x.group(1)) : 0;
+        } catch (IOException e) {
+            return 0; // not up yet, or just killed
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
     }
 
     @Override

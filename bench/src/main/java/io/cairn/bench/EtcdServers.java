@@ -98,22 +98,11 @@ final class EtcdServers extends ServerGroup {
         List<Long> ids = new ArrayList<>();
         long leader = 0;
         for (Member m : members) {
-            long id = -1;
-            if (m.alive()) {
-                try {
-                    StatusResponse s = statusClient().getMaintenanceClient().statusMember(url(m.clientPort))
-                            .get(500, TimeUnit.MILLISECONDS);
-                    id = s.getHeader().getMemberId();
-                    leader = leader == 0 ? s.getLeader() : leader;
-                } catch (Exception e) {
-                    // not up yet, or just killed
-                    if (e instanceof InterruptedException) {
-                        Thread.currentThread().interrupt();
-                        return -1;
-                    }
-                }
+            StatusResponse s = status(m);
+            ids.add(s == null ? -1 : s.getHeader().getMemberId());
+            if (s != null && leader == 0) {
+                leader = s.getLeader();
             }
-            ids.add(id);
         }
         int index = leader == 0 ? -1 : ids.indexOf(leader);
         return index >= 0 && members.get(index).alive() ? index : -1;
@@ -123,23 +112,28 @@ final class EtcdServers extends ServerGroup {
     boolean allInCluster() {
         long leader = 0;
         for (Member m : members) {
-            if (!m.alive()) {
+            StatusResponse s = status(m);
+            if (s == null || s.getLeader() == 0 || (leader != 0 && s.getLeader() != leader)) {
                 return false;
             }
-            try {
-                StatusResponse st = statusClient().getMaintenanceClient().statusMember(url(m.clientPort)).get(500, TimeUnit.MILLISECONDS);
-                if (st.getLeader() == 0 || (leader != 0 && st.getLeader() != leader)) {
-                    return false;
-                }
-                leader = st.getLeader();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            } catch (Exception e) {
-                return false; // still starting
-            }
+            leader = s.getLeader();
         }
         return true;
+    }
+
+    /** {@code m}'s own status, or null when it is down or does not answer within 500 ms. */
+    private StatusResponse status(Member m) {
+        if (!m.alive()) {
+            return null;
+        }
+        try {
+            return statusClient().getMaintenanceClient().statusMember(url(m.clientPort)).get(500, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (Exception e) {
+            return null; // not up yet, or just killed
+        }
     }
 
     @Override
