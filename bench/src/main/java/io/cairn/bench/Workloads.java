@@ -161,8 +161,8 @@ final class Workloads {
     /**
      * As {@link #watchFanout()} with {@code watchers} watches; {@code registered} runs once all
      * are set up. The first writes (the step's warm-up, {@link #warmEvents}) are delivered and
-     * recorded like the others but not counted: without them the first system measured ran the
-     * recording code cold, and its first round measured the JIT compiler.
+     * recorded like the others but not counted: without them each system's first round ran its
+     * client's delivery code and the recording cold, and measured the JIT compiler.
      */
     Measurement watchFanout(int watchers, Runnable registered) throws Exception {
         int warm = warmEvents(settings);
