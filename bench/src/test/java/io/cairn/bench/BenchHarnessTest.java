@@ -67,8 +67,8 @@ class BenchHarnessTest {
         assertThat(Workloads.warmEvents(TINY)).isEqualTo(2);
         assertThat(rows.get(3).count()).isEqualTo(200L * 3);
         assertThat(rows.get(3).errors()).isZero();
-        // Where the watch step's time went: a watcher is told after the write was sent, and the
-        // first on a connection no later than its last.
+        // Where the watch step's time went: the write answered and its first watchers told some
+        // time after it was sent, the first told on a connection no later than the slowest delivery.
         Map<String, Double> parts = rows.get(3).parts();
         assertThat(parts).containsOnlyKeys("writeAnsweredP50Ms", "writeAnsweredMaxMs", "firstToldP50Ms", "firstToldMaxMs",
                 "spreadP50Ms", "spreadMaxMs");
