@@ -168,7 +168,7 @@ final class Workloads {
         int warm = warmEvents(settings);
         int events = warm + settings.watchEvents();
         String prefix = "/bench/watch";
-        AtomicLongArray sent = new AtomicLongArray(events + 1);
+        long[] sent = new long[events + 1];
         long[] answered = new long[events + 1];
         List<StoreClient> clients = new ArrayList<>();
         List<AutoCloseable> watches = new ArrayList<>();
@@ -199,7 +199,7 @@ final class Workloads {
             }
             registered.run();
             for (int e = 1; e <= events; e++) {
-                sent.set(e, System.nanoTime());
+                sent[e] = System.nanoTime();
                 writer.put(prefix + "/e" + e, value);
                 answered[e] = System.nanoTime();
                 Thread.sleep(settings.watchInterval().toMillis());
@@ -232,13 +232,13 @@ final class Workloads {
      * (the member's event and the connection's hop) and the spread from its first to its last
      * watcher told (the client handing one event to its watchers, 500 of them at 10,000 on 20).
      */
-    private static Map<String, Double> watchParts(List<Watcher> watchers, int connections, AtomicLongArray sent, long[] answered,
+    private static Map<String, Double> watchParts(List<Watcher> watchers, int connections, long[] sent, long[] answered,
                                                   int from, int to) {
         Histogram write = new Histogram(HIGHEST_NANOS, 3);
         Histogram first = new Histogram(HIGHEST_NANOS, 3);
         Histogram spread = new Histogram(HIGHEST_NANOS, 3);
         for (int e = from; e <= to; e++) {
-            write.recordValue(Math.min(Math.max(0, answered[e] - sent.get(e)), HIGHEST_NANOS));
+            record(write, answered[e] - sent[e]);
             for (int c = 0; c < connections; c++) {
                 long earliest = Long.MAX_VALUE;
                 long latest = Long.MIN_VALUE;
@@ -250,8 +250,8 @@ final class Workloads {
                     }
                 }
                 if (latest != Long.MIN_VALUE) {
-                    first.recordValue(Math.min(Math.max(0, earliest - sent.get(e)), HIGHEST_NANOS));
-                    spread.recordValue(Math.min(latest - earliest, HIGHEST_NANOS));
+                    record(first, earliest - sent[e]);
+                    record(spread, latest - earliest);
                 }
             }
         }
@@ -263,6 +263,11 @@ final class Workloads {
         parts.put("spreadP50Ms", spread.getValueAtPercentile(50) / 1e6);
         parts.put("spreadMaxMs", spread.getMaxValue() / 1e6);
         return parts;
+    }
+
+    /** Records {@code nanos} into {@code h}, within the range it holds. */
+    private static void record(Histogram h, long nanos) {
+        h.recordValue(Math.min(Math.max(0, nanos), HIGHEST_NANOS));
     }
 
     /** Writes of the watch step delivered before those measured: its warm-up, one per interval. */
@@ -324,11 +329,11 @@ final class Workloads {
             return n;
         }
 
-        void addDelays(AtomicLongArray sent, int from, int to, Histogram into) {
+        void addDelays(long[] sent, int from, int to, Histogram into) {
             for (int e = from; e <= to; e++) {
                 long at = toldAt.get(e);
                 if (at != 0) {
-                    into.recordValue(Math.min(Math.max(0, at - sent.get(e)), HIGHEST_NANOS));
+                    record(into, at - sent[e]);
                 }
             }
         }
