@@ -293,12 +293,18 @@ public final class BenchMain implements Callable<Integer> {
                     System.err.println("cairn-bench: warming up " + system + " failed: " + e);
                 }
             }
+            // Each turn starts once the machine is quiet, and records what the machine did during it.
+            MachineMeter meter = MachineMeter.standard();
             for (Step step : steps(settings)) {
                 for (int r = 0; r < settings.rounds(); r++) {
                     for (int i = 0; i < order.size(); i++) {
                         String system = order.get((i + r) % order.size());
                         try {
+                            List<Long> idle = idlePids(groups, system);
+                            long waited = meter.awaitQuiet();
+                            MachineMeter.Sample before = meter.sample(idle);
                             Measurement m = step.run(loads.get(system)).withSystem(system).inRound(r + 1);
+                            m = m.withMoreParts(meter.turn(waited, before, meter.sample(idle)));
                             rows.add(m);
                             print(m);
                         } catch (Exception e) {
@@ -338,6 +344,17 @@ public final class BenchMain implements Callable<Integer> {
             System.out.println("README.md's performance table remade from " + out.resolve(name + ".json"));
         }
         return failed ? 1 : 0;
+    }
+
+    /** The member processes of every system but {@code busy}: those idle during its turn. */
+    private static List<Long> idlePids(Map<String, ServerGroup> groups, String busy) {
+        List<Long> out = new ArrayList<>();
+        groups.forEach((name, g) -> {
+            if (!name.equals(busy)) {
+                out.addAll(g.pids());
+            }
+        });
+        return out;
     }
 
     /** A one-purpose mode's result into --out: NAME.md (the header, then the body) and NAME.json; the body on stdout too. */

@@ -32,6 +32,13 @@ record Measurement(String workload, int clients, String system, int round, doubl
         return new Measurement(workload, clients, system, round, opsPerSec, p50Ms, p99Ms, maxMs, count, errors, p);
     }
 
+    /** These parts added to the row's own (the machine's figures over its turn). */
+    Measurement withMoreParts(Map<String, Double> more) {
+        Map<String, Double> p = new LinkedHashMap<>(parts);
+        p.putAll(more);
+        return withParts(p);
+    }
+
     /** The row's label in tables and charts, e.g. "write x64". */
     String label() {
         return workload + " x" + clients;

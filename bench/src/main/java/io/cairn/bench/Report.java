@@ -228,6 +228,7 @@ final class Report {
         }
 
         watchBreakdown(b);
+        machineTurns(b);
 
         List<Measurement> withErrors = rows.stream().filter(m -> m.errors() > 0).toList();
         b.append("\n## Errors\n\n");
@@ -249,7 +250,8 @@ final class Report {
      * watcher told on a connection, and the spread from first to last on one connection.
      */
     private void watchBreakdown(StringBuilder b) {
-        List<Measurement> watch = rows.stream().filter(m -> m.workload().equals("watch-fanout") && !m.parts().isEmpty()).toList();
+        List<Measurement> watch = rows.stream().filter(m -> m.workload().equals("watch-fanout")
+                && m.parts().containsKey("writeAnsweredP50Ms")).toList();
         if (watch.isEmpty()) {
             return;
         }
@@ -266,6 +268,38 @@ final class Report {
                         .append(pair(p, "writeAnswered")).append(" | ").append(pair(p, "firstTold")).append(" | ")
                         .append(pair(p, "spread")).append(" |\n");
             }
+        }
+    }
+
+    /**
+     * Each turn with what the machine did during it, to tell a system's bad round from a bad
+     * moment of the machine's: a round that stands out beside much stolen CPU, or beside idle
+     * systems that were not idle, says more about the machine than about the system.
+     */
+    private void machineTurns(StringBuilder b) {
+        List<Measurement> turns = rows.stream().filter(m -> m.parts().containsKey(MachineMeter.BUSY_CORES)).toList();
+        if (turns.isEmpty()) {
+            return;
+        }
+        b.append("\n## The machine during each turn\n\n")
+                .append("Each turn starts once the machine is quiet (under 0.3 cores busy for 300 ms running, waited for at most 3 s).")
+                .append(" Over the turn, its warm-up included: the cores busy on the whole machine, the share of CPU time the")
+                .append(" hypervisor stole, and the cores the members of the two systems not under load used.\n\n")
+                .append("| step | round | system | ops/s | p99 ms | waited for quiet, s | machine busy, cores | stolen, % |")
+                .append(" idle systems, cores |\n|---|---|---|---|---|---|---|---|---|\n");
+        for (String label : labels(false)) {
+            turns.stream().filter(m -> m.label().equals(label))
+                    .sorted(Comparator.comparingInt(Measurement::round).thenComparing(m -> systems.indexOf(m.system())))
+                    .forEach(m -> {
+                        Map<String, Double> p = m.parts();
+                        b.append("| ").append(label).append(" | ").append(m.round()).append(" | ").append(m.system()).append(" | ")
+                                .append(Double.isNaN(m.opsPerSec()) ? "–" : String.format(Locale.ROOT, "%.0f", m.opsPerSec()))
+                                .append(" | ").append(num(m.p99Ms())).append(" | ")
+                                .append(String.format(Locale.ROOT, "%.1f", p.get(MachineMeter.QUIET_WAIT) / 1000)).append(" | ")
+                                .append(String.format(Locale.ROOT, "%.2f", p.get(MachineMeter.BUSY_CORES))).append(" | ")
+                                .append(String.format(Locale.ROOT, "%.1f", p.get(MachineMeter.STEAL_PCT))).append(" | ")
+                                .append(String.format(Locale.ROOT, "%.2f", p.get(MachineMeter.IDLE_SYSTEMS_CORES))).append(" |\n");
+                    });
         }
     }
 

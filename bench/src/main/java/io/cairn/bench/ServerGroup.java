@@ -66,6 +66,17 @@ abstract class ServerGroup implements AutoCloseable {
         }
     }
 
+    /** The process ids of the members running now. */
+    List<Long> pids() {
+        List<Long> out = new ArrayList<>();
+        for (Member m : members) {
+            if (m.alive()) {
+                out.add(m.process.pid());
+            }
+        }
+        return out;
+    }
+
     String name() {
         return name;
     }

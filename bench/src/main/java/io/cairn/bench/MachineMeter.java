@@ -1,0 +1,149 @@
+package io.cairn.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What the machine did around one system's turn, from Linux's own counters: {@code /proc/stat}
+ * for the whole machine (busy and stolen CPU) and {@code /proc/PID/stat} for the members of the
+ * systems not under load. A turn first waits for the machine to go quiet, so that no system is
+ * measured while the one before it is still busy with the aftermath of its own turn (a JVM's
+ * collection, ZooKeeper's snapshot, etcd's compaction).
+ *
+ * <p>Where the counters cannot be read (not Linux), the meter reports nothing and never waits.
+ */
+final class MachineMeter {
+    /** The kernel's USER_HZ: what its CPU counters count in. Linux reports 100 on every architecture. */
+    private static final double TICKS_PER_SECOND = 100;
+    private static final Path STAT = Path.of("/proc/stat");
+
+    /** The counters at one moment. {@code others}: CPU ticks of the idle systems' member processes. */
+    record Sample(long nanos, long busy, long steal, long total, long others) {}
+
+    /** Busy below this, in cores, is quiet: the nine idle members' heartbeats and timers stay well under it. */
+    private final double quietCores;
+    private final long pollMillis;
+    private final int quietPolls;
+    private final long maxWaitMillis;
+    private final int cores = Runtime.getRuntime().availableProcessors();
+
+    MachineMeter(double quietCores, long pollMillis, int quietPolls, long maxWaitMillis) {
+        this.quietCores = quietCores;
+        this.pollMillis = pollMillis;
+        this.quietPolls = quietPolls;
+        this.maxWaitMillis = maxWaitMillis;
+    }
+
+    /** Quiet is under 0.3 cores busy for 300 ms running, waited for at most 3 s. */
+    static MachineMeter standard() {
+        return new MachineMeter(0.3, 100, 3, 3000);
+    }
+
+    static boolean available() {
+        return Files.isReadable(STAT);
+    }
+
+    /** The counters now; {@code others}: the processes whose CPU is counted apart (the idle systems' members). */
+    Sample sample(Collection<Long> others) {
+        try {
+            long[] cpu = cpuLine();
+            long otherTicks = 0;
+            for (long pid : others) {
+                otherTicks += processTicks(pid);
+            }
+            // user nice system idle iowait irq softirq steal: busy leaves out idle, iowait and steal
+            long busy = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6];
+            long total = 0;
+            for (int i = 0; i < 8; i++) {
+                total += cpu[i];
+            }
+            return new Sample(System.nanoTime(), busy, cpu[7], total, otherTicks);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Waits until the machine has been quiet for {@link #quietPolls} polls in a row, or
+     * {@link #maxWaitMillis} have passed; returns how long it waited, in milliseconds.
+     */
+    long awaitQuiet() throws InterruptedException {
+        if (!available()) {
+            return 0;
+        }
+        long began = System.nanoTime();
+        Sample last = sample(java.util.List.of());
+        int quiet = 0;
+        while (last != null && quiet < quietPolls && (System.nanoTime() - began) / 1_000_000 < maxWaitMillis) {
+            Thread.sleep(pollMillis);
+            Sample next = sample(java.util.List.of());
+            if (next == null) {
+                break;
+            }
+            quiet = busyCores(last, next) < quietCores ? quiet + 1 : 0;
+            last = next;
+        }
+        return (System.nanoTime() - began) / 1_000_000;
+    }
+
+    /** Cores busy on average between two samples. */
+    double busyCores(Sample from, Sample to) {
+        long total = to.total() - from.total();
+        return total <= 0 ? 0 : (double) (to.busy() - from.busy()) / total * cores;
+    }
+
+    /**
+     * The turn's figures, for a measurement's parts: the wait for quiet, the machine's busy
+     * cores and stolen share over the turn, and the cores the idle systems' members used.
+     */
+    Map<String, Double> turn(long waitedMillis, Sample from, Sample to) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (from == null || to == null) {
+            return out;
+        }
+        long total = to.total() - from.total();
+        double seconds = (to.nanos() - from.nanos()) / 1e9;
+        out.put(QUIET_WAIT, (double) waitedMillis);
+        out.put(BUSY_CORES, busyCores(from, to));
+        out.put(STEAL_PCT, total <= 0 ? 0 : 100.0 * (to.steal() - from.steal()) / total);
+        // A member restarted within the turn counts from zero again: never below nothing.
+        out.put(IDLE_SYSTEMS_CORES, seconds <= 0 ? 0 : Math.max(0, to.others() - from.others()) / TICKS_PER_SECOND / seconds);
+        return out;
+    }
+
+    /** The parts' names. */
+    static final String QUIET_WAIT = "quietWaitMs";
+    static final String BUSY_CORES = "machineBusyCores";
+    static final String STEAL_PCT = "machineStealPct";
+    static final String IDLE_SYSTEMS_CORES = "idleSystemsCores";
+
+    private static long[] cpuLine() throws IOException {
+        for (String line : Files.readAllLines(STAT)) {
+            if (line.startsWith("cpu ")) {
+                String[] f = line.trim().split("\\s+");
+                long[] out = new long[8];
+                for (int i = 0; i < 8 && i + 1 < f.length; i++) {
+                    out[i] = Long.parseLong(f[i + 1]);
+                }
+                return out;
+            }
+        }
+        throw new IOException("no cpu line in " + STAT);
+    }
+
+    /** utime + stime of a process (all its threads); 0 once it is gone. */
+    static long processTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // The command name, in parentheses, may hold spaces: fields count from after its ')'.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+}
