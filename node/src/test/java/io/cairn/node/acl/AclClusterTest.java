@@ -93,18 +93,8 @@ class AclClusterTest {
     }
 
     static long set(WireClient c, String path, String value) {
-        Response r = call(c, Request.newBuilder().setVerb(Verb.SET).setPath(path).setValue(ByteString.copyFromUtf8(value)).setRev(-1));
-        // An election right after the start (a busy machine) refuses writes UNAVAILABLE for a moment.
-        long settle = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
-        while (r.getErrCode() == Response.Err.UNAVAILABLE && System.nanoTime() < settle) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            r = call(c, Request.newBuilder().setVerb(Verb.SET).setPath(path).setValue(ByteString.copyFromUtf8(value)).setRev(-1));
-        }
+        Response r = TestCluster.untilAvailable(
+                () -> call(c, Request.newBuilder().setVerb(Verb.SET).setPath(path).setValue(ByteString.copyFromUtf8(value)).setRev(-1)));
         assertThat(r.hasErrCode()).as("SET %s: %s %s", path, r.getErrCode(), r.getErrDetail()).isFalse();
         return r.getRev();
     }

@@ -35,16 +35,10 @@ class SchemaClusterTest {
     static void start() throws Exception {
         cluster = TestCluster.start(AuthConfig.OFF);
         try (WireClient c = client(0)) {
-            // A busy machine can see an election right after the start: a write is then refused
-            // UNAVAILABLE for a moment (no leader, or the cluster's version not yet heard again).
-            long settle = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            Response r = set(c, "/ctl/schema/pay-limits", SchemasTest.LIMITS);
-            while (r.getErrCode() == Response.Err.UNAVAILABLE && System.nanoTime() < settle) {
-                Thread.sleep(50);
-                r = set(c, "/ctl/schema/pay-limits", SchemasTest.LIMITS);
-            }
-            assertThat(r.hasErrCode()).as("%s: %s", r.getErrCode(), r.getErrDetail()).isFalse();
-            assertThat(set(c, "/config/pay/limits", "{\"max\": 10}").hasErrCode()).isFalse();
+            Response schema = TestCluster.untilAvailable(() -> set(c, "/ctl/schema/pay-limits", SchemasTest.LIMITS));
+            assertThat(schema.hasErrCode()).as("%s: %s", schema.getErrCode(), schema.getErrDetail()).isFalse();
+            Response value = TestCluster.untilAvailable(() -> set(c, "/config/pay/limits", "{\"max\": 10}"));
+            assertThat(value.hasErrCode()).as("%s: %s", value.getErrCode(), value.getErrDetail()).isFalse();
         }
         // Every member has applied the schema before the tests write through them.
         long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();

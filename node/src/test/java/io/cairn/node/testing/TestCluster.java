@@ -5,6 +5,7 @@ import io.cairn.node.NodeConfig;
 import io.cairn.node.auth.AuthConfig;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
+import io.cairn.proto.Msg.Response;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /** Three real members on loopback (free ports, fresh temp directories), all started with one {@link AuthConfig}. */
 public final class TestCluster implements AutoCloseable {
@@ -56,6 +58,26 @@ public final class TestCluster implements AutoCloseable {
             c.close();
             throw e;
         }
+    }
+
+    /**
+     * Runs {@code call} again while it answers UNAVAILABLE, for at most 20 s: a busy machine can see
+     * an election right after the start, and writes are refused for a moment until a leader (and the
+     * cluster's version) is heard again. Any other answer, good or bad, is returned as it is.
+     */
+    public static Response untilAvailable(Supplier<Response> call) {
+        long settle = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        Response r = call.get();
+        while (r.getErrCode() == Response.Err.UNAVAILABLE && System.nanoTime() < settle) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return r;
+            }
+            r = call.get();
+        }
+        return r;
     }
 
     public List<CairnNode> members() {
