@@ -218,12 +218,17 @@ final class WriteFloor {
         return "-Dcairn.trace=" + traces.resolve("member-{member}");
     }
 
-    private static void hopRows(StringBuilder b, Object rows) {
+    private static void hopRows(StringBuilder b, Object rows, boolean longest) {
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> list = (List<Map<String, Object>>) rows;
         for (Map<String, Object> h : list) {
-            b.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f |%n", h.get("where"), h.get("what"),
-                    ((Number) h.get("p50Us")).doubleValue(), ((Number) h.get("meanUs")).doubleValue()));
+            // A run from before the slowest writes were followed has no such column: a dash.
+            Object slow = h.get("slowMeanUs");
+            Object most = h.get("slowLongest");
+            b.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f | %s |%s%n", h.get("where"), h.get("what"),
+                    ((Number) h.get("p50Us")).doubleValue(), ((Number) h.get("meanUs")).doubleValue(),
+                    slow instanceof Number n ? String.format(Locale.ROOT, "%.1f", n.doubleValue()) : "–",
+                    longest ? " " + (most instanceof Number m ? m.toString() : "–") + " |" : ""));
         }
     }
 
@@ -245,6 +250,13 @@ final class WriteFloor {
             }
         }
         return new WriteTimeline(client, members).json();
+    }
+
+    private static String slowWrites(Map<String, Object> hops) {
+        Object n = hops.get("slowWrites");
+        Object from = hops.get("slowFromUs");
+        return n instanceof Number && from instanceof Number f
+                ? String.format(Locale.ROOT, " (%s writes of %.0f µs or more)", n, f.doubleValue()) : "";
     }
 
     static String markdown(Map<String, Object> r) {
@@ -284,12 +296,15 @@ final class WriteFloor {
         if (hops != null) {
             b.append("\n## Hop by hop\n\nFrom the marks the client and the members made (`WriteTrace`, one monotonic clock"
                     + " for all processes) on ").append(hops.get("writes")).append(" of the writes; each hop runs from the"
-                    + " row above. The follower is the one whose accepted left first.\n\n");
-            b.append("| where | from the row above | p50 µs | mean µs |\n|---|---|---|---|\n");
-            hopRows(b, hops.get("path"));
+                    + " row above. The follower is the one whose accepted left first. The last column is the mean over the"
+                    + " slowest 1% of those writes by call-to-return time").append(slowWrites(hops)).append(", and in how many of"
+                    + " them the hop was the longest of the path: where the p99 goes.\n\n");
+            b.append("| where | from the row above | p50 µs | mean µs | mean µs, slowest 1% | the longest in, of the slowest |\n"
+                    + "|---|---|---|---|---|---|\n");
+            hopRows(b, hops.get("path"), true);
             b.append("\nBeside it, the leader's own log, from its accepts written:\n\n");
-            b.append("| where | from the accepts written | p50 µs | mean µs |\n|---|---|---|---|\n");
-            hopRows(b, hops.get("leaderDiskFromAcceptsWritten"));
+            b.append("| where | from the accepts written | p50 µs | mean µs | mean µs, slowest 1% |\n|---|---|---|---|---|\n");
+            hopRows(b, hops.get("leaderDiskFromAcceptsWritten"), false);
         }
         return b.toString();
     }

@@ -17,8 +17,18 @@ import java.util.Map;
  * the process where it happens. The follower followed is the one whose accepted left first.
  */
 final class WriteTimeline {
-    /** A hop: where it runs, what it is, its median and mean over the writes, in microseconds. */
-    record Hop(String where, String what, double p50Us, double meanUs) {}
+    /**
+     * A hop: where it runs, what it is, its median and mean over the writes, and its mean over the
+     * slowest of them (see {@link #SLOW_SHARE}), in microseconds; and in how many of the slowest
+     * writes it was the longest hop of the path (0 beside the path).
+     */
+    record Hop(String where, String what, double p50Us, double meanUs, double slowMeanUs, int slowLongest) {}
+
+    /**
+     * The writes whose call-to-return time is in this top share are the "slowest": the hops they
+     * spent their time in are what sets the p99, which a mean over all writes hides.
+     */
+    static final double SLOW_SHARE = 0.01;
 
     /** The stages a write goes through, in order, and who marks each. */
     private record Step(char who, Stage stage, String where, String what) {}
@@ -49,6 +59,9 @@ final class WriteTimeline {
     final List<Hop> path = new ArrayList<>();
     final List<Hop> leaderDisk = new ArrayList<>();
     final int writes;
+    /** How many writes the slowest share holds, and the least call-to-return time among them (µs). */
+    final int slowWrites;
+    final double slowFromUs;
 
     /**
      * {@code client} holds the client process's marks, {@code members} each member's; marks of
@@ -78,12 +91,36 @@ final class WriteTimeline {
             }
         }
         writes = pathTimes.size();
+        boolean[] slow = slowest(pathTimes);
+        int slowCount = 0;
+        long slowFrom = Long.MAX_VALUE;
+        for (int w = 0; w < writes; w++) {
+            if (slow[w]) {
+                slowCount++;
+                slowFrom = Math.min(slowFrom, total(pathTimes.get(w)));
+            }
+        }
+        slowWrites = slowCount;
+        slowFromUs = slowCount == 0 ? Double.NaN : slowFrom / 1e3;
+        int[] longest = new int[PATH.size()];
+        for (int w = 0; w < writes; w++) {
+            if (slow[w]) {
+                long[] t = pathTimes.get(w);
+                int at = 1;
+                for (int s = 2; s < PATH.size(); s++) {
+                    if (t[s] - t[s - 1] > t[at] - t[at - 1]) {
+                        at = s;
+                    }
+                }
+                longest[at]++;
+            }
+        }
         for (int s = 1; s < PATH.size(); s++) {
             long[] d = new long[writes];
             for (int w = 0; w < writes; w++) {
                 d[w] = pathTimes.get(w)[s] - pathTimes.get(w)[s - 1];
             }
-            path.add(hop(PATH.get(s), d));
+            path.add(hop(PATH.get(s), d, slow, longest[s]));
         }
         // The leader's disk from the moment its accepts were written (path step 4).
         for (int s = 0; s < LEADER_DISK.size(); s++) {
@@ -91,17 +128,49 @@ final class WriteTimeline {
             for (int w = 0; w < writes; w++) {
                 d[w] = diskTimes.get(w)[s] - pathTimes.get(w)[4];
             }
-            leaderDisk.add(hop(LEADER_DISK.get(s), d));
+            leaderDisk.add(hop(LEADER_DISK.get(s), d, slow, 0));
         }
     }
 
-    private static Hop hop(Step s, long[] nanos) {
+    private static long total(long[] times) {
+        return times[times.length - 1] - times[0];
+    }
+
+    /** Which writes are in the slowest {@link #SLOW_SHARE} by call-to-return time; at least one. */
+    private static boolean[] slowest(List<long[]> times) {
+        int n = times.size();
+        boolean[] slow = new boolean[n];
+        if (n == 0) {
+            return slow;
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(total(times.get(b)), total(times.get(a))));
+        int k = Math.max(1, (int) Math.ceil(n * SLOW_SHARE));
+        for (int i = 0; i < k; i++) {
+            slow[order[i]] = true;
+        }
+        return slow;
+    }
+
+    private static Hop hop(Step s, long[] nanos, boolean[] slow, int slowLongest) {
         if (nanos.length == 0) {
-            return new Hop(s.where(), s.what(), Double.NaN, Double.NaN);
+            return new Hop(s.where(), s.what(), Double.NaN, Double.NaN, Double.NaN, 0);
         }
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
-        return new Hop(s.where(), s.what(), sorted[sorted.length / 2] / 1e3, Arrays.stream(nanos).average().orElse(0) / 1e3);
+        double slowSum = 0;
+        int slowN = 0;
+        for (int w = 0; w < nanos.length; w++) {
+            if (slow[w]) {
+                slowSum += nanos[w];
+                slowN++;
+            }
+        }
+        return new Hop(s.where(), s.what(), sorted[sorted.length / 2] / 1e3, Arrays.stream(nanos).average().orElse(0) / 1e3,
+                slowSum / slowN / 1e3, slowLongest);
     }
 
     /** The times of every step of one write, or null when a mark is missing (a ring overwritten, say). */
@@ -166,6 +235,8 @@ final class WriteTimeline {
     Map<String, Object> json() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("writes", writes);
+        out.put("slowWrites", slowWrites);
+        out.put("slowFromUs", Math.round(slowFromUs * 10) / 10.0);
         out.put("path", path.stream().map(WriteTimeline::json).toList());
         out.put("leaderDiskFromAcceptsWritten", leaderDisk.stream().map(WriteTimeline::json).toList());
         return out;
@@ -177,6 +248,8 @@ final class WriteTimeline {
         o.put("what", h.what());
         o.put("p50Us", Math.round(h.p50Us() * 10) / 10.0);
         o.put("meanUs", Math.round(h.meanUs() * 10) / 10.0);
+        o.put("slowMeanUs", Math.round(h.slowMeanUs() * 10) / 10.0);
+        o.put("slowLongest", h.slowLongest());
         return o;
     }
 }

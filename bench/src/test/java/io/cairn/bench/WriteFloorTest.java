@@ -12,7 +12,7 @@ import picocli.CommandLine;
 
 /** The floor's report says when its writes were spaced out; a gap without --floor, or out of range, is refused. */
 class WriteFloorTest {
-    private static Map<String, Object> result(long gapMs) {
+    static Map<String, Object> result(long gapMs) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("fdatasync4KiB", new WriteFloor.Figures(0.231, 0.219, 0.97).json());
         r.put("loopbackRoundTrip", new WriteFloor.Figures(0.007, 0.005, 0.02).json());

@@ -22,8 +22,11 @@ class WriteTimelineTest {
     private final List<Mark> leader = new ArrayList<>();
     private final List<Mark> fastFollower = new ArrayList<>();
 
-    private static void at(List<Mark> marks, long base, long us, Stage s) {
-        marks.add(new Mark((base + us) * 1000, s));
+    /** Extra time in the faster follower's fdatasync of the write being made, µs. */
+    private long syncDelay;
+
+    private void at(List<Mark> marks, long base, long us, Stage s) {
+        marks.add(new Mark((base + us + (us >= 280 ? syncDelay : 0)) * 1000, s));
     }
 
     /** One write starting at {@code base} µs; the hops below are what the timeline should find. */
@@ -70,6 +73,37 @@ class WriteTimelineTest {
         assertThat(t.path).extracting(WriteTimeline.Hop::meanUs).containsExactlyElementsOf(
                 t.path.stream().map(WriteTimeline.Hop::p50Us).toList());
         assertThat(t.leaderDisk).extracting(WriteTimeline.Hop::p50Us).containsExactly(10.0, 200.0, 205.0);
+    }
+
+    @Test
+    void theSlowestWritesShowWhichHopTheyWaitedIn() {
+        for (int i = 0; i < 200; i++) {
+            syncDelay = i == 17 || i == 150 ? 3_000 : 0; // two writes of 200 wait 3 ms more for the follower's disk
+            write(1_000 + 10_000L * i);
+        }
+        WriteTimeline t = new WriteTimeline(client, List.of(slowFollower, leader, fastFollower));
+
+        assertThat(t.writes).isEqualTo(200);
+        assertThat(t.slowWrites).isEqualTo(2);
+        assertThat(t.slowFromUs).isEqualTo(3_410.0);
+        assertThat(t.path.get(6).what()).contains("fdatasync");
+        assertThat(t.path.get(6).p50Us()).isEqualTo(195.0);
+        assertThat(t.path.get(6).meanUs()).isEqualTo(225.0);
+        assertThat(t.path.get(6).slowMeanUs()).isEqualTo(3_195.0);
+        assertThat(t.path).extracting(WriteTimeline.Hop::slowLongest).containsExactly(0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0);
+        // Every other hop of the slow writes took what it always takes.
+        for (int h = 0; h < t.path.size(); h++) {
+            if (h != 6) {
+                assertThat(t.path.get(h).slowMeanUs()).as(t.path.get(h).what()).isEqualTo(t.path.get(h).p50Us());
+            }
+        }
+        assertThat(t.leaderDisk).extracting(WriteTimeline.Hop::slowMeanUs).containsExactly(10.0, 200.0, 205.0);
+        Map<String, Object> report = WriteFloorTest.result(0);
+        report.put("hops", t.json());
+        assertThat(WriteFloor.markdown(report))
+                .contains("slowest 1% of those writes by call-to-return time (2 writes of 3410 µs or more)")
+                .contains("| follower | to its log written and fdatasync'd | 195.0 | 225.0 | 3195.0 | 2 |")
+                .contains("| leader | its log written and fdatasync'd | 200.0 | 200.0 | 200.0 |\n");
     }
 
     @Test
