@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A member's disk: the write-ahead log under {@code wal/}, written by its own thread that
  * group-commits (one fsync for every batch of records waiting), and snapshots under {@code snap/},
- * encoded and written by a second thread so that neither stalls the member's loop. A follower's
- * loop writes and syncs a batch itself when the log has been idle (see {@link #syncOnLoop}); the
+ * encoded and written by a second thread so that neither stalls the member's loop. The member's
+ * loop writes and syncs a batch itself when the log has been idle and it is asked to (see
+ * {@link #syncOnLoop}); the
  * two never write at once, and batches reach the log in the order they were appended. This and
  * the files below it are the part of a replica the simulator does not run: it has its own disk.
  */
@@ -147,8 +148,9 @@ public final class FileStorage implements ReplicaStorage {
     /**
      * Writes and syncs, on the loop, the batches appended to be written there. Handing a batch to
      * the log thread and its durability back to the loop cost two thread wake-ups on the path of
-     * a write a follower accepts: in one client's writes (the benchmark's {@code --floor}) the
-     * log thread started writing about 35 µs after the accept was read, and the loop learned
+     * a write, a follower's accept as the leader's own record: in one client's writes (the
+     * benchmark's {@code --floor}) a follower's log thread started writing about 35 µs after the
+     * accept was read, and the loop learned
      * of the sync about 5-20 µs after it ended. A task queued behind the ones already waiting, so
      * the messages that may leave before the records are durable are written first.
      */
