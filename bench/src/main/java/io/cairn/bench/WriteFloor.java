@@ -296,9 +296,9 @@ final class WriteFloor {
         if (hops != null) {
             b.append("\n## Hop by hop\n\nFrom the marks the client and the members made (`WriteTrace`, one monotonic clock"
                     + " for all processes) on ").append(hops.get("writes")).append(" of the writes; each hop runs from the"
-                    + " row above. The follower is the one whose accepted left first. The last column is the mean over the"
-                    + " slowest 1% of those writes by call-to-return time").append(slowWrites(hops)).append(", and in how many of"
-                    + " them the hop was the longest of the path: where the p99 goes.\n\n");
+                    + " row above. The follower is the one whose accepted left first. The last two columns follow the"
+                    + " slowest 1% of those writes by call-to-return time").append(slowWrites(hops)).append(": each hop's mean over"
+                    + " them, and in how many of them it was the longest hop of the path; that is where the p99 goes.\n\n");
             b.append("| where | from the row above | p50 µs | mean µs | mean µs, slowest 1% | the longest in, of the slowest |\n"
                     + "|---|---|---|---|---|---|\n");
             hopRows(b, hops.get("path"), true);

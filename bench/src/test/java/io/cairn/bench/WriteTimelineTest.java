@@ -101,7 +101,7 @@ class WriteTimelineTest {
         Map<String, Object> report = WriteFloorTest.result(0);
         report.put("hops", t.json());
         assertThat(WriteFloor.markdown(report))
-                .contains("slowest 1% of those writes by call-to-return time (2 writes of 3410 µs or more)")
+                .contains("slowest 1% of those writes by call-to-return time (2 writes of 3410 µs or more): each hop's mean")
                 .contains("| follower | to its log written and fdatasync'd | 195.0 | 225.0 | 3195.0 | 2 |")
                 .contains("| leader | its log written and fdatasync'd | 200.0 | 200.0 | 200.0 |\n");
     }

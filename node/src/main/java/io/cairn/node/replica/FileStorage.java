@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * group-commits (one fsync for every batch of records waiting), and snapshots under {@code snap/},
  * encoded and written by a second thread so that neither stalls the member's loop. The member's
  * loop writes and syncs a batch itself when the log has been idle and it is asked to (see
- * {@link #syncOnLoop}); the
- * two never write at once, and batches reach the log in the order they were appended. This and
- * the files below it are the part of a replica the simulator does not run: it has its own disk.
+ * {@link #syncOnLoop}); the two never write at once, and batches reach the log in the order they
+ * were appended. This and the files below it are the part of a replica the simulator does not
+ * run: it has its own disk.
  */
 public final class FileStorage implements ReplicaStorage {
     private static final Logger log = LoggerFactory.getLogger(FileStorage.class);
@@ -150,9 +150,9 @@ public final class FileStorage implements ReplicaStorage {
      * the log thread and its durability back to the loop cost two thread wake-ups on the path of
      * a write, a follower's accept as the leader's own record: in one client's writes (the
      * benchmark's {@code --floor}) a follower's log thread started writing about 35 µs after the
-     * accept was read, and the loop learned
-     * of the sync about 5-20 µs after it ended. A task queued behind the ones already waiting, so
-     * the messages that may leave before the records are durable are written first.
+     * accept was read, and the loop learned of the sync about 5-20 µs after it ended. A task
+     * queued behind the ones already waiting, so the messages that may leave before the records
+     * are durable are written first.
      */
     private void syncOnLoop() {
         List<Batch> batches = onLoop;
