@@ -50,19 +50,21 @@ final class NodeArchive {
         try {
             Path dir = Files.createTempDirectory("cairn-bench-cds");
             Path out = dir.resolve("cairn-node.jsa");
+            Path log = dir.resolve("dump.log");
+            // Deleted at exit in the reverse order of these calls: the files, then their directory
+            // (registered last, it was deleted first while not yet empty, and one was left per run).
+            dir.toFile().deleteOnExit();
+            out.toFile().deleteOnExit();
+            log.toFile().deleteOnExit();
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xshare:dump",
                     "-XX:SharedClassListFile=" + LIST.toAbsolutePath(), "-XX:SharedArchiveFile=" + out, "-Xlog:cds=error"));
             // The same collector as the members: an archive dumped under another maps without its heap objects.
             jvmFlags.stream().filter(f -> f.matches("-XX:\\+Use\\w+GC")).forEach(cmd::add);
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
-            Path log = dir.resolve("dump.log");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
             }
-            out.toFile().deleteOnExit();
-            log.toFile().deleteOnExit();
-            dir.toFile().deleteOnExit();
             if (p.isAlive() || p.exitValue() != 0 || !Files.isRegularFile(out)) {
                 String why = Files.readString(log).lines().filter(l -> l.contains("rror")).findFirst().orElse("exit " + p.exitValue());
                 System.out.println("cairn members start without a class-data-sharing archive: dumping it failed (" + why + ")");
