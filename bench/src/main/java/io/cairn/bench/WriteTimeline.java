@@ -94,27 +94,24 @@ final class WriteTimeline {
         boolean[] slow = slowest(pathTimes);
         int slowCount = 0;
         long slowFrom = Long.MAX_VALUE;
+        int[] longest = new int[PATH.size()];
         for (int w = 0; w < writes; w++) {
-            if (slow[w]) {
-                slowCount++;
-                slowFrom = Math.min(slowFrom, total(pathTimes.get(w)));
+            if (!slow[w]) {
+                continue;
             }
+            long[] t = pathTimes.get(w);
+            slowCount++;
+            slowFrom = Math.min(slowFrom, total(t));
+            int at = 1;
+            for (int s = 2; s < PATH.size(); s++) {
+                if (t[s] - t[s - 1] > t[at] - t[at - 1]) {
+                    at = s;
+                }
+            }
+            longest[at]++;
         }
         slowWrites = slowCount;
         slowFromUs = slowCount == 0 ? Double.NaN : slowFrom / 1e3;
-        int[] longest = new int[PATH.size()];
-        for (int w = 0; w < writes; w++) {
-            if (slow[w]) {
-                long[] t = pathTimes.get(w);
-                int at = 1;
-                for (int s = 2; s < PATH.size(); s++) {
-                    if (t[s] - t[s - 1] > t[at] - t[at - 1]) {
-                        at = s;
-                    }
-                }
-                longest[at]++;
-            }
-        }
         for (int s = 1; s < PATH.size(); s++) {
             long[] d = new long[writes];
             for (int w = 0; w < writes; w++) {
