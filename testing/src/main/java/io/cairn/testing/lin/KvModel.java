@@ -172,6 +172,28 @@ public final class KvModel {
         }
     }
 
+    /**
+     * The highest store revision at which {@code in} with result {@code out} can still take
+     * place, or {@link Long#MAX_VALUE} when its result pins none. The store revision only grows,
+     * so once it passes this, no order of the operations left can place this one: a write that
+     * returned revision r happened at r - 1 (or below, with gaps), a failed TXN at its revision.
+     */
+    public static long lastRev(Input in, Output out) {
+        if (out == null || out.error() != null) {
+            return Long.MAX_VALUE;
+        }
+        return switch (in.kind()) {
+            case GET -> Long.MAX_VALUE;
+            case SET, DEL -> out.rev() - 1;
+            case TXN -> !out.succeeded() ? out.rev() : in.writes().isEmpty() ? Long.MAX_VALUE : out.rev() - 1;
+        };
+    }
+
+    /** The store revision of state {@code s}. */
+    public static long rev(State s) {
+        return s.rev;
+    }
+
     private static boolean revOk(State s, long rev, boolean gaps) {
         return gaps ? rev > s.rev : rev == s.rev + 1;
     }

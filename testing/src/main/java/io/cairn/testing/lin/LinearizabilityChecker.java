@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Decides whether a history of the store is linearizable: Wing and Gong's search for an order
@@ -101,6 +102,17 @@ public final class LinearizabilityChecker {
             tail = node;
         }
 
+        // The last store revision each operation not yet linearized can take place at: a step
+        // past the lowest of them is a dead end, found here at once rather than when that
+        // operation's return comes up, which for a write whose client gave up is the end of the
+        // history (a search that skipped such a write went the whole way down every branch).
+        long[] lastRev = new long[n];
+        TreeMap<Long, Integer> open = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            lastRev[i] = KvModel.lastRev(history.get(i).input(), history.get(i).output());
+            open.merge(lastRev[i], 1, Integer::sum);
+        }
+
         KvModel.State state = initial;
         BitSet done = new BitSet(n);
         Set<Config> seen = new HashSet<>();
@@ -121,12 +133,20 @@ public final class LinearizabilityChecker {
                 KvModel.State next = KvModel.step(state, o.input(), o.output(), revisionGaps);
                 boolean advanced = false;
                 if (next != null) {
+                    take(open, lastRev[entry.op]);
+                    if (!open.isEmpty() && open.firstKey() < KvModel.rev(next)) {
+                        next = null; // some operation left could no longer take place
+                    }
+                    open.merge(lastRev[entry.op], 1, Integer::sum);
+                }
+                if (next != null) {
                     BitSet d = (BitSet) done.clone();
                     d.set(entry.op);
                     if (seen.add(new Config(d, next))) {
                         stack.add(new Frame(entry, state));
                         state = next;
                         done.set(entry.op);
+                        take(open, lastRev[entry.op]);
                         lift(entry);
                         deepest = Math.max(deepest, stack.size());
                         entry = head.next;
@@ -153,11 +173,16 @@ public final class LinearizabilityChecker {
                 Frame f = stack.remove(stack.size() - 1);
                 state = f.state();
                 done.clear(f.call().op);
+                open.merge(lastRev[f.call().op], 1, Integer::sum);
                 unlift(f.call());
                 entry = f.call().next;
             }
         }
         return new Result(true, n + " operations linearized");
+    }
+
+    private static void take(TreeMap<Long, Integer> open, long rev) {
+        open.computeIfPresent(rev, (k, c) -> c == 1 ? null : c - 1);
     }
 
     private static void lift(Node call) {
