@@ -969,6 +969,9 @@ public final class PaxosCore {
         followLeader(from, b);
         leaderSaidVersion = h.getClusterVersion(); // absent (a leader of version 1): 0
         learnCommit(b, h.getCommit());
+        if (h.getQuiet()) {
+            return; // a commit notice the leader waits on no answer to (see quietNotice)
+        }
         // After learning the commit: a membership change it chose is told back at once (its
         // record goes to disk before this answer leaves), and the slots after it count again.
         send(from, PeerMessage.newBuilder().setBallot(b.toProto())
@@ -1192,15 +1195,38 @@ public final class PaxosCore {
         return flush(false);
     }
 
+    /**
+     * Whether a commit notice can go unanswered. Its answer matters to this leader only when a
+     * read round is out (the answer confirms it), a hand-over waits for the target to report the
+     * log chosen, or a voter has not yet reported the last membership change chosen (the slots
+     * after it count that voter only once it has, see checkChosen). Otherwise each notice drew
+     * two answers and two wake-ups of this loop per write at one client, for nothing: the
+     * periodic heartbeats, always answered, keep contact and the followers' reports current.
+     */
+    private boolean quietNotice() {
+        if (reads.roundOut() || transferPending != 0 || members.changePending()) {
+            return false;
+        }
+        long change = members.lastChangeSlot();
+        for (long v : members.voterList()) {
+            if (!progress.knowsChosen(v, change)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Hands over what this call asked for; {@code tick}: a commit not yet recorded goes now. */
     private Ready flush(boolean tick) {
         if (commitAdvanced && role == Role.LEADER) {
             // Tell followers at once, so those serving clients apply without waiting for a heartbeat.
             // Early: the commit is already a fact (durable acceptances by a quorum), whether or
             // not this leader's commit record has reached its disk.
+            boolean quiet = quietNotice();
             for (long peer : members.others()) {
                 sendAsLeader(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                        .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq()).setClusterVersion(clusterVersion())));
+                        .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq())
+                                .setClusterVersion(clusterVersion()).setQuiet(quiet)));
             }
         }
         commitAdvanced = false;

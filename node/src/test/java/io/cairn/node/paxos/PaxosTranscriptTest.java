@@ -290,7 +290,8 @@ class PaxosTranscriptTest {
                         .collect(Collectors.joining(" ")) + " commit " + m.getAccept().getCommit();
                 case ACCEPTED -> "ACCEPTED" + b + " slots " + m.getAccepted().getSlotsList();
                 case NACK -> "NACK promised " + ballot(m.getNack().getPromised());
-                case HEARTBEAT -> "HEARTBEAT" + b + " commit " + m.getHeartbeat().getCommit() + " read " + m.getHeartbeat().getReadSeq();
+                case HEARTBEAT -> "HEARTBEAT" + b + " commit " + m.getHeartbeat().getCommit() + " read " + m.getHeartbeat().getReadSeq()
+                        + (m.getHeartbeat().getQuiet() ? " quiet" : "");
                 case HEARTBEAT_ACK -> "HEARTBEAT-ACK" + b + " read " + m.getHeartbeatAck().getReadSeq() + " chosen up to "
                         + m.getHeartbeatAck().getChosenUpTo();
                 case CATCH_UP -> "CATCH-UP from slot " + m.getCatchUp().getFromSlot();
