@@ -663,7 +663,7 @@ public final class PaxosCore {
         transferAge = 0;
         if (target != 0 && !maybeTellTransferTarget()) {
             sendAsLeader(target, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                    .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq()).setClusterVersion(clusterVersion())));
+                    .setHeartbeat(heartbeat()));
         }
     }
 
@@ -957,8 +957,13 @@ public final class PaxosCore {
     private void broadcastHeartbeat() {
         for (long peer : members.others()) {
             sendAsLeader(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                    .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq()).setClusterVersion(clusterVersion())));
+                    .setHeartbeat(heartbeat()));
         }
+    }
+
+    /** A leader's heartbeat as of now: the commit, the read round, the cluster's version. */
+    private Heartbeat.Builder heartbeat() {
+        return Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq()).setClusterVersion(clusterVersion());
     }
 
     private void onHeartbeat(long from, BallotNum b, Heartbeat h) {
@@ -1225,8 +1230,7 @@ public final class PaxosCore {
             boolean quiet = quietNotice();
             for (long peer : members.others()) {
                 sendAsLeader(peer, PeerMessage.newBuilder().setBallot(myBallot.toProto())
-                        .setHeartbeat(Heartbeat.newBuilder().setCommit(log.chosenUpTo()).setReadSeq(reads.seq())
-                                .setClusterVersion(clusterVersion()).setQuiet(quiet)));
+                        .setHeartbeat(heartbeat().setQuiet(quiet)));
             }
         }
         commitAdvanced = false;
