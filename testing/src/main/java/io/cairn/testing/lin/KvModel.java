@@ -178,7 +178,7 @@ public final class KvModel {
      * so once it passes this, no order of the operations left can place this one: a write that
      * returned revision r happened at r - 1 (or below, with gaps), a failed TXN at its revision.
      */
-    public static long lastRev(Input in, Output out) {
+    static long lastRev(Input in, Output out) {
         if (out == null || out.error() != null) {
             return Long.MAX_VALUE;
         }
@@ -187,11 +187,6 @@ public final class KvModel {
             case SET, DEL -> out.rev() - 1;
             case TXN -> !out.succeeded() ? out.rev() : in.writes().isEmpty() ? Long.MAX_VALUE : out.rev() - 1;
         };
-    }
-
-    /** The store revision of state {@code s}. */
-    public static long rev(State s) {
-        return s.rev;
     }
 
     private static boolean revOk(State s, long rev, boolean gaps) {

@@ -5,6 +5,7 @@ import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
@@ -132,12 +133,8 @@ public final class LinearizabilityChecker {
                 Operation o = history.get(entry.op);
                 KvModel.State next = KvModel.step(state, o.input(), o.output(), revisionGaps);
                 boolean advanced = false;
-                if (next != null) {
-                    take(open, lastRev[entry.op]);
-                    if (!open.isEmpty() && open.firstKey() < KvModel.rev(next)) {
-                        next = null; // some operation left could no longer take place
-                    }
-                    open.merge(lastRev[entry.op], 1, Integer::sum);
+                if (next != null && lowestOpenBesides(open, lastRev[entry.op]) < next.rev) {
+                    next = null; // some operation left could no longer take place
                 }
                 if (next != null) {
                     BitSet d = (BitSet) done.clone();
@@ -179,6 +176,16 @@ public final class LinearizabilityChecker {
             }
         }
         return new Result(true, n + " operations linearized");
+    }
+
+    /** The lowest last revision of the operations open, leaving out one whose last revision is {@code own}. */
+    private static long lowestOpenBesides(TreeMap<Long, Integer> open, long own) {
+        Map.Entry<Long, Integer> lowest = open.firstEntry();
+        if (lowest.getKey() != own || lowest.getValue() > 1) {
+            return lowest.getKey();
+        }
+        Long higher = open.higherKey(own);
+        return higher == null ? Long.MAX_VALUE : higher;
     }
 
     private static void take(TreeMap<Long, Integer> open, long rev) {
