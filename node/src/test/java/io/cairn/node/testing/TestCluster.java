@@ -26,6 +26,22 @@ public final class TestCluster implements AutoCloseable {
     private TestCluster() { }
 
     public static TestCluster start(AuthConfig auth) throws Exception {
+        // The peer ports are found by binding port 0 and letting go, so one can be taken before
+        // its member binds it: by another member's client or HTTP listener (port 0 too), or an
+        // outgoing connection. CI saw "cannot listen on 127.0.0.1:37633 (--peers)". Such a start
+        // is thrown away and tried again with other ports.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startOnce(auth);
+            } catch (IOException e) {
+                if (attempt == 3 || e.getMessage() == null || !e.getMessage().startsWith("cannot listen on ")) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static TestCluster startOnce(AuthConfig auth) throws Exception {
         TestCluster c = new TestCluster();
         try {
             Map<Long, InetSocketAddress> peers = new TreeMap<>();
