@@ -112,6 +112,15 @@ public final class PaxosCore {
     private final LinkedHashSet<Long> seenProposals = new LinkedHashSet<>();
     private static final int SEEN_PROPOSALS = 1 << 16;
     /**
+     * The values this node put in slots as leader that carry proposals, by slot, until the slot
+     * is chosen. One chosen with another value (a successor's, this node deposed meanwhile)
+     * means its proposals will never apply, and their proposers are told so at once (see
+     * {@link Ready#rejected}). Before, a write a deposed leader had taken waited out its whole
+     * timeout: a member that stalled while leading took a client's write into a slot its
+     * successor had already filled, and the client gave up after 10 s (CI, SchemaClusterTest).
+     */
+    private final Map<Long, Value> assignedHere = new HashMap<>();
+    /**
      * Bytes of values one catch-up answer carries at most (and at least one slot). Counted in
      * slots alone, an answer under a 1 KiB-value load was 256 slots of about 240 writes each:
      * 60 MB in one message.
@@ -722,6 +731,11 @@ public final class PaxosCore {
     private long assign(Value v) {
         long slot = nextSlot++;
         log.accept(slot, myBallot, v);
+        if (v.getProposalsCount() > 0) {
+            // The first kept: re-elected before this slot was chosen, this node may now propose
+            // a successor's value in it, and its own earlier one is still the one to settle.
+            assignedHere.putIfAbsent(slot, v);
+        }
         if (Configuration.holdsChange(v)) {
             members.proposed(slot, false);
         }
@@ -847,6 +861,7 @@ public final class PaxosCore {
         while ((next = log.advance()) != null) {
             long slot = log.chosenUpTo();
             out.committed.add(SlotLog.entry(slot, next));
+            rejectIfDisplaced(slot, next.value());
             if (members.applyChosen(slot, next.value())) {
                 if (!members.isVoter(id) && role != Role.FOLLOWER) {
                     stepDown(); // removed
@@ -913,6 +928,23 @@ public final class PaxosCore {
         }
     }
 
+    /**
+     * {@code slot} is chosen with {@code chosen}: when this node had put other proposals in it as
+     * leader, they are rejected. Each proposal goes into one slot only (a successor keeps an
+     * accepted value in its slot, and a duplicated forward is queued once), so one not in the
+     * slot's chosen value is not applied anywhere, ever. Ids are random 64-bit numbers, so the
+     * first proposal's id tells two values apart.
+     */
+    private void rejectIfDisplaced(long slot, Value chosen) {
+        Value mine = assignedHere.remove(slot);
+        if (mine == null || (chosen.getProposalsCount() > 0 && chosen.getProposals(0).getId() == mine.getProposals(0).getId())) {
+            return;
+        }
+        for (Proposal p : mine.getProposalsList()) {
+            out.rejected.add(p.getId());
+        }
+    }
+
     private void onForward(long from, Forward f) {
         if (role == Role.LEADER) {
             List<Proposal> rest = new ArrayList<>();
@@ -932,9 +964,15 @@ public final class PaxosCore {
             enqueue(rest);
             fillWindow();
         } else {
+            // Refused, so its proposer says "not applied": but not one this node queued while it
+            // led, from an earlier copy of this forward. That one may be in a slot already (the
+            // simulator's network delivered a forward twice, the copy after the leader's removal,
+            // and the write was answered "not applied" and applied: seed 9307, membership).
             ForwardReject.Builder r = ForwardReject.newBuilder();
-            f.getProposalsList().forEach(p -> r.addIds(p.getId()));
-            send(from, PeerMessage.newBuilder().setForwardReject(r));
+            f.getProposalsList().stream().filter(p -> !seenProposals.contains(p.getId())).forEach(p -> r.addIds(p.getId()));
+            if (r.getIdsCount() > 0) {
+                send(from, PeerMessage.newBuilder().setForwardReject(r));
+            }
         }
     }
 
@@ -1044,6 +1082,9 @@ public final class PaxosCore {
             return;
         }
         log.installSnapshot(s.getSlot());
+        // What became of proposals in the slots the snapshot covers cannot be told from it: they
+        // apply with it, or their proposers time out.
+        assignedHere.keySet().removeIf(slot -> slot <= s.getSlot());
         if (s.getVotersCount() > 0) {
             // The configuration as of the snapshot, here, before the slots after it apply their
             // changes on top. Taken on later, when the driver installs the snapshot, it undid

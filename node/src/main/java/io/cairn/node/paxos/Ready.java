@@ -47,6 +47,11 @@ public final class Ready {
      * snapshot still to install ahead of them holds them back.
      */
     public final List<SlotEntry> committed = new ArrayList<>();
+    /**
+     * Proposals that will never apply: refused before a slot held them (no leader, a leader
+     * deposed with them queued), or in a slot this node filled as leader that was chosen with
+     * another value. Their proposers can say so, and the client may retry.
+     */
     public final List<Long> rejected = new ArrayList<>();
     public final List<ReadReady> reads = new ArrayList<>();
     public final List<Long> readsFailed = new ArrayList<>();

@@ -62,12 +62,15 @@ final class PendingRequests {
         return w;
     }
 
-    /** The leader refused proposal {@code pid} before any slot held it. */
+    /**
+     * Proposal {@code pid} will never apply: refused before any slot held it, or its slot was
+     * chosen with a successor's value after the leader that took it was deposed.
+     */
     void rejected(long pid) {
         CompletableFuture<ApplyResult> w = take(pid);
         if (w != null) {
-            w.completeExceptionally(new StoreException(Err.UNAVAILABLE,
-                    "no leader accepted the write (an election may be under way); it was not applied, retry"));
+            w.completeExceptionally(new StoreException(Err.UNAVAILABLE, "no leader accepted the write, or a new leader"
+                    + " gave its slot to another (an election may be under way); it was not applied, retry"));
         }
     }
 

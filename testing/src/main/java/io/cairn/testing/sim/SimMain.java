@@ -45,6 +45,7 @@ public final class SimMain implements Callable<Integer> {
         long began = System.nanoTime();
         long violations = 0;
         long ops = 0;
+        long notApplied = 0;
         for (long s = start; s < start + seeds; s++) {
             Simulation.Options options = new Simulation.Options(s, nodes, durationMs, true);
             if (membership) {
@@ -55,8 +56,10 @@ public final class SimMain implements Callable<Integer> {
             }
             Simulation.Outcome o = Simulation.run(options);
             ops += o.operations();
+            notApplied += o.saidNotApplied();
             if (verbose) {
-                System.out.printf("seed %d: %d ops, %d slots, %d messages%n", s, o.operations(), o.slots(), o.messages());
+                System.out.printf("seed %d: %d ops, %d slots, %d messages, %d writes answered not applied%n", s, o.operations(), o.slots(),
+                        o.messages(), o.saidNotApplied());
             }
             if (!o.ok()) {
                 violations++;
@@ -68,8 +71,8 @@ public final class SimMain implements Callable<Integer> {
             }
         }
         double secs = (System.nanoTime() - began) / 1e9;
-        System.out.printf("ran %d seeds (%d operations checked) in %.1f s, %.0f seeds/minute%n",
-                seeds, ops, secs, seeds / secs * 60);
+        System.out.printf("ran %d seeds (%d operations checked, %d writes answered not applied and checked never to apply)"
+                + " in %.1f s, %.0f seeds/minute%n", seeds, ops, notApplied, secs, seeds / secs * 60);
         System.out.println("seeds: " + seeds + ", violations: " + violations);
         return violations > 0 ? 1 : 0;
     }

@@ -92,11 +92,17 @@ public final class Simulation {
         /** A joining member is started as the only voter of a configuration of its own (a bootstrap flag left on). */
         WRONG_CONFIGURATION,
         /** Every replica applies a session's expiry as nothing: a dead holder's files stay. */
-        EXPIRY_IGNORED
+        EXPIRY_IGNORED,
+        /** Replica 1 answers "not applied" for a write whose outcome it does not know (its leader lost, its time out). */
+        NOT_APPLIED_WHEN_UNKNOWN
     }
 
-    /** What happened: violations (empty when all invariants held) and a few counts. */
-    public record Outcome(long seed, List<String> violations, int operations, long slots, long messages, long simulatedMs) {
+    /**
+     * What happened: violations (empty when all invariants held) and a few counts, among them the
+     * writes a replica answered "not applied" (each then checked never to apply).
+     */
+    public record Outcome(long seed, List<String> violations, int operations, long slots, long messages, long simulatedMs,
+            int saidNotApplied) {
         public boolean ok() {
             return violations.isEmpty();
         }
@@ -133,6 +139,11 @@ public final class Simulation {
     /** For each write whose client gave up: its proposal id, to learn from the replicas what became of it. */
     private final Map<Integer, CompletableFuture<ApplyResult>> unknownProposal = new HashMap<>();
     private final Map<Long, ApplyResult> appliedByProposal = new HashMap<>();
+    /**
+     * The proposals of writes a replica answered "it was not applied" (see PendingRequests#rejected),
+     * with when: a client may retry such a write, so none of them may ever apply.
+     */
+    private final Map<Long, Long> saidNotApplied = new HashMap<>();
     /** The proposal id each client request became, by the request's future. */
     private final Map<CompletableFuture<ApplyResult>, Long> proposalOf = new java.util.IdentityHashMap<>();
     /** Which proposals each replica applied: each at most once. */
@@ -218,7 +229,8 @@ public final class Simulation {
         queue.runUntil(options.durationMs() + 3_000);
         finalChecks();
         long slots = serving().stream().mapToLong(SimNode::applied).max().orElse(0);
-        return new Outcome(options.seed(), List.copyOf(violations), history.size(), slots, network.sent, queue.now());
+        return new Outcome(options.seed(), List.copyOf(violations), history.size(), slots, network.sent, queue.now(),
+                saidNotApplied.size());
     }
 
     private void pollWatchers() {
@@ -637,6 +649,11 @@ public final class Simulation {
             }
         };
         request.whenComplete((result, e) -> {
+            Long pid = proposalOf.get(request);
+            boolean claimed = e != null && (saysNotApplied(e) || options.plant() == Plant.NOT_APPLIED_WHEN_UNKNOWN && node.id == 1);
+            if (claimed && pid != null) {
+                saidNotApplied.put(pid, queue.now()); // even when its client gave up: the claim must hold
+            }
             if (e != null) {
                 unknown.run(); // failed or timed out: it may still have been, or be, applied
                 return;
@@ -664,6 +681,12 @@ public final class Simulation {
             next(client);
         });
         queue.after(CLIENT_TIMEOUT_MS, unknown);
+    }
+
+    /** The replica's answer that a write never applied and never will, so a client may retry it. */
+    private static boolean saysNotApplied(Throwable e) {
+        Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        return c instanceof StoreException s && s.code() == Err.UNAVAILABLE && s.getMessage().endsWith("it was not applied, retry");
     }
 
     /** A client's request became a proposal with this id (what the replicas report applying). */
@@ -791,6 +814,13 @@ public final class Simulation {
     }
 
     private void finalChecks() {
+        // A write answered "not applied" never applies: its client may have sent it again.
+        for (Map.Entry<Long, Long> n : saidNotApplied.entrySet()) {
+            if (appliedByProposal.containsKey(n.getKey())) {
+                violation("proposal " + n.getKey() + " was answered \"not applied\" at t=" + n.getValue() + "ms but applied at slot "
+                        + slotOfProposal.get(n.getKey()));
+            }
+        }
         // Liveness: after the faults healed, a write committed within the bound.
         if (healedAt >= 0 && (firstWriteAfterHeal < 0 || firstWriteAfterHeal - healedAt > LIVENESS_BOUND_MS)) {
             violation("no write committed within " + LIVENESS_BOUND_MS + " ms after faults healed (healed at "
