@@ -70,7 +70,7 @@ final class PendingRequests {
         CompletableFuture<ApplyResult> w = take(pid);
         if (w != null) {
             w.completeExceptionally(new StoreException(Err.UNAVAILABLE, "no leader accepted the write, or a new leader"
-                    + " gave its slot to another (an election may be under way); it was not applied, retry"));
+                    + " gave its slot to another (an election may be under way); " + Replica.NOT_APPLIED));
         }
     }
 

@@ -62,6 +62,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class Replica implements KvService, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Replica.class);
+    /**
+     * How the refusal of a write that never applied, and never will, ends: a client may send it
+     * again. The simulator checks every answer that says so (none may apply).
+     */
+    public static final String NOT_APPLIED = "it was not applied, retry";
 
     /** How the replica runs. */
     public record Options(int tickMs, int electionTicks, int heartbeatTicks, int window, int maxBatch,

@@ -70,7 +70,7 @@ final class SimHolder {
             } else {
                 long s = session;
                 n.keepalive(s).whenComplete((ok, e) -> {
-                    Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                    Throwable c = Simulation.cause(e);
                     if (c instanceof StoreException se && se.code() == Err.SESSION_EXPIRED && s == session) {
                         // The session ended (the replica has applied its expiry): start over with a new one.
                         session = 0;

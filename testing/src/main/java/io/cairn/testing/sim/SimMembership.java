@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
-import java.util.concurrent.CompletionException;
 
 /**
  * An operator changing the membership while the faults go on, through the replicas' own
@@ -171,7 +170,7 @@ final class SimMembership {
         via.changeMembership(verb, info).whenComplete((r, e) -> {
             changing = false;
             sim.trace("operator: " + verb + " of member " + id + ": " + (e == null ? "done" : e.toString()));
-            Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            Throwable c = Simulation.cause(e);
             // "Already a member" or "no such member" is the answer to a change made before
             // (its first answer lost), but only from the leader: a lagging follower's view is old.
             boolean already = c instanceof StoreException se && via.alive && via.isLeader()

@@ -685,8 +685,12 @@ public final class Simulation {
 
     /** The replica's answer that a write never applied and never will, so a client may retry it. */
     private static boolean saysNotApplied(Throwable e) {
-        Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-        return c instanceof StoreException s && s.code() == Err.UNAVAILABLE && s.getMessage().endsWith("it was not applied, retry");
+        return cause(e) instanceof StoreException s && s.code() == Err.UNAVAILABLE && s.getMessage().endsWith(Replica.NOT_APPLIED);
+    }
+
+    /** What a replica's future failed with: the cause a CompletionException wraps, or the failure itself. */
+    static Throwable cause(Throwable e) {
+        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     /** A client's request became a proposal with this id (what the replicas report applying). */
