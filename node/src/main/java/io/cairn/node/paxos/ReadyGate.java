@@ -84,13 +84,24 @@ public final class ReadyGate {
         if (r.install != null) {
             effects.persistSnapshot(r.install);
         }
-        r.early.forEach(effects::send); // first: an append may be written before they leave
-        long position = effects.append(r.records);
         boolean applyNow = holdingBack == 0 && r.install == null;
-        if (applyNow) {
+        long position;
+        if (r.records.isEmpty() && applyNow) {
+            // Nothing to write, so nothing the early messages must precede: apply first, so the
+            // answers to clients leave before the leader's commit notices to its followers (on
+            // the member, each is a write queued on the loop, run in order). The position is
+            // taken first: whatever an apply proposes comes after this Ready.
+            position = effects.append(r.records);
             r.committed.forEach(effects::apply);
+            r.early.forEach(effects::send);
         } else {
-            holdingBack++;
+            r.early.forEach(effects::send); // first: an append may be written before they leave
+            position = effects.append(r.records);
+            if (applyNow) {
+                r.committed.forEach(effects::apply);
+            } else {
+                holdingBack++;
+            }
         }
         pending.add(new Pending(r, position, applyNow));
         release();
