@@ -4,6 +4,7 @@ import io.cairn.net.WriteTrace;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -150,15 +151,22 @@ final class WriteFloor {
         Histogram client = new Histogram(3);
         Map<Integer, Map<String, Double>> before = new LinkedHashMap<>();
         Map<Integer, Map<String, Double>> after = new LinkedHashMap<>();
+        Warmed warmed;
+        double[] compiledBefore;
         try (StoreClient c = g.client(List.of(leader))) {
-            // Long enough for the JIT: the full run's warm-up rounds come before its x1 step too.
-            long warm = System.nanoTime() + Math.max(settings.warmup().toNanos(), Duration.ofSeconds(15).toNanos());
-            while (System.nanoTime() < warm) {
-                c.put("/bench/floor", value);
-            }
+            long min = Math.max(settings.warmup().toNanos(), MIN_WARMUP.toNanos());
+            warmed = warmUp(min, SETTLE_SLICE.toNanos(), Math.max(min, MAX_WARMUP.toNanos()),
+                    SETTLED_COMPILE_SHARE * Runtime.getRuntime().availableProcessors() * SETTLE_SLICE.toSeconds(),
+                    () -> c.put("/bench/floor", value), () -> {
+                        for (int i = 0; i < ServerGroup.MEMBERS; i++) {
+                            scrape(http, g.members.get(i).extraPort);
+                        }
+                        return compileSeconds(g, http);
+                    });
             for (int i = 0; i < ServerGroup.MEMBERS; i++) {
                 before.put(i, scrape(http, g.members.get(i).extraPort));
             }
+            compiledBefore = compileSeconds(g, http);
             WriteTrace.start();
             long end = System.nanoTime() + window.toNanos();
             long n = 0;
@@ -174,9 +182,15 @@ final class WriteFloor {
                 }
             }
             WriteTrace.stopAndWrite(traces.resolve(CLIENT_TRACE));
+            double[] compiledAfter = compileSeconds(g, http);
             for (int i = 0; i < ServerGroup.MEMBERS; i++) {
                 after.put(i, scrape(http, g.members.get(i).extraPort));
             }
+            double[] during = new double[compiledAfter.length];
+            for (int i = 0; i < during.length; i++) {
+                during[i] = compiledAfter[i] - compiledBefore[i];
+            }
+            warmed = warmed.withDuringWindow(during);
         }
         Figures cl = figures(client);
         double request = meanMs(before.get(leader), after.get(leader), "cairn_request_duration_seconds", "{verb=\"SET\"}");
@@ -208,8 +222,112 @@ final class WriteFloor {
         out.put("parts", parts);
         out.put("meanOverFloor", round(cl.mean() / floor));
         out.put("p99OverFloor", round(cl.p99() / floor));
+        out.put("warmUp", warmed.json());
         return out;
     }
+
+    /** The least warm-up, whatever the JIT does: the full run's warm-up rounds come before its x1 step too. */
+    static final Duration MIN_WARMUP = Duration.ofSeconds(15);
+    /** After the least warm-up, writes go on in slices of this until the JIT has settled. */
+    static final Duration SETTLE_SLICE = Duration.ofSeconds(5);
+    /**
+     * Settled: the members' and the client's compilers together ran for less than this share of
+     * the machine's cores over a slice. They never stop altogether: a member's compiled about
+     * 20-50 ms a second from its 30th second on (a later tier, a scrape's formatting code), where
+     * in its first 30 s it compiled for 13 s, on a machine of two cores.
+     */
+    static final double SETTLED_COMPILE_SHARE = 0.05;
+    /** The longest warm-up, settled or not. */
+    static final Duration MAX_WARMUP = Duration.ofSeconds(90);
+
+    /**
+     * How the warm-up went: its length, whether the JIT settled, and (once the window is over)
+     * how long each process's compilers ran during the window: the members', then the client's.
+     */
+    record Warmed(double seconds, boolean settled, double lastSliceCompileSeconds, double[] duringWindow) {
+        Warmed withDuringWindow(double[] d) {
+            return new Warmed(seconds, settled, lastSliceCompileSeconds, d);
+        }
+
+        Map<String, Object> json() {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("seconds", Math.round(seconds * 10) / 10.0);
+            o.put("jitSettled", settled);
+            o.put("lastSliceCompileMs", Math.round(lastSliceCompileSeconds * 1000));
+            List<Long> ms = new ArrayList<>();
+            for (double d : duringWindow == null ? new double[0] : duringWindow) {
+                ms.add(Math.round(d * 1000));
+            }
+            o.put("windowCompileMs", ms);
+            return o;
+        }
+    }
+
+    /**
+     * Writes for at least {@code minNanos}, then on in slices of {@code sliceNanos} until the
+     * compilers whose times {@code compiled} gives ran for less than {@code settledSeconds} in
+     * all over a slice, at most {@code maxNanos}. A fixed 15 s was not enough at one client: the window began about 20 s into
+     * the members' lives, when each one's compilers still ran a quarter of a core (C2 on the
+     * channel's write, the epoll loop, the request dispatch), and the first scrape of /metrics,
+     * made as the window began, had each member compile its exposition code then too. Each slice
+     * scrapes every member, so that code is compiled before the window.
+     */
+    static Warmed warmUp(long minNanos, long sliceNanos, long maxNanos, double settledSeconds, ThrowingRunnable write,
+            CompileTimes compiled) throws Exception {
+        long start = System.nanoTime();
+        long min = start + minNanos;
+        long max = start + maxNanos;
+        double[] last = null;
+        double grew = Double.NaN;
+        while (true) {
+            long now = System.nanoTime();
+            long sliceEnd = now < min ? min : now + sliceNanos;
+            do {
+                write.run();
+            } while (System.nanoTime() < sliceEnd);
+            double[] c = compiled.seconds();
+            if (last != null) {
+                grew = 0;
+                for (int i = 0; i < c.length; i++) {
+                    grew += c[i] - last[i];
+                }
+                if (grew < settledSeconds) {
+                    return new Warmed((System.nanoTime() - start) / 1e9, true, grew, null);
+                }
+            }
+            last = c;
+            if (System.nanoTime() >= max) {
+                return new Warmed((System.nanoTime() - start) / 1e9, false, grew, null);
+            }
+        }
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /** Seconds each process's JIT compilers have run so far. */
+    interface CompileTimes {
+        double[] seconds() throws Exception;
+    }
+
+    /** Seconds each member's JIT compilers have run (from its /metrics), then this process's. */
+    static double[] compileSeconds(CairnServers g, HttpClient http) throws Exception {
+        double[] out = new double[ServerGroup.MEMBERS + 1];
+        for (int i = 0; i < ServerGroup.MEMBERS; i++) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.members.get(i).extraPort
+                    + "/metrics")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            Matcher m = COMPILE_TIME.matcher(r.body());
+            if (!m.find()) {
+                throw new IOException("member " + (i + 1) + "'s /metrics has no jvm_compilation_time_seconds_total");
+            }
+            out[i] = Double.parseDouble(m.group(1));
+        }
+        out[ServerGroup.MEMBERS] = ManagementFactory.getCompilationMXBean().getTotalCompilationTime() / 1000.0;
+        return out;
+    }
+
+    private static final Pattern COMPILE_TIME = Pattern.compile("(?m)^jvm_compilation_time_seconds_total ([0-9.eE+-]+)$");
 
     static final String CLIENT_TRACE = "client.trace";
 
@@ -274,9 +392,21 @@ final class WriteFloor {
                 rtt.get("p50Ms"), fs.get("meanMs"), fs.get("p50Ms")));
         long gapMs = ((Number) r.getOrDefault("gapMs", 0L)).longValue();
         b.append(String.format(Locale.ROOT, "- %s writes, one client on the leader%s: mean %.3f ms, p50 %.3f, p99 %.3f; mean %.2f× the floor,"
-                + " p99 %.2f× (goals: 1.5× and 4×)%n%n", r.get("writes"), gapMs > 0 ? ", one every " + gapMs + " ms" : "",
+                + " p99 %.2f× (goals: 1.5× and 4×)%n", r.get("writes"), gapMs > 0 ? ", one every " + gapMs + " ms" : "",
                 cl.get("meanMs"), cl.get("p50Ms"), cl.get("p99Ms"),
                 r.get("meanOverFloor"), r.get("p99OverFloor")));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> warm = (Map<String, Object>) r.get("warmUp");
+        if (warm != null) {
+            b.append(String.format(Locale.ROOT, "- warm-up: %s s of writes, %s; during the window the compilers ran %s ms"
+                    + " (members 1-3, then the client)%n%n", warm.get("seconds"), Boolean.TRUE.equals(warm.get("jitSettled"))
+                            ? "until the members' and the client's JIT compilers ran for under " + Math.round(SETTLED_COMPILE_SHARE * 100)
+                                    + "% of the cores over " + SETTLE_SLICE.toSeconds() + " s (" + warm.get("lastSliceCompileMs") + " ms)"
+                            : "the JIT still compiling at its end (" + warm.get("lastSliceCompileMs") + " ms in the last "
+                                    + SETTLE_SLICE.toSeconds() + " s)", warm.get("windowCompileMs")));
+        } else {
+            b.append('\n');
+        }
         b.append("| part (means, ms) | time |\n|---|---|\n");
         String[][] rows = {
             {"client library and the two loopback hops (client-observed mean less the leader's request time)", "clientAndNetworkMs"},
