@@ -117,12 +117,20 @@ final class WriteFloor {
         }
     }
 
+    /** A member's /metrics, as text. */
+    static String metrics(HttpClient http, int port) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
     /** Sums and counts of a member's histograms, by "name{labels}". */
     static Map<String, Double> scrape(HttpClient http, int port) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        return sums(metrics(http, port));
+    }
+
+    static Map<String, Double> sums(String metrics) {
         Map<String, Double> out = new LinkedHashMap<>();
-        for (String line : r.body().split("\n")) {
+        for (String line : metrics.split("\n")) {
             Matcher m = SAMPLE.matcher(line.trim());
             if (m.matches() && (m.group(1).endsWith("_sum") || m.group(1).endsWith("_count"))) {
                 out.put(m.group(1) + (m.group(2) == null ? "" : "{" + m.group(2) + "}"), Double.parseDouble(m.group(3)));
@@ -157,12 +165,7 @@ final class WriteFloor {
             long min = Math.max(settings.warmup().toNanos(), MIN_WARMUP.toNanos());
             warmed = warmUp(min, SETTLE_SLICE.toNanos(), Math.max(min, MAX_WARMUP.toNanos()),
                     SETTLED_COMPILE_SHARE * Runtime.getRuntime().availableProcessors() * SETTLE_SLICE.toSeconds(),
-                    () -> c.put("/bench/floor", value), () -> {
-                        for (int i = 0; i < ServerGroup.MEMBERS; i++) {
-                            scrape(http, g.members.get(i).extraPort);
-                        }
-                        return compileSeconds(g, http);
-                    });
+                    () -> c.put("/bench/floor", value), () -> compileSeconds(g, http));
             for (int i = 0; i < ServerGroup.MEMBERS; i++) {
                 before.put(i, scrape(http, g.members.get(i).extraPort));
             }
@@ -266,11 +269,11 @@ final class WriteFloor {
     /**
      * Writes for at least {@code minNanos}, then on in slices of {@code sliceNanos} until the
      * compilers whose times {@code compiled} gives ran for less than {@code settledSeconds} in
-     * all over a slice, at most {@code maxNanos}. A fixed 15 s was not enough at one client: the window began about 20 s into
-     * the members' lives, when each one's compilers still ran a quarter of a core (C2 on the
-     * channel's write, the epoll loop, the request dispatch), and the first scrape of /metrics,
-     * made as the window began, had each member compile its exposition code then too. Each slice
-     * scrapes every member, so that code is compiled before the window.
+     * all over a slice, at most {@code maxNanos}. A fixed 15 s was not enough at one client: the
+     * window began about 20 s into the members' lives, when each one's compilers still ran a
+     * quarter of a core (C2 on the channel's write, the epoll loop, the request dispatch), and the
+     * first scrape of /metrics, made as the window began, had each member compile its exposition
+     * code then too. Each slice's reading of the compile times is such a scrape.
      */
     static Warmed warmUp(long minNanos, long sliceNanos, long maxNanos, double settledSeconds, ThrowingRunnable write,
             CompileTimes compiled) throws Exception {
@@ -311,13 +314,17 @@ final class WriteFloor {
         double[] seconds() throws Exception;
     }
 
-    /** Seconds each member's JIT compilers have run (from its /metrics), then this process's. */
+    /**
+     * Seconds each member's JIT compilers have run (from its /metrics, read through {@link #sums}
+     * as the window's scrapes are, so that the code of both sides is compiled before the window),
+     * then this process's.
+     */
     static double[] compileSeconds(CairnServers g, HttpClient http) throws Exception {
         double[] out = new double[ServerGroup.MEMBERS + 1];
         for (int i = 0; i < ServerGroup.MEMBERS; i++) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.members.get(i).extraPort
-                    + "/metrics")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-            Matcher m = COMPILE_TIME.matcher(r.body());
+            String text = metrics(http, g.members.get(i).extraPort);
+            sums(text);
+            Matcher m = COMPILE_TIME.matcher(text);
             if (!m.find()) {
                 throw new IOException("member " + (i + 1) + "'s /metrics has no jvm_compilation_time_seconds_total");
             }
