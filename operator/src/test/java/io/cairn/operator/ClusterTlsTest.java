@@ -190,7 +190,7 @@ class ClusterTlsTest {
             return c != null && c.getStatus() != null && "Invalid".equals(c.getStatus().getPhase()) ? c : null;
         });
         assertThat(invalid.getStatus().getConditions()).anySatisfy(x -> assertThat(x.getMessage()).contains("go together"));
-        k8s.resources(CairnCluster.class).inNamespace(NS).withName("config").edit(both -> { // a patch: the status moves meanwhile
+        OperatorHarness.editCluster(k8s, NS, "config", both -> {
             both.getSpec().getTls().setClientSecretName("mine-client");
             return both;
         });

@@ -1,12 +1,14 @@
 package io.cairn.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.javaoperatorsdk.operator.Operator;
 import java.util.HashMap;
+import java.util.function.UnaryOperator;
 
 /** The operator running against fabric8's mock API server in CRUD mode, for tests. */
 final class OperatorHarness implements AutoCloseable {
@@ -34,6 +36,25 @@ final class OperatorHarness implements AutoCloseable {
         spec.setImage(image);
         c.setSpec(spec);
         return c;
+    }
+
+    /**
+     * Changes a cluster's resource as client-go's RetryOnConflict does. {@code edit} reads the
+     * resource and sends the change with the version it read; the operator writes the status
+     * meanwhile, and a change made from an older read is refused (409, "the object has been
+     * modified"; CI on 2026-12-07 in ReconcilerBackupTest). Read again and tried again, a few times.
+     */
+    static void editCluster(KubernetesClient k8s, String namespace, String name, UnaryOperator<CairnCluster> change) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                k8s.resources(CairnCluster.class).inNamespace(namespace).withName(name).edit(change);
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 5) {
+                    throw e;
+                }
+            }
+        }
     }
 
     @Override

@@ -72,9 +72,7 @@ class ReconcilerBackupTest {
                         + " config-backups, keeping 4; none has succeeded yet");
 
         // Backups off: the CronJob goes, the claim (and the backups in it) stay.
-        // A patch, not an update of the object read: the operator writes the status meanwhile, and
-        // an update carrying the resourceVersion read before that is refused (409).
-        h.k8s.resources(CairnCluster.class).inNamespace(NS).withName("config").edit(off -> {
+        OperatorHarness.editCluster(h.k8s, NS, "config", off -> {
             off.getSpec().setBackup(null);
             return off;
         });

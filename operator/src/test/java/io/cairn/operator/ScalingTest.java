@@ -153,7 +153,7 @@ class ScalingTest {
     }
 
     private static void setReplicas(KubernetesClient k8s, int n) {
-        k8s.resources(CairnCluster.class).inNamespace(NS).withName("config").edit(current -> { // a patch: the status moves meanwhile
+        OperatorHarness.editCluster(k8s, NS, "config", current -> {
             current.getSpec().setReplicas(n);
             return current;
         });
