@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
+import io.cairn.net.Causes;
 import io.cairn.node.acl.Grants;
 import io.cairn.node.acl.Identity;
 import io.cairn.node.acl.Right;
@@ -55,7 +56,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -553,7 +553,7 @@ final class HttpGatewayHandler extends SimpleChannelInboundHandler<FullHttpReque
     }
 
     private static StoreException unwrap(Throwable failure) {
-        Throwable c = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable c = Causes.unwrapped(failure);
         if (c instanceof StoreException se) {
             return se;
         }

@@ -1,5 +1,6 @@
 package io.cairn.node.replica;
 
+import io.cairn.net.Causes;
 import io.cairn.net.WriteTrace;
 import io.cairn.node.paxos.BallotNum;
 import io.cairn.node.paxos.PaxosConfig;
@@ -786,7 +787,7 @@ public final class Replica implements KvService, AutoCloseable {
                 done.complete(r);
                 return;
             }
-            Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            Throwable c = Causes.unwrapped(e);
             // Membership changes are idempotent (adding, promoting or removing twice changes
             // nothing more), so even a change whose outcome is unknown is safe to propose again.
             boolean retry = c instanceof StoreException se && se.code() == Err.UNAVAILABLE;

@@ -1,6 +1,7 @@
 package io.cairn.node.server;
 
 import com.google.protobuf.ByteString;
+import io.cairn.net.Causes;
 import io.cairn.node.acl.Grants;
 import io.cairn.node.acl.Identity;
 import io.cairn.node.acl.Right;
@@ -28,7 +29,6 @@ import io.cairn.proto.State.Txn;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -617,7 +617,7 @@ public final class RequestHandler {
                 finish(tag, resp);
                 return;
             }
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            Throwable cause = Causes.unwrapped(failure);
             if (cause instanceof StoreException se) {
                 finish(tag, Responses.error(tag, se));
             } else {

@@ -1,6 +1,7 @@
 package io.cairn.testing.sim;
 
 import com.google.protobuf.ByteString;
+import io.cairn.net.Causes;
 import io.cairn.node.store.Err;
 import io.cairn.node.store.StoreException;
 import io.cairn.proto.State.Command;
@@ -70,7 +71,7 @@ final class SimHolder {
             } else {
                 long s = session;
                 n.keepalive(s).whenComplete((ok, e) -> {
-                    Throwable c = Simulation.cause(e);
+                    Throwable c = Causes.unwrapped(e);
                     if (c instanceof StoreException se && se.code() == Err.SESSION_EXPIRED && s == session) {
                         // The session ended (the replica has applied its expiry): start over with a new one.
                         session = 0;

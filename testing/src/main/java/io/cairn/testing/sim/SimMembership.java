@@ -1,5 +1,6 @@
 package io.cairn.testing.sim;
 
+import io.cairn.net.Causes;
 import io.cairn.node.store.Err;
 import io.cairn.node.store.StoreException;
 import io.cairn.proto.Msg.MemberInfo;
@@ -170,7 +171,7 @@ final class SimMembership {
         via.changeMembership(verb, info).whenComplete((r, e) -> {
             changing = false;
             sim.trace("operator: " + verb + " of member " + id + ": " + (e == null ? "done" : e.toString()));
-            Throwable c = Simulation.cause(e);
+            Throwable c = Causes.unwrapped(e);
             // "Already a member" or "no such member" is the answer to a change made before
             // (its first answer lost), but only from the leader: a lagging follower's view is old.
             boolean already = c instanceof StoreException se && via.alive && via.isLeader()

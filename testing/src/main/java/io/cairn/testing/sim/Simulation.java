@@ -2,6 +2,7 @@ package io.cairn.testing.sim;
 
 import ch.qos.logback.classic.Level;
 import com.google.protobuf.ByteString;
+import io.cairn.net.Causes;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.store.ApplyResult;
 import io.cairn.node.store.Err;
@@ -685,12 +686,7 @@ public final class Simulation {
 
     /** The replica's answer that a write never applied and never will, so a client may retry it. */
     private static boolean saysNotApplied(Throwable e) {
-        return cause(e) instanceof StoreException s && s.code() == Err.UNAVAILABLE && s.getMessage().endsWith(Replica.NOT_APPLIED);
-    }
-
-    /** What a replica's future failed with: the cause a CompletionException wraps, or the failure itself. */
-    static Throwable cause(Throwable e) {
-        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        return Causes.unwrapped(e) instanceof StoreException s && s.code() == Err.UNAVAILABLE && s.getMessage().endsWith(Replica.NOT_APPLIED);
     }
 
     /** A client's request became a proposal with this id (what the replicas report applying). */
