@@ -124,10 +124,6 @@ final class WriteFloor {
     }
 
     /** Sums and counts of a member's histograms, by "name{labels}". */
-    static Map<String, Double> scrape(HttpClient http, int port) throws Exception {
-        return sums(metrics(http, port));
-    }
-
     static Map<String, Double> sums(String metrics) {
         Map<String, Double> out = new LinkedHashMap<>();
         for (String line : metrics.split("\n")) {
@@ -165,11 +161,8 @@ final class WriteFloor {
             long min = Math.max(settings.warmup().toNanos(), MIN_WARMUP.toNanos());
             warmed = warmUp(min, SETTLE_SLICE.toNanos(), Math.max(min, MAX_WARMUP.toNanos()),
                     SETTLED_COMPILE_SHARE * Runtime.getRuntime().availableProcessors() * SETTLE_SLICE.toSeconds(),
-                    () -> c.put("/bench/floor", value), () -> compileSeconds(g, http));
-            for (int i = 0; i < ServerGroup.MEMBERS; i++) {
-                before.put(i, scrape(http, g.members.get(i).extraPort));
-            }
-            compiledBefore = compileSeconds(g, http);
+                    () -> c.put("/bench/floor", value), () -> read(g, http, new LinkedHashMap<>()));
+            compiledBefore = read(g, http, before);
             WriteTrace.start();
             long end = System.nanoTime() + window.toNanos();
             long n = 0;
@@ -185,10 +178,7 @@ final class WriteFloor {
                 }
             }
             WriteTrace.stopAndWrite(traces.resolve(CLIENT_TRACE));
-            double[] compiledAfter = compileSeconds(g, http);
-            for (int i = 0; i < ServerGroup.MEMBERS; i++) {
-                after.put(i, scrape(http, g.members.get(i).extraPort));
-            }
+            double[] compiledAfter = read(g, http, after);
             double[] during = new double[compiledAfter.length];
             for (int i = 0; i < during.length; i++) {
                 during[i] = compiledAfter[i] - compiledBefore[i];
@@ -273,7 +263,7 @@ final class WriteFloor {
      * window began about 20 s into the members' lives, when each one's compilers still ran a
      * quarter of a core (C2 on the channel's write, the epoll loop, the request dispatch), and the
      * first scrape of /metrics, made as the window began, had each member compile its exposition
-     * code then too. Each slice's reading of the compile times is such a scrape.
+     * code then too. Each slice's reading of the compile times is such a scrape ({@link #read}).
      */
     static Warmed warmUp(long minNanos, long sliceNanos, long maxNanos, double settledSeconds, ThrowingRunnable write,
             CompileTimes compiled) throws Exception {
@@ -315,15 +305,16 @@ final class WriteFloor {
     }
 
     /**
-     * Seconds each member's JIT compilers have run (from its /metrics, read through {@link #sums}
-     * as the window's scrapes are, so that the code of both sides is compiled before the window),
-     * then this process's.
+     * Reads every member's /metrics once: the sums and counts of its histograms into {@code sums},
+     * by member, and the seconds its JIT compilers have run; then gives those seconds, and this
+     * process's last. The warm-up reads them as the window's start and end do, so that the code
+     * of both sides is compiled before the window.
      */
-    static double[] compileSeconds(CairnServers g, HttpClient http) throws Exception {
+    static double[] read(CairnServers g, HttpClient http, Map<Integer, Map<String, Double>> sums) throws Exception {
         double[] out = new double[ServerGroup.MEMBERS + 1];
         for (int i = 0; i < ServerGroup.MEMBERS; i++) {
             String text = metrics(http, g.members.get(i).extraPort);
-            sums(text);
+            sums.put(i, sums(text));
             Matcher m = COMPILE_TIME.matcher(text);
             if (!m.find()) {
                 throw new IOException("member " + (i + 1) + "'s /metrics has no jvm_compilation_time_seconds_total");
