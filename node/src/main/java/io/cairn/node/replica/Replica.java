@@ -109,6 +109,8 @@ public final class Replica implements KvService, AutoCloseable {
     private final ReplicaObserver observer;
     private final Applier applier;
     private final WatchHub hub = new WatchHub();
+    /** A task to feed the watchers what {@link #apply} left them is queued on the loop. */
+    private boolean publishQueued;
     private final NodeMetrics metrics = new NodeMetrics();
     private final Random ids;
     private Consumer<PeerMessage> network = m -> { };
@@ -944,6 +946,15 @@ public final class Replica implements KvService, AutoCloseable {
 
         @Override
         public void released() {
+            if (hub.hasDeferred() && !publishQueued) {
+                // Queued behind the answers and commit notices this round sent (each a write the
+                // loop runs in order), so that they leave before the watchers' events are built.
+                publishQueued = true;
+                execute(() -> {
+                    publishQueued = false;
+                    hub.publishDeferred();
+                });
+            }
             pending.serveReads(applied);
             if (removalUndecided && applied >= core.knownCommit()) {
                 removalUndecided = false;
@@ -996,8 +1007,12 @@ public final class Replica implements KvService, AutoCloseable {
                 continue;
             }
             ApplyResult result = applier.apply(tree, p.getCommand(), e.getValue().getTimeMs());
-            // Before the watchers hear of it: a change to the policy governs what they may see from this revision on.
-            policy = tree.policy();
+            // Before the watchers hear of it: a change to the policy governs what they may see from
+            // this revision on, and not before it: what waits for them is judged by the old one.
+            if (tree.policy() != policy) {
+                hub.publishDeferred();
+                policy = tree.policy();
+            }
             if (Schemas.touched(result.events())) {
                 schemas = Schemas.of(tree);
             }
@@ -1005,7 +1020,7 @@ public final class Replica implements KvService, AutoCloseable {
             if (!result.events().isEmpty() && hub.size() > 0) {
                 metrics.watchDeliverySeconds.observe(Math.max(0, clock.wallMs() - e.getValue().getTimeMs()) / 1e3);
             }
-            hub.publish(result.events());
+            hub.publishLater(result.events()); // after the answer and the notices: see released()
             CompletableFuture<ApplyResult> w = pending.take(p.getId());
             if (w != null) {
                 metrics.writes.labelValues(result.ok() ? "ok" : "refused").inc();
@@ -1029,7 +1044,7 @@ public final class Replica implements KvService, AutoCloseable {
         noticeRemoval();
         ApplyResult result = applier.apply(tree, Command.newBuilder().setSystem(true).setTxn(t).build(), proposedMs);
         observer.applied(applied, p, result);
-        hub.publish(result.events());
+        hub.publishLater(result.events());
         log.info("member {}: membership change {} of member {} applied at slot {} (voters {}, learners {})", id, c.getKind(),
                 c.getMember().getId(), applied, core.voters(), core.learners());
         membershipSlot = applied;

@@ -6,6 +6,7 @@ import io.cairn.node.store.Event;
 import io.cairn.node.store.Glob;
 import io.cairn.node.store.StoreException;
 import io.cairn.node.store.VersionedTree;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -16,6 +17,12 @@ import java.util.Set;
  * is registered, replayed from history and then fed each applied revision all on that thread, so
  * no revision can slip between the replay and the live feed. The simulator drives it the same way
  * (one thread, its own tree), so watches there go through this code too.
+ *
+ * <p>Revisions may be handed over for later ({@link #publishLater}): the member applies a write,
+ * answers it and sends its commit notices first, and feeds its watchers in a task of its own
+ * after those have left (at 10,000 watches, building their events held the answer and the
+ * notices back by a millisecond or more). Anything else done to the watchers first feeds them
+ * what waits, so they see the same sequence as if it had been fed at once.
  */
 public final class WatchHub {
     public final class Watcher implements WatchHandle {
@@ -40,6 +47,7 @@ public final class WatchHub {
         }
 
         public void cancelOnThread() {
+            publishDeferred();
             if (!ended) {
                 finish(null);
             }
@@ -82,6 +90,8 @@ public final class WatchHub {
     }
 
     private final Set<Watcher> watchers = new LinkedHashSet<>();
+    /** Revisions applied and not yet fed to the watchers, oldest first. */
+    private final ArrayDeque<List<Event>> deferred = new ArrayDeque<>();
 
     /** Watchers (and waits) registered now. */
     int size() {
@@ -90,6 +100,7 @@ public final class WatchHub {
 
     /** Registers a watcher and replays what it missed. Must run on the tree's thread. */
     public void register(Watcher w, VersionedTree tree, long fromRev) {
+        publishDeferred(); // those revisions are in the tree already: this watcher's replay covers them
         long from = fromRev <= 0 ? tree.rev() + 1 : fromRev;
         // A watch resumed on a member that is behind (a client failed over from one ahead of
         // it) starts past the member's tree: the revisions it catches up on first are not news.
@@ -128,6 +139,7 @@ public final class WatchHub {
      * every change in between without a word. Must run on the tree's thread.
      */
     public void restored(VersionedTree tree, long before) {
+        publishDeferred();
         if (watchers.isEmpty() || tree.rev() <= before) {
             return;
         }
@@ -140,6 +152,7 @@ public final class WatchHub {
 
     /** Ends every watch with {@code error} (the member can serve them no longer). Must run on the tree's thread. */
     public void endAll(StoreException error) {
+        publishDeferred();
         for (Watcher w : List.copyOf(watchers)) {
             if (!w.ended) {
                 w.finish(error);
@@ -147,8 +160,35 @@ public final class WatchHub {
         }
     }
 
-    /** Feeds one applied revision to every watcher. Must run on the tree's thread. */
+    /** Feeds one applied revision to every watcher, after any handed over for later. Must run on the tree's thread. */
     public void publish(List<Event> events) {
+        publishDeferred();
+        feed(events);
+    }
+
+    /**
+     * Keeps one applied revision for {@link #publishDeferred}; nothing when nobody watches (a
+     * watcher registered meanwhile replays it from the tree). Must run on the tree's thread.
+     */
+    public void publishLater(List<Event> events) {
+        if (!events.isEmpty() && !watchers.isEmpty()) {
+            deferred.add(events);
+        }
+    }
+
+    /** Whether revisions wait for {@link #publishDeferred}. */
+    public boolean hasDeferred() {
+        return !deferred.isEmpty();
+    }
+
+    /** Feeds the watchers every revision handed over for later, in order. Must run on the tree's thread. */
+    public void publishDeferred() {
+        for (List<Event> events; (events = deferred.poll()) != null; ) {
+            feed(events);
+        }
+    }
+
+    private void feed(List<Event> events) {
         if (events.isEmpty() || watchers.isEmpty()) {
             return;
         }

@@ -43,17 +43,36 @@ public final class Responses {
 
     /** One change, as WAIT and WATCH report it (Doozer's flags: valid, and set or del). */
     public static Response.Builder event(int tag, Event e) {
-        Response.Builder b = Response.newBuilder().setTag(tag).setRev(e.rev()).setPath(e.path())
+        Built last = lastBuilt;
+        if (last == null || last.event() != e) {
+            last = new Built(e, build(e));
+            lastBuilt = last;
+        }
+        return last.response().toBuilder().setTag(tag);
+    }
+
+    /**
+     * The last event built, kept whole: a revision goes to every watcher of it in turn (a
+     * sidecar per pod is a watch per connection), and each needs the same event under its own
+     * tag, so its value is copied and its path encoded once, not once per watcher. Shared by
+     * every loop in the process; a race only builds it again.
+     */
+    private static volatile Built lastBuilt;
+
+    private record Built(Event event, Response response) {}
+
+    private static Response build(Event e) {
+        Response.Builder b = Response.newBuilder().setRev(e.rev()).setPathBytes(ByteString.copyFromUtf8(e.path()))
                 .setFlags(VALID | (e.deleted() ? DEL : SET));
         if (!e.deleted()) {
             b.setValue(ByteString.copyFrom(e.value()));
         }
         if (e.author() != null) {
-            b.setAuthor(e.author());
+            b.setAuthorBytes(ByteString.copyFromUtf8(e.author()));
         }
         if (e.timeMs() != 0) {
             b.setTimeMs(e.timeMs());
         }
-        return b;
+        return b.build();
     }
 }

@@ -133,6 +133,40 @@ class ReplicatedClusterTest {
         }
     }
 
+    /**
+     * The leader answers a write before it tells its own watchers of it: their events are built
+     * and written in a task of their own, after the answer and the commit notices to the
+     * followers have left (WatchHub#publishLater). Before, a watch on the writer's own connection
+     * heard of the write before the writer had its answer.
+     */
+    @Test
+    void theLeaderAnswersAWriteBeforeItTellsItsWatchers() throws Exception {
+        List<CairnNode> nodes = new ArrayList<>();
+        try {
+            long leader = startThree(nodes, Replica.Options.defaults());
+            CairnNode lead = nodes.stream().filter(n -> n.id() == leader).findFirst().orElseThrow();
+            try (WireClient c = new WireClient(lead.clientAddress())) {
+                c.send(Request.newBuilder().setVerb(Verb.WATCH).setPath("/rc/order/**").setTag(7).build());
+                // Answered after the watch is registered: one connection's requests are taken in order.
+                Response read = c.call(Request.newBuilder().setVerb(Verb.GET).setPath("/rc/order").setTag(2).build());
+                assertThat(read.getTag()).isEqualTo(2);
+                for (int i = 1; i <= 5; i++) {
+                    c.send(Request.newBuilder().setVerb(Verb.SET).setPath("/rc/order/k").setTag(3)
+                            .setValue(ByteString.copyFromUtf8("v" + i)).setRev(-1).build());
+                    Response first = c.read();
+                    Response second = c.read();
+                    assertThat(first.getTag()).as("write %d: the answer first", i).isEqualTo(3);
+                    assertThat(first.hasErrCode()).as(first.getErrDetail()).isFalse();
+                    assertThat(second.getTag()).as("write %d: then the event", i).isEqualTo(7);
+                    assertThat(second.getRev()).isEqualTo(first.getRev());
+                    assertThat(second.getValue().toStringUtf8()).isEqualTo("v" + i);
+                }
+            }
+        } finally {
+            nodes.forEach(CairnNode::close);
+        }
+    }
+
     @Test
     void followersForwardWritesAndServeBothReadLevels() throws Exception {
         List<CairnNode> nodes = new ArrayList<>();

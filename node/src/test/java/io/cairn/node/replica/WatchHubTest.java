@@ -97,4 +97,71 @@ class WatchHubTest {
         }
         assertThat(r.revs).as("revisions 2 and 3 again would be duplicates").containsExactly(4L, 5L);
     }
+
+    @Test
+    void revisionsKeptForLaterReachTheWatchersInOrderOnlyWhenPublished() {
+        VersionedTree tree = new VersionedTree(new StoreConfig(100, 1024));
+        WatchHub hub = new WatchHub();
+        Recorder r = new Recorder();
+        hub.register(hub.new Watcher(Glob.compile("/w/**"), false, r, () -> { }), tree, 0);
+        set(tree, "/w/a", "v1");
+        hub.publishLater(tree.eventsOf(tree.rev()));
+        set(tree, "/w/b", "v2");
+        hub.publishLater(tree.eventsOf(tree.rev()));
+        assertThat(hub.hasDeferred()).isTrue();
+        assertThat(r.revs).as("nothing before the member feeds them").isEmpty();
+        set(tree, "/w/c", "v3");
+        hub.publish(tree.eventsOf(tree.rev()));
+        assertThat(r.revs).as("what waited goes first").containsExactly(1L, 2L, 3L);
+        assertThat(hub.hasDeferred()).isFalse();
+    }
+
+    @Test
+    void aWatcherRegisteredWhileRevisionsWaitGetsEachOnceFromItsReplay() {
+        VersionedTree tree = new VersionedTree(new StoreConfig(100, 1024));
+        WatchHub hub = new WatchHub();
+        Recorder early = new Recorder();
+        hub.register(hub.new Watcher(Glob.compile("/w/**"), false, early, () -> { }), tree, 0);
+        set(tree, "/w/a", "v1");
+        hub.publishLater(tree.eventsOf(tree.rev()));
+        set(tree, "/w/a", "v2");
+        hub.publishLater(tree.eventsOf(tree.rev()));
+        // Registered from revision 1: both are in the tree already, and still wait to be fed.
+        Recorder late = new Recorder();
+        hub.register(hub.new Watcher(Glob.compile("/w/**"), false, late, () -> { }), tree, 1);
+        assertThat(early.revs).as("fed before the new watcher joins").containsExactly(1L, 2L);
+        hub.publishDeferred();
+        assertThat(late.revs).as("from its replay, not a second time from the feed").containsExactly(1L, 2L);
+        assertThat(early.revs).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void aCancelOrAnEndFeedsWhatWaitedFirst() {
+        VersionedTree tree = new VersionedTree(new StoreConfig(100, 1024));
+        WatchHub hub = new WatchHub();
+        Recorder cancelled = new Recorder();
+        WatchHub.Watcher w = hub.new Watcher(Glob.compile("/w/**"), false, cancelled, () -> { });
+        hub.register(w, tree, 0);
+        Recorder ended = new Recorder();
+        hub.register(hub.new Watcher(Glob.compile("/w/**"), false, ended, () -> { }), tree, 0);
+        set(tree, "/w/a", "v1");
+        hub.publishLater(tree.eventsOf(tree.rev()));
+        w.cancelOnThread();
+        assertThat(cancelled.revs).as("applied before the cancel, so told before it").containsExactly(1L);
+        set(tree, "/w/a", "v2");
+        hub.publishLater(tree.eventsOf(tree.rev()));
+        hub.endAll(new StoreException(Err.UNAVAILABLE, "removed"));
+        assertThat(ended.revs).containsExactly(1L, 2L);
+        assertThat(ended.ended.code()).isEqualTo(Err.UNAVAILABLE);
+        assertThat(cancelled.revs).containsExactly(1L);
+    }
+
+    @Test
+    void nothingIsKeptWhenNobodyWatches() {
+        VersionedTree tree = new VersionedTree(new StoreConfig(100, 1024));
+        WatchHub hub = new WatchHub();
+        set(tree, "/w/a", "v1");
+        hub.publishLater(tree.eventsOf(tree.rev()));
+        assertThat(hub.hasDeferred()).isFalse();
+    }
 }
