@@ -89,11 +89,10 @@ public final class ReadyGate {
         if (r.records.isEmpty() && applyNow) {
             // Nothing to write, so nothing the early messages must precede: apply first, so the
             // answers to clients leave before the leader's commit notices to its followers (on
-            // the member, each is a write queued on the loop, run in order). The events the
-            // apply queues for this member's own watchers go before the notices too, so the
-            // followers' watchers hear a little later (docs/benchmark.md, "The landed run of
-            // 2026-12-07"). The position is taken first: whatever an apply proposes comes
-            // after this Ready.
+            // the member, each is a write queued on the loop, run in order). The member's own
+            // watchers are fed after both, in a task it queues once the round is released
+            // (docs/benchmark.md, "The answer before the watchers"). The position is taken
+            // first: whatever an apply proposes comes after this Ready.
             position = effects.append(r.records);
             r.committed.forEach(effects::apply);
             r.early.forEach(effects::send);
