@@ -20,9 +20,9 @@ import java.util.Set;
  *
  * <p>Revisions may be handed over for later ({@link #publishLater}): the member applies a write,
  * answers it and sends its commit notices first, and feeds its watchers in a task of its own
- * after those have left (at 10,000 watches, building their events held the answer and the
- * notices back by a millisecond or more). Anything else done to the watchers first feeds them
- * what waits, so they see the same sequence as if it had been fed at once.
+ * after those have left (each watching connection is a write on the member's loop, and the
+ * answer and the notices used to leave behind all of them). Anything else done to the watchers
+ * first feeds them what waits, so they see the same sequence as if it had been fed at once.
  */
 public final class WatchHub {
     public final class Watcher implements WatchHandle {
