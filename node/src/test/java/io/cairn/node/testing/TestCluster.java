@@ -5,6 +5,8 @@ import io.cairn.node.NodeConfig;
 import io.cairn.node.auth.AuthConfig;
 import io.cairn.node.replica.Replica;
 import io.cairn.node.store.StoreConfig;
+import io.cairn.proto.Msg.Request;
+import io.cairn.proto.Msg.Request.Verb;
 import io.cairn.proto.Msg.Response;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -69,10 +71,47 @@ public final class TestCluster implements AutoCloseable {
                 }
                 Thread.sleep(10);
             }
+            c.awaitRecords(until);
             return c;
         } catch (Exception | Error e) {
             c.close();
             throw e;
+        }
+    }
+
+    /**
+     * Waits until each member's record under /ctl/members holds its addresses, and /ctl/leader
+     * names the leader. Each member writes its own once it hears of a leader, a moment after the
+     * election: a test that counts revisions, or lists the members, raced those writes (a CI run
+     * saw a revision appear in the middle of SchemaClusterTest, and a member without addresses
+     * in ConsoleTest). With a policy enforced an anonymous client may not read them: then the
+     * wait is skipped.
+     */
+    private void awaitRecords(long untilNanos) throws InterruptedException {
+        while (true) {
+            long leader = members.get(0).leader();
+            CairnNode leading = members.stream().filter(m -> m.id() == leader).findFirst().orElse(null);
+            if (leading != null) {
+                try (WireClient w = new WireClient(leading.clientAddress())) {
+                    Response l = w.call(Request.newBuilder().setTag(1).setVerb(Verb.GET).setPath("/ctl/leader").build());
+                    if (l.getErrCode() == Response.Err.PERMISSION_DENIED) {
+                        return;
+                    }
+                    boolean all = l.getValue().toStringUtf8().equals(Long.toString(leader));
+                    for (CairnNode m : members) {
+                        String json = w.call(Request.newBuilder().setTag(1).setVerb(Verb.GET).setPath("/ctl/members/" + m.id()).build())
+                                .getValue().toStringUtf8();
+                        all &= json.contains(":" + m.clientAddress().getPort() + "\"") && json.contains(":" + m.httpAddress().getPort() + "\"");
+                    }
+                    if (all) {
+                        return;
+                    }
+                }
+            }
+            if (System.nanoTime() > untilNanos) {
+                throw new IllegalStateException("the members' records under /ctl/members are not all written");
+            }
+            Thread.sleep(10);
         }
     }
 
