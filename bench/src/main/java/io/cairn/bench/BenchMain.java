@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.StringJoiner;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -284,21 +285,32 @@ public final class BenchMain implements Callable<Integer> {
             // that 16 clients never run, and the first step's first round had compiled it (Cairn's
             // p99 at one client 3.50 ms in round 1 of the run landed on 2026-12-06, 1.58-1.80 after).
             Settings warm = settings.with(0, quick ? 3 : 10, null, null);
+            MachineMeter meter = MachineMeter.standard();
+            Map<String, String> warmedUp = new LinkedHashMap<>();
             for (String system : order) {
                 try {
                     Workloads w = new Workloads(groups.get(system), warm);
                     w.writes(16);
                     w.writes(1);
                     w.reads(true);
-                    System.out.printf(Locale.ROOT, "%s: warmed up (%d s of writes at 16 clients and %d s at 1, %d s of reads)%n",
-                            system, warm.measure().toSeconds(), warm.measure().toSeconds(), warm.measure().toSeconds());
+                    String settled = quick ? "" : JitSettle.run(meter, groups.get(system).pids(),
+                            new Workloads(groups.get(system), settings.with(0, JitSettle.SLICE_STEP_SECONDS, null, null))).describe();
+                    warmedUp.put(system, settled);
+                    System.out.printf(Locale.ROOT, "%s: warmed up (%d s of writes at 16 clients and %d s at 1, %d s of reads)%s%n",
+                            system, warm.measure().toSeconds(), warm.measure().toSeconds(), warm.measure().toSeconds(),
+                            settled.isEmpty() ? "" : "; " + settled);
                 } catch (Exception e) {
                     failed = true;
                     System.err.println("cairn-bench: warming up " + system + " failed: " + e);
                 }
             }
+            if (!quick) {
+                StringJoiner told = new StringJoiner("; ");
+                warmedUp.forEach((system, settled) -> told.add(system + " " + settled));
+                run.put("warm-up", warm.measure().toSeconds() + " s of writes at 16 clients, " + warm.measure().toSeconds()
+                        + " s at 1 and " + warm.measure().toSeconds() + " s of reads per system, then " + JitSettle.RULE + ": " + told);
+            }
             // Each turn starts once the machine is quiet, and records what the machine did during it.
-            MachineMeter meter = MachineMeter.standard();
             for (Step step : steps(settings)) {
                 for (int r = 0; r < settings.rounds(); r++) {
                     for (int i = 0; i < order.size(); i++) {
@@ -306,9 +318,10 @@ public final class BenchMain implements Callable<Integer> {
                         try {
                             List<Long> idle = idlePids(groups, system);
                             long waited = meter.awaitQuiet();
-                            MachineMeter.Sample before = meter.sample(idle);
+                            List<Long> busy = groups.get(system).pids();
+                            MachineMeter.Sample before = meter.sample(idle, busy);
                             Measurement m = step.run(loads.get(system)).withSystem(system).inRound(r + 1);
-                            m = m.withMoreParts(meter.turn(waited, before, meter.sample(idle)));
+                            m = m.withMoreParts(meter.turn(waited, before, meter.sample(idle, busy)));
                             rows.add(m);
                             print(m);
                         } catch (Exception e) {

@@ -284,9 +284,12 @@ final class Report {
         b.append("\n## The machine during each turn\n\n")
                 .append("Each turn starts once the machine is quiet (under 0.3 cores busy for 300 ms running, waited for at most 3 s).")
                 .append(" Over the turn, its warm-up included: the cores busy on the whole machine, the share of CPU time the")
-                .append(" hypervisor stole, and the cores the members of the two systems not under load used.\n\n")
+                .append(" hypervisor stole, the cores the members of the two systems not under load used, and the cores the JIT")
+                .append(" compilers of the members under load and of the harness (the client libraries) used: a JVM still")
+                .append(" compiling its hot code.\n\n")
                 .append("| step | round | system | ops/s | p99 ms | waited for quiet, s | machine busy, cores | stolen, % |")
-                .append(" idle systems, cores |\n|---|---|---|---|---|---|---|---|---|\n");
+                .append(" idle systems, cores | members' compilers, cores | harness's compilers, cores |\n")
+                .append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (String label : labels(false)) {
             turns.stream().filter(m -> m.label().equals(label))
                     .sorted(Comparator.comparingInt(Measurement::round).thenComparing(m -> systems.indexOf(m.system())))
@@ -298,9 +301,16 @@ final class Report {
                                 .append(String.format(Locale.ROOT, "%.1f", p.get(MachineMeter.QUIET_WAIT) / 1000)).append(" | ")
                                 .append(String.format(Locale.ROOT, "%.2f", p.get(MachineMeter.BUSY_CORES))).append(" | ")
                                 .append(String.format(Locale.ROOT, "%.1f", p.get(MachineMeter.STEAL_PCT))).append(" | ")
-                                .append(String.format(Locale.ROOT, "%.2f", p.get(MachineMeter.IDLE_SYSTEMS_CORES))).append(" |\n");
+                                .append(String.format(Locale.ROOT, "%.2f", p.get(MachineMeter.IDLE_SYSTEMS_CORES))).append(" | ")
+                                .append(cores(p, MachineMeter.COMPILER_CORES)).append(" | ")
+                                .append(cores(p, MachineMeter.HARNESS_COMPILER_CORES)).append(" |\n");
                     });
         }
+    }
+
+    /** A run landed before a figure was kept has none: a dash. */
+    private static String cores(Map<String, Double> parts, String name) {
+        return parts.containsKey(name) ? String.format(Locale.ROOT, "%.3f", parts.get(name)) : "–";
     }
 
     private static String pair(Map<String, Double> parts, String name) {

@@ -50,6 +50,18 @@ class BenchHarnessTest {
         try (ServerGroup g = group(system)) {
             g.start();
             Workloads w = new Workloads(g, TINY);
+            if (MachineMeter.available()) {
+                // One slice of the full run's settling warm-up (writes at 16 and 1, reads): on
+                // fresh JVMs the compilers are busy, and a slice that settled says it did.
+                JitSettle first = JitSettle.run(MachineMeter.standard(), g.pids(), w, 0);
+                assertThat(first.seconds()).isPositive();
+                if (!system.equals("etcd")) {
+                    assertThat(first.lastSliceCores()).as("compilers of a fresh " + system).isPositive();
+                }
+                assertThat(first.settled()).isEqualTo(first.lastSliceCores() < JitSettle.SETTLED_SHARE
+                        * Runtime.getRuntime().availableProcessors());
+                assertThat(first.describe()).startsWith(first.settled() ? "compilers settled after" : "compilers still at");
+            }
             rows.add(w.writes(4));
             rows.add(w.reads(true));
             rows.add(w.reads(false));

@@ -27,10 +27,13 @@ class MachineMeterTest {
         assertThat(after.busy()).isGreaterThan(before.busy());
 
         Map<String, Double> turn = meter.turn(250, before, after);
-        assertThat(turn).containsOnlyKeys(MachineMeter.QUIET_WAIT, MachineMeter.BUSY_CORES, MachineMeter.STEAL_PCT,
-                MachineMeter.IDLE_SYSTEMS_CORES);
-        assertThat(turn.get(MachineMeter.QUIET_WAIT)).isEqualTo(250.0);
         int cores = Runtime.getRuntime().availableProcessors();
+        assertThat(turn).containsOnlyKeys(MachineMeter.QUIET_WAIT, MachineMeter.BUSY_CORES, MachineMeter.STEAL_PCT,
+                MachineMeter.IDLE_SYSTEMS_CORES, MachineMeter.COMPILER_CORES, MachineMeter.HARNESS_COMPILER_CORES);
+        // No member processes were named: this JVM's compilers are the harness's, none are members'.
+        assertThat(turn.get(MachineMeter.COMPILER_CORES)).isZero();
+        assertThat(turn.get(MachineMeter.HARNESS_COMPILER_CORES)).isBetween(0.0, (double) cores);
+        assertThat(turn.get(MachineMeter.QUIET_WAIT)).isEqualTo(250.0);
         assertThat(turn.get(MachineMeter.BUSY_CORES)).isPositive().isLessThanOrEqualTo(cores);
         assertThat(turn.get(MachineMeter.IDLE_SYSTEMS_CORES)).isPositive().isLessThanOrEqualTo(cores + 0.5);
         assertThat(turn.get(MachineMeter.STEAL_PCT)).isBetween(0.0, 100.0);
@@ -49,8 +52,40 @@ class MachineMeterTest {
     }
 
     @Test
+    void theCompilersOfThisJvmAreCountedAndThoseOfAProcessWithoutAJitAreNot() throws Exception {
+        assumeTrue(MachineMeter.available(), "Linux's /proc");
+        long self = ProcessHandle.current().pid();
+        // By the time a test runs, this JVM's compilers have compiled JUnit, AssertJ and the JDK
+        // for far longer than the kernel's 10 ms tick; HotSpot's own count says by how much.
+        long compiledMs = java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+        assumeTrue(compiledMs >= 500, "the JIT compiled for " + compiledMs + " ms so far");
+        Map<Long, Long> threads = MachineMeter.compilerTicks(self);
+        assertThat(threads).isNotEmpty();
+        assertThat(threads.values().stream().mapToLong(Long::longValue).sum()).isPositive();
+        // Its own threads that are not compilers (this one) are left out.
+        assertThat(threads).doesNotContainKey(Long.parseLong(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"))
+                .split(" ")[0]));
+
+        Process sleeper = new ProcessBuilder("sleep", "30").start();
+        try {
+            assertThat(MachineMeter.compilerTicks(sleeper.pid())).isEmpty();
+            // This process is counted apart, whatever members are named; the counts never go back.
+            MachineMeter meter = MachineMeter.standard();
+            long[] first = meter.compiled(List.of(sleeper.pid()));
+            assertThat(first[0]).isZero();
+            assertThat(first[1]).isPositive();
+            long[] again = meter.compiled(List.of(self));
+            assertThat(again[0]).isZero(); // naming this process as a member does not count it twice
+            assertThat(again[1]).isGreaterThanOrEqualTo(first[1]);
+        } finally {
+            sleeper.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
     void aProcessThatIsGoneCountsNothing() {
         assertThat(MachineMeter.processTicks(Long.MAX_VALUE)).isZero();
+        assertThat(MachineMeter.compilerTicks(Long.MAX_VALUE)).isEmpty();
         assertThat(MachineMeter.standard().turn(0, null, null)).isEmpty();
     }
 }
