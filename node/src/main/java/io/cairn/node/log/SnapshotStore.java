@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class SnapshotStore {
     private static final Logger log = LoggerFactory.getLogger(SnapshotStore.class);
+    /** A snapshot being written is synced after each of these many bytes (see {@link SyncingOutput}). */
+    static final long SYNC_EVERY = 1 << 20;
     private final Path dir;
 
     public SnapshotStore(Path dir) throws IOException {
@@ -54,8 +56,8 @@ public final class SnapshotStore {
             // allocations of tens of megabytes at a time, which the collector paid for in pauses.
             CRC32C crc = new CRC32C();
             ch.position(4);
-            CodedOutputStream out = CodedOutputStream.newInstance(
-                    new CheckedOutputStream(Channels.newOutputStream(ch), crc), 1 << 16);
+            CodedOutputStream out = CodedOutputStream.newInstance(new CheckedOutputStream(
+                    new SyncingOutput(Channels.newOutputStream(ch), () -> ch.force(false), SYNC_EVERY), crc), 1 << 16);
             snap.writeTo(out);
             out.flush();
             ByteBuffer sum = ByteBuffer.allocate(4).putInt(0, (int) crc.getValue());

@@ -844,13 +844,11 @@ public final class VersionedTree {
             }
         }
         List<FileEntry> base = new ArrayList<>();
-        List<List<Event>> events = new ArrayList<>();
+        List<List<Event>> events = List.of();
         boolean withHistory = r == rev && oldest < rev;
         if (withHistory) {
             forEachFileAt(Paths.ROOT, oldest, base::add);
-            for (int i = 0; i < history.size(); i++) {
-                events.add(history.get(history.firstRev() + i));
-            }
+            events = history.copy();
         }
         return new Capture(r, r == rev ? nextSession : -1, files, sess, withHistory ? oldest : -1, base,
                 history.firstRev(), events);

@@ -35,6 +35,32 @@ class HistoryTest {
     }
 
     @Test
+    void aCopyHoldsEveryRevisionOldestFirstWhereverTheRingWrapsAndStaysAsItWas() {
+        History h = new History();
+        assertThat(h.copy()).isEmpty();
+        long oldest = 0;
+        for (long rev = 1; rev <= 3000; rev++) {
+            h.add(rev, at(rev));
+            while (rev - oldest > 900) {
+                h.removeOldest(++oldest);
+            }
+            if (rev % 97 == 0 || rev == 1024 || rev == 2048) {
+                // Whatever the head's place in the ring: whole, split at the ring's end, or after growth.
+                List<List<Event>> copy = h.copy();
+                assertThat(copy).hasSize(h.size());
+                for (int i = 0; i < copy.size(); i++) {
+                    assertThat(copy.get(i)).isEqualTo(at(h.firstRev() + i));
+                }
+            }
+        }
+        List<List<Event>> copy = h.copy();
+        long first = h.firstRev();
+        h.add(3001, at(3001));
+        h.removeOldest(first);
+        assertThat(copy).as("a copy does not follow the history").hasSize(900).first().isEqualTo(at(first));
+    }
+
+    @Test
     void refusesAGap() {
         History h = new History();
         h.add(7, at(7));
