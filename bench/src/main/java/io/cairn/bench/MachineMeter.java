@@ -11,9 +11,10 @@ import java.util.Map;
  * What the machine did around one system's turn, from Linux's own counters: {@code /proc/stat}
  * for the whole machine (busy and stolen CPU), {@code /proc/PID/stat} for the members of the
  * systems not under load, and {@code /proc/PID/task/TID/stat} for the JIT compiler threads of the
- * system under load and, apart, of this process (the client libraries' code is compiled here). A turn first waits for the machine to go quiet, so that no system is
- * measured while the one before it is still busy with the aftermath of its own turn (a JVM's
- * collection, ZooKeeper's snapshot, etcd's compaction).
+ * system under load and, apart, of this process (the client libraries' code is compiled here).
+ * A turn first waits for the machine to go quiet, so that no system is measured while the one
+ * before it is still busy with the aftermath of its own turn (a JVM's collection, ZooKeeper's
+ * snapshot, etcd's compaction).
  *
  * <p>Where the counters cannot be read (not Linux), the meter reports nothing and never waits.
  */
