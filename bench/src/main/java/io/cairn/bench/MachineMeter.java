@@ -53,23 +53,28 @@ final class MachineMeter {
         return Files.isReadable(STAT);
     }
 
-    /** The counters now; {@code others}: the processes whose CPU is counted apart (the idle systems' members). */
-    Sample sample(Collection<Long> others) {
-        return sample(others, java.util.List.of());
-    }
-
     /**
-     * The counters now; {@code others} as above, {@code compiling}: the processes whose JIT
-     * compilers are counted (the busy system's members; this process always).
+     * The counters now; {@code others}: the processes whose CPU is counted apart (the idle
+     * systems' members), {@code compiling}: the processes whose JIT compilers are counted (the
+     * busy system's members; this process always).
      */
     Sample sample(Collection<Long> others, Collection<Long> compiling) {
+        return read(others, compiling, true);
+    }
+
+    /** The machine's counters alone, for the wait for quiet, which polls them: no process's threads are read. */
+    private Sample machine() {
+        return read(java.util.List.of(), java.util.List.of(), false);
+    }
+
+    private Sample read(Collection<Long> others, Collection<Long> compiling, boolean compilers) {
         try {
             long[] cpu = cpuLine();
             long otherTicks = 0;
             for (long pid : others) {
                 otherTicks += processTicks(pid);
             }
-            long[] compiled = compiled(compiling);
+            long[] compiled = compilers ? compiled(compiling) : new long[2];
             // user nice system idle iowait irq softirq steal: busy leaves out idle, iowait and steal
             long busy = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6];
             long total = 0;
@@ -91,11 +96,11 @@ final class MachineMeter {
             return 0;
         }
         long began = System.nanoTime();
-        Sample last = sample(java.util.List.of());
+        Sample last = machine();
         int quiet = 0;
         while (last != null && quiet < quietPolls && (System.nanoTime() - began) / 1_000_000 < maxWaitMillis) {
             Thread.sleep(pollMillis);
-            Sample next = sample(java.util.List.of());
+            Sample next = machine();
             if (next == null) {
                 break;
             }

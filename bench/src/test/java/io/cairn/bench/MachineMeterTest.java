@@ -14,14 +14,14 @@ class MachineMeterTest {
         assumeTrue(MachineMeter.available(), "Linux's /proc/stat");
         MachineMeter meter = MachineMeter.standard();
         long self = ProcessHandle.current().pid();
-        MachineMeter.Sample before = meter.sample(List.of(self));
+        MachineMeter.Sample before = meter.sample(List.of(self), List.of());
         // Work this process can be seen doing: at least 30 of the kernel's 10 ms ticks.
         long began = System.nanoTime();
         long x = 0;
         while (System.nanoTime() - began < 300_000_000L) {
             x += Long.numberOfTrailingZeros(x + System.nanoTime());
         }
-        MachineMeter.Sample after = meter.sample(List.of(self));
+        MachineMeter.Sample after = meter.sample(List.of(self), List.of());
         assertThat(x).isPositive();
         assertThat(after.others()).isGreaterThan(before.others());
         assertThat(after.busy()).isGreaterThan(before.busy());
