@@ -13,13 +13,13 @@ import java.io.IOException;
 public interface SnapshotBody {
     long slot();
 
-    /** Writes the {@link SnapshotFile} encoding. */
-    void writeTo(CodedOutputStream out) throws IOException;
+    /** Writes the {@link SnapshotFile} encoding; {@code out} is flushed after. */
+    void writeTo(SnapshotOutput out) throws IOException;
 
     /** The encoding as bytes (for a disk that keeps them in memory, the simulator's). */
     default byte[] toByteArray() throws IOException {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        SnapshotOutput out = new SnapshotOutput(bytes);
         writeTo(out);
         out.flush();
         return bytes.toByteArray();
@@ -34,8 +34,12 @@ public interface SnapshotBody {
             }
 
             @Override
-            public void writeTo(CodedOutputStream out) throws IOException {
-                snap.writeTo(out);
+            public void writeTo(SnapshotOutput out) throws IOException {
+                // Whole, through a stream: it can be as large as the tree. This is the one
+                // snapshot written with protobuf's stream encoder, on a member catching up.
+                CodedOutputStream coded = CodedOutputStream.newInstance(out.stream(), SnapshotOutput.CHUNK);
+                snap.writeTo(coded);
+                coded.flush();
             }
         };
     }

@@ -1,7 +1,6 @@
 package io.cairn.node.log;
 
 import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.UnsafeByteOperations;
 import io.cairn.proto.Peer.SnapshotFile;
 import java.io.IOException;
@@ -56,8 +55,8 @@ public final class SnapshotStore {
             // allocations of tens of megabytes at a time, which the collector paid for in pauses.
             CRC32C crc = new CRC32C();
             ch.position(4);
-            CodedOutputStream out = CodedOutputStream.newInstance(new CheckedOutputStream(
-                    new SyncingOutput(Channels.newOutputStream(ch), () -> ch.force(false), SYNC_EVERY), crc), 1 << 16);
+            SnapshotOutput out = new SnapshotOutput(new CheckedOutputStream(
+                    new SyncingOutput(Channels.newOutputStream(ch), () -> ch.force(false), SYNC_EVERY), crc));
             snap.writeTo(out);
             out.flush();
             ByteBuffer sum = ByteBuffer.allocate(4).putInt(0, (int) crc.getValue());

@@ -3,6 +3,7 @@ package io.cairn.node.replica;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
 import io.cairn.node.log.SnapshotBody;
+import io.cairn.node.log.SnapshotOutput;
 import io.cairn.node.paxos.Ready;
 import io.cairn.node.store.VersionedTree;
 import io.cairn.proto.Peer.Member;
@@ -136,14 +137,16 @@ final class Snapshotter {
             }
 
             @Override
-            public void writeTo(CodedOutputStream out) throws IOException {
+            public void writeTo(SnapshotOutput out) throws IOException {
                 // Field by field in number order, as protobuf writes the message: the same bytes.
-                out.writeInt64(SnapshotFile.SLOT_FIELD_NUMBER, slot);
-                out.writeTag(SnapshotFile.TREE_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-                out.writeUInt64NoTag(capture.serializedSize());
+                CodedOutputStream head = out.room(30); // an int64 field (15 bytes at most), a tag (5) and a length (10)
+                head.writeInt64(SnapshotFile.SLOT_FIELD_NUMBER, slot);
+                head.writeTag(SnapshotFile.TREE_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                head.writeUInt64NoTag(capture.serializedSize());
                 capture.writeTo(out);
                 for (Member m : members) {
-                    out.writeMessage(SnapshotFile.MEMBERS_FIELD_NUMBER, m);
+                    out.room(CodedOutputStream.computeMessageSize(SnapshotFile.MEMBERS_FIELD_NUMBER, m))
+                            .writeMessage(SnapshotFile.MEMBERS_FIELD_NUMBER, m);
                 }
             }
         };

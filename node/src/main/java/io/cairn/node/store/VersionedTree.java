@@ -876,6 +876,16 @@ public final class VersionedTree {
                     }
 
                     @Override
+                    public void entry(int field, FileEntry e) {
+                        size[0] += SnapshotWire.delimited(field, SnapshotWire.entrySize(e));
+                    }
+
+                    @Override
+                    public void revision(int field, long at, List<Event> made) {
+                        size[0] += SnapshotWire.delimited(field, SnapshotWire.revisionSize(at, made));
+                    }
+
+                    @Override
                     public void message(int field, com.google.protobuf.MessageLite m) {
                         size[0] += com.google.protobuf.CodedOutputStream.computeMessageSize(field, m);
                     }
@@ -887,26 +897,46 @@ public final class VersionedTree {
         }
 
         /**
-         * Writes {@link #build}'s encoding, byte for byte, building one entry at a time: a
-         * backup of a million files no longer holds a message of them all and its encoding at
-         * once (it ran a member's heap out).
+         * Writes {@link #build}'s encoding, byte for byte, one entry at a time: a backup of a
+         * million files no longer holds a message of them all and its encoding at once (it ran a
+         * member's heap out).
          */
         public void writeTo(com.google.protobuf.CodedOutputStream out) throws java.io.IOException {
+            writeTo(bytes -> out);
+        }
+
+        /** {@link #writeTo(com.google.protobuf.CodedOutputStream)}, each entry into an encoder with room for it. */
+        public void writeTo(EncoderRoom out) throws java.io.IOException {
             fields(new Fields() {
                 @Override
                 public void int64(int field, long v) throws java.io.IOException {
-                    out.writeInt64(field, v);
+                    out.room(SnapshotWire.MAX_INT64_FIELD).writeInt64(field, v);
+                }
+
+                @Override
+                public void entry(int field, FileEntry e) throws java.io.IOException {
+                    SnapshotWire.writeEntry(out.room(SnapshotWire.delimited(field, SnapshotWire.entrySize(e))), field, e);
+                }
+
+                @Override
+                public void revision(int field, long at, List<Event> made) throws java.io.IOException {
+                    int size = SnapshotWire.revisionSize(at, made);
+                    SnapshotWire.writeRevision(out.room(SnapshotWire.delimited(field, size)), field, at, made, size);
                 }
 
                 @Override
                 public void message(int field, com.google.protobuf.MessageLite m) throws java.io.IOException {
-                    out.writeMessage(field, m);
+                    out.room(com.google.protobuf.CodedOutputStream.computeMessageSize(field, m)).writeMessage(field, m);
                 }
             });
         }
 
         private interface Fields {
             void int64(int field, long v) throws java.io.IOException;
+
+            void entry(int field, FileEntry e) throws java.io.IOException;
+
+            void revision(int field, long rev, List<Event> made) throws java.io.IOException;
 
             void message(int field, com.google.protobuf.MessageLite m) throws java.io.IOException;
         }
@@ -915,15 +945,15 @@ public final class VersionedTree {
         private void fields(Fields f) throws java.io.IOException {
             f.int64(Snapshot.REV_FIELD_NUMBER, rev);
             for (FileEntry e : files) {
-                f.message(Snapshot.FILES_FIELD_NUMBER, toEntry(e));
+                f.entry(Snapshot.FILES_FIELD_NUMBER, e);
             }
             if (oldest >= 0) {
                 f.int64(Snapshot.OLDEST_FIELD_NUMBER, oldest);
                 for (FileEntry e : baseFiles) {
-                    f.message(Snapshot.BASE_FILES_FIELD_NUMBER, toEntry(e));
+                    f.entry(Snapshot.BASE_FILES_FIELD_NUMBER, e);
                 }
                 for (int i = 0; i < history.size(); i++) {
-                    f.message(Snapshot.HISTORY_FIELD_NUMBER, revision(i));
+                    f.revision(Snapshot.HISTORY_FIELD_NUMBER, historyFrom + i, history.get(i));
                 }
             }
             if (nextSession >= 0) {

@@ -260,6 +260,12 @@ class VersionedTreePropertiesTest {
                 out.flush();
                 assertThat(c.serializedSize()).isEqualTo(built.length);
                 assertThat(streamed.toByteArray()).isEqualTo(built);
+                // And through a snapshot's chunked array encoders, the chunk smaller than most entries.
+                java.io.ByteArrayOutputStream chunked = new java.io.ByteArrayOutputStream();
+                io.cairn.node.log.SnapshotOutput pieces = new io.cairn.node.log.SnapshotOutput(chunked, 16);
+                c.writeTo(pieces);
+                pieces.flush();
+                assertThat(chunked.toByteArray()).isEqualTo(built);
             }
         }
     }
