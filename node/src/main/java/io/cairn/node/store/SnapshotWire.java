@@ -12,8 +12,9 @@ import java.util.List;
  * A snapshot's {@link Entry} and {@link Revision} fields written straight from the tree's
  * records, byte for byte what the messages built from them encode to (protobuf writes a
  * message's fields in number order, and these builders set the fields given here). A full
- * history window is a hundred thousand revisions: building a message and a builder for each,
- * and for each change, was most of a snapshot's encoding time and all of its garbage.
+ * history window is a hundred thousand revisions: a message and a builder for each, and for
+ * each change, were garbage of the window's size at every snapshot, and their classes, loaded
+ * at a member's first snapshot, cost the write path its compiled code (see {@link EncoderRoom}).
  */
 final class SnapshotWire {
     /** The most bytes an int64 field takes: a tag of up to five bytes and a ten-byte varint. */
