@@ -132,7 +132,7 @@ final class MachineMeter {
         out.put(BUSY_CORES, busyCores(from, to));
         out.put(STEAL_PCT, total <= 0 ? 0 : 100.0 * (to.steal() - from.steal()) / total);
         // A member restarted within the turn counts from zero again: never below nothing.
-        out.put(IDLE_SYSTEMS_CORES, seconds <= 0 ? 0 : Math.max(0, to.others() - from.others()) / TICKS_PER_SECOND / seconds);
+        out.put(IDLE_SYSTEMS_CORES, perSecond(to.others() - from.others(), seconds));
         out.put(COMPILER_CORES, perSecond(to.compile() - from.compile(), seconds));
         out.put(HARNESS_COMPILER_CORES, perSecond(to.harnessCompile() - from.harnessCompile(), seconds));
         return out;

@@ -35,9 +35,10 @@ final class SnapshotWire {
                 + CodedOutputStream.computeInt64Size(Entry.REV_FIELD_NUMBER, e.rev());
     }
 
-    static void writeEntry(CodedOutputStream out, int field, FileEntry e) throws IOException {
+    /** Writes {@code e} as field {@code field}, its body {@code size} bytes ({@link #entrySize}). */
+    static void writeEntry(CodedOutputStream out, int field, FileEntry e, int size) throws IOException {
         out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-        out.writeUInt32NoTag(entrySize(e));
+        out.writeUInt32NoTag(size);
         out.writeString(Entry.PATH_FIELD_NUMBER, e.path());
         out.writeByteArray(Entry.VALUE_FIELD_NUMBER, e.value());
         out.writeInt64(Entry.REV_FIELD_NUMBER, e.rev());
@@ -68,6 +69,7 @@ final class SnapshotWire {
         return size;
     }
 
+    /** Writes a revision as field {@code field}, its body {@code size} bytes ({@link #revisionSize}). */
     static void writeRevision(CodedOutputStream out, int field, long rev, List<Event> made, int size) throws IOException {
         out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
         out.writeUInt32NoTag(size);

@@ -915,7 +915,8 @@ public final class VersionedTree {
 
                 @Override
                 public void entry(int field, FileEntry e) throws java.io.IOException {
-                    SnapshotWire.writeEntry(out.room(SnapshotWire.delimited(field, SnapshotWire.entrySize(e))), field, e);
+                    int size = SnapshotWire.entrySize(e);
+                    SnapshotWire.writeEntry(out.room(SnapshotWire.delimited(field, size)), field, e, size);
                 }
 
                 @Override
